@@ -1,0 +1,18 @@
+"""ganzoo: GAN variants made comparable.
+
+The public plugin API is what this module exports; built-in and third-party plugins import only
+from here.
+"""
+
+from ganzoo.data import Batch, BatchSampler, Data, DataKind, Dataset, DatasetInfo
+from ganzoo.divergence import Divergence, check_scores
+from ganzoo.metrics.base import Metric, Samples
+from ganzoo.variant import IncompatibleData, StepOutput, Variant
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Batch", "BatchSampler", "Data", "DataKind", "Dataset", "DatasetInfo",
+    "Divergence", "check_scores", "Metric", "Samples",
+    "IncompatibleData", "StepOutput", "Variant", "__version__",
+]

@@ -1,0 +1,136 @@
+"""The ``ganzoo`` command: one click group, thin commands over the library.
+
+Progress and diagnostics go to stderr; tables go to stdout; results go to files.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from ganzoo import __version__, registry
+from ganzoo.runner import BenchConfig, BenchInputError, run_bench
+
+
+class InputError(click.BadParameter):
+    """A bad value: one line naming it, exit code 2, nothing trained or written."""
+
+    def show(self, file=None) -> None:  # type: ignore[override]
+        click.echo(f"Error: {self.format_message()}", err=True)
+
+
+def _names(kind: str):
+    reg = registry.REGISTRIES[kind]
+
+    def callback(ctx: click.Context, param: click.Parameter, value: str | None) -> list[str] | None:
+        if value is None:
+            return None
+        names = [v.strip() for v in value.split(",") if v.strip()]
+        if not names:
+            raise InputError(f"give at least one {kind[:-1]} name", ctx=ctx, param=param)
+        for name in names:
+            if name not in reg.names():
+                raise InputError(registry.unknown_message(kind[:-1], name, reg.names()), ctx=ctx, param=param)
+        return names
+
+    return callback
+
+
+def _one_name(kind: str):
+    many = _names(kind)
+
+    def callback(ctx: click.Context, param: click.Parameter, value: str) -> str:
+        names = many(ctx, param, value)
+        if len(names) != 1:
+            raise InputError(f"give one {kind[:-1]} name, got {value!r}", ctx=ctx, param=param)
+        return names[0]
+
+    return callback
+
+
+@click.group()
+@click.version_option(__version__, prog_name="ganzoo")
+def main() -> None:
+    """ganzoo: train GAN variants under one budget and compare them."""
+
+
+@main.command("list")
+@click.option("--kind", type=click.Choice(sorted(registry.REGISTRIES)), help="Only this plugin kind.")
+def list_cmd(kind: str | None) -> None:
+    """Installed variants, datasets, divergences and metrics, with the package providing each."""
+    table = Table(title="ganzoo plugins")
+    for col in ("kind", "name", "package", "description"):
+        table.add_column(col)
+    for reg in registry.REGISTRIES.values():
+        if kind and reg.kind != kind:
+            continue
+        for e in reg.entries():
+            text = f"[red]error: {e.error}[/]" if e.error else (getattr(e.obj, "description", "") or (e.obj.__doc__ or "").strip().splitlines()[0])
+            if not e.error and reg.kind == "datasets":
+                text += f" [dim]({e.obj.info.describe()})[/]"
+            if not e.error and reg.kind == "variants":
+                text += f" [dim](default divergence: {e.obj.default_divergence})[/]"
+            table.add_row(reg.kind[:-1], e.name, e.package, text)
+    Console(width=200 if not sys.stdout.isatty() else None).print(table)
+
+
+@main.command()
+@click.option("--variants", callback=_names("variants"), help="Comma-separated variants. [default: every variant that can run on the dataset]")
+@click.option("--divergence", "--divergences", "divergences", callback=_names("divergences"),
+              help="Comma-separated divergences, overriding each variant's default; one run per variant x divergence.")
+@click.option("--dataset", default="digits", show_default=True, callback=_one_name("datasets"))
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Where a dataset's files are (e.g. MNIST idx files).")
+@click.option("--split", default="auto", show_default=True, help="Dataset split; auto uses what is there.")
+@click.option("--download/--no-download", default=True, show_default=True, help="Let datasets download when their files are missing.")
+@click.option("--budget", default="2000steps", show_default=True, help="Per run: 2000steps, 50kimg, or device seconds 300s / 5m / 1h.")
+@click.option("--eval-every", help="Evaluation interval in any budget unit. [default: a quarter of the budget]")
+@click.option("--seeds", default=1, show_default=True, type=click.IntRange(min=1), help="Runs per variant, with seeds 0..N-1.")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Override every variant's batch size.")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@click.option("--amp/--no-amp", default=False, show_default=True, help="fp16 mixed precision (CUDA only).")
+@click.option("--out", type=click.Path(path_type=Path), help="Results folder. [default: results/bench-<date>-<time>]")
+@click.option("--force", is_flag=True, help="Replace the results an existing --out holds.")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Cache of classifiers and statistics. [default: $GANZOO_CACHE or ~/.cache/ganzoo]")
+def bench(variants, divergences, dataset, data_dir, split, download, budget, eval_every, seeds, batch_size, device, amp, out, force, cache_dir) -> None:
+    """Train each variant under the same budget and report FID tables."""
+    out = out or Path("results") / f"bench-{datetime.now():%Y%m%d-%H%M%S}"
+    config = BenchConfig(variants=variants, divergences=divergences, dataset=dataset, data_dir=data_dir, split=split,
+                         download=download, budget=budget, eval_every=eval_every, seeds=list(range(seeds)),
+                         batch_size=batch_size, device=device, amp=amp, out=out, force=force, cache_dir=cache_dir)
+    err = Console(stderr=True)
+    try:
+        df = run_bench(config, console=err)
+    except BenchInputError as exc:
+        raise InputError(str(exc)) from None
+    _print_summary(df)
+    failed = df[(df["metric"] == "status") & (df["value"] == 0)]
+    err.print(f"results: {out / 'results.csv'}  (runs, configs, samples and weights under {out / 'runs'})")
+    if len(failed):
+        for _, row in failed.iterrows():
+            err.print(f"[red]run {row.run_id} failed: {row.detail}[/] (traceback in {out / 'runs' / row.run_id / 'error.txt'})")
+        sys.exit(1)
+
+
+def _print_summary(df: pd.DataFrame) -> None:
+    from ganzoo.results import KEYS, summarise
+
+    summary = summarise(df)
+    if summary.empty:
+        return
+    summary["cell"] = [f"{m:.3f}" + ("" if pd.isna(s) else f" ± {s:.3f}") for m, s in zip(summary["mean"], summary["std"])]
+    wide = summary.pivot_table(index=KEYS, columns="metric", values="cell", aggfunc="first")
+    extra = summary.groupby(KEYS)[["count", "step", "images_seen", "device_seconds"]].max()
+    table = Table(title="final values (mean ± std over seeds)")
+    for col in (*KEYS, *wide.columns, "seeds", "steps", "images", "device s"):
+        table.add_column(str(col))
+    for keys, row in wide.iterrows():
+        e = extra.loc[keys]
+        table.add_row(*keys, *[row[c] if isinstance(row[c], str) else "-" for c in wide.columns],
+                      f"{e['count']:.0f}", f"{e['step']:.0f}", f"{e['images_seen']:.0f}", f"{e['device_seconds']:.1f}")
+    Console(width=200 if not sys.stdout.isatty() else None).print(table)

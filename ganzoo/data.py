@@ -1,0 +1,169 @@
+"""Datasets as ganzoo sees them: a static description a variant can be checked against before
+anything is loaded, in-memory tensors once loaded, and a seeded batch sampler.
+
+Every dataset ganzoo ships fits in memory (digits, MNIST, 2-D mixtures), so batches are drawn from
+tensors already on the training device: no DataLoader workers, and the draw order depends only on
+the seed.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+import hashlib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import ClassVar
+
+import torch
+from torch import Tensor
+
+
+class DataKind(str, enum.Enum):
+    """What the labels of a dataset mean, which decides the variants that can train on it."""
+
+    UNCONDITIONAL = "unconditional"  # no labels
+    LABELLED = "labelled"  # y is a class (CGAN conditions on it)
+    DOMAINS = "domains"  # y is a domain (CycleGAN/StarGAN translate between them)
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """Static facts about a dataset, known before it is loaded.
+
+    ``shape`` is one sample's shape: ``(C, H, W)`` for images, ``(D,)`` for points.
+    Images are scaled to [-1, 1] (``bounded=True``); points are not bounded.
+    """
+
+    kind: DataKind
+    shape: tuple[int, ...]
+    num_classes: int = 0
+    bounded: bool = True
+    modes: tuple[tuple[float, ...], ...] | None = None  # centres of a known mixture
+    mode_std: float | None = None
+
+    @property
+    def is_image(self) -> bool:
+        return len(self.shape) == 3
+
+    def describe(self) -> str:
+        what = "x".join(map(str, self.shape)) + " images" if self.is_image else f"{self.shape[0]}-D points"
+        classes = f", {self.num_classes} classes" if self.num_classes else ""
+        return f"{self.kind.value}, {what}{classes}"
+
+
+@dataclass
+class Data:
+    """A loaded dataset: all samples as one tensor, labels (or None), and where they came from."""
+
+    name: str
+    info: DatasetInfo
+    x: Tensor
+    y: Tensor | None
+    split: str
+    source: str
+    _hash: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if tuple(self.x.shape[1:]) != self.info.shape:
+            raise ValueError(f"dataset {self.name!r} declares sample shape {self.info.shape}, loaded {tuple(self.x.shape[1:])}")
+        if self.y is not None and len(self.y) != len(self.x):
+            raise ValueError(f"dataset {self.name!r}: {len(self.x)} samples but {len(self.y)} labels")
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    @property
+    def content_hash(self) -> str:
+        """sha256 of samples and labels: keys caches so a changed dataset never reuses stale statistics."""
+        if self._hash is None:
+            h = hashlib.sha256()
+            h.update(str(tuple(self.x.shape)).encode())
+            h.update(self.x.detach().cpu().contiguous().numpy().tobytes())
+            if self.y is not None:
+                h.update(self.y.detach().cpu().contiguous().numpy().tobytes())
+            self._hash = h.hexdigest()
+        return self._hash
+
+    def to(self, device: torch.device) -> Data:
+        moved = replace(self, x=self.x.to(device), y=None if self.y is None else self.y.to(device))
+        moved._hash = self._hash
+        return moved
+
+
+class Dataset(abc.ABC):
+    """Base class of dataset plugins (entry-point group ``ganzoo.datasets``).
+
+    ``info`` is a class attribute so that a variant can be refused before any download or load.
+    """
+
+    info: ClassVar[DatasetInfo]
+    description: ClassVar[str] = ""
+    splits: ClassVar[tuple[str, ...]] = ("train",)
+
+    @classmethod
+    @abc.abstractmethod
+    def load(cls, *, name: str, data_dir: Path | None, split: str, download: bool) -> Data:
+        """Load every sample into memory. ``split='auto'`` lets the dataset pick what is available."""
+
+
+@dataclass
+class Batch:
+    """What one training step sees. ``source``/``source_y`` carry the input image of translation variants."""
+
+    x: Tensor
+    y: Tensor | None = None
+    source: Tensor | None = None
+    source_y: Tensor | None = None
+
+    @property
+    def images(self) -> int:
+        """Real images in the batch, the unit of the ``img`` budget."""
+        return len(self.x) + (0 if self.source is None else len(self.source))
+
+
+class BatchSampler:
+    """Seeded epoch-wise sampling (each sample once per epoch) from tensors on the training device.
+
+    ``label`` restricts a draw to samples with that label, which is how a translation variant draws
+    unpaired batches from two domains.
+    """
+
+    def __init__(self, data: Data, *, seed: int, device: torch.device) -> None:
+        self.data = data.to(device)
+        self.device = device
+        self._gen = torch.Generator().manual_seed(seed)
+        self._pools: dict[int | None, Tensor] = {}
+        self._perm: dict[int | None, Tensor] = {}
+        self._cursor: dict[int | None, int] = {}
+
+    def _pool(self, label: int | None) -> Tensor:
+        if label not in self._pools:
+            if label is None:
+                pool = torch.arange(len(self.data))
+            else:
+                if self.data.y is None:
+                    raise ValueError(f"dataset {self.data.name!r} has no labels to draw label {label} from")
+                pool = torch.nonzero(self.data.y.cpu() == label).flatten()
+                if len(pool) == 0:
+                    raise ValueError(f"dataset {self.data.name!r} has no sample with label {label}")
+            self._pools[label] = pool
+            self._cursor[label] = len(pool)  # forces a fresh permutation on first draw
+        return self._pools[label]
+
+    def indices(self, n: int, *, label: int | None = None) -> Tensor:
+        pool = self._pool(label)
+        out = []
+        while n > 0:
+            if self._cursor[label] >= len(pool):
+                self._perm[label] = pool[torch.randperm(len(pool), generator=self._gen)]
+                self._cursor[label] = 0
+            take = min(n, len(pool) - self._cursor[label])
+            out.append(self._perm[label][self._cursor[label] : self._cursor[label] + take])
+            self._cursor[label] += take
+            n -= take
+        return torch.cat(out).to(self.device)
+
+    def sample(self, n: int, *, label: int | None = None) -> Batch:
+        idx = self.indices(n, label=label)
+        return Batch(x=self.data.x[idx], y=None if self.data.y is None else self.data.y[idx])

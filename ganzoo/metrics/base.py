@@ -1,0 +1,51 @@
+"""The metric interface: prepared once per bench on the real data, then computed at each evaluation."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import torch
+from torch import Tensor
+
+from ganzoo.data import Data, DatasetInfo
+
+
+@dataclass
+class Samples:
+    """Generated samples on the CPU, with the condition each was asked for (None when unconditional)."""
+
+    x: Tensor
+    y: Tensor | None = None
+
+
+class Metric(abc.ABC):
+    """Base class of metric plugins.
+
+    ``__init__`` does the expensive, per-dataset work (train a feature classifier, compute real
+    statistics) and caches it under ``cache_dir``; ``compute`` is called at every evaluation point.
+    """
+
+    description: ClassVar[str] = ""
+
+    @classmethod
+    def applies_to(cls, info: DatasetInfo) -> bool:
+        return True
+
+    def __init__(self, *, data: Data, device: torch.device, cache_dir: Path) -> None:
+        self.data, self.device, self.cache_dir = data, device, cache_dir
+
+    @property
+    def num_samples(self) -> int:
+        """How many generated samples this metric wants per evaluation."""
+        return 2000
+
+    @abc.abstractmethod
+    def compute(self, samples: Samples) -> dict[str, float]:
+        """Metric name -> value for one set of generated samples."""
+
+    def provenance(self) -> dict[str, object]:
+        """Facts a reader needs to compare the numbers (feature space, weights, reference set)."""
+        return {}

@@ -1,0 +1,145 @@
+"""A small classifier trained on a dataset's own labelled data, whose features give an FID that
+works offline and on CPU in seconds (Inception features need a download and 299x299 inputs).
+
+It is trained once per dataset content and cached under ``<cache>/classifiers/`` keyed by dataset,
+split and content hash; weights are written atomically and loaded with ``weights_only=True``.
+It is registered with torch-fidelity as the feature extractor ``ganzoo-classifier`` so the Fréchet
+distance itself comes from torch-fidelity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch_fidelity.feature_extractor_base import FeatureExtractorBase
+from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY, register_feature_extractor
+
+from ganzoo.data import Data
+from ganzoo.results import atomic_torch_save
+
+EXTRACTOR_NAME = "ganzoo-classifier"
+ARCH_VERSION = 1  # bump when the architecture or training recipe changes: invalidates caches
+FEATURES = 128
+
+
+class FeatureClassifier(nn.Module):
+    """Conv net for images, MLP for points; ``features`` is the penultimate layer."""
+
+    def __init__(self, *, shape: tuple[int, ...], num_classes: int) -> None:
+        super().__init__()
+        self.shape, self.num_classes = tuple(shape), num_classes
+        if len(shape) == 3:
+            c = shape[0]
+            self.body = nn.Sequential(
+                nn.Conv2d(c, 32, 3, padding=1), nn.ReLU(),  # -> 32 x H x W
+                nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.ReLU(),  # -> 64 x H/2 x W/2
+                nn.Conv2d(64, 128, 3, stride=2, padding=1), nn.ReLU(),  # -> 128 x H/4 x W/4
+                nn.AdaptiveAvgPool2d(1), nn.Flatten(),  # -> 128
+                nn.Linear(128, FEATURES), nn.ReLU(),
+            )
+        else:
+            self.body = nn.Sequential(
+                nn.Linear(math.prod(shape), 128), nn.ReLU(),
+                nn.Linear(128, FEATURES), nn.ReLU(),
+            )
+        self.head = nn.Linear(FEATURES, num_classes)
+
+    def features(self, x: Tensor) -> Tensor:
+        return self.body(x)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.head(self.body(x))
+
+
+def _train(data: Data, device: torch.device, *, steps: int = 1500, batch_size: int = 128) -> tuple[FeatureClassifier, float]:
+    """Train on 90% of the data, report accuracy on the held-out 10%."""
+    assert data.y is not None
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(0)
+        gen = torch.Generator().manual_seed(0)
+        perm = torch.randperm(len(data), generator=gen)
+        n_test = max(1, len(data) // 10)
+        test, train = perm[:n_test], perm[n_test:]
+        x, y = data.x.to(device), data.y.to(device)
+        model = FeatureClassifier(shape=data.info.shape, num_classes=data.info.num_classes).to(device)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        model.train()
+        for _ in range(steps):
+            idx = train[torch.randint(len(train), (batch_size,), generator=gen)].to(device)
+            loss = F.cross_entropy(model(x[idx]), y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        model.eval()
+        with torch.no_grad():
+            acc = (model(x[test.to(device)]).argmax(1) == y[test.to(device)]).float().mean().item()
+    return model.cpu(), acc
+
+
+def classifier_path(data: Data, cache_dir: Path) -> Path:
+    return cache_dir / "classifiers" / f"{data.name}-{data.split}-{data.content_hash[:16]}-v{ARCH_VERSION}.pt"
+
+
+def load_classifier(path: Path) -> tuple[FeatureClassifier, dict]:
+    blob = torch.load(path, map_location="cpu", weights_only=True)
+    model = FeatureClassifier(shape=tuple(blob["shape"]), num_classes=int(blob["num_classes"]))
+    model.load_state_dict(blob["state_dict"])
+    return model.eval(), {"accuracy": float(blob["accuracy"])}
+
+
+def ensure_classifier(data: Data, cache_dir: Path, device: torch.device) -> tuple[Path, float]:
+    """Path to the cached classifier for ``data`` (trained now if missing) and its held-out accuracy."""
+    if data.y is None or data.info.num_classes < 2:
+        raise ValueError(f"dataset {data.name!r} has no class labels to train a feature classifier on")
+    path = classifier_path(data, cache_dir)
+    if path.exists():
+        return path, load_classifier(path)[1]["accuracy"]
+    model, acc = _train(data, device)
+    blob = {"shape": list(data.info.shape), "num_classes": data.info.num_classes, "accuracy": acc, "state_dict": model.state_dict()}
+    atomic_torch_save(blob, path)
+    return path, acc
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+class ClassifierExtractor(FeatureExtractorBase):
+    """torch-fidelity view of :class:`FeatureClassifier`: inputs are ganzoo samples (float, [-1, 1])."""
+
+    def __init__(self, name: str, features_list: list[str], feature_extractor_weights_path: str | None = None, **kwargs) -> None:
+        super().__init__(name, features_list)
+        if feature_extractor_weights_path is None:
+            raise ValueError(f"{EXTRACTOR_NAME} needs feature_extractor_weights_path (a classifier trained by ganzoo)")
+        self.model, _ = load_classifier(Path(feature_extractor_weights_path))
+        self.requires_grad_(False)
+
+    @staticmethod
+    def get_provided_features_list() -> tuple[str, ...]:
+        return ("features", "logits")
+
+    @staticmethod
+    def get_default_feature_layer_for_metric(metric: str) -> str:
+        return "logits" if metric == "isc" else "features"
+
+    @staticmethod
+    def can_be_compiled() -> bool:
+        return False
+
+    @staticmethod
+    def get_dummy_input_for_compile() -> Tensor:
+        raise NotImplementedError
+
+    def forward(self, x: Tensor) -> tuple[Tensor, ...]:
+        feats = self.model.features(x.float())
+        out = {"features": feats, "logits": self.model.head(feats)}
+        return tuple(out[name] for name in self.features_list)
+
+
+if EXTRACTOR_NAME not in FEATURE_EXTRACTORS_REGISTRY:
+    register_feature_extractor(EXTRACTOR_NAME, ClassifierExtractor)

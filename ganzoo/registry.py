@@ -1,0 +1,143 @@
+"""Plugin registries filled from ``importlib.metadata`` entry points.
+
+One registry per plugin kind; ganzoo's own variants, divergences, datasets and metrics come in
+through the same entry-point groups a third-party package uses::
+
+    [project.entry-points."ganzoo.variants"]
+    mygan = "mypkg.mygan:MyGAN"
+
+Entry points are listed eagerly (cheap) but imported lazily, one at a time, so a plugin that fails to
+import is reported with its error and does not break the others. Contracts (the base class) are
+checked at load time, not halfway through training.
+"""
+
+from __future__ import annotations
+
+import difflib
+import traceback
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any, Generic, TypeVar
+
+from ganzoo.data import Dataset
+from ganzoo.divergence import Divergence
+from ganzoo.metrics.base import Metric
+from ganzoo.variant import Variant
+
+T = TypeVar("T")
+
+
+class PluginError(Exception):
+    """A plugin could not be used: unknown name, failed import, wrong type or a name clash."""
+
+
+@dataclass
+class PluginEntry:
+    kind: str
+    name: str
+    target: str  # "module:attr" as the entry point names it, or "<registered>" for in-process ones
+    package: str  # distribution that provides it, with version
+    obj: Any = None
+    error: str | None = None
+    loaded: bool = False
+
+
+class Registry(Generic[T]):
+    """The plugins of one kind: ``names()``, ``get(name)``, ``entries()`` and ``register()``."""
+
+    def __init__(self, kind: str, group: str, base: type) -> None:
+        self.kind, self.group, self.base = kind, group, base
+        self._entries: dict[str, PluginEntry] | None = None
+
+    def _discover(self) -> dict[str, PluginEntry]:
+        if self._entries is not None:
+            return self._entries
+        found: dict[str, list[tuple[metadata.EntryPoint, str]]] = {}
+        for ep in metadata.entry_points(group=self.group):
+            dist = ep.dist
+            package = f"{dist.metadata['Name']} {dist.version}" if dist is not None else "unknown"
+            seen = found.setdefault(ep.name, [])
+            if all((e.value, p) != (ep.value, package) for e, p in seen):  # same dist found twice on sys.path
+                seen.append((ep, package))
+        entries: dict[str, PluginEntry] = {}
+        for name, eps in sorted(found.items()):
+            ep, package = eps[0]
+            entry = PluginEntry(self.kind, name, ep.value, package)
+            if len(eps) > 1:
+                clash = "; ".join(f"{e.value} from {p}" for e, p in eps)
+                entry.error = f"name clash in entry-point group {self.group!r}: {name!r} is provided by {clash}"
+                entry.loaded = True
+            else:
+                entry.obj = ep  # imported on first use
+            entries[name] = entry
+        self._entries = entries
+        return entries
+
+    def _load(self, entry: PluginEntry) -> None:
+        if entry.loaded:
+            return
+        entry.loaded = True
+        try:
+            obj = entry.obj.load()
+        except Exception as exc:  # a broken plugin must not take the others down
+            last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            entry.obj, entry.error = None, f"failed to import {entry.target} from {entry.package}: {last}"
+            return
+        if not (isinstance(obj, type) and issubclass(obj, self.base)):
+            entry.obj = None
+            entry.error = f"{entry.target} from {entry.package} is not a subclass of {self.base.__module__}.{self.base.__name__}"
+            return
+        entry.obj = obj
+
+    def register(self, name: str, obj: type, *, package: str = "<registered in-process>") -> type:
+        """Register a plugin from code (notebooks, tests); the same checks as an entry point."""
+        entries = self._discover()
+        if not isinstance(name, str) or not name or name.strip() != name or "," in name:
+            raise PluginError(f"{self.kind[:-1]} name must be a non-empty string without spaces or commas, got {name!r}")
+        if name in entries:
+            raise PluginError(f"{self.kind[:-1]} {name!r} is already provided by {entries[name].package}")
+        if not (isinstance(obj, type) and issubclass(obj, self.base)):
+            raise PluginError(f"{obj!r} is not a subclass of {self.base.__name__}")
+        entries[name] = PluginEntry(self.kind, name, f"{obj.__module__}:{obj.__qualname__}", package, obj, None, True)
+        return obj
+
+    def unregister(self, name: str) -> None:
+        self._discover().pop(name, None)
+
+    def names(self) -> list[str]:
+        return sorted(self._discover())
+
+    def entries(self) -> list[PluginEntry]:
+        """Every plugin of this kind, each imported; failures carry their error instead of raising."""
+        entries = self._discover()
+        for entry in entries.values():
+            self._load(entry)
+        return [entries[n] for n in sorted(entries)]
+
+    def entry(self, name: str) -> PluginEntry:
+        entries = self._discover()
+        if name not in entries:
+            raise PluginError(unknown_message(self.kind[:-1], name, list(entries)))
+        entry = entries[name]
+        self._load(entry)
+        return entry
+
+    def get(self, name: str) -> type[T]:
+        entry = self.entry(name)
+        if entry.error:
+            raise PluginError(f"{self.kind[:-1]} {name!r} cannot be used: {entry.error}")
+        return entry.obj
+
+
+def unknown_message(what: str, name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown {what} {name!r} (known: {', '.join(sorted(known)) or 'none installed'}){hint}"
+
+
+variants: Registry[Variant] = Registry("variants", "ganzoo.variants", Variant)
+divergences: Registry[Divergence] = Registry("divergences", "ganzoo.divergences", Divergence)
+datasets: Registry[Dataset] = Registry("datasets", "ganzoo.datasets", Dataset)
+metrics: Registry[Metric] = Registry("metrics", "ganzoo.metrics", Metric)
+
+REGISTRIES: dict[str, Registry[Any]] = {r.kind: r for r in (variants, datasets, divergences, metrics)}

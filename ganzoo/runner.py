@@ -1,0 +1,340 @@
+"""``ganzoo bench`` as a library function: every (variant, divergence, seed) trains under the same
+budget on the same data, is evaluated at the same points, and lands in one tidy results table.
+
+Everything that can be wrong with the input (names, budget, data kind, output folder) is checked
+before the first step. A run that fails mid-way is recorded as failed and the others go on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import traceback
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from ganzoo import registry
+from ganzoo.budget import Budget, EvalSchedule, Spent
+from ganzoo.data import BatchSampler, Data, DatasetInfo
+from ganzoo.device import DeviceClock, resolve_device
+from ganzoo.metrics.base import Metric, Samples
+from ganzoo.results import MANIFEST, ResultsWriter, Row, atomic_torch_save, atomic_write_json, atomic_write_text, environment
+from ganzoo.samples import save_image_grid, save_point_scatter
+from ganzoo.trainer import Trainer
+from ganzoo.variant import IncompatibleData, StepOutput, Variant
+
+EVAL_POINTS = 4  # default: evaluate at the start and after each quarter of the budget
+
+
+class BenchInputError(ValueError):
+    """Bad input found before anything was trained or written."""
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("GANZOO_CACHE", Path.home() / ".cache" / "ganzoo"))
+
+
+@dataclass
+class BenchConfig:
+    variants: list[str] | None = None  # None: every installed variant that can run on the dataset
+    divergences: list[str] | None = None  # None: each variant's default
+    dataset: str = "digits"
+    data_dir: Path | None = None
+    split: str = "auto"
+    download: bool = True
+    budget: str = "2000steps"
+    eval_every: str | None = None
+    seeds: list[int] = field(default_factory=lambda: [0])
+    batch_size: int | None = None
+    device: str = "auto"
+    amp: bool = False
+    out: Path = Path("results/bench")
+    force: bool = False
+    cache_dir: Path | None = None
+
+
+@dataclass
+class RunSpec:
+    variant: str
+    divergence: str
+    seed: int
+
+    @property
+    def run_id(self) -> str:
+        return f"{self.variant}-{self.divergence}-s{self.seed}"
+
+
+@dataclass
+class Plan:
+    """A checked bench: everything resolved, nothing trained or written yet."""
+
+    config: BenchConfig
+    runs: list[RunSpec]
+    budget: Budget
+    eval_every: Budget
+    device: torch.device
+    info: DatasetInfo
+    cache_dir: Path
+
+
+def _get(reg: registry.Registry, name: str) -> Any:
+    try:
+        return reg.get(name)
+    except registry.PluginError as exc:
+        raise BenchInputError(str(exc)) from None
+
+
+def plan(config: BenchConfig) -> Plan:
+    """Resolve and check a bench config; raises :class:`BenchInputError` naming the bad value."""
+    dataset_cls = _get(registry.datasets, config.dataset)
+    info: DatasetInfo = dataset_cls.info
+    if config.split != "auto" and config.split not in dataset_cls.splits:
+        raise BenchInputError(f"dataset {config.dataset!r} has no split {config.split!r} (splits: auto, {', '.join(dataset_cls.splits)})")
+    try:
+        budget = Budget.parse(config.budget)
+        eval_every = Budget.parse(config.eval_every) if config.eval_every else budget.split(EVAL_POINTS)
+        device = resolve_device(config.device)
+    except ValueError as exc:
+        raise BenchInputError(str(exc)) from None
+    if config.amp and device.type != "cuda":
+        raise BenchInputError(f"--amp needs a CUDA device, but the device is {device}")
+    if not config.seeds or any(s < 0 for s in config.seeds):
+        raise BenchInputError(f"seeds must be non-negative integers, got {config.seeds}")
+    if config.batch_size is not None and config.batch_size < 1:
+        raise BenchInputError(f"batch size must be at least 1, got {config.batch_size}")
+
+    if config.variants is None:  # the default bench: whatever can run here
+        names = [n for n in registry.variants.names() if registry.variants.entry(n).error is None]
+        names = [n for n in names if _compatible(registry.variants.get(n), config.dataset, info)]
+        if not names:
+            raise BenchInputError(f"no installed variant can run on dataset {config.dataset!r}")
+    else:
+        names = list(config.variants)
+        for name in names:
+            cls = _get(registry.variants, name)
+            try:
+                cls.check_data(config.dataset, info)
+            except IncompatibleData as exc:
+                raise BenchInputError(f"variant {name!r} cannot run on dataset {config.dataset!r}: {exc}") from None
+    for div in config.divergences or []:
+        _get(registry.divergences, div)
+    runs = [
+        RunSpec(v, d, s)
+        for v in names
+        for d in (config.divergences or [_get(registry.variants, v).default_divergence])
+        for s in config.seeds
+    ]
+    for r in runs:
+        _get(registry.divergences, r.divergence)
+    _check_out(config.out, config.force)
+    return Plan(config, runs, budget, eval_every, device, info, config.cache_dir or default_cache_dir())
+
+
+def _compatible(cls: type[Variant], name: str, info: DatasetInfo) -> bool:
+    try:
+        cls.check_data(name, info)
+        return True
+    except IncompatibleData:
+        return False
+
+
+def _check_out(out: Path, force: bool) -> None:
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise BenchInputError(f"--out {str(out)!r} is a file, not a folder")
+    holds = [p.name for p in (out / "results.csv", out / MANIFEST, out / "runs") if p.exists()]
+    if holds and not force:
+        raise BenchInputError(f"--out {str(out)!r} already holds another bench's results ({', '.join(holds)}); choose a new folder or pass --force to replace them")
+
+
+def _clear_out(out: Path) -> None:
+    for name in ("results.csv", MANIFEST):
+        (out / name).unlink(missing_ok=True)
+    if (out / "runs").exists():
+        shutil.rmtree(out / "runs")
+
+
+def load_data(config: BenchConfig) -> Data:
+    cls = _get(registry.datasets, config.dataset)
+    return cls.load(name=config.dataset, data_dir=config.data_dir, split=config.split, download=config.download)
+
+
+def prepare_metrics(data: Data, device: torch.device, cache_dir: Path) -> dict[str, Metric]:
+    out = {}
+    for entry in registry.metrics.entries():
+        if entry.error is None and entry.obj.applies_to(data.info):
+            out[entry.name] = entry.obj(data=data, device=device, cache_dir=cache_dir)
+    return out
+
+
+class _LossMeter:
+    """Mean of each logged loss since the last evaluation, kept on the device (no per-step sync)."""
+
+    def __init__(self) -> None:
+        self.sums: dict[str, torch.Tensor] = {}
+        self.count = 0
+
+    def add(self, d: StepOutput, g: StepOutput) -> None:
+        for prefix, out in (("d", d), ("g", g)):
+            values = {f"loss_{prefix}": out.total, **{f"loss_{prefix}_{k}": v for k, v in out.losses.items()}, **out.stats}
+            for k, v in values.items():
+                v = v.detach().float()
+                self.sums[k] = self.sums[k] + v if k in self.sums else v
+        self.count += 1
+
+    def pop(self) -> dict[str, float]:
+        out = {k: float(v) / self.count for k, v in self.sums.items()} if self.count else {}
+        self.sums, self.count = {}, 0
+        return out
+
+
+def _evaluate(variant: Variant, data: Data, metrics: dict[str, Metric], seed: int, run_dir: Path, step: int, title: str) -> dict[str, float]:
+    """Metrics on generated samples from fixed noise (the same z at every point of a run)."""
+    n = max([m.num_samples for m in metrics.values()] + [64])
+    gen = torch.Generator().manual_seed(10_000 + seed)
+    y = None
+    if getattr(variant, "conditional", False) and data.y is not None:
+        y = data.y[torch.randint(len(data), (n,), generator=gen)]
+    variant.train(False)
+    chunks = []
+    for i in range(0, n, 500):
+        cond = None if y is None else y[i : i + 500].to(variant.device)
+        chunks.append(variant.generate(min(500, n - i), generator=gen, y=cond).float().cpu())
+    variant.train(True)
+    fake = torch.cat(chunks)
+    values: dict[str, float] = {}
+    for metric in metrics.values():
+        k = metric.num_samples
+        values.update(metric.compute(Samples(fake[:k], None if y is None else y[:k])))
+    picture = run_dir / "samples" / f"step-{step:07d}.png"
+    if data.info.is_image:
+        save_image_grid(fake[:64], picture)
+    else:
+        save_point_scatter(fake[:2500], data.x, picture, title=f"{title} step {step}")
+    return values
+
+
+def run_one(p: Plan, spec: RunSpec, data: Data, metrics: dict[str, Metric], writer: ResultsWriter, progress: Progress | None, task: TaskID | None) -> Spent:
+    """Train one run until the budget is spent, evaluating on schedule; rows go to ``writer``."""
+    run_dir = Path(p.config.out) / "runs" / spec.run_id
+    torch.manual_seed(spec.seed)
+    variant_cls = _get(registry.variants, spec.variant)
+    divergence = _get(registry.divergences, spec.divergence)()
+    kwargs = {"batch_size": p.config.batch_size} if p.config.batch_size else {}
+    variant: Variant = variant_cls(info=data.info, divergence=divergence, **kwargs).to(p.device)
+    variant.train(True)
+    trainer = Trainer(variant, BatchSampler(data, seed=spec.seed, device=p.device), amp=p.config.amp)
+
+    config = {
+        "run_id": spec.run_id, "variant": spec.variant, "divergence": spec.divergence, "seed": spec.seed,
+        "variant_package": registry.variants.entry(spec.variant).package,
+        "divergence_package": registry.divergences.entry(spec.divergence).package,
+        "hparams": variant.hparams(), "d_steps": variant.d_steps,
+        "dataset": {"name": data.name, "split": data.split, "source": data.source, "size": len(data),
+                    "content_sha256": data.content_hash, "info": data.info.describe()},
+        "budget": p.budget.text, "budget_measure": p.budget.measure, "eval_every": p.eval_every.text,
+        "amp": p.config.amp, "metrics": {k: m.provenance() for k, m in metrics.items()},
+        "environment": environment(p.device), "started": datetime.now(timezone.utc).isoformat(), "status": "running",
+    }
+    atomic_write_json(run_dir / "config.json", config)
+
+    base = dict(run_id=spec.run_id, variant=spec.variant, divergence=spec.divergence, dataset=data.name, split=data.split, seed=spec.seed)
+    clock, meter, schedule = DeviceClock(p.device), _LossMeter(), EvalSchedule(p.eval_every)
+    spent = Spent()
+
+    def record(values: dict[str, float]) -> None:
+        writer.add([Row(**base, step=spent.steps, images_seen=spent.images, device_seconds=round(spent.seconds, 4), metric=k, value=v) for k, v in values.items()])
+
+    record(_evaluate(variant, data, metrics, spec.seed, run_dir, 0, spec.run_id))
+    needs_clock = p.budget.is_time or p.eval_every.is_time
+    clock.start()
+    while not p.budget.spent(spent):
+        d_out, g_out, images = trainer.step()
+        meter.add(d_out, g_out)
+        spent = Spent(spent.steps + 1, spent.images + images, clock.read() if needs_clock else spent.seconds)
+        last = p.budget.spent(spent)
+        if schedule.due(spent) or last:
+            spent = Spent(spent.steps, spent.images, clock.stop())
+            losses = meter.pop()
+            if not all(map(math.isfinite, losses.values())):
+                raise FloatingPointError(f"non-finite loss at step {spent.steps}: {losses}")
+            record({**losses, **_evaluate(variant, data, metrics, spec.seed, run_dir, spent.steps, spec.run_id)})
+            if not last:
+                clock.start()
+        if progress is not None and (spent.steps % 10 == 0 or last):
+            progress.update(task, completed=p.budget.fraction(spent), step=spent.steps, left=p.budget.left(spent),
+                            losses=f"D {d_out.total.item():.3f} G {g_out.total.item():.3f}")
+
+    weights = {"generators": {k: m.state_dict() for k, m in variant.generators().items()},
+               "discriminators": {k: m.state_dict() for k, m in variant.discriminators().items()}}
+    atomic_torch_save(weights, run_dir / "weights.pt")
+    config.update(status="ok", finished=datetime.now(timezone.utc).isoformat(),
+                  spent={"steps": spent.steps, "images": spent.images, "device_seconds": spent.seconds})
+    atomic_write_json(run_dir / "config.json", config)
+    writer.add([Row(**base, step=spent.steps, images_seen=spent.images, device_seconds=round(spent.seconds, 4), metric="status", value=1.0, detail="ok")])
+    return spent
+
+
+def run_bench(config: BenchConfig, *, console: Console | None = None) -> pd.DataFrame:
+    """Plan, load, train and evaluate every run; returns the tidy results table (also on disk)."""
+    p = plan(config)
+    data = load_data(config)
+    p.cache_dir.mkdir(parents=True, exist_ok=True)
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if config.force:
+        _clear_out(out)
+    if console is not None:
+        console.print(f"[bold]ganzoo bench[/]: {len(p.runs)} run(s) on {data.name} ({data.split} split, {len(data)} samples, {data.info.describe()}), "
+                      f"budget {p.budget.text} each, device {p.device}")
+        console.print("preparing metrics (the dataset classifier is trained once and cached)...")
+    metrics = prepare_metrics(data, p.device, p.cache_dir)
+    atomic_write_json(out / MANIFEST, {
+        "ganzoo_bench": 1, "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(config).items()},
+        "runs": [r.run_id for r in p.runs], "dataset": {"name": data.name, "split": data.split, "source": data.source},
+        "environment": environment(p.device), "started": datetime.now(timezone.utc).isoformat(),
+    })
+    writer = ResultsWriter(out)
+    writer.flush()
+    progress = None
+    if console is not None:
+        progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("step {task.fields[step]}"),
+                            TextColumn("{task.fields[losses]}"), TextColumn("{task.fields[left]}"), TimeElapsedColumn(),
+                            console=console)
+        progress.start()
+    try:
+        for spec in p.runs:
+            task = None
+            if progress is not None:
+                task = progress.add_task(f"{spec.variant}/{spec.divergence} seed {spec.seed}", total=1.0, step=0, losses="", left=p.budget.left(Spent()))
+            try:
+                run_one(p, spec, data, metrics, writer, progress, task)
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                run_dir = out / "runs" / spec.run_id
+                run_dir.mkdir(parents=True, exist_ok=True)
+                atomic_write_text(run_dir / "error.txt", traceback.format_exc())
+                if (run_dir / "config.json").exists():
+                    config_json = json.loads((run_dir / "config.json").read_text())
+                    config_json.update(status="failed", error=error, finished=datetime.now(timezone.utc).isoformat())
+                    atomic_write_json(run_dir / "config.json", config_json)
+                done = [r for r in writer.rows if r.run_id == spec.run_id]
+                last = done[-1] if done else None
+                writer.add([Row(spec.run_id, spec.variant, spec.divergence, data.name, data.split, spec.seed,
+                                last.step if last else 0, last.images_seen if last else 0, last.device_seconds if last else 0.0,
+                                "status", 0.0, error)])
+                if progress is not None:
+                    progress.update(task, description=f"[red]{spec.variant}/{spec.divergence} seed {spec.seed} failed", left=error[:60])
+    finally:
+        if progress is not None:
+            progress.stop()
+    return writer.frame()

@@ -1,0 +1,133 @@
+"""The one interface every GAN variant implements.
+
+A variant owns its networks and says, for one batch, what D minimises and what G minimises. The
+trainer owns the alternation: it fixes G and updates D ``d_steps`` times, then fixes D and updates G.
+The same shape covers every seed variant:
+
+- conditions ride in the :class:`~ganzoo.data.Batch` (``y`` for a class or target domain, ``source``
+  for a source image), and a variant draws the batch it needs in :meth:`Variant.next_batch`;
+- several networks per player are dicts (CycleGAN: two generators, two discriminators);
+- extra loss terms are more entries in :attr:`StepOutput.losses` (cycle, reconstruction,
+  classification, pulling-away), all summed and backpropagated, each logged under its name.
+
+See docs/architecture.md for how each seed variant maps onto it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor, nn
+
+from ganzoo.data import Batch, BatchSampler, DataKind, DatasetInfo
+from ganzoo.divergence import Divergence
+
+
+class IncompatibleData(ValueError):
+    """A variant cannot train on a dataset; raised before anything is loaded or trained."""
+
+
+@dataclass
+class StepOutput:
+    """What one player's update produced: ``losses`` are summed and backpropagated, ``stats`` only logged."""
+
+    losses: dict[str, Tensor]
+    stats: dict[str, Tensor] = field(default_factory=dict)
+
+    @property
+    def total(self) -> Tensor:
+        if not self.losses:
+            raise ValueError("a step produced no loss terms")
+        return sum(self.losses.values())  # type: ignore[return-value]
+
+
+class Variant:
+    """Base class of variant plugins (entry-point group ``ganzoo.variants``).
+
+    Subclasses build their networks in ``__init__`` (keyword-only hyper-parameters with defaults) and
+    implement :meth:`discriminator_loss`, :meth:`generator_loss` and :meth:`generate`.
+    """
+
+    description: ClassVar[str] = ""
+    paper: ClassVar[str] = ""
+    default_divergence: ClassVar[str] = "nonsaturating"
+    data_kinds: ClassVar[frozenset[DataKind]] = frozenset({DataKind.UNCONDITIONAL, DataKind.LABELLED})
+    d_steps: ClassVar[int] = 1
+
+    def __init__(self, *, info: DatasetInfo, divergence: Divergence, batch_size: int = 64) -> None:
+        self.info = info
+        self.divergence = divergence
+        self.batch_size = batch_size
+        self.device = torch.device("cpu")
+
+    # -- what the runner checks and records ---------------------------------------------------
+    @classmethod
+    def check_data(cls, name: str, info: DatasetInfo) -> None:
+        """Raise :class:`IncompatibleData` naming the dataset and what this variant needs."""
+        if info.kind not in cls.data_kinds:
+            allowed = ", ".join(sorted(k.value for k in cls.data_kinds))
+            raise IncompatibleData(f"dataset {name!r} is {info.kind.value}; this variant needs {allowed} data")
+
+    def hparams(self) -> dict[str, Any]:
+        """The resolved hyper-parameters, recorded in each run's config.json."""
+        return {k: v for k, v in vars(self).items() if isinstance(v, (int, float, str, bool, tuple, list)) and not k.startswith("_")}
+
+    # -- the players ------------------------------------------------------------------------------
+    def generators(self) -> dict[str, nn.Module]:
+        return {"G": self.G}  # type: ignore[attr-defined]
+
+    def discriminators(self) -> dict[str, nn.Module]:
+        return {"D": self.D}  # type: ignore[attr-defined]
+
+    def optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+        """(D optimizer, G optimizer); each covers all networks of its player."""
+        raise NotImplementedError
+
+    def to(self, device: torch.device) -> Variant:
+        self.device = device
+        for net in (*self.generators().values(), *self.discriminators().values()):
+            net.to(device)
+        return self
+
+    def train(self, mode: bool = True) -> None:
+        for net in (*self.generators().values(), *self.discriminators().values()):
+            net.train(mode)
+
+    # -- one step ---------------------------------------------------------------------------------
+    def next_batch(self, sampler: BatchSampler) -> Batch:
+        """Draw what one update needs; translation variants override this to draw two domains."""
+        return sampler.sample(self.batch_size)
+
+    def discriminator_loss(self, batch: Batch) -> StepOutput:
+        raise NotImplementedError
+
+    def generator_loss(self, batch: Batch) -> StepOutput:
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def generate(self, n: int, *, generator: torch.Generator | None = None, y: Tensor | None = None) -> Tensor:
+        """``n`` samples on this variant's device; ``y`` is the condition where the variant takes one."""
+        raise NotImplementedError
+
+    # -- helpers for subclasses ---------------------------------------------------------------------
+    def noise(self, n: int, dim: int, *, generator: torch.Generator | None = None) -> Tensor:
+        """Gaussian noise; drawn from ``generator`` (on its own device) when given, so evaluation
+        noise stays fixed across a run without disturbing the training RNG."""
+        if generator is None:
+            return torch.randn(n, dim, device=self.device)
+        return torch.randn(n, dim, generator=generator, device=generator.device).to(self.device)
+
+    def adversarial_d(self, critic: Callable[[Tensor], Tensor], real_x: Tensor, fake_x: Tensor) -> StepOutput:
+        """The divergence's D loss, its penalty and its estimate, for one critic on one pair of batches."""
+        real, fake = critic(real_x), critic(fake_x)
+        out = StepOutput(losses={"adv": self.divergence.d_loss(real, fake)})
+        penalty = self.divergence.penalty(critic, real_x, fake_x)
+        if penalty is not None:
+            out.losses["penalty"] = penalty
+        estimate = self.divergence.estimate(real.detach(), fake.detach())
+        if estimate is not None:
+            out.stats["divergence"] = estimate
+        return out

@@ -1,0 +1,101 @@
+"""DCGAN: Radford, Metz & Chintala 2016, "Unsupervised Representation Learning with Deep
+Convolutional Generative Adversarial Networks".
+
+The paper's recipe: strided (transposed) convolutions instead of pooling, BatchNorm in both players
+except G's output and D's input layer, ReLU in G with Tanh output, LeakyReLU(0.2) in D, weights from
+N(0, 0.02), Adam(2e-4, beta1=0.5). The paper's 64x64 stack is adapted to the dataset: G starts from a
+4x4 (or 7x7, for 28x28 MNIST) map and doubles it until the image size; D mirrors it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from ganzoo import Batch, DataKind, DatasetInfo, Divergence, IncompatibleData, StepOutput, Variant
+
+
+def _layout(size: int) -> tuple[int, int] | None:
+    """(base map size, number of doublings) for an image side, or None if the side does not fit."""
+    for base in (4, 7):
+        n = size // base
+        if size % base == 0 and n >= 2 and n & (n - 1) == 0:
+            return base, int(math.log2(n))
+    return None
+
+
+def _generator(z_dim: int, ngf: int, channels: int, base: int, doublings: int) -> nn.Sequential:
+    c = ngf * 2 ** (doublings - 1)
+    layers: list[nn.Module] = [
+        nn.Unflatten(1, (z_dim, 1, 1)),  # -> z_dim x 1 x 1
+        nn.ConvTranspose2d(z_dim, c, base, 1, 0, bias=False), nn.BatchNorm2d(c), nn.ReLU(True),  # -> c x base x base
+    ]
+    for _ in range(doublings - 1):
+        layers += [nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(c // 2), nn.ReLU(True)]  # -> c/2 x 2s x 2s
+        c //= 2
+    layers += [nn.ConvTranspose2d(c, channels, 4, 2, 1, bias=False), nn.Tanh()]  # -> channels x size x size
+    return nn.Sequential(*layers)
+
+
+def _discriminator(ndf: int, channels: int, base: int, doublings: int) -> nn.Sequential:
+    c = ndf
+    layers: list[nn.Module] = [nn.Conv2d(channels, c, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True)]  # -> ndf x size/2
+    for _ in range(doublings - 1):
+        layers += [nn.Conv2d(c, c * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(c * 2), nn.LeakyReLU(0.2, True)]  # -> 2c x s/2
+        c *= 2
+    layers += [nn.Conv2d(c, 1, base, 1, 0, bias=False), nn.Flatten()]  # -> one score
+    return nn.Sequential(*layers)
+
+
+def _init_weights(m: nn.Module) -> None:
+    if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+        nn.init.normal_(m.weight, 0.0, 0.02)
+    elif isinstance(m, nn.BatchNorm2d):
+        nn.init.normal_(m.weight, 1.0, 0.02)
+        nn.init.zeros_(m.bias)
+
+
+class DCGAN(Variant):
+    """Convolutional G and D with BatchNorm (Radford et al. 2016)."""
+
+    description = "conv G and D with BatchNorm, adapted to 8/16/28/32/64-pixel images"
+    paper = "Radford et al. 2016, Unsupervised Representation Learning with DCGANs"
+    default_divergence = "nonsaturating"
+
+    @classmethod
+    def check_data(cls, name: str, info: DatasetInfo) -> None:
+        super().check_data(name, info)
+        if not info.is_image:
+            raise IncompatibleData(f"DCGAN needs images, and dataset {name!r} holds {info.describe()}")
+        _, h, w = info.shape
+        if h != w or _layout(h) is None:
+            raise IncompatibleData(f"DCGAN needs square images whose side is 4 or 7 times a power of 2 (8, 16, 28, 32, 64, ...), got {h}x{w}")
+
+    def __init__(self, *, info: DatasetInfo, divergence: Divergence, batch_size: int = 64,
+                 z_dim: int = 100, ngf: int = 64, ndf: int = 64, lr: float = 2e-4, beta1: float = 0.5) -> None:
+        super().__init__(info=info, divergence=divergence, batch_size=batch_size)
+        self.check_data("<given>", info)
+        self.z_dim, self.ngf, self.ndf, self.lr, self.beta1 = z_dim, ngf, ndf, lr, beta1
+        base, doublings = _layout(info.shape[1])  # type: ignore[misc]
+        self.G = _generator(z_dim, ngf, info.shape[0], base, doublings)
+        self.D = _discriminator(ndf, info.shape[0], base, doublings)
+        self.G.apply(_init_weights)
+        self.D.apply(_init_weights)
+
+    def optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+        betas = (self.beta1, 0.999)
+        return torch.optim.Adam(self.D.parameters(), self.lr, betas=betas), torch.optim.Adam(self.G.parameters(), self.lr, betas=betas)
+
+    def discriminator_loss(self, batch: Batch) -> StepOutput:
+        fake = self.G(self.noise(batch.x.shape[0], self.z_dim)).detach()
+        return self.adversarial_d(self.D, batch.x, fake)
+
+    def generator_loss(self, batch: Batch) -> StepOutput:
+        fake = self.G(self.noise(self.batch_size, self.z_dim))
+        return StepOutput(losses={"adv": self.divergence.g_loss(self.D(fake))})
+
+    @torch.no_grad()
+    def generate(self, n: int, *, generator: torch.Generator | None = None, y: Tensor | None = None) -> Tensor:
+        return self.G(self.noise(n, self.z_dim, generator=generator))

@@ -1,0 +1,67 @@
+"""GAN: Goodfellow et al. 2014, "Generative Adversarial Nets".
+
+Multilayer perceptrons for both players. The paper's D used maxout units and dropout; ganzoo uses
+LeakyReLU, the common modern stand-in, and keeps the paper's game (``minimax``) as the default
+divergence so the saturation the paper describes is what the bench shows.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from ganzoo import Batch, DatasetInfo, Divergence, StepOutput, Variant
+
+
+def _mlp_generator(z_dim: int, hidden: int, info: DatasetInfo) -> nn.Module:
+    return nn.Sequential(
+        nn.Linear(z_dim, hidden), nn.ReLU(),  # -> hidden
+        nn.Linear(hidden, hidden), nn.ReLU(),
+        nn.Linear(hidden, math.prod(info.shape)),  # -> one flattened sample
+        nn.Tanh() if info.bounded else nn.Identity(),  # images live in [-1, 1]; points are unbounded
+        nn.Unflatten(1, info.shape),  # -> sample shape
+    )
+
+
+def _mlp_discriminator(hidden: int, info: DatasetInfo) -> nn.Module:
+    return nn.Sequential(
+        nn.Flatten(),  # -> prod(shape)
+        nn.Linear(math.prod(info.shape), hidden), nn.LeakyReLU(0.2),
+        nn.Linear(hidden, hidden), nn.LeakyReLU(0.2),
+        nn.Linear(hidden, 1),  # -> one score
+    )
+
+
+class GAN(Variant):
+    """MLP generator and discriminator (Goodfellow et al. 2014)."""
+
+    description = "MLP G and D; the original GAN"
+    paper = "Goodfellow et al. 2014, Generative Adversarial Nets"
+    default_divergence = "minimax"
+
+    def __init__(self, *, info: DatasetInfo, divergence: Divergence, batch_size: int = 64,
+                 z_dim: int = 64, hidden: int = 256, lr: float = 2e-4, beta1: float = 0.5) -> None:
+        super().__init__(info=info, divergence=divergence, batch_size=batch_size)
+        self.z_dim, self.hidden, self.lr, self.beta1 = z_dim, hidden, lr, beta1
+        self.G = _mlp_generator(z_dim, hidden, info)
+        self.D = _mlp_discriminator(hidden, info)
+
+    def optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+        betas = (self.beta1, 0.999)
+        return torch.optim.Adam(self.D.parameters(), self.lr, betas=betas), torch.optim.Adam(self.G.parameters(), self.lr, betas=betas)
+
+    def _fake(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        return self.G(self.noise(n, self.z_dim, generator=generator))
+
+    def discriminator_loss(self, batch: Batch) -> StepOutput:
+        fake = self._fake(batch.x.shape[0]).detach()
+        return self.adversarial_d(self.D, batch.x, fake)
+
+    def generator_loss(self, batch: Batch) -> StepOutput:
+        return StepOutput(losses={"adv": self.divergence.g_loss(self.D(self._fake(self.batch_size)))})
+
+    @torch.no_grad()
+    def generate(self, n: int, *, generator: torch.Generator | None = None, y: Tensor | None = None) -> Tensor:
+        return self._fake(n, generator)

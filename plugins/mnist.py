@@ -1,0 +1,100 @@
+"""MNIST (LeCun et al. 1998): 28x28 grey digits, 60,000 train and 10,000 test images.
+
+Offline, it reads the original idx files (gzipped or not) from ``--data-dir`` (flat, or torchvision's
+``MNIST/raw`` layout); either split is enough, and which one was used is recorded. Online, with no
+files found, torchvision's downloader fetches and checks them. torchvision's reader only accepts the
+unpacked files of all four downloads, so the idx parser here is ganzoo's own (it is 15 lines).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ganzoo import Data, DataKind, Dataset, DatasetInfo
+
+FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+OFFICIAL_MD5 = {  # of the .gz files, as torchvision checks them
+    "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+}
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """An idx file (optionally gzipped) as a uint8 array: magic 0x00000800 + ndim, sizes, data."""
+    raw = Path(path).read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise ValueError(f"{path}: not an unsigned-byte idx file (bad magic number {raw[:4].hex()})")
+    ndim = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
+    body = raw[4 + 4 * ndim :]
+    if len(body) != int(np.prod(dims)):
+        raise ValueError(f"{path}: header says {dims} ({int(np.prod(dims))} bytes), file holds {len(body)} bytes")
+    return np.frombuffer(body, dtype=np.uint8).reshape(dims)
+
+
+def _find(data_dir: Path, stem: str) -> Path | None:
+    for folder in (data_dir, data_dir / "MNIST" / "raw"):
+        for name in (stem + ".gz", stem):
+            if (folder / name).is_file():
+                return folder / name
+    return None
+
+
+def _md5_note(path: Path) -> str:
+    official = OFFICIAL_MD5.get(path.name)
+    if official is None:
+        return "unpacked file, md5 not checked"
+    ok = hashlib.md5(path.read_bytes()).hexdigest() == official
+    return "md5 matches the official file" if ok else "md5 DIFFERS from the official file"
+
+
+class MNIST(Dataset):
+    """28x28 MNIST digits scaled to [-1, 1]; offline from idx files, online via torchvision."""
+
+    info = DatasetInfo(kind=DataKind.LABELLED, shape=(1, 28, 28), num_classes=10)
+    description = "MNIST 28x28; idx files from --data-dir, or torchvision's download"
+    splits = ("train", "test")
+
+    @classmethod
+    def load(cls, *, name: str, data_dir: Path | None, split: str, download: bool) -> Data:
+        wanted = ["train", "test"] if split == "auto" else [split]
+        looked = Path(data_dir) if data_dir is not None else None
+        if looked is not None:
+            for s in wanted:
+                images, labels = (_find(looked, stem) for stem in FILES[s])
+                if images and labels:
+                    x = torch.from_numpy(read_idx(images).copy()).float().unsqueeze(1) / 127.5 - 1.0
+                    y = torch.from_numpy(read_idx(labels).astype(np.int64))
+                    source = f"{images} ({_md5_note(images)}), {labels} ({_md5_note(labels)})"
+                    return Data(name=name, info=cls.info, x=x, y=y, split=s, source=source)
+        missing = f"no MNIST idx files for split {' or '.join(wanted)} in {looked}" if looked else "no --data-dir given"
+        if not download:
+            raise FileNotFoundError(f"{missing}; pass --data-dir with {FILES[wanted[0]][0]}.gz and its labels file")
+        return cls._download(name, looked, "train" if split == "auto" else split, missing)
+
+    @classmethod
+    def _download(cls, name: str, root: Path | None, split: str, missing: str) -> Data:
+        from torchvision.datasets import MNIST as TorchvisionMNIST
+
+        root = root or Path.home() / ".cache" / "ganzoo" / "data"
+        try:
+            ds = TorchvisionMNIST(str(root), train=split == "train", download=True)
+        except Exception as exc:
+            raise FileNotFoundError(
+                f"{missing}, and downloading MNIST into {root} failed ({type(exc).__name__}: {exc}); "
+                "offline, pass --data-dir pointing at a folder with the idx files (t10k-images-idx3-ubyte.gz etc.)"
+            ) from exc
+        x = ds.data.float().unsqueeze(1) / 127.5 - 1.0
+        return Data(name=name, info=cls.info, x=x, y=ds.targets.long(), split=split, source=f"torchvision download into {root}")

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from ganzoo import registry
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
+
+
+# Classifier and statistics caches shared by this test session, never the user's.
+os.environ["GANZOO_CACHE"] = tempfile.mkdtemp(prefix="ganzoo-test-cache-")
+
+
+@pytest.fixture
+def fresh_registries():
+    """Forget discovered entry points before and after a test that changes what is installed."""
+    for reg in registry.REGISTRIES.values():
+        reg._entries = None
+    yield
+    for reg in registry.REGISTRIES.values():
+        reg._entries = None
+
+
+@pytest.fixture
+def install_dist(tmp_path, monkeypatch, fresh_registries):
+    """Install a fake distribution (module files + dist-info with entry points) on sys.path, the
+    way pip would, so plugins come in through importlib.metadata exactly as a real package's do."""
+
+    def install(dist: str, modules: dict[str, str], entry_points: dict[str, dict[str, str]]) -> Path:
+        root = tmp_path / f"site-{dist}"
+        root.mkdir()
+        for name, source in modules.items():
+            (root / f"{name}.py").write_text(textwrap.dedent(source))
+        info = root / f"{dist}-1.2.3.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.2.3\n")
+        lines = []
+        for group, eps in entry_points.items():
+            lines.append(f"[{group}]")
+            lines += [f"{k} = {v}" for k, v in eps.items()]
+        (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+        monkeypatch.syspath_prepend(str(root))
+        for reg in registry.REGISTRIES.values():
+            reg._entries = None
+        return root
+
+    yield install
+    for name in list(sys.modules):
+        if name.startswith("thirdparty"):
+            del sys.modules[name]

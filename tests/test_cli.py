@@ -1,0 +1,132 @@
+"""The command line, end to end, with CliRunner and budgets of a few steps."""
+
+import json
+
+import pandas as pd
+import pytest
+import torch
+from click.testing import CliRunner
+
+from ganzoo import StepOutput, registry
+from ganzoo.cli import main
+from ganzoo.results import COLUMNS, load_weights, read_results
+from ganzoo_plugins.gan import GAN
+
+
+def bench(tmp_path, *args, out="out"):
+    result = CliRunner().invoke(main, ["bench", "--out", str(tmp_path / out), *args])
+    return result, tmp_path / out
+
+
+def test_list_shows_every_kind_with_its_package():
+    result = CliRunner().invoke(main, ["list"])
+    assert result.exit_code == 0, result.output
+    for kind, name in [("variant", "dcgan"), ("dataset", "ring8"), ("divergence", "minimax"), ("metric", "fid")]:
+        line = next(l for l in result.output.splitlines() if f" {name} " in l)
+        assert kind in line and "ganzoo 0.1.0" in line
+
+
+def test_bench_writes_tidy_results_configs_samples_and_weights(tmp_path):
+    result, out = bench(tmp_path, "--variants", "gan,dcgan", "--budget", "4steps", "--eval-every", "2steps")
+    assert result.exit_code == 0, result.output
+    df = read_results(out)
+    assert list(df.columns) == COLUMNS
+    assert set(df["run_id"]) == {"gan-minimax-s0", "dcgan-nonsaturating-s0"}
+    fid = df[df.metric == "fid"]
+    assert sorted(set(fid["step"])) == [0, 2, 4]  # start, every 2 steps, end
+    assert (fid.groupby("run_id").size() == 3).all()
+    assert (df[df.metric == "status"]["detail"] == "ok").all()
+    at_end = df[(df.step == 4) & (df.metric == "fid")]
+    assert (at_end["images_seen"] == 4 * 64).all() and (at_end["device_seconds"] > 0).all()
+    assert {"loss_d", "loss_g", "divergence"} <= set(df.metric)
+    run = out / "runs" / "dcgan-nonsaturating-s0"
+    config = json.loads((run / "config.json").read_text())
+    assert config["status"] == "ok" and config["dataset"]["split"] == "all" and config["budget"] == "4steps"
+    assert torch.__version__.startswith(config["environment"]["versions"]["torch"])
+    assert {"git_revision", "device", "python"} <= set(config["environment"]) and "started" in config
+    assert sorted(p.name for p in (run / "samples").iterdir()) == ["step-0000000.png", "step-0000002.png", "step-0000004.png"]
+    weights = load_weights(run / "weights.pt")
+    assert set(weights) == {"generators", "discriminators"} and "G" in weights["generators"]
+    assert "final values" in result.output
+
+
+def test_same_seed_gives_the_same_numbers(tmp_path):
+    frames = []
+    for name in ("a", "b"):
+        result, out = bench(tmp_path, "--variants", "dcgan", "--budget", "3steps", "--seeds", "2", out=name)
+        assert result.exit_code == 0, result.output
+        frames.append(read_results(out).drop(columns="device_seconds"))
+    pd.testing.assert_frame_equal(frames[0], frames[1])
+    by_seed = frames[0][frames[0].metric == "fid"].groupby("seed")["value"].apply(list)
+    assert by_seed[0] != by_seed[1]  # seeds differ
+
+
+def test_points_dataset_and_divergence_override(tmp_path):
+    result, out = bench(tmp_path, "--variants", "gan", "--dataset", "ring8", "--divergence", "nonsaturating", "--budget", "2steps")
+    assert result.exit_code == 0, result.output
+    df = read_results(out)
+    assert set(df["divergence"]) == {"nonsaturating"}
+    assert {"fid", "modes", "hq_share"} <= set(df.metric)
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--variants", "dcgn"], "did you mean 'dcgan'"),
+    (["--dataset", "mnits"], "did you mean 'mnist'"),
+    (["--divergence", "minmax"], "did you mean 'minimax'"),
+    (["--budget", "300x"], "invalid budget '300x'"),
+    (["--eval-every", "often"], "invalid budget 'often'"),
+    (["--variants", "dcgan", "--dataset", "ring8"], "variant 'dcgan' cannot run on dataset 'ring8'"),
+    (["--device", "tpu"], "invalid device 'tpu'"),
+    (["--split", "train"], "no split 'train'"),
+])
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, args, needle):
+    result, out = bench(tmp_path, *args)
+    assert result.exit_code == 2, result.output
+    lines = [l for l in result.output.splitlines() if l.strip()]
+    assert len(lines) == 1 and needle in lines[0], result.output
+    assert not out.exists()
+
+
+def test_out_holding_another_bench_is_refused_unless_forced(tmp_path):
+    first, out = bench(tmp_path, "--variants", "gan", "--budget", "1steps")
+    assert first.exit_code == 0
+    before = (out / "results.csv").read_bytes()
+    again, _ = bench(tmp_path, "--variants", "dcgan", "--budget", "1steps")
+    assert again.exit_code == 2 and "already holds another bench's results" in again.output and "--force" in again.output
+    assert (out / "results.csv").read_bytes() == before
+    forced, _ = bench(tmp_path, "--variants", "dcgan", "--budget", "1steps", "--force")
+    assert forced.exit_code == 0
+    assert set(read_results(out)["variant"]) == {"dcgan"} and not (out / "runs" / "gan-minimax-s0").exists()
+
+
+class Exploding(GAN):
+    """Fails at its third generator step, after an evaluation has been recorded."""
+
+    calls = 0
+
+    def generator_loss(self, batch):
+        Exploding.calls += 1
+        if Exploding.calls == 3:
+            raise RuntimeError("boom at step 3")
+        return super().generator_loss(batch)
+
+
+def test_failed_run_is_recorded_and_the_others_go_on(tmp_path, fresh_registries):
+    registry.variants.register("exploding", Exploding)
+    result, out = bench(tmp_path, "--variants", "exploding,gan", "--budget", "4steps", "--eval-every", "2steps")
+    assert result.exit_code == 1
+    df = read_results(out)
+    status = df[df.metric == "status"].set_index("variant")
+    assert status.loc["exploding", "value"] == 0 and "RuntimeError: boom at step 3" in status.loc["exploding", "detail"]
+    assert status.loc["exploding", "step"] == 2  # the last point it reached
+    assert status.loc["gan", "value"] == 1
+    run = out / "runs" / "exploding-minimax-s0"
+    assert "boom at step 3" in (run / "error.txt").read_text()
+    assert json.loads((run / "config.json").read_text())["status"] == "failed"
+
+
+def test_seconds_budget_stops_on_device_time(tmp_path):
+    result, out = bench(tmp_path, "--variants", "gan", "--budget", "1s")
+    assert result.exit_code == 0, result.output
+    end = read_results(out).query("metric == 'fid'")["device_seconds"].max()
+    assert 1.0 <= end < 2.0
