@@ -198,11 +198,20 @@ class _LossMeter:
 
 
 def _evaluate(variant: Variant, data: Data, metrics: dict[str, Metric], seed: int, run_dir: Path, step: int, title: str) -> dict[str, float]:
-    """Metrics on generated samples from fixed noise (the same z at every point of a run)."""
+    """Metrics on generated samples from fixed noise (the same z at every point of a run).
+
+    Runs under a forked RNG: evaluation (and whatever torch-fidelity seeds inside) must not change
+    the training trajectory, or the numbers would depend on the schedule and on cache hits."""
+    devices = [variant.device] if variant.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        return _evaluate_now(variant, data, metrics, seed, run_dir, step, title)
+
+
+def _evaluate_now(variant: Variant, data: Data, metrics: dict[str, Metric], seed: int, run_dir: Path, step: int, title: str) -> dict[str, float]:
     n = max([m.num_samples for m in metrics.values()] + [64])
     gen = torch.Generator().manual_seed(10_000 + seed)
     y = None
-    if getattr(variant, "conditional", False) and data.y is not None:
+    if variant.conditional and data.y is not None:
         y = data.y[torch.randint(len(data), (n,), generator=gen)]
     variant.train(False)
     chunks = []

@@ -56,6 +56,7 @@ class Variant:
     default_divergence: ClassVar[str] = "nonsaturating"
     data_kinds: ClassVar[frozenset[DataKind]] = frozenset({DataKind.UNCONDITIONAL, DataKind.LABELLED})
     d_steps: ClassVar[int] = 1
+    conditional: ClassVar[bool] = False  # generate() uses y; the runner then draws y from the real labels
 
     def __init__(self, *, info: DatasetInfo, divergence: Divergence, batch_size: int = 64) -> None:
         self.info = info

@@ -130,3 +130,13 @@ def test_seconds_budget_stops_on_device_time(tmp_path):
     assert result.exit_code == 0, result.output
     end = read_results(out).query("metric == 'fid'")["device_seconds"].max()
     assert 1.0 <= end < 2.0
+
+
+def test_evaluation_does_not_change_the_training_trajectory(tmp_path):
+    finals = []
+    for name, every in (("often", "1steps"), ("rarely", "4steps")):
+        result, out = bench(tmp_path, "--variants", "dcgan", "--budget", "4steps", "--eval-every", every, out=name)
+        assert result.exit_code == 0, result.output
+        df = read_results(out)
+        finals.append(df.query("metric == 'fid' and step == 4")["value"].item())
+    assert finals[0] == finals[1]
