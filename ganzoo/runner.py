@@ -177,23 +177,33 @@ def prepare_metrics(data: Data, device: torch.device, cache_dir: Path) -> dict[s
 
 
 class _LossMeter:
-    """Mean of each logged loss since the last evaluation, kept on the device (no per-step sync)."""
+    """Mean of each logged loss since the last evaluation, summed on the device in one stacked add per
+    step (no per-step sync). Per-term losses are logged only when a player has several terms."""
 
     def __init__(self) -> None:
-        self.sums: dict[str, torch.Tensor] = {}
+        self.keys: list[str] | None = None
+        self.sums: torch.Tensor | None = None
         self.count = 0
 
     def add(self, d: StepOutput, g: StepOutput) -> None:
+        values: dict[str, torch.Tensor] = {}
         for prefix, out in (("d", d), ("g", g)):
-            values = {f"loss_{prefix}": out.total, **{f"loss_{prefix}_{k}": v for k, v in out.losses.items()}, **out.stats}
-            for k, v in values.items():
-                v = v.detach().float()
-                self.sums[k] = self.sums[k] + v if k in self.sums else v
+            values[f"loss_{prefix}"] = out.total
+            if len(out.losses) > 1:
+                values.update({f"loss_{prefix}_{k}": v for k, v in out.losses.items()})
+            values.update(out.stats)
+        stacked = torch.stack([v.detach().float() for v in values.values()])
+        if self.keys is not None and list(values) != self.keys:
+            raise ValueError(f"logged losses changed between steps: {self.keys} then {list(values)}")
+        self.keys = list(values)
+        self.sums = stacked if self.sums is None else self.sums + stacked
         self.count += 1
 
     def pop(self) -> dict[str, float]:
-        out = {k: float(v) / self.count for k, v in self.sums.items()} if self.count else {}
-        self.sums, self.count = {}, 0
+        if self.sums is None or self.keys is None:
+            return {}
+        out = dict(zip(self.keys, (self.sums / self.count).tolist()))
+        self.sums, self.count = None, 0
         return out
 
 

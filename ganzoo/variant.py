@@ -39,9 +39,13 @@ class StepOutput:
 
     @property
     def total(self) -> Tensor:
-        if not self.losses:
+        terms = list(self.losses.values())
+        if not terms:
             raise ValueError("a step produced no loss terms")
-        return sum(self.losses.values())  # type: ignore[return-value]
+        total = terms[0]
+        for t in terms[1:]:
+            total = total + t
+        return total
 
 
 class Variant:
