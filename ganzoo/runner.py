@@ -306,7 +306,10 @@ def run_one(p: Plan, spec: RunSpec, data: Data, metrics: dict[str, Metric], writ
 def run_bench(config: BenchConfig, *, console: Console | None = None) -> pd.DataFrame:
     """Plan, load, train and evaluate every run; returns the tidy results table (also on disk)."""
     p = plan(config)
-    data = load_data(config)
+    try:
+        data = load_data(config)
+    except (FileNotFoundError, ValueError) as exc:
+        raise BenchInputError(f"dataset {config.dataset!r} could not be loaded: {exc}") from None
     p.cache_dir.mkdir(parents=True, exist_ok=True)
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)

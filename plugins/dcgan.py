@@ -14,7 +14,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from ganzoo import Batch, DataKind, DatasetInfo, Divergence, IncompatibleData, StepOutput, Variant
+from ganzoo import Batch, DatasetInfo, Divergence, IncompatibleData, StepOutput, Variant
 
 
 def _layout(size: int) -> tuple[int, int] | None:

@@ -7,7 +7,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from ganzoo import StepOutput, registry
+from ganzoo import registry
 from ganzoo.cli import main
 from ganzoo.results import COLUMNS, load_weights, read_results
 from ganzoo_plugins.gan import GAN
@@ -140,3 +140,20 @@ def test_evaluation_does_not_change_the_training_trajectory(tmp_path):
         df = read_results(out)
         finals.append(df.query("metric == 'fid' and step == 4")["value"].item())
     assert finals[0] == finals[1]
+
+
+def test_missing_dataset_files_are_an_input_error(tmp_path):
+    (tmp_path / "empty").mkdir()
+    result, out = bench(tmp_path, "--dataset", "mnist", "--data-dir", str(tmp_path / "empty"), "--no-download")
+    assert result.exit_code == 2 and "could not be loaded" in result.output and "--data-dir" in result.output
+    assert not out.exists()
+
+
+def test_list_reports_a_broken_plugin_and_still_lists_the_others(install_dist):
+    install_dist("thirdparty-broken", {"thirdparty_broken": "raise ImportError('needs libfoo')\n"},
+                 {"ganzoo.variants": {"broken": "thirdparty_broken:X"}})
+    result = CliRunner().invoke(main, ["list", "--kind", "variants"])
+    assert result.exit_code == 0
+    broken = next(l for l in result.output.splitlines() if " broken " in l)
+    assert "thirdparty-broken 1.2.3" in broken and "needs libfoo" in result.output
+    assert any(" dcgan " in l for l in result.output.splitlines())
