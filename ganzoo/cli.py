@@ -22,7 +22,7 @@ class InputError(click.BadParameter):
     """A bad value: one line naming it, exit code 2, nothing trained or written."""
 
     def show(self, file=None) -> None:  # type: ignore[override]
-        click.echo(f"Error: {self.format_message()}", err=True)
+        click.echo(f"Error: {self.format_message() if self.param is not None else self.message}", err=True)
 
 
 def _names(kind: str):
@@ -96,13 +96,18 @@ def list_cmd(kind: str | None) -> None:
 @click.option("--amp/--no-amp", default=False, show_default=True, help="fp16 mixed precision (CUDA only).")
 @click.option("--out", type=click.Path(path_type=Path), help="Results folder. [default: results/bench-<date>-<time>]")
 @click.option("--force", is_flag=True, help="Replace the results an existing --out holds.")
+@click.option("--features", type=click.Choice(["classifier", "inception"]), default="classifier", show_default=True,
+              help="Feature space of fid/kid/precision/recall/density/coverage: the dataset classifier (offline) or Inception (comparable with papers).")
+@click.option("--inception-weights", type=click.Path(dir_okay=False, path_type=Path), help="Local copy of torch-fidelity's Inception weights (offline use).")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Cache of classifiers and statistics. [default: $GANZOO_CACHE or ~/.cache/ganzoo]")
-def bench(variants, divergences, dataset, data_dir, split, download, budget, eval_every, seeds, batch_size, device, amp, out, force, cache_dir) -> None:
+def bench(variants, divergences, dataset, data_dir, split, download, budget, eval_every, seeds, batch_size, device, amp, out, force,
+          features, inception_weights, cache_dir) -> None:
     """Train each variant under the same budget and report FID tables."""
     out = out or Path("results") / f"bench-{datetime.now():%Y%m%d-%H%M%S}"
     config = BenchConfig(variants=variants, divergences=divergences, dataset=dataset, data_dir=data_dir, split=split,
                          download=download, budget=budget, eval_every=eval_every, seeds=list(range(seeds)),
-                         batch_size=batch_size, device=device, amp=amp, out=out, force=force, cache_dir=cache_dir)
+                         batch_size=batch_size, device=device, amp=amp, out=out, force=force, cache_dir=cache_dir,
+                         features=features, inception_weights=inception_weights)
     err = Console(stderr=True)
     try:
         df = run_bench(config, console=err)
@@ -134,3 +139,92 @@ def _print_summary(df: pd.DataFrame) -> None:
         table.add_row(*keys, *[row[c] if isinstance(row[c], str) else "-" for c in wide.columns],
                       f"{e['count']:.0f}", f"{e['step']:.0f}", f"{e['images_seen']:.0f}", f"{e['device_seconds']:.1f}")
     Console(width=200 if not sys.stdout.isatty() else None).print(table)
+
+
+def _metric_list(ctx: click.Context, param: click.Parameter, value: str | None) -> list[str] | None:
+    return [m.strip() for m in value.split(",") if m.strip()] if value else None
+
+
+def _report_errors(fn):
+    """Errors in result files or metric names: one line, exit code 2."""
+    from functools import wraps
+
+    from ganzoo.report import NotComparable
+    from ganzoo.results import ResultsFileError
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (ResultsFileError, NotComparable, ValueError) as exc:
+            raise InputError(str(exc)) from None
+
+    return wrapper
+
+
+@main.command("table")
+@click.argument("results", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--metrics", callback=_metric_list, help="Comma-separated metrics. [default: every score in the results]")
+@click.option("--format", "fmt", type=click.Choice(["rich", "markdown", "csv", "latex"]), default="rich", show_default=True)
+@click.option("--equal-budget", "measure", type=click.Choice(["auto", "images", "seconds", "steps"]), default="auto", show_default=True,
+              help="Measure of the 'equal budget' point, the largest one every run reached; auto: the benches' own budget measure.")
+@_report_errors
+def table_cmd(results, metrics, fmt, measure) -> None:
+    """Final, best and equal-budget values per dataset x variant x divergence (mean ± std over seeds)."""
+    from ganzoo import report
+
+    t = report.table(report.load_many(list(results)), metrics, measure)
+    if fmt == "csv":
+        click.echo(t.to_csv(index=False), nl=False)
+        return
+    w = report.display(t)
+    m, reached = t.attrs["equal_budget"]
+    if fmt == "markdown":
+        click.echo(report.to_markdown(w), nl=False)
+    elif fmt == "latex":
+        click.echo(report.to_latex(w), nl=False)
+    else:
+        rt = Table(title=f"mean ± std over seeds; * best final per dataset and metric; equal budget: {reached:g} {m}")
+        for col in w.columns:
+            rt.add_column(str(col))
+        for row in w.itertuples(index=False):
+            rt.add_row(*[str(v) for v in row])
+        Console(width=250 if not sys.stdout.isatty() else None).print(rt)
+
+
+@main.command("compare")
+@click.argument("a", type=click.Path(exists=True, path_type=Path))
+@click.argument("b", type=click.Path(exists=True, path_type=Path))
+@click.option("--metrics", callback=_metric_list, help="Comma-separated metrics. [default: every score in both]")
+@click.option("--alpha", default=0.05, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True))
+@click.option("--format", "fmt", type=click.Choice(["rich", "csv"]), default="rich", show_default=True)
+@_report_errors
+def compare_cmd(a, b, metrics, alpha, fmt) -> None:
+    """Change from result set A to B per variant x metric: 95% Welch interval and t-test p-value."""
+    from ganzoo import report
+
+    c = report.compare(a, b, metrics, alpha)
+    if fmt == "csv":
+        click.echo(c.to_csv(index=False), nl=False)
+        return
+    rt = Table(title=f"B - A on final values ({a} -> {b}); significant at p < {alpha} marked !")
+    for col in ("dataset", "variant", "divergence", "metric", "A", "B", "change", "95% CI", "p", ""):
+        rt.add_column(col)
+    for r in c.itertuples(index=False):
+        ci = "-" if pd.isna(r.ci_low) else f"[{r.ci_low:.4g}, {r.ci_high:.4g}]"
+        p = "needs ≥2 seeds each" if pd.isna(r.p_value) else f"{r.p_value:.3g}"
+        rt.add_row(r.dataset, r.variant, r.divergence, r.metric, f"{r.a_mean:.4g} (n={r.n_a})", f"{r.b_mean:.4g} (n={r.n_b})",
+                   f"{r.change:+.4g}", ci, p, "!" if r.significant else "")
+    Console(width=250 if not sys.stdout.isatty() else None).print(rt)
+
+
+@main.command("plot")
+@click.argument("results", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--metric", default="fid", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("fig.png"), show_default=True)
+@_report_errors
+def plot_cmd(results, metric, out) -> None:
+    """A metric against device seconds and images seen: one line per variant, seeds as a band."""
+    from ganzoo import report
+
+    click.echo(str(report.plot(report.load_many(list(results)), metric, out)))

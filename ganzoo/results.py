@@ -23,9 +23,10 @@ from typing import Any
 import pandas as pd
 import torch
 
+PROVENANCE = ["features", "features_sha256", "reference", "reference_images", "generated_images", "resize"]
 COLUMNS = [
     "run_id", "variant", "divergence", "dataset", "split", "seed",
-    "step", "images_seen", "device_seconds", "metric", "value", "detail",
+    "step", "images_seen", "device_seconds", "metric", "value", "detail", *PROVENANCE,
 ]
 MANIFEST = "bench.json"
 
@@ -46,6 +47,12 @@ class Row:
     metric: str
     value: float
     detail: str = ""
+    features: str = ""  # provenance of a metric value: feature space and a hash of its weights,
+    features_sha256: str = ""  # reference set and its size, generated sample count, resizing
+    reference: str = ""
+    reference_images: int | None = None
+    generated_images: int | None = None
+    resize: str = ""
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -94,23 +101,56 @@ class ResultsWriter:
         self.flush()
 
     def frame(self) -> pd.DataFrame:
-        return pd.DataFrame([asdict(r) for r in self.rows], columns=COLUMNS)
+        df = pd.DataFrame([asdict(r) for r in self.rows], columns=COLUMNS)
+        return df.astype({"reference_images": "Int64", "generated_images": "Int64"})
 
     def flush(self) -> None:
         atomic_write_text(self.out / "results.csv", self.frame().to_csv(index=False))
 
 
+class ResultsFileError(ValueError):
+    """A results file that is not a ganzoo results table: says which file, row and column."""
+
+
+_NUMERIC = {"seed": True, "step": True, "images_seen": True, "device_seconds": False, "value": False}
+
+
 def read_results(path: Path) -> pd.DataFrame:
-    """Read a results.csv (or a bench folder holding one), checking its columns."""
+    """Read a results.csv (or a bench folder holding one), checking columns and values row by row.
+
+    Only parsed as data: nothing in a results file is executed."""
     path = Path(path)
     if path.is_dir():
         path = path / "results.csv"
-    df = pd.read_csv(path, keep_default_na=False, na_values=[""])
-    missing = [c for c in COLUMNS if c not in df.columns]
+    if not path.is_file():
+        raise ResultsFileError(f"{path}: no such results file")
+    try:
+        df = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"detail": str, "features": str, "resize": str})
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise ResultsFileError(f"{path}: not a CSV file ({type(exc).__name__}: {exc})") from None
+    missing = [c for c in COLUMNS[: COLUMNS.index("detail")] if c not in df.columns]
     if missing:
-        raise ValueError(f"{path}: not a ganzoo results file, missing columns {', '.join(missing)}")
+        raise ResultsFileError(f"{path}: not a ganzoo results file, missing column(s) {', '.join(missing)}")
+    for col in ("detail", *PROVENANCE):
+        if col not in df.columns:  # files from before provenance columns existed
+            df[col] = pd.NA
+    for col, integral in _NUMERIC.items():
+        num = pd.to_numeric(df[col], errors="coerce")
+        bad = num.isna() & ~((col == "value") & df["metric"].eq("status") & df[col].isna())
+        if integral:
+            bad |= ~num.isna() & ((num % 1 != 0) | (num < 0))
+        if bad.any():
+            i = int(bad.to_numpy().nonzero()[0][0])
+            raise ResultsFileError(f"{path}: line {i + 2} (data row {i + 1}), column {col!r}: invalid value {df[col].iloc[i]!r}")
+        df[col] = num.astype("int64") if integral else num.astype(float)
+    for col in ("run_id", "variant", "divergence", "dataset", "metric"):
+        empty = df[col].isna() | (df[col].astype(str).str.strip() == "")
+        if empty.any():
+            i = int(empty.to_numpy().nonzero()[0][0])
+            raise ResultsFileError(f"{path}: line {i + 2} (data row {i + 1}), column {col!r}: empty")
     df["detail"] = df["detail"].fillna("")
-    return df
+    df["source"] = str(path)
+    return df[[*COLUMNS, "source"]]
 
 
 def _git_revision() -> str | None:
@@ -150,7 +190,7 @@ def environment(device: torch.device) -> dict[str, Any]:
     return env
 
 
-SUMMARY_METRICS = ("fid", "modes", "hq_share")
+SUMMARY_METRICS = ("fid", "kid", "precision", "recall", "modes", "hq_share", "classes_covered")
 KEYS = ["dataset", "variant", "divergence"]
 
 

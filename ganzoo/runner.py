@@ -26,7 +26,8 @@ from ganzoo import registry
 from ganzoo.budget import Budget, EvalSchedule, Spent
 from ganzoo.data import BatchSampler, Data, DatasetInfo
 from ganzoo.device import DeviceClock, resolve_device
-from ganzoo.metrics.base import Metric, Samples
+from ganzoo.metrics.base import EvalOptions, Metric, Samples
+from ganzoo.metrics.features import FEATURE_SPACES, FeatureSpaceError
 from ganzoo.results import MANIFEST, ResultsWriter, Row, atomic_torch_save, atomic_write_json, atomic_write_text, environment
 from ganzoo.samples import save_image_grid, save_point_scatter
 from ganzoo.trainer import Trainer
@@ -60,6 +61,8 @@ class BenchConfig:
     out: Path = Path("results/bench")
     force: bool = False
     cache_dir: Path | None = None
+    features: str = "classifier"
+    inception_weights: Path | None = None
 
 
 @dataclass
@@ -107,6 +110,10 @@ def plan(config: BenchConfig) -> Plan:
         raise BenchInputError(str(exc)) from None
     if config.amp and device.type != "cuda":
         raise BenchInputError(f"--amp needs a CUDA device, but the device is {device}")
+    if config.features not in FEATURE_SPACES:
+        raise BenchInputError(f"unknown feature space {config.features!r} (known: {', '.join(FEATURE_SPACES)})")
+    if config.features == "inception" and not info.is_image:
+        raise BenchInputError(f"--features inception needs images; dataset {config.dataset!r} holds {info.describe()}")
     if not config.seeds or any(s < 0 for s in config.seeds):
         raise BenchInputError(f"seeds must be non-negative integers, got {config.seeds}")
     if config.batch_size is not None and config.batch_size < 1:
@@ -168,11 +175,16 @@ def load_data(config: BenchConfig) -> Data:
     return cls.load(name=config.dataset, data_dir=config.data_dir, split=config.split, download=config.download)
 
 
-def prepare_metrics(data: Data, device: torch.device, cache_dir: Path) -> dict[str, Metric]:
+def prepare_metrics(data: Data, device: torch.device, cache_dir: Path, options: EvalOptions | None = None) -> dict[str, Metric]:
+    """Every installed metric that applies to the dataset, set up (classifiers trained, real features
+    cached). Runs before anything is written, so a metric that cannot be set up stops the bench early."""
     out = {}
     for entry in registry.metrics.entries():
         if entry.error is None and entry.obj.applies_to(data.info):
-            out[entry.name] = entry.obj(data=data, device=device, cache_dir=cache_dir)
+            try:
+                out[entry.name] = entry.obj(data=data, device=device, cache_dir=cache_dir, options=options)
+            except FeatureSpaceError as exc:
+                raise BenchInputError(str(exc)) from None
     return out
 
 
@@ -207,7 +219,7 @@ class _LossMeter:
         return out
 
 
-def _evaluate(variant: Variant, data: Data, metrics: dict[str, Metric], seed: int, run_dir: Path, step: int, title: str) -> dict[str, float]:
+def _evaluate(variant: Variant, data: Data, metrics: dict[str, Metric], seed: int, run_dir: Path, step: int, title: str) -> dict[str, tuple[float, dict]]:
     """Metrics on generated samples from fixed noise (the same z at every point of a run).
 
     Runs under a forked RNG: evaluation (and whatever torch-fidelity seeds inside) must not change
@@ -217,7 +229,7 @@ def _evaluate(variant: Variant, data: Data, metrics: dict[str, Metric], seed: in
         return _evaluate_now(variant, data, metrics, seed, run_dir, step, title)
 
 
-def _evaluate_now(variant: Variant, data: Data, metrics: dict[str, Metric], seed: int, run_dir: Path, step: int, title: str) -> dict[str, float]:
+def _evaluate_now(variant: Variant, data: Data, metrics: dict[str, Metric], seed: int, run_dir: Path, step: int, title: str) -> dict[str, tuple[float, dict]]:
     n = max([m.num_samples for m in metrics.values()] + [64])
     gen = torch.Generator().manual_seed(10_000 + seed)
     y = None
@@ -230,10 +242,12 @@ def _evaluate_now(variant: Variant, data: Data, metrics: dict[str, Metric], seed
         chunks.append(variant.generate(min(500, n - i), generator=gen, y=cond).float().cpu())
     variant.train(True)
     fake = torch.cat(chunks)
-    values: dict[str, float] = {}
+    values: dict[str, tuple[float, dict]] = {}
     for metric in metrics.values():
         k = metric.num_samples
-        values.update(metric.compute(Samples(fake[:k], None if y is None else y[:k])))
+        provenance = metric.provenance()
+        for name, value in metric.compute(Samples(fake[:k], None if y is None else y[:k])).items():
+            values[name] = (value, provenance)
     picture = run_dir / "samples" / f"step-{step:07d}.png"
     if data.info.is_image:
         save_image_grid(fake[:64], picture)
@@ -270,8 +284,9 @@ def run_one(p: Plan, spec: RunSpec, data: Data, metrics: dict[str, Metric], writ
     clock, meter, schedule = DeviceClock(p.device), _LossMeter(), EvalSchedule(p.eval_every)
     spent = Spent()
 
-    def record(values: dict[str, float]) -> None:
-        writer.add([Row(**base, step=spent.steps, images_seen=spent.images, device_seconds=round(spent.seconds, 4), metric=k, value=v) for k, v in values.items()])
+    def record(values: dict[str, tuple[float, dict]]) -> None:
+        writer.add([Row(**base, step=spent.steps, images_seen=spent.images, device_seconds=round(spent.seconds, 4), metric=k, value=v, **prov)
+                    for k, (v, prov) in values.items()])
 
     record(_evaluate(variant, data, metrics, spec.seed, run_dir, 0, spec.run_id))
     needs_clock = p.budget.is_time or p.eval_every.is_time
@@ -286,7 +301,7 @@ def run_one(p: Plan, spec: RunSpec, data: Data, metrics: dict[str, Metric], writ
             losses = meter.pop()
             if not all(map(math.isfinite, losses.values())):
                 raise FloatingPointError(f"non-finite loss at step {spent.steps}: {losses}")
-            record({**losses, **_evaluate(variant, data, metrics, spec.seed, run_dir, spent.steps, spec.run_id)})
+            record({**{k: (v, {}) for k, v in losses.items()}, **_evaluate(variant, data, metrics, spec.seed, run_dir, spent.steps, spec.run_id)})
             if not last:
                 clock.start()
         if progress is not None and (spent.steps % 10 == 0 or last):
@@ -311,15 +326,15 @@ def run_bench(config: BenchConfig, *, console: Console | None = None) -> pd.Data
     except (FileNotFoundError, ValueError) as exc:
         raise BenchInputError(f"dataset {config.dataset!r} could not be loaded: {exc}") from None
     p.cache_dir.mkdir(parents=True, exist_ok=True)
-    out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
-    if config.force:
-        _clear_out(out)
     if console is not None:
         console.print(f"[bold]ganzoo bench[/]: {len(p.runs)} run(s) on {data.name} ({data.split} split, {len(data)} samples, {data.info.describe()}), "
                       f"budget {p.budget.text} each, device {p.device}")
         console.print("preparing metrics (the dataset classifier is trained once and cached)...")
-    metrics = prepare_metrics(data, p.device, p.cache_dir)
+    metrics = prepare_metrics(data, p.device, p.cache_dir, EvalOptions(config.features, config.inception_weights))
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if config.force:
+        _clear_out(out)
     atomic_write_json(out / MANIFEST, {
         "ganzoo_bench": 1, "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(config).items()},
         "runs": [r.run_id for r in p.runs], "dataset": {"name": data.name, "split": data.split, "source": data.source},

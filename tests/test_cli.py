@@ -21,7 +21,7 @@ def bench(tmp_path, *args, out="out"):
 def test_list_shows_every_kind_with_its_package():
     result = CliRunner().invoke(main, ["list"])
     assert result.exit_code == 0, result.output
-    for kind, name in [("variant", "dcgan"), ("dataset", "ring8"), ("divergence", "minimax"), ("metric", "fid")]:
+    for kind, name in [("variant", "dcgan"), ("dataset", "ring8"), ("divergence", "minimax"), ("metric", "fidelity")]:
         line = next(l for l in result.output.splitlines() if f" {name} " in l)
         assert kind in line and "ganzoo 0.1.0" in line
 
@@ -30,7 +30,7 @@ def test_bench_writes_tidy_results_configs_samples_and_weights(tmp_path):
     result, out = bench(tmp_path, "--variants", "gan,dcgan", "--budget", "4steps", "--eval-every", "2steps")
     assert result.exit_code == 0, result.output
     df = read_results(out)
-    assert list(df.columns) == COLUMNS
+    assert list(df.columns) == [*COLUMNS, "source"]
     assert set(df["run_id"]) == {"gan-minimax-s0", "dcgan-nonsaturating-s0"}
     fid = df[df.metric == "fid"]
     assert sorted(set(fid["step"])) == [0, 2, 4]  # start, every 2 steps, end
@@ -55,7 +55,7 @@ def test_same_seed_gives_the_same_numbers(tmp_path):
     for name in ("a", "b"):
         result, out = bench(tmp_path, "--variants", "dcgan", "--budget", "3steps", "--seeds", "2", out=name)
         assert result.exit_code == 0, result.output
-        frames.append(read_results(out).drop(columns="device_seconds"))
+        frames.append(read_results(out).drop(columns=["device_seconds", "source"]))
     pd.testing.assert_frame_equal(frames[0], frames[1])
     by_seed = frames[0][frames[0].metric == "fid"].groupby("seed")["value"].apply(list)
     assert by_seed[0] != by_seed[1]  # seeds differ
@@ -66,7 +66,7 @@ def test_points_dataset_and_divergence_override(tmp_path):
     assert result.exit_code == 0, result.output
     df = read_results(out)
     assert set(df["divergence"]) == {"nonsaturating"}
-    assert {"fid", "modes", "hq_share"} <= set(df.metric)
+    assert {"fid", "kid", "precision", "recall", "density", "coverage", "modes", "hq_share", "mode_kl"} <= set(df.metric)
 
 
 @pytest.mark.parametrize("args, needle", [

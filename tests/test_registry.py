@@ -17,7 +17,7 @@ def test_builtins_come_in_through_entry_points_with_their_package():
     assert {"gan", "dcgan"} <= set(names["variants"])
     assert {"minimax", "nonsaturating"} <= set(names["divergences"])
     assert {"digits", "ring8", "grid25", "mnist"} <= set(names["datasets"])
-    assert {"fid", "modes"} <= set(names["metrics"])
+    assert {"fidelity", "classes", "modes"} <= set(names["metrics"])
     entry = registry.variants.entry("dcgan")
     assert entry.error is None and entry.package.startswith("ganzoo ")
     assert entry.target == "ganzoo_plugins.dcgan:DCGAN"

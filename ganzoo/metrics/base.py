@@ -13,6 +13,14 @@ from torch import Tensor
 from ganzoo.data import Data, DatasetInfo
 
 
+@dataclass(frozen=True)
+class EvalOptions:
+    """Choices a bench makes for its metrics (``--features``, ``--inception-weights``)."""
+
+    features: str = "classifier"
+    inception_weights: Path | None = None
+
+
 @dataclass
 class Samples:
     """Generated samples on the CPU, with the condition each was asked for (None when unconditional)."""
@@ -34,8 +42,9 @@ class Metric(abc.ABC):
     def applies_to(cls, info: DatasetInfo) -> bool:
         return True
 
-    def __init__(self, *, data: Data, device: torch.device, cache_dir: Path) -> None:
+    def __init__(self, *, data: Data, device: torch.device, cache_dir: Path, options: EvalOptions | None = None) -> None:
         self.data, self.device, self.cache_dir = data, device, cache_dir
+        self.options = options or EvalOptions()
 
     @property
     def num_samples(self) -> int:
@@ -47,5 +56,6 @@ class Metric(abc.ABC):
         """Metric name -> value for one set of generated samples."""
 
     def provenance(self) -> dict[str, object]:
-        """Facts a reader needs to compare the numbers (feature space, weights, reference set)."""
-        return {}
+        """Facts a reader needs to compare the numbers, written as columns beside each value:
+        any of ``features, features_sha256, reference, reference_images, generated_images, resize``."""
+        return {"generated_images": self.num_samples}

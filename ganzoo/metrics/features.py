@@ -1,0 +1,129 @@
+"""Feature spaces for distribution metrics: the dataset classifier (offline, seconds on CPU) or
+torch-fidelity's ``inception-v3-compat`` (the one papers report, comparable with them).
+
+A feature space knows its torch-fidelity extractor, the sha256 of its weights and how samples are
+turned into its input; its provenance goes into every row it scores. Real-data features are computed
+once per (dataset, split, sample count, feature space) and cached as plain tensors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import Tensor
+from torch_fidelity.utils import create_feature_extractor
+
+from ganzoo.data import Data
+from ganzoo.metrics.classifier import EXTRACTOR_NAME, ensure_classifier, file_sha256
+from ganzoo.results import atomic_torch_save
+
+FEATURE_SPACES = ("classifier", "inception")
+INCEPTION_EXTRACTOR = "inception-v3-compat"
+INCEPTION_URL = "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/weights-inception-2015-12-05-6726825d.pth"
+INCEPTION_FILE = INCEPTION_URL.rsplit("/", 1)[1]
+
+
+class FeatureSpaceError(ValueError):
+    """A feature space cannot be set up (missing weights offline, a foreign weights file)."""
+
+
+@dataclass
+class FeatureSpace:
+    name: str
+    extractor: str
+    weights: Path
+    weights_sha256: str
+    layer: str  # what fid/kid/prc/density use
+    resize: str
+    _extractor: torch.nn.Module | None = field(default=None, repr=False)
+
+    def prepare(self, x: Tensor) -> Tensor:
+        """Samples in ganzoo's range ([-1, 1], any channel count) to this extractor's input."""
+        if self.name == "classifier":
+            return x.float()
+        if x.dim() != 4:
+            raise FeatureSpaceError(f"inception features need images, got samples of shape {tuple(x.shape[1:])}")
+        x = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+        return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
+
+    def extract(self, x: Tensor, device: torch.device, batch_size: int = 250) -> Tensor:
+        if self._extractor is None:  # built once per bench: Inception's weights are 95 MB
+            fx = create_feature_extractor(self.extractor, [self.layer], cuda=False,
+                                          feature_extractor_weights_path=str(self.weights), verbose=False)
+            self._extractor = fx.to(device)
+        fx = self._extractor
+        out = []
+        with torch.no_grad():
+            for chunk in x.split(batch_size):
+                out.append(fx(self.prepare(chunk).to(device))[0].double().cpu())
+        return torch.cat(out)
+
+    def provenance(self) -> dict[str, object]:
+        return {"features": self.name, "features_sha256": self.weights_sha256[:16], "resize": self.resize}
+
+
+def classifier_space(data: Data, cache_dir: Path, device: torch.device) -> FeatureSpace:
+    path, _ = ensure_classifier(data, cache_dir, device)
+    return FeatureSpace("classifier", EXTRACTOR_NAME, path, file_sha256(path), "features", "none")
+
+
+def _check_inception_state(path: Path) -> dict[str, Tensor]:
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise FeatureSpaceError(f"{path} is not a weights file ganzoo can load safely (weights_only=True): {type(exc).__name__}: {exc}") from None
+    if not isinstance(state, dict) or "fc.weight" not in state or tuple(state["fc.weight"].shape) != (1008, 2048):
+        raise FeatureSpaceError(f"{path} does not hold torch-fidelity's inception-v3-compat weights (no fc.weight of shape 1008x2048)")
+    return state
+
+
+def inception_space(weights: Path | None, cache_dir: Path) -> FeatureSpace:
+    """Inception weights from ``weights``, torch's hub cache, or a download; checked and re-saved as
+    plain tensors, because torch-fidelity itself loads the file with ``weights_only=False``."""
+    source = Path(weights) if weights is not None else Path(torch.hub.get_dir()) / "checkpoints" / INCEPTION_FILE
+    if weights is not None and not source.is_file():
+        raise FeatureSpaceError(f"--inception-weights {str(source)!r} does not exist")
+    if not source.is_file():
+        source.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                torch.hub.download_url_to_file(INCEPTION_URL, str(Path(tmp) / INCEPTION_FILE), progress=False)
+                shutil.move(str(Path(tmp) / INCEPTION_FILE), source)
+        except Exception as exc:
+            raise FeatureSpaceError(
+                f"--features inception needs the Inception weights, which are not in {source.parent} and could not be "
+                f"downloaded ({type(exc).__name__}). On a machine with internet, download {INCEPTION_URL} and pass "
+                f"--inception-weights PATH (or copy it to {source}); or use --features classifier, which works offline."
+            ) from None
+    sha = file_sha256(source)
+    safe = cache_dir / "inception" / f"{sha[:16]}.pt"
+    if not safe.exists():
+        atomic_torch_save(_check_inception_state(source), safe)
+    return FeatureSpace("inception", INCEPTION_EXTRACTOR, safe, sha, "2048", "bilinear to 299x299 (torch-fidelity, TF1-compatible)")
+
+
+def feature_space(name: str, data: Data, cache_dir: Path, device: torch.device, inception_weights: Path | None = None) -> FeatureSpace:
+    if name == "classifier":
+        return classifier_space(data, cache_dir, device)
+    if name == "inception":
+        if not data.info.is_image:
+            raise FeatureSpaceError(f"--features inception needs images; dataset {data.name!r} holds {data.info.describe()}")
+        return inception_space(inception_weights, cache_dir)
+    raise FeatureSpaceError(f"unknown feature space {name!r} (known: {', '.join(FEATURE_SPACES)})")
+
+
+def real_features(space: FeatureSpace, data: Data, n: int, cache_dir: Path, device: torch.device) -> tuple[Tensor, Tensor]:
+    """(indices, features) of ``n`` real samples drawn with a fixed seed, cached per dataset content and space."""
+    idx = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))[:n]
+    key = hashlib.sha256(f"{data.name}|{data.split}|{data.content_hash}|{n}|{space.name}|{space.weights_sha256}".encode()).hexdigest()[:24]
+    path = cache_dir / "features" / f"{data.name}-{data.split}-{space.name}-n{n}-{key}.pt"
+    if path.exists():
+        return idx, torch.load(path, map_location="cpu", weights_only=True)
+    feats = space.extract(data.x[idx], device)
+    atomic_torch_save(feats, path)
+    return idx, feats

@@ -1,0 +1,79 @@
+"""Distribution metrics in one feature space, features extracted once per evaluation:
+
+- ``fid``: Fréchet distance (Heusel et al. 2017), torch-fidelity's ``fid_statistics_to_metric``;
+- ``kid``: kernel inception distance (Bińkowski et al. 2018), torch-fidelity's ``kid_features_to_metric``,
+  on 10 subsets of up to 1,000 samples (torch-fidelity's default is 100 subsets: 3.5 s per evaluation
+  on 2 CPU cores against 0.35 s, with the mean unchanged in expectation);
+- ``precision``/``recall`` (Kynkäänniemi et al. 2019, k=3), torch-fidelity's ``prc_features_to_metric``;
+- ``density``/``coverage`` (Naeem et al. 2020, k=5), which torch-fidelity lacks: written here in torch,
+  so it runs on the GPU, and tested against the ``prdc`` package.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import Tensor
+from torch_fidelity.metric_fid import KEY_METRIC_FID, fid_features_to_statistics, fid_statistics_to_metric
+from torch_fidelity.metric_kid import KEY_METRIC_KID_MEAN, kid_features_to_metric
+from torch_fidelity.metric_prc import KEY_METRIC_PRECISION, KEY_METRIC_RECALL, prc_features_to_metric
+
+from ganzoo.data import Data, DatasetInfo
+from ganzoo.metrics.base import EvalOptions, Metric, Samples
+from ganzoo.metrics.features import feature_space, real_features
+
+
+def kth_neighbour_radii(x: Tensor, k: int) -> Tensor:
+    """Distance from each row of ``x`` to its k-th nearest other row."""
+    return torch.cdist(x, x).kthvalue(k + 1, dim=1).values
+
+
+def density_coverage(real: Tensor, fake: Tensor, *, k: int = 5, real_radii: Tensor | None = None) -> dict[str, float]:
+    """Naeem et al. 2020: density counts how many real k-NN balls hold each fake sample (divided by k);
+    coverage is the share of real balls that hold at least one fake sample."""
+    if real.dim() != 2 or fake.dim() != 2 or real.shape[1] != fake.shape[1]:
+        raise ValueError(f"features must be (N, D) and (M, D), got {tuple(real.shape)} and {tuple(fake.shape)}")
+    radii = kth_neighbour_radii(real, k) if real_radii is None else real_radii
+    inside = torch.cdist(real, fake) < radii[:, None]  # real x fake
+    return {"density": float(inside.sum(0).double().mean() / k), "coverage": float(inside.any(1).double().mean())}
+
+
+KID_SUBSETS = 10
+
+
+class FidelityMetrics(Metric):
+    """FID, KID, precision/recall, density/coverage in the chosen feature space (``--features``)."""
+
+    description = "fid, kid, precision, recall, density, coverage in --features (classifier or inception)"
+    max_samples = 5000
+
+    @classmethod
+    def applies_to(cls, info: DatasetInfo) -> bool:
+        return info.num_classes >= 2 or info.is_image
+
+    def __init__(self, *, data: Data, device: torch.device, cache_dir: Path, options: EvalOptions | None = None) -> None:
+        super().__init__(data=data, device=device, cache_dir=cache_dir, options=options)
+        self.space = feature_space(self.options.features, data, cache_dir, device, self.options.inception_weights)
+        self.n = min(len(data), self.max_samples)
+        _, self.real = real_features(self.space, data, self.n, cache_dir, device)
+        self.real_stats = fid_features_to_statistics(self.real)
+        self.real_radii = kth_neighbour_radii(self.real.to(device), 5)
+
+    @property
+    def num_samples(self) -> int:
+        return self.n
+
+    def compute(self, samples: Samples) -> dict[str, float]:
+        fake = self.space.extract(samples.x, self.device)
+        out = {"fid": fid_statistics_to_metric(fid_features_to_statistics(fake), self.real_stats, False)[KEY_METRIC_FID]}
+        subset = min(1000, len(fake), len(self.real))
+        out["kid"] = kid_features_to_metric(fake, self.real, kid_subset_size=subset, kid_subsets=KID_SUBSETS, verbose=False, rng_seed=2020)[KEY_METRIC_KID_MEAN]
+        prc = prc_features_to_metric(fake.to(self.device), self.real.to(self.device), save_cpu_ram=True, verbose=False)
+        out["precision"], out["recall"] = prc[KEY_METRIC_PRECISION], prc[KEY_METRIC_RECALL]
+        out.update(density_coverage(self.real.to(self.device), fake.to(self.device), real_radii=self.real_radii))
+        return {k: float(v) for k, v in out.items()}
+
+    def provenance(self) -> dict[str, object]:
+        return {**self.space.provenance(), "reference": f"{self.data.name}/{self.data.split}",
+                "reference_images": self.n, "generated_images": self.n}
