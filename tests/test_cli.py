@@ -157,3 +157,28 @@ def test_list_reports_a_broken_plugin_and_still_lists_the_others(install_dist):
     broken = next(l for l in result.output.splitlines() if " broken " in l)
     assert "thirdparty-broken 1.2.3" in broken and "needs libfoo" in result.output
     assert any(" dcgan " in l for l in result.output.splitlines())
+
+
+def test_inception_offline_fails_before_training_and_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+
+    def offline(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
+    result, out = bench(tmp_path, "--variants", "dcgan", "--features", "inception", "--budget", "2steps")
+    assert result.exit_code == 2 and "--inception-weights" in result.output
+    assert not out.exists()
+
+
+def test_trained_generator_beats_the_untrained_one_on_digits(tmp_path):
+    result, out = bench(tmp_path, "--variants", "dcgan", "--budget", "300steps", "--eval-every", "300steps")
+    assert result.exit_code == 0, result.output
+    df = read_results(out)
+    fid = df[df.metric == "fid"].set_index("step")["value"]
+    assert fid[300] < fid[0] / 3, fid.to_dict()
+    recall = df[df.metric == "recall"].set_index("step")["value"]
+    cover = df[df.metric == "coverage"].set_index("step")["value"]
+    assert recall[300] >= recall[0] and cover[300] > cover[0]
+    row = df[(df.metric == "fid") & (df.step == 300)].iloc[0]
+    assert row.features == "classifier" and row.reference == "digits/all" and row.generated_images == 1797

@@ -58,7 +58,8 @@ class FidelityMetrics(Metric):
         self.n = min(len(data), self.max_samples)
         _, self.real = real_features(self.space, data, self.n, cache_dir, device)
         self.real_stats = fid_features_to_statistics(self.real)
-        self.real_radii = kth_neighbour_radii(self.real.to(device), 5)
+        self.real32 = self.real.float()
+        self.real_radii = kth_neighbour_radii(self.real32.to(device), 5)
 
     @property
     def num_samples(self) -> int:
@@ -67,11 +68,13 @@ class FidelityMetrics(Metric):
     def compute(self, samples: Samples) -> dict[str, float]:
         fake = self.space.extract(samples.x, self.device)
         out = {"fid": fid_statistics_to_metric(fid_features_to_statistics(fake), self.real_stats, False)[KEY_METRIC_FID]}
+        # float64 keeps FID's covariance square root exact; the neighbourhood metrics need no more than float32
+        fake32, real32 = fake.float(), self.real32
         subset = min(1000, len(fake), len(self.real))
-        out["kid"] = kid_features_to_metric(fake, self.real, kid_subset_size=subset, kid_subsets=KID_SUBSETS, verbose=False, rng_seed=2020)[KEY_METRIC_KID_MEAN]
-        prc = prc_features_to_metric(fake.to(self.device), self.real.to(self.device), save_cpu_ram=True, verbose=False)
+        out["kid"] = kid_features_to_metric(fake32, real32, kid_subset_size=subset, kid_subsets=KID_SUBSETS, verbose=False, rng_seed=2020)[KEY_METRIC_KID_MEAN]
+        prc = prc_features_to_metric(fake32.to(self.device), real32.to(self.device), save_cpu_ram=len(fake) > 5000, verbose=False)
         out["precision"], out["recall"] = prc[KEY_METRIC_PRECISION], prc[KEY_METRIC_RECALL]
-        out.update(density_coverage(self.real.to(self.device), fake.to(self.device), real_radii=self.real_radii))
+        out.update(density_coverage(real32.to(self.device), fake32.to(self.device), real_radii=self.real_radii))
         return {k: float(v) for k, v in out.items()}
 
     def provenance(self) -> dict[str, object]:

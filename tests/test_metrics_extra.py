@@ -1,0 +1,108 @@
+"""Density/coverage against the reference package, class metrics, feature spaces and Inception loading."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from ganzoo import Samples, registry
+from ganzoo.metrics.classes import histogram_kl
+from ganzoo.metrics.features import FeatureSpaceError, feature_space, inception_space
+from ganzoo.metrics.fidelity import density_coverage
+from ganzoo.runner import default_cache_dir
+
+
+def test_density_coverage_match_the_prdc_package():
+    prdc = pytest.importorskip("prdc")
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(400, 16)).astype(np.float32)
+    fake = (rng.normal(size=(300, 16)) * 1.3 + 0.4).astype(np.float32)
+    expected = prdc.compute_prdc(real_features=real, fake_features=fake, nearest_k=5)
+    ours = density_coverage(torch.from_numpy(real).double(), torch.from_numpy(fake).double(), k=5)
+    assert ours["density"] == pytest.approx(float(expected["density"]), rel=1e-6)
+    assert ours["coverage"] == pytest.approx(float(expected["coverage"]), rel=1e-6)
+
+
+def test_density_coverage_check_shapes():
+    with pytest.raises(ValueError, match="features must be"):
+        density_coverage(torch.zeros(5, 3), torch.zeros(5, 4))
+
+
+def test_histogram_kl_closed_forms():
+    ref = torch.arange(10).repeat(10)  # uniform over 10 classes
+    assert histogram_kl(ref, ref, 10) == pytest.approx(0.0)
+    assert histogram_kl(torch.zeros(50, dtype=torch.long), ref, 10) == pytest.approx(math.log(10))
+    assert histogram_kl(torch.tensor([3]), torch.tensor([1, 2]), 10) == math.inf
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return registry.datasets.get("digits").load(name="digits", data_dir=None, split="all", download=False)
+
+
+def test_class_metrics_on_real_and_collapsed_samples(digits):
+    metric = registry.metrics.get("classes")(data=digits, device=torch.device("cpu"), cache_dir=default_cache_dir())
+    real = metric.compute(Samples(digits.x, digits.y))
+    assert real["classes_covered"] == 10 and real["class_kl"] < 0.05
+    assert real["cond_accuracy"] > 0.9  # the real label is what the classifier says
+    assert 7 < real["class_score"] <= 10  # near the number of classes for sharp, balanced predictions
+    sevens = digits.x[digits.y == 7]
+    collapsed = metric.compute(Samples(sevens))
+    assert collapsed["classes_covered"] <= 3 and collapsed["class_kl"] > 1.5 and collapsed["class_score"] < 2
+    assert "cond_accuracy" not in collapsed
+    assert metric.provenance()["features"] == "classifier"
+
+
+def test_inception_offline_without_weights_says_how_to_get_them(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+
+    def offline(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
+    with pytest.raises(FeatureSpaceError) as err:
+        inception_space(None, tmp_path / "cache")
+    msg = str(err.value)
+    assert "--inception-weights" in msg and "weights-inception-2015-12-05-6726825d.pth" in msg and "--features classifier" in msg
+
+
+def test_inception_weights_file_is_checked_before_use(tmp_path):
+    bad = tmp_path / "bad.pth"
+    torch.save({"conv.weight": torch.zeros(3)}, bad)
+    with pytest.raises(FeatureSpaceError, match="inception-v3-compat"):
+        inception_space(bad, tmp_path / "cache")
+    with pytest.raises(FeatureSpaceError, match="does not exist"):
+        inception_space(tmp_path / "missing.pth", tmp_path / "cache")
+
+
+def test_inception_feature_space_from_a_local_weights_file(tmp_path, digits):
+    """A weights file the test writes (random values, the real layer shapes) goes through the whole
+    path: weights_only check, plain-tensor copy, torch-fidelity's inception-v3-compat, 2048 features."""
+    from torch_fidelity import feature_extractor_inceptionv3 as inc
+
+    class _NoLoad(inc.FeatureExtractorInceptionV3):
+        def load_state_dict(self, *args, **kwargs):
+            return None
+
+    original = inc.load_state_dict_from_url
+    inc.load_state_dict_from_url = lambda *a, **k: {}
+    try:
+        torch.manual_seed(0)
+        state = _NoLoad("x", ["2048"]).state_dict()
+    finally:
+        inc.load_state_dict_from_url = original
+    path = tmp_path / "inception.pth"
+    torch.save({k: v.half() if v.is_floating_point() else v for k, v in state.items()}, path)
+    space = feature_space("inception", digits, tmp_path / "cache", torch.device("cpu"), inception_weights=path)
+    assert space.name == "inception" and space.provenance()["resize"].startswith("bilinear to 299")
+    x = space.prepare(digits.x[:2])
+    assert x.dtype == torch.uint8 and x.shape == (2, 3, 8, 8)
+    feats = space.extract(digits.x[:2], torch.device("cpu"))
+    assert feats.shape == (2, 2048) and torch.isfinite(feats).all()
+
+
+def test_inception_refuses_points():
+    ring = registry.datasets.get("ring8").load(name="ring8", data_dir=None, split="auto", download=False)
+    with pytest.raises(FeatureSpaceError, match="needs images"):
+        feature_space("inception", ring, default_cache_dir(), torch.device("cpu"))

@@ -1,0 +1,105 @@
+"""ganzoo table / compare / plot, on result files the tests write in ganzoo's own format."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from scipy import stats
+
+from ganzoo import report
+from ganzoo.cli import main
+from ganzoo.results import COLUMNS, Row, read_results, ResultsWriter, atomic_write_json
+
+
+def write_bench(folder, values, *, budget="3steps", features="classifier", dataset="digits"):
+    """values: {(variant, seed): [fid at step 0, 1, 2, 3]}"""
+    w = ResultsWriter(folder)
+    rows = []
+    for (variant, seed), fids in values.items():
+        for step, v in enumerate(fids):
+            rows.append(Row(f"{variant}-ns-s{seed}", variant, "nonsaturating", dataset, "all", seed, step, step * 64,
+                            step * (1.0 + seed / 10), "fid", v, features=features, features_sha256="abc", reference="digits/all",
+                            reference_images=1797, generated_images=1797, resize="none"))
+            rows.append(Row(f"{variant}-ns-s{seed}", variant, "nonsaturating", dataset, "all", seed, step, step * 64,
+                            step * (1.0 + seed / 10), "loss_d", 1.0))
+    w.add(rows)
+    atomic_write_json(folder / "bench.json", {"config": {"budget": budget}})
+    return folder
+
+
+@pytest.fixture
+def bench_a(tmp_path):
+    return write_bench(tmp_path / "a", {("dcgan", 0): [100, 50, 30, 40], ("dcgan", 1): [100, 60, 35, 45], ("gan", 0): [200, 150, 120, 110]})
+
+
+def test_table_final_best_and_equal_budget(bench_a):
+    t = report.table(read_results(bench_a), ["fid"]).set_index("variant")
+    assert t.loc["dcgan", "final_mean"] == 42.5 and t.loc["dcgan", "best_mean"] == 32.5 and t.loc["dcgan", "seeds"] == 2
+    assert t.loc["dcgan", "final_std"] == pytest.approx(np.std([40, 45], ddof=1))
+    assert t.loc["dcgan", "is_best"] and not t.loc["gan", "is_best"]  # lower FID is better
+    assert t.attrs["equal_budget"] == ("steps", 3)  # the benches' own budget measure
+    assert "loss_d" not in set(report.table(read_results(bench_a))["metric"])
+
+
+def test_equal_budget_is_the_largest_point_every_run_reached(tmp_path):
+    a = write_bench(tmp_path / "a", {("dcgan", 0): [100, 50, 30, 40], ("gan", 0): [200, 150]})
+    t = report.table(read_results(a), ["fid"], measure="steps").set_index("variant")
+    assert t.loc["dcgan", "equal_mean"] == 50 and t.loc["gan", "equal_mean"] == 150
+
+
+@pytest.mark.parametrize("fmt, needle", [("markdown", "| digits | dcgan | nonsaturating | fid | 2 | 42.5 ± 3.5 *"),
+                                         ("latex", r"42.5 $\pm$ 3.5 *"), ("csv", "final_mean"), ("rich", "42.5 ± 3.5 *")])
+def test_table_formats(bench_a, fmt, needle):
+    result = CliRunner().invoke(main, ["table", str(bench_a), "--format", fmt])
+    assert result.exit_code == 0, result.output
+    assert needle in result.output
+
+
+def test_compare_reports_welch_interval_and_p_value(tmp_path, bench_a):
+    b = write_bench(tmp_path / "b", {("dcgan", 0): [100, 50, 30, 20], ("dcgan", 1): [100, 60, 35, 22], ("gan", 0): [200, 150, 120, 100]})
+    c = report.compare(bench_a, b, ["fid"]).set_index("variant")
+    x, y = np.array([40.0, 45.0]), np.array([20.0, 22.0])
+    assert c.loc["dcgan", "change"] == pytest.approx(y.mean() - x.mean())
+    assert c.loc["dcgan", "p_value"] == pytest.approx(stats.ttest_ind(y, x, equal_var=False).pvalue)
+    assert c.loc["dcgan", "ci_low"] < c.loc["dcgan", "change"] < c.loc["dcgan", "ci_high"]
+    assert np.isnan(c.loc["gan", "p_value"])  # one seed a side: no test
+    result = CliRunner().invoke(main, ["compare", str(bench_a), str(b), "--metrics", "fid"])
+    assert result.exit_code == 0 and "needs ≥2 seeds each" in result.output
+
+
+@pytest.mark.parametrize("kwargs, reason", [({"dataset": "mnist"}, "datasets differ"), ({"features": "inception"}, "features differs"),
+                                            ({"budget": "5s"}, "budgets differ")])
+def test_compare_refuses_sets_that_mean_nothing_together(tmp_path, bench_a, kwargs, reason):
+    b = write_bench(tmp_path / "b", {("dcgan", 0): [1, 2, 3, 4]}, **kwargs)
+    result = CliRunner().invoke(main, ["compare", str(bench_a), str(b)])
+    assert result.exit_code == 2 and reason in result.output
+    assert len([l for l in result.output.splitlines() if l.strip()]) == 1
+
+
+def test_plot_writes_a_png(tmp_path, bench_a):
+    result = CliRunner().invoke(main, ["plot", str(bench_a), "--metric", "fid", "--out", str(tmp_path / "fig.png")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "fig.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    bad = CliRunner().invoke(main, ["plot", str(bench_a), "--metric", "fdi", "--out", str(tmp_path / "x.png")])
+    assert bad.exit_code == 2 and "fdi" in bad.output
+
+
+@pytest.mark.parametrize("mutate, needle", [
+    (lambda df: df.drop(columns=["metric"]), "missing column(s) metric"),
+    (lambda df: df.assign(step=df["step"].astype(object).where(df.index != 3, "three")), "line 5 (data row 4), column 'step': invalid value 'three'"),
+    (lambda df: df.assign(value=df["value"].astype(object).where(df.index != 0, "n/a")), "line 2 (data row 1), column 'value'"),
+    (lambda df: df.assign(seed=df["seed"].where(df.index != 1, -1)), "line 3 (data row 2), column 'seed'"),
+])
+def test_malformed_csv_names_file_row_and_column(tmp_path, bench_a, mutate, needle):
+    df = pd.read_csv(bench_a / "results.csv")
+    mutate(df).to_csv(tmp_path / "bad.csv", index=False)
+    result = CliRunner().invoke(main, ["table", str(tmp_path / "bad.csv")])
+    assert result.exit_code == 2 and needle in result.output and "bad.csv" in result.output
+
+
+def test_foreign_file_is_refused(tmp_path):
+    (tmp_path / "other.csv").write_text("a,b\n1,2\n")
+    result = CliRunner().invoke(main, ["table", str(tmp_path / "other.csv")])
+    assert result.exit_code == 2 and "not a ganzoo results file" in result.output
