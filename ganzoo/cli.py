@@ -122,23 +122,29 @@ def bench(variants, divergences, dataset, data_dir, split, download, budget, eva
         sys.exit(1)
 
 
-def _print_summary(df: pd.DataFrame) -> None:
-    from ganzoo.results import KEYS, summarise
+SUMMARY_METRICS = ("fid", "kid", "precision", "recall", "coverage", "classes_covered", "modes", "hq_share", "stacked_modes", "cond_accuracy")
 
-    summary = summarise(df)
-    if summary.empty:
-        return
-    summary["cell"] = [f"{m:.3f}" + ("" if pd.isna(s) else f" ± {s:.3f}") for m, s in zip(summary["mean"], summary["std"])]
-    wide = summary.pivot_table(index=KEYS, columns="metric", values="cell", aggfunc="first")
-    extra = summary.groupby(KEYS)[["count", "step", "images_seen", "device_seconds"]].max()
-    table = Table(title="final values (mean ± std over seeds)")
-    for col in (*KEYS, *wide.columns, "seeds", "steps", "images", "device s"):
-        table.add_column(str(col))
-    for keys, row in wide.iterrows():
-        e = extra.loc[keys]
-        table.add_row(*keys, *[row[c] if isinstance(row[c], str) else "-" for c in wide.columns],
-                      f"{e['count']:.0f}", f"{e['step']:.0f}", f"{e['images_seen']:.0f}", f"{e['device_seconds']:.1f}")
-    Console(width=200 if not sys.stdout.isatty() else None).print(table)
+
+def _print_summary(df: pd.DataFrame) -> None:
+    """The headline metrics of a finished bench, in the same table `ganzoo table` prints."""
+    from ganzoo import report
+
+    present = [m for m in SUMMARY_METRICS if m in set(df["metric"])]
+    if present:
+        _print_table(report.table(df.assign(source=""), present, "steps"))
+
+
+def _print_table(t: pd.DataFrame) -> None:
+    from ganzoo import report
+
+    w = report.display(t)
+    m, reached = t.attrs["equal_budget"]
+    rt = Table(title=f"mean ± std over seeds; * best final per dataset and metric; equal budget: {reached:g} {m}")
+    for col in w.columns:
+        rt.add_column(str(col))
+    for row in w.itertuples(index=False):
+        rt.add_row(*[str(v) for v in row])
+    Console(width=250 if not sys.stdout.isatty() else None).print(rt)
 
 
 def _metric_list(ctx: click.Context, param: click.Parameter, value: str | None) -> list[str] | None:
@@ -177,19 +183,12 @@ def table_cmd(results, metrics, fmt, measure) -> None:
     if fmt == "csv":
         click.echo(t.to_csv(index=False), nl=False)
         return
-    w = report.display(t)
-    m, reached = t.attrs["equal_budget"]
     if fmt == "markdown":
-        click.echo(report.to_markdown(w), nl=False)
+        click.echo(report.to_markdown(report.display(t)), nl=False)
     elif fmt == "latex":
-        click.echo(report.to_latex(w), nl=False)
+        click.echo(report.to_latex(report.display(t)), nl=False)
     else:
-        rt = Table(title=f"mean ± std over seeds; * best final per dataset and metric; equal budget: {reached:g} {m}")
-        for col in w.columns:
-            rt.add_column(str(col))
-        for row in w.itertuples(index=False):
-            rt.add_row(*[str(v) for v in row])
-        Console(width=250 if not sys.stdout.isatty() else None).print(rt)
+        _print_table(t)
 
 
 @main.command("compare")

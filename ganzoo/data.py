@@ -41,6 +41,7 @@ class DatasetInfo:
     bounded: bool = True
     modes: tuple[tuple[float, ...], ...] | None = None  # centres of a known mixture
     mode_std: float | None = None
+    tags: frozenset[str] = frozenset()  # extra facts metrics key on, e.g. "stacked-digits"
 
     @property
     def is_image(self) -> bool:

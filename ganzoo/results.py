@@ -190,18 +190,4 @@ def environment(device: torch.device) -> dict[str, Any]:
     return env
 
 
-SUMMARY_METRICS = ("fid", "kid", "precision", "recall", "modes", "hq_share", "classes_covered")
 KEYS = ["dataset", "variant", "divergence"]
-
-
-def summarise(df: pd.DataFrame, metrics: tuple[str, ...] = SUMMARY_METRICS) -> pd.DataFrame:
-    """Final value of each metric per run, aggregated per dataset x variant x divergence x metric:
-    mean, std and number of seeds, with the mean budget spent (steps, images, device seconds)."""
-    evals = df[df["metric"] != "status"]
-    final = evals[evals["step"] == evals.groupby("run_id")["step"].transform("max")]
-    picked = final[final["metric"].isin(metrics)]
-    if picked.empty:
-        return pd.DataFrame()
-    stats = picked.groupby(KEYS + ["metric"])["value"].agg(["mean", "std", "count"]).reset_index()
-    spent = final.groupby(KEYS)[["step", "images_seen", "device_seconds"]].mean().reset_index()
-    return stats.merge(spent, on=KEYS)

@@ -1,6 +1,5 @@
 """ganzoo table / compare / plot, on result files the tests write in ganzoo's own format."""
 
-import json
 
 import numpy as np
 import pandas as pd
@@ -10,7 +9,7 @@ from scipy import stats
 
 from ganzoo import report
 from ganzoo.cli import main
-from ganzoo.results import COLUMNS, Row, read_results, ResultsWriter, atomic_write_json
+from ganzoo.results import Row, read_results, ResultsWriter, atomic_write_json
 
 
 def write_bench(folder, values, *, budget="3steps", features="classifier", dataset="digits"):

@@ -38,7 +38,7 @@ class ClassMetrics(Metric):
 
     @classmethod
     def applies_to(cls, info: DatasetInfo) -> bool:
-        return info.is_image and info.num_classes >= 2
+        return info.is_image and info.num_classes >= 2 and "stacked-digits" not in info.tags  # see metrics/stacked.py
 
     def __init__(self, *, data: Data, device: torch.device, cache_dir: Path, options: EvalOptions | None = None) -> None:
         super().__init__(data=data, device=device, cache_dir=cache_dir, options=options)
