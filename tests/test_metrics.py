@@ -73,3 +73,17 @@ def test_fid_matches_a_scipy_reference_on_the_same_features(digits_fid):
     covmean = linalg.sqrtm(s1 @ s2).real
     reference = float(((mu1 - mu2) ** 2).sum() + np.trace(s1 + s2 - 2 * covmean))
     assert fid.compute(Samples(fake))["fid"] == pytest.approx(reference, rel=1e-4)
+
+
+def test_fid_matches_scipy_to_1e6_on_well_conditioned_features():
+    from torch_fidelity.metric_fid import fid_features_to_statistics
+
+    from ganzoo.metrics.fidelity import fid_from_features
+
+    g = torch.Generator().manual_seed(3)
+    real = torch.randn(3000, 32, generator=g, dtype=torch.float64) @ torch.randn(32, 32, generator=g, dtype=torch.float64)
+    fake = torch.randn(2000, 32, generator=g, dtype=torch.float64) * 1.5 + 0.3
+    f1, f2 = fake.numpy(), real.numpy()
+    s1, s2 = np.cov(f1, rowvar=False), np.cov(f2, rowvar=False)
+    reference = float(((f1.mean(0) - f2.mean(0)) ** 2).sum() + np.trace(s1 + s2 - 2 * linalg.sqrtm(s1 @ s2).real))
+    assert fid_from_features(fake, fid_features_to_statistics(real)) == pytest.approx(reference, rel=1e-6)

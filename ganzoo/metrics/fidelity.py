@@ -24,6 +24,11 @@ from ganzoo.metrics.base import EvalOptions, Metric, Samples
 from ganzoo.metrics.features import feature_space, real_features
 
 
+def fid_from_features(fake: Tensor, real_stats: dict) -> float:
+    """FID of generated features against cached real statistics, by torch-fidelity (float64)."""
+    return float(fid_statistics_to_metric(fid_features_to_statistics(fake.double()), real_stats, False)[KEY_METRIC_FID])
+
+
 def kth_neighbour_radii(x: Tensor, k: int) -> Tensor:
     """Distance from each row of ``x`` to its k-th nearest other row."""
     return torch.cdist(x, x).kthvalue(k + 1, dim=1).values
@@ -67,7 +72,7 @@ class FidelityMetrics(Metric):
 
     def compute(self, samples: Samples) -> dict[str, float]:
         fake = self.space.extract(samples.x, self.device)
-        out = {"fid": fid_statistics_to_metric(fid_features_to_statistics(fake), self.real_stats, False)[KEY_METRIC_FID]}
+        out = {"fid": fid_from_features(fake, self.real_stats)}
         # float64 keeps FID's covariance square root exact; the neighbourhood metrics need no more than float32
         fake32, real32 = fake.float(), self.real32
         subset = min(1000, len(fake), len(self.real))
