@@ -249,7 +249,13 @@ def _evaluate_now(variant: Variant, data: Data, metrics: dict[str, Metric], seed
         for name, value in metric.compute(Samples(fake[:k], None if y is None else y[:k])).items():
             values[name] = (value, provenance)
     picture = run_dir / "samples" / f"step-{step:07d}.png"
-    if data.info.is_image:
+    if data.info.is_image and variant.conditional and data.info.num_classes <= 20:
+        rows = torch.arange(data.info.num_classes).repeat_interleave(8)  # one row of 8 per class
+        variant.train(False)
+        grid = variant.generate(len(rows), generator=torch.Generator().manual_seed(20_000 + seed), y=rows.to(variant.device)).cpu()
+        variant.train(True)
+        save_image_grid(grid, picture, nrow=8)
+    elif data.info.is_image:
         save_image_grid(fake[:64], picture)
     else:
         save_point_scatter(fake[:2500], data.x, picture, title=f"{title} step {step}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -55,3 +56,101 @@ class NonSaturating(Minimax):
     def g_loss(self, fake: Tensor, real: Tensor | None = None) -> Tensor:
         (fake,) = check_scores(fake)
         return F.softplus(-fake).mean()
+
+
+class Wasserstein(Divergence):
+    """WGAN (Arjovsky et al. 2017): critic maximises E_P[D] - E_Q[D]; weights clipped to [-c, c]."""
+
+    description = "WGAN critic loss with weight clipping (c=0.01)"
+    paper = "Arjovsky, Chintala & Bottou 2017, Wasserstein GAN"
+
+    def __init__(self, *, clip: float = 0.01) -> None:
+        self.clip = clip
+
+    def d_loss(self, real: Tensor, fake: Tensor) -> Tensor:
+        real, fake = check_scores(real, fake)
+        return fake.mean() - real.mean()
+
+    def g_loss(self, fake: Tensor, real: Tensor | None = None) -> Tensor:
+        (fake,) = check_scores(fake)
+        return -fake.mean()
+
+    def after_d_step(self, discriminators) -> None:
+        with torch.no_grad():
+            for net in discriminators:
+                for p in net.parameters():
+                    p.clamp_(-self.clip, self.clip)
+
+
+class WassersteinGP(Wasserstein):
+    """WGAN-GP (Gulrajani et al. 2017): no clipping; lambda E[(||grad D(x_hat)|| - 1)^2] on random
+    interpolates. With a 1-Lipschitz critic, E_P[D] - E_Q[D] is a lower bound of W1: the estimate."""
+
+    description = "WGAN critic loss with gradient penalty (lambda=10); estimate: W1 lower bound"
+    paper = "Gulrajani et al. 2017, Improved Training of Wasserstein GANs"
+
+    def __init__(self, *, gp_weight: float = 10.0) -> None:
+        super().__init__()
+        self.gp_weight = gp_weight
+
+    def after_d_step(self, discriminators) -> None:
+        pass
+
+    def penalty(self, critic, real_x: Tensor, fake_x: Tensor) -> Tensor:
+        eps = torch.rand(real_x.shape[0], *[1] * (real_x.dim() - 1), device=real_x.device)
+        x_hat = (eps * real_x.detach() + (1 - eps) * fake_x.detach()).requires_grad_(True)
+        (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+        return self.gp_weight * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+    def estimate(self, real: Tensor, fake: Tensor) -> Tensor:
+        real, fake = check_scores(real, fake)
+        return real.mean() - fake.mean()
+
+
+class LeastSquares(Divergence):
+    """LSGAN (Mao et al. 2017), 0-1 coding: D minimises (D(x)-1)^2 + D(G(z))^2, G minimises (D(G(z))-1)^2, halved."""
+
+    description = "least-squares GAN loss (0-1 coding)"
+    paper = "Mao et al. 2017, Least Squares Generative Adversarial Networks"
+
+    def d_loss(self, real: Tensor, fake: Tensor) -> Tensor:
+        real, fake = check_scores(real, fake)
+        return 0.5 * ((real - 1) ** 2).mean() + 0.5 * (fake**2).mean()
+
+    def g_loss(self, fake: Tensor, real: Tensor | None = None) -> Tensor:
+        (fake,) = check_scores(fake)
+        return 0.5 * ((fake - 1) ** 2).mean()
+
+
+class Hinge(Divergence):
+    """Hinge loss (Lim & Ye 2017; Miyato et al. 2018): D minimises relu(1-D(x)) + relu(1+D(G(z))), G minimises -D(G(z))."""
+
+    description = "hinge loss"
+    paper = "Lim & Ye 2017, Geometric GAN"
+
+    def d_loss(self, real: Tensor, fake: Tensor) -> Tensor:
+        real, fake = check_scores(real, fake)
+        return F.relu(1 - real).mean() + F.relu(1 + fake).mean()
+
+    def g_loss(self, fake: Tensor, real: Tensor | None = None) -> Tensor:
+        (fake,) = check_scores(fake)
+        return -fake.mean()
+
+
+class EnergyMargin(Divergence):
+    """EBGAN's margin loss (Zhao et al. 2017) on energies (D's scores are reconstruction errors):
+    D minimises E(x) + max(0, m - E(G(z))); G minimises E(G(z))."""
+
+    description = "EBGAN margin loss on energies (m=1)"
+    paper = "Zhao, Mathieu & LeCun 2017, Energy-based GAN"
+
+    def __init__(self, *, margin: float = 1.0) -> None:
+        self.margin = margin
+
+    def d_loss(self, real: Tensor, fake: Tensor) -> Tensor:
+        real, fake = check_scores(real, fake)
+        return real.mean() + F.relu(self.margin - fake).mean()
+
+    def g_loss(self, fake: Tensor, real: Tensor | None = None) -> Tensor:
+        (fake,) = check_scores(fake)
+        return fake.mean()

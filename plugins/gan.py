@@ -15,7 +15,8 @@ from torch import Tensor, nn
 from ganzoo import Batch, DatasetInfo, Divergence, StepOutput, Variant
 
 
-def _mlp_generator(z_dim: int, hidden: int, info: DatasetInfo) -> nn.Module:
+def mlp_generator(z_dim: int, hidden: int, info: DatasetInfo) -> nn.Sequential:
+    """z_dim (noise, plus any condition the caller concatenates) -> one sample of ``info.shape``."""
     return nn.Sequential(
         nn.Linear(z_dim, hidden), nn.ReLU(),  # -> hidden
         nn.Linear(hidden, hidden), nn.ReLU(),
@@ -25,10 +26,10 @@ def _mlp_generator(z_dim: int, hidden: int, info: DatasetInfo) -> nn.Module:
     )
 
 
-def _mlp_discriminator(hidden: int, info: DatasetInfo) -> nn.Module:
+def mlp_discriminator(hidden: int, info: DatasetInfo, extra: int = 0) -> nn.Sequential:
+    """A flattened sample (plus ``extra`` condition inputs, concatenated by the caller) -> one score."""
     return nn.Sequential(
-        nn.Flatten(),  # -> prod(shape)
-        nn.Linear(math.prod(info.shape), hidden), nn.LeakyReLU(0.2),
+        nn.Linear(math.prod(info.shape) + extra, hidden), nn.LeakyReLU(0.2),  # flattened input -> hidden
         nn.Linear(hidden, hidden), nn.LeakyReLU(0.2),
         nn.Linear(hidden, 1),  # -> one score
     )
@@ -45,8 +46,8 @@ class GAN(Variant):
                  z_dim: int = 64, hidden: int = 256, lr: float = 2e-4, beta1: float = 0.5) -> None:
         super().__init__(info=info, divergence=divergence, batch_size=batch_size)
         self.z_dim, self.hidden, self.lr, self.beta1 = z_dim, hidden, lr, beta1
-        self.G = _mlp_generator(z_dim, hidden, info)
-        self.D = _mlp_discriminator(hidden, info)
+        self.G = mlp_generator(z_dim, hidden, info)
+        self.D = nn.Sequential(nn.Flatten(), mlp_discriminator(hidden, info))
 
     def optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
         betas = (self.beta1, 0.999)

@@ -73,3 +73,49 @@ def test_minimax_estimate_matches_jsd_of_two_gaussians(name):
                                  lambda n: torch.randn(n, 1), lambda n: 1 + 1.5 * torch.randn(n, 1))
     assert abs(estimate - truth) / truth < 0.10, (estimate, truth)
     assert estimate <= truth * 1.02  # a lower bound, up to sampling noise
+
+
+F_DIVERGENCES = {  # f with f(1) = 0, as in Table 1 of Nowozin et al. 2016
+    "fgan-kl": lambda u: u * np.log(u),
+    "fgan-reverse-kl": lambda u: -np.log(u),
+    "fgan-pearson": lambda u: (u - 1) ** 2,
+    "fgan-neyman": lambda u: (1 - u) ** 2 / u,
+    "fgan-hellinger": lambda u: (np.sqrt(u) - 1) ** 2,
+    "fgan-js": lambda u: -(u + 1) * np.log((1 + u) / 2) + u * np.log(u),
+    "fgan-gan": lambda u: u * np.log(u) - (u + 1) * np.log(u + 1),
+}
+
+
+def f_divergence(f, p, q) -> float:
+    """D_f(P || Q) = integral of q f(p/q), by scipy quadrature."""
+    return integrate.quad(lambda x: q.pdf(x) * f(p.pdf(x) / q.pdf(x)), -20, 20, limit=400)[0]
+
+
+@pytest.mark.parametrize("name", sorted(F_DIVERGENCES))
+def test_f_divergence_estimate_matches_the_integral(name):
+    # equal variances keep every one of the seven finite (Neyman and Pearson diverge when tails differ)
+    p, q = stats.norm(0, 1), stats.norm(1, 1)
+    truth = f_divergence(F_DIVERGENCES[name], p, q)
+    estimate = fit_discriminator(registry.divergences.get(name)(), lambda n: torch.randn(n, 1), lambda n: 1 + torch.randn(n, 1))
+    assert abs(estimate - truth) / abs(truth) < 0.10, (estimate, truth)
+    assert estimate <= truth + 0.02 * abs(truth)  # a lower bound, up to sampling noise
+
+
+def test_wgan_gp_penalty_is_zero_for_a_unit_slope_critic_and_clipping_clips():
+    gp = registry.divergences.get("wasserstein-gp")()
+    x = torch.randn(16, 3)
+    assert float(gp.penalty(lambda v: v.sum(1) / math.sqrt(3), x, x + 1)) == pytest.approx(0.0, abs=1e-6)
+    assert float(gp.penalty(lambda v: 3 * v.sum(1) / math.sqrt(3), x, x + 1)) == pytest.approx(10 * 4.0)
+    net = torch.nn.Linear(3, 1)
+    torch.nn.init.constant_(net.weight, 5.0)
+    registry.divergences.get("wasserstein")().after_d_step([net])
+    assert net.weight.abs().max() <= 0.01
+
+
+def test_simple_losses_are_the_papers():
+    r, f = torch.tensor([2.0, 0.5]), torch.tensor([-0.5, 1.5])
+    ls, hinge, ebm = (registry.divergences.get(n)() for n in ("least-squares", "hinge", "energy-margin"))
+    assert float(ls.d_loss(r, f)) == pytest.approx(0.5 * ((1 + 0.25) / 2) + 0.5 * ((0.25 + 2.25) / 2))
+    assert float(hinge.d_loss(r, f)) == pytest.approx((0 + 0.5) / 2 + (0.5 + 2.5) / 2)
+    assert float(ebm.d_loss(r, f)) == pytest.approx(1.25 + (1.5 + 0.0) / 2)
+    assert float(hinge.g_loss(f)) == pytest.approx(-0.5)

@@ -1,0 +1,64 @@
+"""CGAN: Mirza & Osindero 2014, "Conditional Generative Adversarial Nets".
+
+GAN's MLPs with the class label, one-hot, concatenated to G's noise and to D's input: D judges
+(sample, label) pairs, so G must produce the class it is asked for. Generated samples are evaluated
+for conditional accuracy (the dataset classifier's verdict against the requested class).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from ganzoo import Batch, DataKind, DatasetInfo, Divergence, IncompatibleData, StepOutput, Variant
+from ganzoo_plugins.gan import mlp_discriminator, mlp_generator
+
+
+class CGAN(Variant):
+    """Class-conditional MLP GAN (Mirza & Osindero 2014)."""
+
+    description = "class-conditional MLP G and D; reports conditional accuracy"
+    paper = "Mirza & Osindero 2014, Conditional Generative Adversarial Nets"
+    default_divergence = "nonsaturating"
+    data_kinds = frozenset({DataKind.LABELLED})
+    conditional = True
+
+    @classmethod
+    def check_data(cls, name: str, info: DatasetInfo) -> None:
+        super().check_data(name, info)
+        if info.num_classes < 2:
+            raise IncompatibleData(f"CGAN needs class labels, and dataset {name!r} declares {info.num_classes} classes")
+
+    def __init__(self, *, info: DatasetInfo, divergence: Divergence, batch_size: int = 64,
+                 z_dim: int = 64, hidden: int = 256, lr: float = 2e-4, beta1: float = 0.5) -> None:
+        super().__init__(info=info, divergence=divergence, batch_size=batch_size)
+        self.z_dim, self.hidden, self.lr, self.beta1, self.num_classes = z_dim, hidden, lr, beta1, info.num_classes
+        self.G = mlp_generator(z_dim + info.num_classes, hidden, info)
+        self.D = mlp_discriminator(hidden, info, extra=info.num_classes)
+
+    def optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+        betas = (self.beta1, 0.999)
+        return torch.optim.Adam(self.D.parameters(), self.lr, betas=betas), torch.optim.Adam(self.G.parameters(), self.lr, betas=betas)
+
+    def _onehot(self, y: Tensor) -> Tensor:
+        return F.one_hot(y, self.num_classes).float()
+
+    def _critic(self, y: Tensor):
+        return lambda x: self.D(torch.cat([x.flatten(1), self._onehot(y)], dim=1))
+
+    def _fake(self, y: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        return self.G(torch.cat([self.noise(len(y), self.z_dim, generator=generator), self._onehot(y)], dim=1))
+
+    def discriminator_loss(self, batch: Batch) -> StepOutput:
+        fake = self._fake(batch.y).detach()  # fakes carry the same labels as the real batch
+        return self.adversarial_d(self._critic(batch.y), batch.x, fake)
+
+    def generator_loss(self, batch: Batch) -> StepOutput:
+        return StepOutput(losses={"adv": self.divergence.g_loss(self._critic(batch.y)(self._fake(batch.y)))})
+
+    @torch.no_grad()
+    def generate(self, n: int, *, generator: torch.Generator | None = None, y: Tensor | None = None) -> Tensor:
+        if y is None:
+            y = torch.arange(n, device=self.device) % self.num_classes
+        return self._fake(y.to(self.device), generator)
