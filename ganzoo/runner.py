@@ -33,6 +33,7 @@ from ganzoo.samples import save_image_grid, save_point_scatter
 from ganzoo.trainer import Trainer
 from ganzoo.variant import IncompatibleData, StepOutput, Variant
 
+NO_DIVERGENCE = "none"
 EVAL_POINTS = 4  # default: evaluate at the start and after each quarter of the budget
 
 
@@ -134,14 +135,16 @@ def plan(config: BenchConfig) -> Plan:
                 raise BenchInputError(f"variant {name!r} cannot run on dataset {config.dataset!r}: {exc}") from None
     for div in config.divergences or []:
         _get(registry.divergences, div)
-    runs = [
-        RunSpec(v, d, s)
-        for v in names
-        for d in (config.divergences or [_get(registry.variants, v).default_divergence])
-        for s in config.seeds
-    ]
+    def divergences_of(v: str) -> list[str]:
+        cls = _get(registry.variants, v)
+        if not cls.adversarial:
+            return [NO_DIVERGENCE]  # a baseline without D: one run, whatever --divergences says
+        return config.divergences or [cls.default_divergence]
+
+    runs = [RunSpec(v, d, s) for v in names for d in divergences_of(v) for s in config.seeds]
     for r in runs:
-        _get(registry.divergences, r.divergence)
+        if r.divergence != NO_DIVERGENCE:
+            _get(registry.divergences, r.divergence)
     _check_out(config.out, config.force)
     return Plan(config, runs, budget, eval_every, device, info, config.cache_dir or default_cache_dir())
 
@@ -197,9 +200,11 @@ class _LossMeter:
         self.sums: torch.Tensor | None = None
         self.count = 0
 
-    def add(self, d: StepOutput, g: StepOutput) -> None:
+    def add(self, d: StepOutput | None, g: StepOutput) -> None:
         values: dict[str, torch.Tensor] = {}
         for prefix, out in (("d", d), ("g", g)):
+            if out is None:
+                continue
             values[f"loss_{prefix}"] = out.total
             if len(out.losses) > 1:
                 values.update({f"loss_{prefix}_{k}": v for k, v in out.losses.items()})
@@ -267,7 +272,7 @@ def run_one(p: Plan, spec: RunSpec, data: Data, metrics: dict[str, Metric], writ
     run_dir = Path(p.config.out) / "runs" / spec.run_id
     torch.manual_seed(spec.seed)
     variant_cls = _get(registry.variants, spec.variant)
-    divergence = _get(registry.divergences, spec.divergence)()
+    divergence = None if spec.divergence == NO_DIVERGENCE else _get(registry.divergences, spec.divergence)()
     kwargs = {"batch_size": p.config.batch_size} if p.config.batch_size else {}
     variant: Variant = variant_cls(info=data.info, divergence=divergence, **kwargs).to(p.device)
     variant.train(True)
@@ -276,7 +281,7 @@ def run_one(p: Plan, spec: RunSpec, data: Data, metrics: dict[str, Metric], writ
     config = {
         "run_id": spec.run_id, "variant": spec.variant, "divergence": spec.divergence, "seed": spec.seed,
         "variant_package": registry.variants.entry(spec.variant).package,
-        "divergence_package": registry.divergences.entry(spec.divergence).package,
+        "divergence_package": None if divergence is None else registry.divergences.entry(spec.divergence).package,
         "hparams": variant.hparams(), "d_steps": variant.d_steps,
         "dataset": {"name": data.name, "split": data.split, "source": data.source, "size": len(data),
                     "content_sha256": data.content_hash, "info": data.info.describe()},
@@ -312,7 +317,7 @@ def run_one(p: Plan, spec: RunSpec, data: Data, metrics: dict[str, Metric], writ
                 clock.start()
         if progress is not None and (spent.steps % 10 == 0 or last):
             progress.update(task, completed=p.budget.fraction(spent), step=spent.steps, left=p.budget.left(spent),
-                            losses=f"D {d_out.total.item():.3f} G {g_out.total.item():.3f}")
+                            losses=("" if d_out is None else f"D {d_out.total.item():.3f} ") + f"G {g_out.total.item():.3f}")
 
     weights = {"generators": {k: m.state_dict() for k, m in variant.generators().items()},
                "discriminators": {k: m.state_dict() for k, m in variant.discriminators().items()}}

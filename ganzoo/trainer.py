@@ -40,9 +40,10 @@ class Trainer:
         scaler.step(opt)
         scaler.update()
 
-    def step(self) -> tuple[StepOutput, StepOutput, int]:
-        """One G update and the D updates before it; returns both outputs and the real images shown to D."""
-        v, images = self.variant, 0
+    def step(self) -> tuple[StepOutput | None, StepOutput, int]:
+        """One G update and the D updates before it; returns both outputs (D's is None for a
+        non-adversarial variant) and the real images learned from (shown to D, or to G without a D)."""
+        v, images, d_out = self.variant, 0, None
 
         # (1) Discriminator: G fixed, k updates on fresh batches.
         _set_trainable(self.g_nets, False)
@@ -62,4 +63,6 @@ class Trainer:
         with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp):
             g_out = v.generator_loss(batch)
         self._update(g_out, self.g_opt, self.g_scaler)
+        if v.d_steps == 0:
+            images += batch.images
         return d_out, g_out, images

@@ -61,8 +61,9 @@ class Variant:
     data_kinds: ClassVar[frozenset[DataKind]] = frozenset({DataKind.UNCONDITIONAL, DataKind.LABELLED})
     d_steps: ClassVar[int] = 1
     conditional: ClassVar[bool] = False  # generate() uses y; the runner then draws y from the real labels
+    adversarial: ClassVar[bool] = True  # False for baselines without D (d_steps = 0, divergence "none")
 
-    def __init__(self, *, info: DatasetInfo, divergence: Divergence, batch_size: int = 64) -> None:
+    def __init__(self, *, info: DatasetInfo, divergence: Divergence | None, batch_size: int = 64) -> None:
         self.info = info
         self.divergence = divergence
         self.batch_size = batch_size
@@ -87,8 +88,8 @@ class Variant:
     def discriminators(self) -> dict[str, nn.Module]:
         return {"D": self.D}  # type: ignore[attr-defined]
 
-    def optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
-        """(D optimizer, G optimizer); each covers all networks of its player."""
+    def optimizers(self) -> tuple[torch.optim.Optimizer | None, torch.optim.Optimizer]:
+        """(D optimizer, G optimizer); each covers all networks of its player (no D: None)."""
         raise NotImplementedError
 
     def to(self, device: torch.device) -> Variant:

@@ -1,5 +1,6 @@
 """The command line, end to end, with CliRunner and budgets of a few steps."""
 
+import io
 import json
 
 import pandas as pd
@@ -182,3 +183,14 @@ def test_trained_generator_beats_the_untrained_one_on_digits(tmp_path):
     assert recall[300] >= recall[0] and cover[300] > cover[0]
     row = df[(df.metric == "fid") & (df.step == 300)].iloc[0]
     assert row.features == "classifier" and row.reference == "digits/all" and row.generated_images == 1797
+
+
+def test_variant_by_divergence_grid_gives_one_row_per_pair(tmp_path):
+    divs = "minimax,nonsaturating,wasserstein-gp,least-squares,hinge"
+    result, out = bench(tmp_path, "--variants", "dcgan,vae", "--divergences", divs, "--budget", "2steps")
+    assert result.exit_code == 0, result.output
+    df = read_results(out)
+    pairs = set(map(tuple, df[df.metric == "status"][["variant", "divergence"]].values))
+    assert pairs == {("dcgan", d) for d in divs.split(",")} | {("vae", "none")}
+    t = CliRunner().invoke(main, ["table", str(out), "--metrics", "fid", "--format", "csv"])
+    assert t.exit_code == 0 and len(pd.read_csv(io.StringIO(t.output))) == 6
