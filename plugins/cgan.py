@@ -31,11 +31,12 @@ class CGAN(Variant):
             raise IncompatibleData(f"CGAN needs class labels, and dataset {name!r} declares {info.num_classes} classes")
 
     def __init__(self, *, info: DatasetInfo, divergence: Divergence, batch_size: int = 64,
-                 z_dim: int = 64, hidden: int = 256, lr: float = 2e-4, beta1: float = 0.5) -> None:
+                 z_dim: int = 64, hidden: int = 256, lr: float = 2e-4, beta1: float = 0.5, dropout: float = 0.5) -> None:
         super().__init__(info=info, divergence=divergence, batch_size=batch_size)
         self.z_dim, self.hidden, self.lr, self.beta1, self.num_classes = z_dim, hidden, lr, beta1, info.num_classes
+        self.dropout = dropout  # the paper's D used dropout 0.5; without it D wins and G collapses on digits
         self.G = mlp_generator(z_dim + info.num_classes, hidden, info)
-        self.D = mlp_discriminator(hidden, info, extra=info.num_classes)
+        self.D = mlp_discriminator(hidden, info, extra=info.num_classes, dropout=dropout)
 
     def optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
         betas = (self.beta1, 0.999)

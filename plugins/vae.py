@@ -31,7 +31,7 @@ class VAE(Variant):
         self.z_dim, self.hidden, self.lr, self.sigma = z_dim, hidden, lr, sigma
         dim = math.prod(info.shape)
         self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(dim, hidden), nn.ReLU(), nn.Linear(hidden, 2 * z_dim))  # -> mu, log var
-        self.decoder = mlp_generator(z_dim, hidden, info)
+        self.decoder = mlp_generator(z_dim, hidden, info, batchnorm=False)
 
     def generators(self) -> dict[str, nn.Module]:
         return {"encoder": self.encoder, "decoder": self.decoder}

@@ -46,3 +46,24 @@ CASES += [("gan", d) for d in registry.divergences.names() if d != "energy-margi
 def test_short_run_lowers_fid(variant, divergence, digits_and_fid):
     before, after = fid_before_and_after(variant, divergence, *digits_and_fid)
     assert after < 0.8 * before, (before, after)
+
+
+def test_cgan_generates_the_class_it_is_asked_for(digits_and_fid):
+    data, _ = digits_and_fid
+    torch.manual_seed(0)
+    variant = registry.variants.get("cgan")(info=data.info, divergence=registry.divergences.get("nonsaturating")())
+    trainer = Trainer(variant, BatchSampler(data, seed=0, device=torch.device("cpu")))
+    classes = registry.metrics.get("classes")(data=data, device=torch.device("cpu"), cache_dir=default_cache_dir())
+    y = torch.arange(1000) % 10
+
+    def accuracy():
+        variant.train(False)
+        x = variant.generate(len(y), generator=torch.Generator().manual_seed(1), y=y)
+        variant.train(True)
+        return classes.compute(Samples(x, y))["cond_accuracy"]
+
+    before = accuracy()
+    for _ in range(1500):
+        trainer.step()
+    after = accuracy()
+    assert before < 0.3 and after > 0.6, (before, after)
