@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ganzoo import __version__, registry
+from ganzoo.budget import Budget
 from ganzoo.runner import BenchConfig, BenchInputError, run_bench
 
 
@@ -113,7 +114,7 @@ def bench(variants, divergences, dataset, data_dir, split, download, budget, eva
         df = run_bench(config, console=err)
     except BenchInputError as exc:
         raise InputError(str(exc)) from None
-    _print_summary(df)
+    _print_summary(df, Budget.parse(budget).measure)
     failed = df[(df["metric"] == "status") & (df["value"] == 0)]
     err.print(f"results: {out / 'results.csv'}  (runs, configs, samples and weights under {out / 'runs'})")
     if len(failed):
@@ -125,13 +126,13 @@ def bench(variants, divergences, dataset, data_dir, split, download, budget, eva
 SUMMARY_METRICS = ("fid", "kid", "precision", "recall", "coverage", "classes_covered", "modes", "hq_share", "stacked_modes", "cond_accuracy")
 
 
-def _print_summary(df: pd.DataFrame) -> None:
+def _print_summary(df: pd.DataFrame, measure: str) -> None:
     """The headline metrics of a finished bench, in the same table `ganzoo table` prints."""
     from ganzoo import report
 
     present = [m for m in SUMMARY_METRICS if m in set(df["metric"])]
     if present:
-        _print_table(report.table(df.assign(source=""), present, "steps"))
+        _print_table(report.table(df.assign(source=""), present, measure))  # equal budget in the bench's own measure
 
 
 def _print_table(t: pd.DataFrame) -> None:

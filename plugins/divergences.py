@@ -58,7 +58,15 @@ class NonSaturating(Minimax):
         return F.softplus(-fake).mean()
 
 
-class Wasserstein(Divergence):
+class _CriticScoreG(Divergence):
+    """G maximises the critic's score on its samples: shared by the Wasserstein and hinge losses."""
+
+    def g_loss(self, fake: Tensor, real: Tensor | None = None) -> Tensor:
+        (fake,) = check_scores(fake)
+        return -fake.mean()
+
+
+class Wasserstein(_CriticScoreG):
     """WGAN (Arjovsky et al. 2017): critic maximises E_P[D] - E_Q[D]; weights clipped to [-c, c]."""
 
     description = "WGAN critic loss with weight clipping (c=0.01)"
@@ -70,10 +78,6 @@ class Wasserstein(Divergence):
     def d_loss(self, real: Tensor, fake: Tensor) -> Tensor:
         real, fake = check_scores(real, fake)
         return fake.mean() - real.mean()
-
-    def g_loss(self, fake: Tensor, real: Tensor | None = None) -> Tensor:
-        (fake,) = check_scores(fake)
-        return -fake.mean()
 
     def after_d_step(self, discriminators) -> None:
         with torch.no_grad():
@@ -122,7 +126,7 @@ class LeastSquares(Divergence):
         return 0.5 * ((fake - 1) ** 2).mean()
 
 
-class Hinge(Divergence):
+class Hinge(_CriticScoreG):
     """Hinge loss (Lim & Ye 2017; Miyato et al. 2018): D minimises relu(1-D(x)) + relu(1+D(G(z))), G minimises -D(G(z))."""
 
     description = "hinge loss"
@@ -131,10 +135,6 @@ class Hinge(Divergence):
     def d_loss(self, real: Tensor, fake: Tensor) -> Tensor:
         real, fake = check_scores(real, fake)
         return F.relu(1 - real).mean() + F.relu(1 + fake).mean()
-
-    def g_loss(self, fake: Tensor, real: Tensor | None = None) -> Tensor:
-        (fake,) = check_scores(fake)
-        return -fake.mean()
 
 
 class EnergyMargin(Divergence):
