@@ -55,6 +55,15 @@ def _one_name(kind: str):
     return callback
 
 
+def _dataset(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """``NAME`` or ``NAME:ARGUMENT``; the name must be installed, the argument is checked by the dataset."""
+    name, sep, argument = value.partition(":")
+    _one_name("datasets")(ctx, param, name)
+    if sep and not argument.strip():
+        raise InputError(f"nothing after ':' in {value!r}; give NAME or NAME:ARGUMENT", ctx=ctx, param=param)
+    return value
+
+
 @click.group()
 @click.version_option(__version__, prog_name="ganzoo")
 def main() -> None:
@@ -75,6 +84,8 @@ def list_cmd(kind: str | None) -> None:
             text = f"[red]error: {e.error}[/]" if e.error else (getattr(e.obj, "description", "") or (e.obj.__doc__ or "").strip().splitlines()[0])
             if not e.error and reg.kind == "datasets":
                 text += f" [dim]({e.obj.info.describe()})[/]"
+                if e.obj.argument:
+                    text += f" [dim]{e.name}:ARGUMENT, where ARGUMENT is {e.obj.argument}[/]"
             if not e.error and reg.kind == "variants":
                 text += f" [dim](default divergence: {e.obj.default_divergence})[/]"
             table.add_row(reg.kind[:-1], e.name, e.package, text)
@@ -85,7 +96,8 @@ def list_cmd(kind: str | None) -> None:
 @click.option("--variants", callback=_names("variants"), help="Comma-separated variants. [default: every variant that can run on the dataset]")
 @click.option("--divergence", "--divergences", "divergences", callback=_names("divergences"),
               help="Comma-separated divergences, overriding each variant's default; one run per variant x divergence.")
-@click.option("--dataset", default="digits", show_default=True, callback=_one_name("datasets"))
+@click.option("--dataset", default="digits", show_default=True, callback=_dataset,
+              help="A dataset, or NAME:ARGUMENT for datasets that take one (celeba:Black_Hair,Blond_Hair).")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Where a dataset's files are (e.g. MNIST idx files).")
 @click.option("--split", default="auto", show_default=True, help="Dataset split; auto uses what is there.")
 @click.option("--download/--no-download", default=True, show_default=True, help="Let datasets download when their files are missing.")

@@ -12,6 +12,7 @@ import abc
 import enum
 import hashlib
 from dataclasses import dataclass, field, replace
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
@@ -42,6 +43,14 @@ class DatasetInfo:
     modes: tuple[tuple[float, ...], ...] | None = None  # centres of a known mixture
     mode_std: float | None = None
     tags: frozenset[str] = frozenset()  # extra facts metrics key on, e.g. "stacked-digits"
+    domains: tuple[str, ...] = ()  # DOMAINS data: the name of each domain (y indexes it)
+    content_classes: int = 0  # DOMAINS data whose samples also carry a content class (the digit)
+
+    def __post_init__(self) -> None:
+        if self.kind is DataKind.DOMAINS and len(self.domains) < 2:
+            raise ValueError(f"domain data needs at least two named domains, got {self.domains}")
+        if self.domains and self.num_classes != len(self.domains):
+            raise ValueError(f"num_classes ({self.num_classes}) must equal the number of domains ({len(self.domains)})")
 
     @property
     def is_image(self) -> bool:
@@ -49,13 +58,20 @@ class DatasetInfo:
 
     def describe(self) -> str:
         what = "x".join(map(str, self.shape)) + " images" if self.is_image else f"{self.shape[0]}-D points"
+        if self.domains:
+            content = f", {self.content_classes} content classes" if self.content_classes else ""
+            return f"{self.kind.value} ({', '.join(self.domains)}), {what}{content}"
         classes = f", {self.num_classes} classes" if self.num_classes else ""
         return f"{self.kind.value}, {what}{classes}"
 
 
 @dataclass
 class Data:
-    """A loaded dataset: all samples as one tensor, labels (or None), and where they came from."""
+    """A loaded dataset: all samples as one tensor, labels (or None), and where they came from.
+
+    For domain data ``y`` is the domain and ``content`` (where known) what each image shows, e.g. the
+    digit: the ground truth a translation must keep.
+    """
 
     name: str
     info: DatasetInfo
@@ -63,6 +79,9 @@ class Data:
     y: Tensor | None
     split: str
     source: str
+    content: Tensor | None = None
+    # where the true mapping between domains is known: images of domain s -> the same images in domain t
+    true_translation: Callable[[Tensor, int, int], Tensor] | None = field(default=None, repr=False)
     _hash: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -70,6 +89,8 @@ class Data:
             raise ValueError(f"dataset {self.name!r} declares sample shape {self.info.shape}, loaded {tuple(self.x.shape[1:])}")
         if self.y is not None and len(self.y) != len(self.x):
             raise ValueError(f"dataset {self.name!r}: {len(self.x)} samples but {len(self.y)} labels")
+        if self.content is not None and len(self.content) != len(self.x):
+            raise ValueError(f"dataset {self.name!r}: {len(self.x)} samples but {len(self.content)} content labels")
 
     def __len__(self) -> int:
         return len(self.x)
@@ -81,13 +102,15 @@ class Data:
             h = hashlib.sha256()
             h.update(str(tuple(self.x.shape)).encode())
             h.update(self.x.detach().cpu().contiguous().numpy().tobytes())
-            if self.y is not None:
-                h.update(self.y.detach().cpu().contiguous().numpy().tobytes())
+            for labels in (self.y, self.content):
+                if labels is not None:
+                    h.update(labels.detach().cpu().contiguous().numpy().tobytes())
             self._hash = h.hexdigest()
         return self._hash
 
     def to(self, device: torch.device) -> Data:
-        moved = replace(self, x=self.x.to(device), y=None if self.y is None else self.y.to(device))
+        moved = replace(self, x=self.x.to(device), y=None if self.y is None else self.y.to(device),
+                        content=None if self.content is None else self.content.to(device))
         moved._hash = self._hash
         return moved
 
@@ -101,11 +124,21 @@ class Dataset(abc.ABC):
     info: ClassVar[DatasetInfo]
     description: ClassVar[str] = ""
     splits: ClassVar[tuple[str, ...]] = ("train",)
+    argument: ClassVar[str | None] = None  # what ``--dataset NAME:ARGUMENT`` means, None when it takes none
+
+    @classmethod
+    def info_for(cls, argument: str | None) -> DatasetInfo:
+        """The info for ``NAME:ARGUMENT`` (CelebA's domains are the attributes the user names);
+        raise ValueError naming what is wrong with the argument."""
+        if argument is not None:
+            raise ValueError("this dataset takes no argument after ':'")
+        return cls.info
 
     @classmethod
     @abc.abstractmethod
     def load(cls, *, name: str, data_dir: Path | None, split: str, download: bool) -> Data:
-        """Load every sample into memory. ``split='auto'`` lets the dataset pick what is available."""
+        """Load every sample into memory. ``split='auto'`` lets the dataset pick what is available.
+        Datasets that take an argument receive it as the keyword ``argument``."""
 
 
 @dataclass

@@ -97,10 +97,27 @@ def _get(reg: registry.Registry, name: str) -> Any:
         raise BenchInputError(str(exc)) from None
 
 
+def split_dataset(spec: str) -> tuple[str, str | None]:
+    """``NAME`` or ``NAME:ARGUMENT`` (``celeba:Blond_Hair,Black_Hair``) -> (name, argument or None)."""
+    name, sep, argument = spec.partition(":")
+    return name, (argument if sep else None)
+
+
+def dataset_info(spec: str) -> DatasetInfo:
+    """The info of a dataset spec, checked: an unknown name or a bad argument is a BenchInputError."""
+    name, argument = split_dataset(spec)
+    cls = _get(registry.datasets, name)
+    try:
+        return cls.info_for(argument)
+    except ValueError as exc:
+        what = f" (it takes {cls.argument})" if cls.argument else ""
+        raise BenchInputError(f"dataset {spec!r}: {exc}{what}") from None
+
+
 def plan(config: BenchConfig) -> Plan:
     """Resolve and check a bench config; raises :class:`BenchInputError` naming the bad value."""
-    dataset_cls = _get(registry.datasets, config.dataset)
-    info: DatasetInfo = dataset_cls.info
+    dataset_cls = _get(registry.datasets, split_dataset(config.dataset)[0])
+    info = dataset_info(config.dataset)
     if config.split != "auto" and config.split not in dataset_cls.splits:
         raise BenchInputError(f"dataset {config.dataset!r} has no split {config.split!r} (splits: auto, {', '.join(dataset_cls.splits)})")
     try:
@@ -174,8 +191,11 @@ def _clear_out(out: Path) -> None:
 
 
 def load_data(config: BenchConfig) -> Data:
-    cls = _get(registry.datasets, config.dataset)
-    return cls.load(name=config.dataset, data_dir=config.data_dir, split=config.split, download=config.download)
+    """Load the dataset; its name in the results is the whole spec, so different arguments never compare."""
+    name, argument = split_dataset(config.dataset)
+    cls = _get(registry.datasets, name)
+    extra = {} if argument is None else {"argument": argument}
+    return cls.load(name=config.dataset, data_dir=config.data_dir, split=config.split, download=config.download, **extra)
 
 
 def prepare_metrics(data: Data, device: torch.device, cache_dir: Path, options: EvalOptions | None = None) -> dict[str, Metric]:
@@ -235,6 +255,8 @@ def _evaluate(variant: Variant, data: Data, metrics: dict[str, Metric], seed: in
 
 
 def _evaluate_now(variant: Variant, data: Data, metrics: dict[str, Metric], seed: int, run_dir: Path, step: int, title: str) -> dict[str, tuple[float, dict]]:
+    if variant.translates:
+        return _evaluate_translation(variant, data, metrics, seed, run_dir, step)
     n = max([m.num_samples for m in metrics.values()] + [64])
     gen = torch.Generator().manual_seed(10_000 + seed)
     y = None
@@ -264,6 +286,68 @@ def _evaluate_now(variant: Variant, data: Data, metrics: dict[str, Metric], seed
         save_image_grid(fake[:64], picture)
     else:
         save_point_scatter(fake[:2500], data.x, picture, title=f"{title} step {step}")
+    return values
+
+
+def _translations(variant: Variant, data: Data, per_target: int, gen: torch.Generator) -> Samples:
+    """Real images of each source domain translated by every pair the variant has, and back where it
+    can; each target gets ``per_target`` translations (capped by its real images), spread over its sources."""
+    assert data.y is not None
+    pairs = variant.translation_pairs()
+    y = data.y.cpu()
+    parts: dict[str, list[torch.Tensor]] = {k: [] for k in ("x", "y", "source", "source_y", "content", "recon")}
+    cycle = all((t, s) in pairs for s, t in pairs)
+    for t in sorted({t for _, t in pairs}):
+        sources = [s for s, tt in pairs if tt == t]
+        n_t = min(per_target, int((y == t).sum()))
+        for i, s in enumerate(sources):
+            k = n_t // len(sources) + (1 if i < n_t % len(sources) else 0)
+            pool = torch.nonzero(y == s).flatten()
+            idx = pool[torch.randperm(len(pool), generator=gen)[:k]]
+            src = data.x[idx.to(data.x.device)]
+            out = torch.cat([variant.translate(c.to(variant.device), source=s, target=t).float() for c in src.split(500)])
+            if cycle:
+                parts["recon"].append(torch.cat([variant.translate(c, source=t, target=s).float().cpu() for c in out.split(500)]))
+            parts["x"].append(out.cpu())
+            parts["source"].append(src.float().cpu())
+            parts["y"].append(torch.full((len(idx),), t, dtype=torch.long))
+            parts["source_y"].append(torch.full((len(idx),), s, dtype=torch.long))
+            if data.content is not None:
+                parts["content"].append(data.content.cpu()[idx])
+    cat = {k: torch.cat(v) if v else None for k, v in parts.items()}
+    return Samples(x=cat["x"], y=cat["y"], source=cat["source"], source_y=cat["source_y"],
+                   source_content=cat["content"], reconstruction=cat["recon"])
+
+
+def translation_sheet(samples: Samples, *, per_row: int = 4, total: int = 24) -> tuple[torch.Tensor, int]:
+    """(images, images per grid row): source | translation | reconstruction triples, the first few of
+    every (source, target) pair, ``per_row`` triples side by side."""
+    pairs = torch.stack([samples.source_y, samples.y], 1)
+    unique = torch.unique(pairs, dim=0)
+    each = max(1, total // len(unique))
+    tiles = []
+    for s, t in unique.tolist():
+        mine = torch.nonzero((pairs[:, 0] == s) & (pairs[:, 1] == t)).flatten()[:each]
+        for i in mine.tolist():
+            tiles += [samples.source[i], samples.x[i]]
+            if samples.reconstruction is not None:
+                tiles.append(samples.reconstruction[i])
+    width = 3 if samples.reconstruction is not None else 2
+    return torch.stack(tiles), width * per_row
+
+
+def _evaluate_translation(variant: Variant, data: Data, metrics: dict[str, Metric], seed: int, run_dir: Path, step: int) -> dict[str, tuple[float, dict]]:
+    per_target = min([m.num_samples for m in metrics.values()] + [2000]) if metrics else 256
+    variant.train(False)
+    samples = _translations(variant, data, per_target, torch.Generator().manual_seed(10_000 + seed))
+    variant.train(True)
+    values: dict[str, tuple[float, dict]] = {}
+    for metric in metrics.values():
+        provenance = metric.provenance()
+        for name, value in metric.compute(samples).items():
+            values[name] = (value, provenance)
+    sheet, nrow = translation_sheet(samples)
+    save_image_grid(sheet, run_dir / "samples" / f"step-{step:07d}.png", nrow=nrow)
     return values
 
 

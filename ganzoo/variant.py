@@ -62,6 +62,7 @@ class Variant:
     d_steps: ClassVar[int] = 1
     conditional: ClassVar[bool] = False  # generate() uses y; the runner then draws y from the real labels
     adversarial: ClassVar[bool] = True  # False for baselines without D (d_steps = 0, divergence "none")
+    translates: ClassVar[bool] = False  # maps images between domains: evaluated through translate(), not generate()
 
     def __init__(self, *, info: DatasetInfo, divergence: Divergence | None, batch_size: int = 64) -> None:
         self.info = info
@@ -116,6 +117,16 @@ class Variant:
     @torch.no_grad()
     def generate(self, n: int, *, generator: torch.Generator | None = None, y: Tensor | None = None) -> Tensor:
         """``n`` samples on this variant's device; ``y`` is the condition where the variant takes one."""
+        raise NotImplementedError
+
+    # -- translation variants (``translates = True``) ---------------------------------------------
+    def translation_pairs(self) -> list[tuple[int, int]]:
+        """The (source domain, target domain) pairs this variant translates between."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def translate(self, x: Tensor, *, source: int, target: int) -> Tensor:
+        """Images ``x`` of domain ``source`` rendered in domain ``target``, on this variant's device."""
         raise NotImplementedError
 
     # -- helpers for subclasses ---------------------------------------------------------------------

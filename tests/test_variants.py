@@ -7,7 +7,7 @@ from ganzoo import DataKind, DatasetInfo, IncompatibleData, registry
 from ganzoo.data import BatchSampler
 from ganzoo.trainer import Trainer
 
-DATASETS = ["digits", "ring8"]
+DATASETS = ["digits", "ring8", "digits-domains"]
 
 
 def cases():
@@ -37,6 +37,11 @@ def params(nets):
 @pytest.mark.parametrize("variant, dataset", list(cases()))
 def test_generate_has_the_dataset_shape_and_range(variant, dataset):
     v, _, data = build(variant, dataset)
+    if v.translates:
+        for s, t in v.translation_pairs():
+            x = v.translate(data.x[data.y == s][:5], source=s, target=t)
+            assert x.shape == (5, *data.info.shape) and x.min() >= -1 and x.max() <= 1
+        return
     x = v.generate(5, generator=torch.Generator().manual_seed(0))
     assert x.shape == (5, *data.info.shape)
     if data.info.bounded:
@@ -49,10 +54,11 @@ def test_generate_has_the_dataset_shape_and_range(variant, dataset):
 def test_trainer_fixes_g_while_d_learns_and_d_while_g_learns(variant, dataset):
     v, trainer, _ = build(variant, dataset)
     g_nets, d_nets = list(v.generators().values()), list(v.discriminators().values())
-    seen = []
+    seen, drawn = [], []
 
     def spy(name, fn):
         def wrapped(batch):
+            drawn.append(batch.images)
             out = fn(batch)
             seen.append((name, any(p.requires_grad for n in g_nets for p in n.parameters()),
                          any(p.requires_grad for n in d_nets for p in n.parameters()),
@@ -66,7 +72,8 @@ def test_trainer_fixes_g_while_d_learns_and_d_while_g_learns(variant, dataset):
     d_out, g_out, images = trainer.step()
     # k D updates with G frozen, then one G update with D frozen; both losses carry gradients
     assert seen == [("D", False, True, True)] * v.d_steps + [("G", True, False, True)]
-    assert images == v.batch_size * max(v.d_steps, 1)
+    assert images == (sum(drawn[:-1]) if v.d_steps else drawn[-1])  # real images shown to D (G's batch without D)
+    assert images >= v.batch_size * max(v.d_steps, 1)
     assert all(torch.isfinite(t) for t in g_out.losses.values())
     if v.adversarial:
         assert all(torch.isfinite(t) for t in d_out.losses.values())
@@ -100,7 +107,7 @@ def test_dcgan_adapts_to_image_size(size):
 @pytest.mark.parametrize("info, match", [
     (DatasetInfo(kind=DataKind.LABELLED, shape=(2,), num_classes=8, bounded=False), "needs images"),
     (DatasetInfo(kind=DataKind.UNCONDITIONAL, shape=(1, 30, 30)), "got 30x30"),
-    (DatasetInfo(kind=DataKind.DOMAINS, shape=(1, 8, 8), num_classes=2), "domains"),
+    (DatasetInfo(kind=DataKind.DOMAINS, shape=(1, 8, 8), num_classes=2, domains=("a", "b")), "domains"),
 ])
 def test_dcgan_refuses_data_it_cannot_train_on(info, match):
     with pytest.raises(IncompatibleData, match=match):

@@ -23,10 +23,19 @@ class EvalOptions:
 
 @dataclass
 class Samples:
-    """Generated samples on the CPU, with the condition each was asked for (None when unconditional)."""
+    """Generated samples on the CPU, with the condition each was asked for (None when unconditional).
+
+    For translation variants ``x`` holds translations, ``y`` their target domains, and the source
+    fields what each was translated from: the real image, its domain, its content label (where the
+    dataset knows it) and the translation mapped back to the source domain.
+    """
 
     x: Tensor
     y: Tensor | None = None
+    source: Tensor | None = None
+    source_y: Tensor | None = None
+    source_content: Tensor | None = None
+    reconstruction: Tensor | None = None
 
 
 class Metric(abc.ABC):

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 from torch_fidelity.metric_isc import KEY_METRIC_ISC_MEAN, isc_features_to_metric
 
-from ganzoo.data import Data, DatasetInfo
+from ganzoo.data import Data, DataKind, DatasetInfo
 from ganzoo.metrics.base import EvalOptions, Metric, Samples
 from ganzoo.metrics.classifier import ensure_classifier, file_sha256, load_classifier
 
@@ -38,7 +38,8 @@ class ClassMetrics(Metric):
 
     @classmethod
     def applies_to(cls, info: DatasetInfo) -> bool:
-        return info.is_image and info.num_classes >= 2 and "stacked-digits" not in info.tags  # see metrics/stacked.py
+        return (info.kind is DataKind.LABELLED and info.is_image and info.num_classes >= 2
+                and "stacked-digits" not in info.tags)  # see metrics/stacked.py
 
     def __init__(self, *, data: Data, device: torch.device, cache_dir: Path, options: EvalOptions | None = None) -> None:
         super().__init__(data=data, device=device, cache_dir=cache_dir, options=options)

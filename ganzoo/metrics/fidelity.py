@@ -19,7 +19,7 @@ from torch_fidelity.metric_fid import KEY_METRIC_FID, fid_features_to_statistics
 from torch_fidelity.metric_kid import KEY_METRIC_KID_MEAN, kid_features_to_metric
 from torch_fidelity.metric_prc import KEY_METRIC_PRECISION, KEY_METRIC_RECALL, prc_features_to_metric
 
-from ganzoo.data import Data, DatasetInfo
+from ganzoo.data import Data, DataKind, DatasetInfo
 from ganzoo.metrics.base import EvalOptions, Metric, Samples
 from ganzoo.metrics.features import feature_space, real_features
 
@@ -55,7 +55,7 @@ class FidelityMetrics(Metric):
 
     @classmethod
     def applies_to(cls, info: DatasetInfo) -> bool:
-        return info.num_classes >= 2 or info.is_image
+        return info.kind is not DataKind.DOMAINS and (info.num_classes >= 2 or info.is_image)  # domains: metrics/translation.py
 
     def __init__(self, *, data: Data, device: torch.device, cache_dir: Path, options: EvalOptions | None = None) -> None:
         super().__init__(data=data, device=device, cache_dir=cache_dir, options=options)

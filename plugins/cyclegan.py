@@ -1,0 +1,137 @@
+"""CycleGAN: Zhu, Park, Isola & Efros 2017, "Unpaired Image-to-Image Translation using
+Cycle-Consistent Adversarial Networks".
+
+Two generators (A->B, B->A) and two PatchGAN discriminators, trained on unpaired batches of the two
+domains. G's loss: fool both Ds, plus lambda * L1 cycle consistency (A -> B -> A and B -> A -> B), plus
+0.5 * lambda * L1 identity (a B image given to G_AB should come back unchanged). D sees generated images
+from a buffer of the last 50 (Shrivastava et al. 2017), which damps oscillation. Least squares by
+default, Adam(2e-4, beta1=0.5), lambda=10, as in the paper. Adapted: batch 32 instead of 1 (CPU
+budgets), no learning-rate decay (a budget, not 200 epochs), networks sized to the image (see
+``translation_nets``).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ganzoo import Batch, BatchSampler, DataKind, DatasetInfo, Divergence, IncompatibleData, StepOutput, Variant
+from ganzoo_plugins.translation_nets import fits, init_weights, patch_discriminator, resnet_generator
+
+
+class ImageBuffer:
+    """A pool of past fakes: while filling, images pass through and are kept; once full, each image is,
+    with probability 1/2, swapped for a random stored one (which it replaces). Vectorised per batch."""
+
+    def __init__(self, size: int = 50) -> None:
+        self.size = size
+        self.images: Tensor | None = None
+
+    def __call__(self, x: Tensor) -> Tensor:
+        x = x.detach()
+        if self.size == 0:
+            return x
+        stored = 0 if self.images is None else len(self.images)
+        take = min(self.size - stored, len(x))
+        if take:
+            self.images = x[:take].clone() if self.images is None else torch.cat([self.images, x[:take]])
+        rest = x[take:].clone()
+        if len(rest):
+            swap = torch.rand(len(rest)) < 0.5
+            slots = torch.randint(self.size, (int(swap.sum()),))
+            old = self.images[slots.to(x.device)].clone()
+            self.images[slots.to(x.device)] = rest[swap.to(x.device)]
+            rest[swap.to(x.device)] = old
+        return torch.cat([x[:take], rest])
+
+
+class CycleGAN(Variant):
+    """Unpaired translation between two domains with cycle consistency (Zhu et al. 2017)."""
+
+    description = "two ResNet generators, two PatchGAN Ds, cycle + identity L1, image buffer; unpaired A<->B"
+    paper = "Zhu et al. 2017, Unpaired Image-to-Image Translation using Cycle-Consistent Adversarial Networks"
+    default_divergence = "least-squares"
+    data_kinds = frozenset({DataKind.DOMAINS})
+    translates = True
+
+    @classmethod
+    def check_data(cls, name: str, info: DatasetInfo) -> None:
+        super().check_data(name, info)
+        if not info.is_image or info.shape[1] != info.shape[2] or not fits(info.shape[1]):
+            raise IncompatibleData(f"CycleGAN needs square images of an even side from 8 to 14, or a multiple of 4 from 16, got {info.describe()}")
+
+    def __init__(self, *, info: DatasetInfo, divergence: Divergence, batch_size: int = 32, domain_a: int = 0, domain_b: int = 1,
+                 ngf: int = 32, ndf: int = 32, lr: float = 2e-4, beta1: float = 0.5, cycle_weight: float = 10.0,
+                 identity_weight: float = 0.0, buffer_size: int = 50) -> None:
+        super().__init__(info=info, divergence=divergence, batch_size=batch_size)
+        self.check_data("<given>", info)
+        k = len(info.domains)
+        if not (0 <= domain_a < k and 0 <= domain_b < k and domain_a != domain_b):
+            raise ValueError(f"domain_a and domain_b must be two different domains in 0..{k - 1} ({', '.join(info.domains)}), got {domain_a}, {domain_b}")
+        self.domain_a, self.domain_b = domain_a, domain_b
+        self.ngf, self.ndf, self.lr, self.beta1 = ngf, ndf, lr, beta1
+        self.cycle_weight, self.identity_weight, self.buffer_size = cycle_weight, identity_weight, buffer_size
+        c, side = info.shape[0], info.shape[1]
+        self.G_AB, self.G_BA = (resnet_generator(c, c, side, ngf=ngf) for _ in range(2))
+        self.D_A, self.D_B = (patch_discriminator(c, side, ndf=ndf) for _ in range(2))
+        for net in (self.G_AB, self.G_BA, self.D_A, self.D_B):
+            net.apply(init_weights)
+        self._buffer_a, self._buffer_b = ImageBuffer(buffer_size), ImageBuffer(buffer_size)
+
+    def generators(self) -> dict[str, nn.Module]:
+        return {"G_AB": self.G_AB, "G_BA": self.G_BA}
+
+    def discriminators(self) -> dict[str, nn.Module]:
+        return {"D_A": self.D_A, "D_B": self.D_B}
+
+    def optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+        betas = (self.beta1, 0.999)
+        d = torch.optim.Adam(itertools.chain(self.D_A.parameters(), self.D_B.parameters()), self.lr, betas=betas)
+        g = torch.optim.Adam(itertools.chain(self.G_AB.parameters(), self.G_BA.parameters()), self.lr, betas=betas)
+        return d, g
+
+    def next_batch(self, sampler: BatchSampler) -> Batch:
+        a = sampler.sample(self.batch_size, label=self.domain_a)
+        b = sampler.sample(self.batch_size, label=self.domain_b)
+        return Batch(x=b.x, y=b.y, source=a.x, source_y=a.y)
+
+    @staticmethod
+    def _patches(d: nn.Module):
+        return lambda x: d(x).flatten()  # every patch score is one sample of the divergence
+
+    def discriminator_loss(self, batch: Batch) -> StepOutput:
+        real_a, real_b = batch.source, batch.x
+        with torch.no_grad():
+            fake_b, fake_a = self.G_AB(real_a), self.G_BA(real_b)
+        out_a = self.adversarial_d(self._patches(self.D_A), real_a, self._buffer_a(fake_a))
+        out_b = self.adversarial_d(self._patches(self.D_B), real_b, self._buffer_b(fake_b))
+        losses = {f"{k}_A": v for k, v in out_a.losses.items()} | {f"{k}_B": v for k, v in out_b.losses.items()}
+        stats = {k: (out_a.stats[k] + out_b.stats[k]) / 2 for k in out_a.stats}
+        return StepOutput(losses=losses, stats=stats)
+
+    def generator_loss(self, batch: Batch) -> StepOutput:
+        real_a, real_b = batch.source, batch.x
+        fake_b, fake_a = self.G_AB(real_a), self.G_BA(real_b)
+        losses = {
+            "adv_AB": self.divergence.g_loss(self._patches(self.D_B)(fake_b)),
+            "adv_BA": self.divergence.g_loss(self._patches(self.D_A)(fake_a)),
+            "cycle": self.cycle_weight * (F.l1_loss(self.G_BA(fake_b), real_a) + F.l1_loss(self.G_AB(fake_a), real_b)),
+        }
+        if self.identity_weight > 0:
+            same = F.l1_loss(self.G_AB(real_b), real_b) + F.l1_loss(self.G_BA(real_a), real_a)
+            losses["identity"] = self.identity_weight * self.cycle_weight * same
+        return StepOutput(losses=losses)
+
+    def translation_pairs(self) -> list[tuple[int, int]]:
+        return [(self.domain_a, self.domain_b), (self.domain_b, self.domain_a)]
+
+    @torch.no_grad()
+    def translate(self, x: Tensor, *, source: int, target: int) -> Tensor:
+        if (source, target) == (self.domain_a, self.domain_b):
+            return self.G_AB(x.to(self.device))
+        if (source, target) == (self.domain_b, self.domain_a):
+            return self.G_BA(x.to(self.device))
+        raise ValueError(f"this CycleGAN translates between domains {self.domain_a} and {self.domain_b}, not {source} -> {target}")

@@ -1,0 +1,182 @@
+"""Translation: digit domains with known ground truth, the translation metrics, CycleGAN's image
+buffer, and the photo datasets' loading code on tiny files the tests write."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from ganzoo import Data, DataKind, DatasetInfo, Samples, registry
+from ganzoo.runner import _translations, default_cache_dir, translation_sheet
+from ganzoo_plugins.cyclegan import ImageBuffer
+from ganzoo_plugins.digit_domains import DOMAINS, make_domains, render, true_translation, unrender
+
+
+@pytest.fixture(scope="module")
+def domains():
+    return registry.datasets.get("digits-domains").load(name="digits-domains", data_dir=None, split="auto", download=False)
+
+
+@pytest.fixture(scope="module")
+def metric(domains):
+    return registry.metrics.get("translation")(data=domains, device=torch.device("cpu"), cache_dir=default_cache_dir())
+
+
+class Fixed:
+    """A translator given as a function: the oracle, the identity, a digit-swapper."""
+
+    device = torch.device("cpu")
+
+    def __init__(self, pairs, fn):
+        self.pairs, self.fn = pairs, fn
+
+    def translation_pairs(self):
+        return self.pairs
+
+    def translate(self, x, *, source, target):
+        return self.fn(x, source, target)
+
+
+ALL_PAIRS = [(s, t) for s in range(4) for t in range(4) if s != t]
+
+
+def test_render_and_unrender_are_inverse_and_differ_between_domains():
+    grey = torch.rand(6, 1, 8, 8) * 2 - 1
+    drawn = [render(grey, d) for d in range(len(DOMAINS))]
+    for d, x in enumerate(drawn):
+        assert x.shape == (6, 3, 8, 8) and x.min() >= -1 and x.max() <= 1
+        torch.testing.assert_close(unrender(x, d), grey)
+        for t in range(len(DOMAINS)):
+            torch.testing.assert_close(true_translation(x, d, t), drawn[t])
+    for a in range(len(drawn)):
+        for b in range(a + 1, len(drawn)):
+            assert (drawn[a] - drawn[b]).abs().mean() > 0.3
+
+
+def test_domains_are_unpaired_and_keep_the_content_label():
+    n = 103
+    grey = torch.arange(n, dtype=torch.float32).view(n, 1, 1, 1).expand(n, 1, 4, 4) / n  # image i is the constant i/n
+    info = DatasetInfo(kind=DataKind.DOMAINS, shape=(3, 4, 4), num_classes=4, domains=DOMAINS, content_classes=10)
+    base = Data(name="b", info=DatasetInfo(kind=DataKind.LABELLED, shape=(1, 4, 4), num_classes=10), x=grey,
+                y=torch.arange(n) % 10, split="all", source="test")
+    data = make_domains(base, name="d", info=info)
+    ids = torch.stack([unrender(data.x[i : i + 1], int(data.y[i]))[0, 0, 0, 0] for i in range(n)]) * n
+    ids = ids.round().long()
+    assert sorted(ids.tolist()) == list(range(n))  # every base image once, in exactly one domain
+    assert torch.equal(data.content, ids % 10)
+    counts = torch.bincount(data.y, minlength=4)
+    assert counts.max() - counts.min() <= 1
+
+
+def test_metrics_tell_the_oracle_from_identity_noise_and_digit_swaps(domains, metric):
+    gen = lambda: torch.Generator().manual_seed(0)
+    oracle = metric.compute(_translations(Fixed(ALL_PAIRS, true_translation), domains, 2000, gen()))
+    identity = metric.compute(_translations(Fixed(ALL_PAIRS, lambda x, s, t: x), domains, 2000, gen()))
+    noise = metric.compute(_translations(Fixed([(0, 1), (1, 0)], lambda x, s, t: torch.rand_like(x) * 2 - 1), domains, 2000, gen()))
+    assert oracle["domain_accuracy"] > 0.95 and oracle["content_accuracy"] > 0.9
+    assert oracle["truth_error"] < 1e-6 and oracle["cycle_error"] < 1e-6
+    assert identity["domain_accuracy"] < 0.05 and identity["content_accuracy"] > 0.9 and identity["truth_error"] > 0.5
+    assert noise["content_accuracy"] < 0.25 and noise["cycle_error"] > 0.5
+    assert oracle["fid"] * 20 < min(identity["fid"], noise["fid"])
+    assert {f"fid/{d}" for d in DOMAINS} <= set(oracle) and {f"domain_accuracy/{d}" for d in DOMAINS} <= set(oracle)
+    # a translator that lands in the right domain but draws another digit: domain right, content wrong
+    t_images = domains.x[domains.y == 1][:300]
+    swapped = Samples(x=t_images, y=torch.ones(300, dtype=torch.long), source=true_translation(t_images, 1, 0),
+                      source_y=torch.zeros(300, dtype=torch.long), source_content=(domains.content[domains.y == 1][:300] + 1) % 10)
+    out = metric.compute(swapped)
+    assert out["domain_accuracy"] > 0.95 and out["content_accuracy"] < 0.1
+
+
+def test_each_target_gets_as_many_translations_as_it_has_real_images(domains):
+    counts = torch.bincount(domains.y)
+    for pairs in ([(0, 1), (1, 0)], ALL_PAIRS):
+        s = _translations(Fixed(pairs, true_translation), domains, 2000, torch.Generator().manual_seed(0))
+        for t in {t for _, t in pairs}:
+            sources = [a for a, b in pairs if b == t]
+            assert int((s.y == t).sum()) == min(int(counts[t]), sum(int(counts[a]) for a in sources))
+            for a in sources:  # spread evenly over the source domains
+                assert abs(int(((s.y == t) & (s.source_y == a)).sum()) - int(counts[t]) // len(sources)) <= 1
+        assert torch.equal(s.source_content, torch.tensor([int(domains.content[(domains.x == im).flatten(1).all(1)][0]) for im in s.source[:50]] + s.source_content[50:].tolist()))
+        images, nrow = translation_sheet(s)
+        assert nrow == 12 and len(images) % 3 == 0 and len(images) >= 3 * len(pairs)
+
+
+def test_image_buffer_passes_through_while_filling_then_mixes_old_and_new():
+    torch.manual_seed(0)
+    buf = ImageBuffer(size=8)
+    first = torch.arange(6.0).view(6, 1)
+    assert torch.equal(buf(first), first)
+    second = torch.arange(6.0, 12.0).view(6, 1)
+    out = buf(second)
+    assert torch.equal(out[:2], second[:2]) and len(buf.images) == 8  # two fill the pool, four may be swapped
+    for _ in range(20):
+        out = buf(torch.arange(100.0, 116.0).view(16, 1))
+        assert len(buf.images) == 8 and len(out) == 16
+    values = set(out.flatten().tolist())
+    assert values & set(range(100, 116))  # half the new images pass
+    assert all(v in set(range(100, 116)) | set(range(12)) for v in values)  # the rest come from the pool
+    assert torch.equal(ImageBuffer(0)(second), second)
+
+
+def _png(path: Path, size, colour):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.full((size[1], size[0], 3), colour, dtype=np.uint8)).save(path)
+
+
+def test_image_folders_read_the_cyclegan_layout(tmp_path):
+    for i in range(3):
+        _png(tmp_path / "trainA" / f"a{i}.png", (80 + 10 * i, 64), (200, 0, 0))
+    for i in range(2):
+        _png(tmp_path / "trainB" / f"b{i}.jpg", (64, 100), (0, 0, 200))
+    _png(tmp_path / "testA" / "t.png", (64, 64), (0, 255, 0))
+    cls = registry.datasets.get("image-folders")
+    data = cls.load(name="image-folders", data_dir=tmp_path, split="auto", download=False)
+    assert data.split == "train" and data.x.shape == (5, 3, 64, 64) and data.y.tolist() == [0, 0, 0, 1, 1]
+    assert data.x[0, 0].mean() > 0.5 and data.x[0, 2].mean() < -0.9  # red in A, scaled to [-1, 1]
+    assert data.x[4, 2].mean() > 0.5
+    with pytest.raises(FileNotFoundError, match="testB"):
+        cls.load(name="image-folders", data_dir=tmp_path, split="test", download=False)
+    with pytest.raises(FileNotFoundError, match="trainA/ or testA/"):
+        cls.load(name="image-folders", data_dir=tmp_path / "empty", split="auto", download=False)
+    with pytest.raises(ValueError, match="unknown CycleGAN dataset"):
+        cls.info_for("horse2cat")
+
+
+def _celeba(root: Path, attrs: dict[str, list[int]], partition: list[int]):
+    from ganzoo_plugins.celeba import ATTRIBUTES
+
+    base = root / "celeba"
+    names = [f"{i:06d}.jpg" for i in range(1, len(partition) + 1)]
+    for i, name in enumerate(names):
+        _png(base / "img_align_celeba" / name, (178, 218), (20 * i, 100, 50))
+    rows = [[attrs.get(a, [0] * len(names))[i] * 2 - 1 for a in ATTRIBUTES] for i in range(len(names))]
+    (base / "list_attr_celeba.txt").write_text(f"{len(names)}\n" + " ".join(ATTRIBUTES) + "\n" +
+                                               "".join(f"{n} " + " ".join(f"{v:2d}" for v in r) + "\n" for n, r in zip(names, rows)))
+    (base / "list_eval_partition.txt").write_text("".join(f"{n} {p}\n" for n, p in zip(names, partition)))
+    (base / "identity_CelebA.txt").write_text("".join(f"{n} {i}\n" for i, n in enumerate(names)))
+    (base / "list_bbox_celeba.txt").write_text(f"{len(names)}\nimage_id x_1 y_1 width height\n" + "".join(f"{n} 1 2 3 4\n" for n in names))
+    (base / "list_landmarks_align_celeba.txt").write_text(
+        f"{len(names)}\nlefteye_x lefteye_y righteye_x righteye_y nose_x nose_y leftmouth_x leftmouth_y rightmouth_x rightmouth_y\n"
+        + "".join(f"{n} " + " ".join(["1"] * 10) + "\n" for n in names))
+
+
+def test_celeba_domains_are_the_named_attributes(tmp_path, monkeypatch):
+    from torchvision.datasets import CelebA
+
+    # the files here are tiny stand-ins, so their md5 cannot match the real ones torchvision checks
+    monkeypatch.setattr(CelebA, "_check_integrity", lambda self: True)
+    _celeba(tmp_path, {"Black_Hair": [1, 0, 0, 1, 0, 1], "Blond_Hair": [0, 1, 0, 1, 0, 0], "Eyeglasses": [1, 1, 0, 0, 0, 0]},
+            partition=[0, 0, 0, 0, 0, 2])
+    cls = registry.datasets.get("celeba")
+    data = cls.load(name="celeba:Black_Hair,Blond_Hair", data_dir=tmp_path, split="train", download=False, argument="Black_Hair,Blond_Hair")
+    # image 4 has both hair colours and image 3 neither: left out; image 6 is in the test split
+    assert data.info.domains == ("Black_Hair", "Blond_Hair") and data.y.tolist() == [0, 1]
+    assert data.x.shape == (2, 3, 64, 64) and data.x[1, 0].mean() > data.x[0, 0].mean()
+    glasses = cls.load(name="celeba:Eyeglasses", data_dir=tmp_path, split="train", download=False, argument="Eyeglasses")
+    assert glasses.info.domains == ("Eyeglasses", "not Eyeglasses") and glasses.y.tolist() == [0, 0, 1, 1, 1]
+    with pytest.raises(ValueError, match="unknown CelebA attribute.*Purple_Hair"):
+        cls.info_for("Black_Hair,Purple_Hair")
+    with pytest.raises(FileNotFoundError, match="CelebA is not in"):
+        cls.load(name="celeba", data_dir=tmp_path / "nowhere", split="train", download=False)
