@@ -64,6 +64,19 @@ def _dataset(ctx: click.Context, param: click.Parameter, value: str) -> str:
     return value
 
 
+def _hparams(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for item in values:
+        key, eq, value = item.partition("=")
+        variant, dot, name = key.partition(".")
+        if not (eq and dot and variant and name):
+            raise InputError(f"{item!r} is not VARIANT.PARAM=VALUE (e.g. cyclegan.identity_weight=0.5)", ctx=ctx, param=param)
+        if variant not in registry.variants.names():
+            raise InputError(registry.unknown_message("variant", variant, registry.variants.names()), ctx=ctx, param=param)
+        out.setdefault(variant, {})[name] = value
+    return out
+
+
 @click.group()
 @click.version_option(__version__, prog_name="ganzoo")
 def main() -> None:
@@ -105,6 +118,8 @@ def list_cmd(kind: str | None) -> None:
 @click.option("--eval-every", help="Evaluation interval in any budget unit. [default: a quarter of the budget]")
 @click.option("--seeds", default=1, show_default=True, type=click.IntRange(min=1), help="Runs per variant, with seeds 0..N-1.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Override every variant's batch size.")
+@click.option("--set", "hparams", multiple=True, callback=_hparams, metavar="VARIANT.PARAM=VALUE",
+              help="Override a variant's hyper-parameter, e.g. --set cyclegan.identity_weight=0.5 (repeatable; recorded in config.json).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--amp/--no-amp", default=False, show_default=True, help="fp16 mixed precision (CUDA only).")
 @click.option("--out", type=click.Path(path_type=Path), help="Results folder. [default: results/bench-<date>-<time>]")
@@ -113,14 +128,14 @@ def list_cmd(kind: str | None) -> None:
               help="Feature space of fid/kid/precision/recall/density/coverage: the dataset classifier (offline) or Inception (comparable with papers).")
 @click.option("--inception-weights", type=click.Path(dir_okay=False, path_type=Path), help="Local copy of torch-fidelity's Inception weights (offline use).")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Cache of classifiers and statistics. [default: $GANZOO_CACHE or ~/.cache/ganzoo]")
-def bench(variants, divergences, dataset, data_dir, split, download, budget, eval_every, seeds, batch_size, device, amp, out, force,
-          features, inception_weights, cache_dir) -> None:
+def bench(variants, divergences, dataset, data_dir, split, download, budget, eval_every, seeds, batch_size, hparams, device, amp, out,
+          force, features, inception_weights, cache_dir) -> None:
     """Train each variant under the same budget and report FID tables."""
     out = out or Path("results") / f"bench-{datetime.now():%Y%m%d-%H%M%S}"
     config = BenchConfig(variants=variants, divergences=divergences, dataset=dataset, data_dir=data_dir, split=split,
                          download=download, budget=budget, eval_every=eval_every, seeds=list(range(seeds)),
                          batch_size=batch_size, device=device, amp=amp, out=out, force=force, cache_dir=cache_dir,
-                         features=features, inception_weights=inception_weights)
+                         features=features, inception_weights=inception_weights, hparams=hparams)
     err = Console(stderr=True)
     try:
         df = run_bench(config, console=err)
@@ -135,7 +150,8 @@ def bench(variants, divergences, dataset, data_dir, split, download, budget, eva
         sys.exit(1)
 
 
-SUMMARY_METRICS = ("fid", "kid", "precision", "recall", "coverage", "classes_covered", "modes", "hq_share", "stacked_modes", "cond_accuracy")
+SUMMARY_METRICS = ("fid", "kid", "precision", "recall", "coverage", "classes_covered", "modes", "hq_share", "stacked_modes", "cond_accuracy",
+                   "domain_accuracy", "content_accuracy", "cycle_error", "truth_error")
 
 
 def _print_summary(df: pd.DataFrame, measure: str) -> None:

@@ -18,7 +18,12 @@ from scipy import stats
 
 from ganzoo.results import KEYS, MANIFEST, atomic_write_bytes, read_results
 
-LOWER_IS_BETTER = {"fid", "kid", "class_kl", "mode_kl"}
+LOWER_IS_BETTER = {"fid", "kid", "class_kl", "mode_kl", "cycle_error", "truth_error"}
+
+
+def lower_is_better(metric: str) -> bool:
+    """``fid/<domain>`` ranks like ``fid``."""
+    return metric.split("/", 1)[0] in LOWER_IS_BETTER
 NOT_SCORES = ("loss_", "status", "divergence")
 MEASURES = {"steps": "step", "images": "images_seen", "seconds": "device_seconds"}
 
@@ -69,7 +74,7 @@ def per_run(df: pd.DataFrame, measure: str = "seconds") -> pd.DataFrame:
     rows = []
     for (run, metric), g in df.groupby(["run_id", "metric"], sort=False):
         g = g.sort_values("step")
-        lower = metric in LOWER_IS_BETTER
+        lower = lower_is_better(metric)
         at_equal = g[g[col] <= reached + 1e-9]
         rows.append({**g.iloc[0][[*KEYS, "seed"]].to_dict(), "run_id": run, "metric": metric,
                      "final": g["value"].iloc[-1], "best": g["value"].min() if lower else g["value"].max(),
@@ -93,7 +98,7 @@ def table(df: pd.DataFrame, metrics: list[str] | None = None, measure: str = "au
     ).reset_index()
     agg["is_best"] = False
     for (_, metric), g in agg.groupby(["dataset", "metric"]):
-        idx = g["final_mean"].idxmin() if metric in LOWER_IS_BETTER else g["final_mean"].idxmax()
+        idx = g["final_mean"].idxmin() if lower_is_better(metric) else g["final_mean"].idxmax()
         if not pd.isna(idx):
             agg.loc[idx, "is_best"] = True
     agg.attrs["equal_budget"] = runs.attrs["equal_budget"]

@@ -7,6 +7,7 @@ before the first step. A run that fails mid-way is recorded as failed and the ot
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import os
@@ -64,6 +65,7 @@ class BenchConfig:
     cache_dir: Path | None = None
     features: str = "classifier"
     inception_weights: Path | None = None
+    hparams: dict[str, dict[str, str]] = field(default_factory=dict)  # variant -> {parameter: value as text}
 
 
 @dataclass
@@ -88,6 +90,7 @@ class Plan:
     device: torch.device
     info: DatasetInfo
     cache_dir: Path
+    hparams: dict[str, dict[str, Any]] = field(default_factory=dict)  # checked and typed overrides per variant
 
 
 def _get(reg: registry.Registry, name: str) -> Any:
@@ -162,8 +165,42 @@ def plan(config: BenchConfig) -> Plan:
     for r in runs:
         if r.divergence != NO_DIVERGENCE:
             _get(registry.divergences, r.divergence)
+    hparams = {v: typed_hparams(_get(registry.variants, v), v, given) for v, given in config.hparams.items()}
+    unused = sorted(set(hparams) - set(names))
+    if unused:
+        raise BenchInputError(f"--set names variant(s) {', '.join(unused)}, which this bench does not run (it runs {', '.join(names)})")
+    for v, kw in hparams.items():  # values the variant itself refuses (a domain it does not have) fail here, not mid-bench
+        try:
+            _get(registry.variants, v)(info=info, divergence=None, **kw)
+        except (ValueError, TypeError) as exc:
+            raise BenchInputError(f"--set for {v!r}: {exc}") from None
     _check_out(config.out, config.force)
-    return Plan(config, runs, budget, eval_every, device, info, config.cache_dir or default_cache_dir())
+    return Plan(config, runs, budget, eval_every, device, info, config.cache_dir or default_cache_dir(), hparams)
+
+
+def typed_hparams(cls: type[Variant], name: str, given: dict[str, str]) -> dict[str, Any]:
+    """``--set`` values converted to the type of each parameter's default; unknown names and
+    unconvertible values are refused with what the variant accepts."""
+    params = {k: p for k, p in inspect.signature(cls.__init__).parameters.items()
+              if p.kind is inspect.Parameter.KEYWORD_ONLY and k not in ("info", "divergence")}
+    out: dict[str, Any] = {}
+    for key, text in given.items():
+        if key not in params:
+            accepted = ", ".join(f"{k}={p.default!r}" for k, p in params.items())
+            raise BenchInputError(f"variant {name!r} has no hyper-parameter {key!r}; it accepts {accepted}")
+        default = params[key].default
+        try:
+            if isinstance(default, bool):
+                if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError("expected true or false")
+                out[key] = text.lower() in ("true", "1", "yes")
+            elif isinstance(default, (int, float)):
+                out[key] = type(default)(text)
+            else:
+                out[key] = text
+        except ValueError as exc:
+            raise BenchInputError(f"--set {name}.{key}={text}: not a {type(default).__name__} ({exc})") from None
+    return out
 
 
 def _compatible(cls: type[Variant], name: str, info: DatasetInfo) -> bool:
@@ -337,7 +374,7 @@ def translation_sheet(samples: Samples, *, per_row: int = 4, total: int = 24) ->
 
 
 def _evaluate_translation(variant: Variant, data: Data, metrics: dict[str, Metric], seed: int, run_dir: Path, step: int) -> dict[str, tuple[float, dict]]:
-    per_target = min([m.num_samples for m in metrics.values()] + [2000]) if metrics else 256
+    per_target = max([m.num_samples for m in metrics.values()] + [256])
     variant.train(False)
     samples = _translations(variant, data, per_target, torch.Generator().manual_seed(10_000 + seed))
     variant.train(True)
@@ -358,6 +395,7 @@ def run_one(p: Plan, spec: RunSpec, data: Data, metrics: dict[str, Metric], writ
     variant_cls = _get(registry.variants, spec.variant)
     divergence = None if spec.divergence == NO_DIVERGENCE else _get(registry.divergences, spec.divergence)()
     kwargs = {"batch_size": p.config.batch_size} if p.config.batch_size else {}
+    kwargs.update(p.hparams.get(spec.variant, {}))
     variant: Variant = variant_cls(info=data.info, divergence=divergence, **kwargs).to(p.device)
     variant.train(True)
     trainer = Trainer(variant, BatchSampler(data, seed=spec.seed, device=p.device), amp=p.config.amp)

@@ -89,6 +89,32 @@ def test_metrics_tell_the_oracle_from_identity_noise_and_digit_swaps(domains, me
     assert out["domain_accuracy"] > 0.95 and out["content_accuracy"] < 0.1
 
 
+@pytest.mark.parametrize("variant, steps", [("cyclegan", 100), ("stargan", 200)])
+def test_short_run_reaches_the_target_domain_and_closes_the_cycle(variant, steps, domains, metric):
+    from ganzoo.data import BatchSampler
+    from ganzoo.trainer import Trainer
+
+    torch.manual_seed(0)
+    cls = registry.variants.get(variant)
+    v = cls(info=domains.info, divergence=registry.divergences.get(cls.default_divergence)())
+    trainer = Trainer(v, BatchSampler(domains, seed=0, device=torch.device("cpu")))
+
+    def scores():
+        v.train(False)
+        out = metric.compute(_translations(v, domains, 2000, torch.Generator().manual_seed(1)))
+        v.train(True)
+        return out
+
+    before = scores()
+    for _ in range(steps):
+        trainer.step()
+    after = scores()
+    assert before["domain_accuracy"] < 0.6 and after["domain_accuracy"] > 0.8, (before, after)
+    assert after["cycle_error"] < 0.5 * before["cycle_error"], (before, after)
+    assert after["truth_error"] < 0.8 * before["truth_error"], (before, after)
+    assert after["fid"] < 0.3 * before["fid"], (before, after)
+
+
 def test_each_target_gets_as_many_translations_as_it_has_real_images(domains):
     counts = torch.bincount(domains.y)
     for pairs in ([(0, 1), (1, 0)], ALL_PAIRS):
@@ -180,3 +206,57 @@ def test_celeba_domains_are_the_named_attributes(tmp_path, monkeypatch):
         cls.info_for("Black_Hair,Purple_Hair")
     with pytest.raises(FileNotFoundError, match="CelebA is not in"):
         cls.load(name="celeba", data_dir=tmp_path / "nowhere", split="train", download=False)
+
+
+def _bench(tmp_path, *args):
+    from click.testing import CliRunner
+
+    from ganzoo.cli import main
+
+    return CliRunner().invoke(main, ["bench", "--out", str(tmp_path / "out"), *args])
+
+
+def test_bench_translates_records_translation_metrics_and_draws_sheets(tmp_path):
+    import json
+
+    from ganzoo.results import read_results
+
+    result = _bench(tmp_path, "--variants", "cyclegan,stargan", "--dataset", "digits-domains", "--budget", "2steps",
+                    "--eval-every", "2steps", "--set", "cyclegan.identity_weight=0.5", "--set", "cyclegan.domain_b=3")
+    assert result.exit_code == 0, result.output
+    df = read_results(tmp_path / "out")
+    final = df[df.step == 2].pivot_table(index="metric", columns="variant", values="value")
+    for m in ("fid", "domain_accuracy", "content_accuracy", "cycle_error", "truth_error"):
+        assert final.loc[m].notna().all(), m
+    assert final.loc["fid/rotated"].notna().all() and pd_isna(final.loc["fid/tinted", "cyclegan"])  # cyclegan: plain <-> rotated only
+    assert final.loc["fid/tinted", "stargan"] > 0
+    config = json.loads((tmp_path / "out" / "runs" / "cyclegan-least-squares-s0" / "config.json").read_text())
+    assert config["hparams"]["identity_weight"] == 0.5 and config["hparams"]["domain_b"] == 3
+    assert "loss_g_identity" in set(df[df.variant == "cyclegan"].metric)
+    sheet = Image.open(tmp_path / "out" / "runs" / "stargan-wasserstein-gp-s0" / "samples" / "step-0000002.png")
+    tile = 32 + 2  # 8-px images upscaled to 32, 2-px padding
+    assert sheet.size == (12 * tile + 2, 6 * tile + 2)  # 12 pairs x 2 triples, 4 triples per row
+    assert "domain_accuracy" in result.output  # the end-of-bench summary shows the translation metrics
+
+
+def pd_isna(v):
+    return v != v
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--variants", "gan", "--dataset", "digits-domains"], "variant 'gan' cannot run on dataset 'digits-domains'"),
+    (["--variants", "cyclegan", "--dataset", "digits"], "needs domains data"),
+    (["--variants", "cyclegan", "--dataset", "digits-domains", "--set", "cyclegan.nope=1"], "no hyper-parameter 'nope'; it accepts"),
+    (["--variants", "cyclegan", "--dataset", "digits-domains", "--set", "cyclegan.domain_a=9"], "two different domains in 0..3"),
+    (["--variants", "cyclegan", "--dataset", "digits-domains", "--set", "cyclegan.lr=fast"], "not a float"),
+    (["--variants", "cyclegan", "--dataset", "digits-domains", "--set", "stargan.lr=1"], "does not run"),
+    (["--variants", "cyclegan", "--dataset", "digits-domains", "--set", "lr=1"], "VARIANT.PARAM=VALUE"),
+    (["--variants", "stargan", "--dataset", "celeba:Purple_Hair"], "unknown CelebA attribute(s) Purple_Hair; the 40 attributes are"),
+    (["--dataset", "digits:extra"], "takes no argument"),
+    (["--dataset", "celeba:"], "nothing after ':'"),
+])
+def test_bench_refuses_bad_translation_input_before_anything_is_written(tmp_path, args, message):
+    result = _bench(tmp_path, "--budget", "2steps", *args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert not (tmp_path / "out").exists()
