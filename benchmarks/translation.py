@@ -39,6 +39,13 @@ class Fixed:
         return self.fn(x, source, target)
 
 
+def cpu_name() -> str:
+    try:
+        return next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
+
+
 def references(dataset: str, data_dir: Path | None) -> list[dict]:
     data = registry.datasets.get(dataset).load(name=dataset, data_dir=data_dir, split="auto", download=False)
     metric = registry.metrics.get("translation")(data=data, device=torch.device("cpu"), cache_dir=default_cache_dir())
@@ -80,7 +87,7 @@ def main() -> None:
     table["ms/step"] = table.run.map(lambda r: f"{1000 * speed[r]:.0f}")
     table = pd.concat([table, pd.DataFrame(references(args.dataset, args.data_dir))], ignore_index=True)
     print(f"{args.dataset}, budget {args.budget} per run, seeds 0..{args.seeds - 1}, final values (mean ± std); "
-          f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}")
+          f"{cpu_name()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}")
     print(to_markdown(table), end="")
     print(f"results: {args.out}")
 

@@ -18,8 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ganzoo import Batch, BatchSampler, DataKind, DatasetInfo, Divergence, IncompatibleData, StepOutput, Variant
-from ganzoo_plugins.translation_nets import fits, init_weights, patch_discriminator, resnet_generator
+from ganzoo import Batch, BatchSampler, DataKind, DatasetInfo, Divergence, StepOutput, Variant
+from ganzoo_plugins.translation_nets import check_image_side, init_weights, patch_discriminator, resnet_generator
 
 
 class ImageBuffer:
@@ -60,8 +60,7 @@ class CycleGAN(Variant):
     @classmethod
     def check_data(cls, name: str, info: DatasetInfo) -> None:
         super().check_data(name, info)
-        if not info.is_image or info.shape[1] != info.shape[2] or not fits(info.shape[1]):
-            raise IncompatibleData(f"CycleGAN needs square images of an even side from 8 to 14, or a multiple of 4 from 16, got {info.describe()}")
+        check_image_side("CycleGAN", info)
 
     def __init__(self, *, info: DatasetInfo, divergence: Divergence, batch_size: int = 32, domain_a: int = 0, domain_b: int = 1,
                  ngf: int = 32, ndf: int = 32, lr: float = 2e-4, beta1: float = 0.5, cycle_weight: float = 10.0,

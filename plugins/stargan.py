@@ -17,8 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ganzoo import Batch, DataKind, DatasetInfo, Divergence, IncompatibleData, StepOutput, Variant
-from ganzoo_plugins.translation_nets import fits, init_weights, patch_trunk, resnet_generator
+from ganzoo import Batch, DataKind, DatasetInfo, Divergence, StepOutput, Variant
+from ganzoo_plugins.translation_nets import check_image_side, init_weights, patch_trunk, resnet_generator
 
 
 class StarDiscriminator(nn.Module):
@@ -48,8 +48,7 @@ class StarGAN(Variant):
     @classmethod
     def check_data(cls, name: str, info: DatasetInfo) -> None:
         super().check_data(name, info)
-        if not info.is_image or info.shape[1] != info.shape[2] or not fits(info.shape[1]):
-            raise IncompatibleData(f"StarGAN needs square images of an even side from 8 to 14, or a multiple of 4 from 16, got {info.describe()}")
+        check_image_side("StarGAN", info)
 
     def __init__(self, *, info: DatasetInfo, divergence: Divergence, batch_size: int = 32, ngf: int = 32, ndf: int = 32,
                  lr: float = 1e-4, beta1: float = 0.5, cls_weight: float = 1.0, rec_weight: float = 10.0) -> None:

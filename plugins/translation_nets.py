@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from ganzoo import DatasetInfo, IncompatibleData
+
 
 def downsamplings(side: int) -> int:
     return 1 if side < 16 else 2
@@ -20,6 +22,12 @@ def downsamplings(side: int) -> int:
 def fits(side: int) -> bool:
     """Whether a square image side works with both networks (divisible by the downsampling)."""
     return side >= 8 and side % (2 ** downsamplings(side)) == 0
+
+
+def check_image_side(variant: str, info: DatasetInfo) -> None:
+    """Refuse data both networks cannot take, naming the variant and what fits."""
+    if not info.is_image or info.shape[1] != info.shape[2] or not fits(info.shape[1]):
+        raise IncompatibleData(f"{variant} needs square images of an even side from 8 to 14, or a multiple of 4 from 16, got {info.describe()}")
 
 
 def _norm(channels: int, side: int) -> nn.Module:

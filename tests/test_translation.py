@@ -8,6 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
+from conftest import SHARED_MNIST
 from ganzoo import Data, DataKind, DatasetInfo, Samples, registry
 from ganzoo.runner import _translations, default_cache_dir, translation_sheet
 from ganzoo_plugins.cyclegan import ImageBuffer
@@ -260,3 +261,30 @@ def test_bench_refuses_bad_translation_input_before_anything_is_written(tmp_path
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(not SHARED_MNIST.exists(), reason="the shared MNIST test split is not next to this checkout")
+def test_mnist_domains_deal_the_real_test_split_into_four_unpaired_domains():
+    data = registry.datasets.get("mnist-domains").load(name="mnist-domains", data_dir=SHARED_MNIST, split="auto", download=False)
+    assert data.x.shape == (10_000, 3, 28, 28) and data.split == "test"
+    assert torch.bincount(data.y).tolist() == [2500] * 4
+    assert torch.bincount(data.content, minlength=10).min() > 800  # every digit in every split of MNIST test
+    plain = data.x[data.y == 0][:50]
+    torch.testing.assert_close(true_translation(true_translation(plain, 0, 3), 3, 0), plain)
+
+
+@pytest.mark.parametrize("variant", ["cyclegan", "stargan"])
+@pytest.mark.parametrize("side", [28, 64])
+def test_translation_variants_fit_mnist_and_photo_sizes(variant, side):
+    from ganzoo.data import BatchSampler
+    from ganzoo.trainer import Trainer
+
+    info = DatasetInfo(kind=DataKind.DOMAINS, shape=(3, side, side), num_classes=3, domains=("a", "b", "c"))
+    data = Data(name="t", info=info, x=torch.rand(12, 3, side, side) * 2 - 1, y=torch.arange(12) % 3, split="all", source="test")
+    torch.manual_seed(0)
+    cls = registry.variants.get(variant)
+    v = cls(info=info, divergence=registry.divergences.get(cls.default_divergence)(), batch_size=2, ngf=8, ndf=8)  # narrow: shapes only
+    d_out, g_out, _ = Trainer(v, BatchSampler(data, seed=0, device=torch.device("cpu"))).step()
+    assert torch.isfinite(d_out.total) and torch.isfinite(g_out.total)
+    for s, t in v.translation_pairs():
+        assert v.translate(data.x[:2], source=s, target=t).shape == (2, 3, side, side)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from pathlib import Path
 
 import torch
@@ -82,8 +83,13 @@ def _train(data: Data, device: torch.device, *, epochs: int = 20, batch_size: in
     return model.cpu(), acc
 
 
+def safe_name(name: str) -> str:
+    """A dataset name as a file name on any OS (``celeba:Black_Hair,Blond_Hair`` has ':' and ',')."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)
+
+
 def classifier_path(data: Data, cache_dir: Path) -> Path:
-    return cache_dir / "classifiers" / f"{data.name}-{data.split}-{data.content_hash[:16]}-v{ARCH_VERSION}.pt"
+    return cache_dir / "classifiers" / f"{safe_name(data.name)}-{data.split}-{data.content_hash[:16]}-v{ARCH_VERSION}.pt"
 
 
 def load_classifier(path: Path) -> tuple[FeatureClassifier, dict]:

@@ -19,7 +19,7 @@ from torch import Tensor
 from torch_fidelity.utils import create_feature_extractor
 
 from ganzoo.data import Data
-from ganzoo.metrics.classifier import EXTRACTOR_NAME, ensure_classifier, file_sha256
+from ganzoo.metrics.classifier import EXTRACTOR_NAME, ensure_classifier, file_sha256, safe_name
 from ganzoo.results import atomic_torch_save
 
 FEATURE_SPACES = ("classifier", "inception")
@@ -121,7 +121,7 @@ def real_features(space: FeatureSpace, data: Data, n: int, cache_dir: Path, devi
     """(indices, features) of ``n`` real samples drawn with a fixed seed, cached per dataset content and space."""
     idx = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))[:n]
     key = hashlib.sha256(f"{data.name}|{data.split}|{data.content_hash}|{n}|{space.name}|{space.weights_sha256}".encode()).hexdigest()[:24]
-    path = cache_dir / "features" / f"{data.name}-{data.split}-{space.name}-n{n}-{key}.pt"
+    path = cache_dir / "features" / f"{safe_name(data.name)}-{data.split}-{space.name}-n{n}-{key}.pt"
     if path.exists():
         return idx, torch.load(path, map_location="cpu", weights_only=True)
     feats = space.extract(data.x[idx], device)
