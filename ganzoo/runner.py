@@ -356,21 +356,21 @@ def _translations(variant: Variant, data: Data, per_target: int, gen: torch.Gene
                    source_content=cat["content"], reconstruction=cat["recon"])
 
 
-def translation_sheet(samples: Samples, *, per_row: int = 4, total: int = 24) -> tuple[torch.Tensor, int]:
-    """(images, images per grid row): source | translation | reconstruction triples, the first few of
-    every (source, target) pair, ``per_row`` triples side by side."""
+def translation_sheet(samples: Samples, domains: tuple[str, ...], *, total: int = 24) -> tuple[torch.Tensor, int, list[str]]:
+    """(images, images per row, row labels): one row per (source, target) pair, holding the first few
+    source | translation | reconstruction triples of that pair."""
     pairs = torch.stack([samples.source_y, samples.y], 1)
-    unique = torch.unique(pairs, dim=0)
-    each = max(1, total // len(unique))
-    tiles = []
-    for s, t in unique.tolist():
-        mine = torch.nonzero((pairs[:, 0] == s) & (pairs[:, 1] == t)).flatten()[:each]
-        for i in mine.tolist():
-            tiles += [samples.source[i], samples.x[i]]
-            if samples.reconstruction is not None:
-                tiles.append(samples.reconstruction[i])
+    unique = torch.unique(pairs, dim=0).tolist()
+    each = max(1, min(4, total // len(unique)))
     width = 3 if samples.reconstruction is not None else 2
-    return torch.stack(tiles), width * per_row
+    tiles, labels = [], []
+    for s, t in unique:
+        mine = torch.nonzero((pairs[:, 0] == s) & (pairs[:, 1] == t)).flatten()[:each].tolist()
+        mine += mine[-1:] * (each - len(mine))  # a pair with fewer images repeats its last to keep the rows aligned
+        for i in mine:
+            tiles += [samples.source[i], samples.x[i]] + ([samples.reconstruction[i]] if width == 3 else [])
+        labels.append(f"{domains[s]} > {domains[t]}")
+    return torch.stack(tiles), width * each, labels
 
 
 def _evaluate_translation(variant: Variant, data: Data, metrics: dict[str, Metric], seed: int, run_dir: Path, step: int) -> dict[str, tuple[float, dict]]:
@@ -383,8 +383,8 @@ def _evaluate_translation(variant: Variant, data: Data, metrics: dict[str, Metri
         provenance = metric.provenance()
         for name, value in metric.compute(samples).items():
             values[name] = (value, provenance)
-    sheet, nrow = translation_sheet(samples)
-    save_image_grid(sheet, run_dir / "samples" / f"step-{step:07d}.png", nrow=nrow)
+    sheet, nrow, labels = translation_sheet(samples, data.info.domains)
+    save_image_grid(sheet, run_dir / "samples" / f"step-{step:07d}.png", nrow=nrow, row_labels=labels)
     return values
 
 

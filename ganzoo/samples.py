@@ -13,9 +13,10 @@ from torchvision.utils import make_grid
 from ganzoo.results import atomic_write_bytes
 
 
-def save_image_grid(x: Tensor, path: Path, *, nrow: int = 8, min_side: int = 32) -> None:
-    """Images in [-1, 1] as a PNG grid; tiny images (8x8 digits) are upscaled so they can be seen."""
-    from PIL import Image
+def save_image_grid(x: Tensor, path: Path, *, nrow: int = 8, min_side: int = 32, row_labels: list[str] | None = None) -> None:
+    """Images in [-1, 1] as a PNG grid; tiny images (8x8 digits) are upscaled so they can be seen.
+    ``row_labels`` are written left of each row (translation sheets name their pair)."""
+    from PIL import Image, ImageDraw
 
     x = x.detach().cpu().float()
     scale = max(1, min_side // x.shape[-1])
@@ -23,8 +24,17 @@ def save_image_grid(x: Tensor, path: Path, *, nrow: int = 8, min_side: int = 32)
         x = F.interpolate(x, scale_factor=scale, mode="nearest")
     grid = make_grid((x.clamp(-1, 1) + 1) / 2, nrow=nrow, padding=2, pad_value=1.0)
     arr = (grid.permute(1, 2, 0) * 255).round().to(torch.uint8).numpy()
+    image = Image.fromarray(arr.squeeze(-1) if arr.shape[-1] == 1 else arr)
+    if row_labels:
+        margin = 8 + 6 * max(map(len, row_labels))  # PIL's default bitmap font is about 6 px per character
+        labelled = Image.new(image.mode, (image.width + margin, image.height), 255 if image.mode == "L" else (255, 255, 255))
+        labelled.paste(image, (margin, 0))
+        draw, row_height = ImageDraw.Draw(labelled), x.shape[-2] + 2
+        for r, text in enumerate(row_labels):
+            draw.text((4, 2 + r * row_height + row_height // 2 - 6), text, fill=0 if image.mode == "L" else (0, 0, 0))
+        image = labelled
     buf = io.BytesIO()
-    Image.fromarray(arr.squeeze(-1) if arr.shape[-1] == 1 else arr).save(buf, format="png")
+    image.save(buf, format="png")
     atomic_write_bytes(path, buf.getvalue())
 
 

@@ -126,8 +126,10 @@ def test_each_target_gets_as_many_translations_as_it_has_real_images(domains):
             for a in sources:  # spread evenly over the source domains
                 assert abs(int(((s.y == t) & (s.source_y == a)).sum()) - int(counts[t]) // len(sources)) <= 1
         assert torch.equal(s.source_content, torch.tensor([int(domains.content[(domains.x == im).flatten(1).all(1)][0]) for im in s.source[:50]] + s.source_content[50:].tolist()))
-        images, nrow = translation_sheet(s)
-        assert nrow == 12 and len(images) % 3 == 0 and len(images) >= 3 * len(pairs)
+        images, nrow, labels = translation_sheet(s, domains.info.domains)
+        assert len(labels) == len(pairs) and labels[0] == f"{DOMAINS[pairs[0][0]]} > {DOMAINS[pairs[0][1]]}"
+        assert len(images) == nrow * len(pairs) and nrow == 3 * min(4, 24 // len(pairs))
+        torch.testing.assert_close(images[1], true_translation(images[0:1], *pairs[0])[0])  # source, then its translation
 
 
 def test_image_buffer_passes_through_while_filling_then_mixes_old_and_new():
@@ -235,8 +237,8 @@ def test_bench_translates_records_translation_metrics_and_draws_sheets(tmp_path)
     assert config["hparams"]["identity_weight"] == 0.5 and config["hparams"]["domain_b"] == 3
     assert "loss_g_identity" in set(df[df.variant == "cyclegan"].metric)
     sheet = Image.open(tmp_path / "out" / "runs" / "stargan-wasserstein-gp-s0" / "samples" / "step-0000002.png")
-    tile = 32 + 2  # 8-px images upscaled to 32, 2-px padding
-    assert sheet.size == (12 * tile + 2, 6 * tile + 2)  # 12 pairs x 2 triples, 4 triples per row
+    tile, margin = 32 + 2, 8 + 6 * len("inverted > rotated")  # 8-px images upscaled to 32, 2-px padding; labels
+    assert sheet.size == (margin + 6 * tile + 2, 12 * tile + 2)  # a row per pair: 2 triples each
     assert "domain_accuracy" in result.output  # the end-of-bench summary shows the translation metrics
 
 
