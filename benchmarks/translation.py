@@ -24,6 +24,9 @@ from ganzoo.report import to_markdown
 from ganzoo.runner import BenchConfig, _translations, default_cache_dir, run_bench
 
 METRICS = ["domain_accuracy", "content_accuracy", "truth_error", "cycle_error", "fid"]
+# the one pair every run translates: CycleGAN's default plain <-> inverted, also among StarGAN's twelve
+PAIR = ["content_accuracy/plain>inverted", "content_accuracy/inverted>plain", "truth_error/plain>inverted",
+        "truth_error/inverted>plain", "fid/inverted", "fid/plain"]
 
 
 class Fixed:
@@ -54,8 +57,14 @@ def references(dataset: str, data_dir: Path | None) -> list[dict]:
     for name, fn in [("exact translation", data.true_translation), ("source unchanged", lambda x, s, t: x)]:
         for label, pairs in [("pair 0<->1", [(0, 1), (1, 0)]), ("all pairs", [(s, t) for s in range(k) for t in range(k) if s != t])]:
             values = metric.compute(_translations(Fixed(pairs, fn), data, 2000, torch.Generator().manual_seed(10_000)))
-            rows.append({"run": f"{name} ({label})", **{m: f"{values[m]:.3g}" for m in METRICS}, "ms/step": ""})
+            rows.append({"run": f"{name} ({label})", **{m: f"{values[m]:.3g}" for m in METRICS + PAIR}, "ms/step": ""})
     return rows
+
+
+def summarise(final: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
+    stats = final[final.metric.isin(metrics)].groupby(["run", "metric"]).value.agg(["mean", "std"]).reset_index()
+    cells = stats.assign(cell=stats.apply(lambda r: f"{r['mean']:.3g} ± {0 if pd.isna(r['std']) else r['std']:.2g}", axis=1))
+    return cells.pivot(index="run", columns="metric", values="cell")[metrics].reset_index()
 
 
 def main() -> None:
@@ -78,17 +87,19 @@ def main() -> None:
         df = run_bench(config)
         final = df[df.step == df.groupby("run_id").step.transform("max")]
         final = final.assign(run=final.variant + (" (identity 0.5)" if "identity" in label else ""))
-        frames.append(final[final.metric.isin(METRICS)])
+        frames.append(final[final.metric.isin(METRICS + PAIR)])
     final = pd.concat(frames)
-    stats = final.groupby(["run", "metric"]).value.agg(["mean", "std", "count"]).reset_index()
-    table = stats.assign(cell=stats.apply(lambda r: f"{r['mean']:.3g} ± {0 if pd.isna(r['std']) else r['std']:.2g}", axis=1))
-    table = table.pivot(index="run", columns="metric", values="cell")[METRICS].reset_index()
+    table = summarise(final, METRICS)
     speed = final.groupby("run").apply(lambda g: (g.device_seconds / g.step).mean(), include_groups=False)
     table["ms/step"] = table.run.map(lambda r: f"{1000 * speed[r]:.0f}")
-    table = pd.concat([table, pd.DataFrame(references(args.dataset, args.data_dir))], ignore_index=True)
+    refs = pd.DataFrame(references(args.dataset, args.data_dir))
+    table = pd.concat([table, refs[["run", *METRICS, "ms/step"]]], ignore_index=True)
+    pair = pd.concat([summarise(final, PAIR), refs[refs.run.str.contains("pair 0")][["run", *PAIR]]], ignore_index=True)
     print(f"{args.dataset}, budget {args.budget} per run, seeds 0..{args.seeds - 1}, final values (mean ± std); "
           f"{cpu_name()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}")
     print(to_markdown(table), end="")
+    print("\nthe pair all runs translate (plain <-> inverted):")
+    print(to_markdown(pair), end="")
     print(f"results: {args.out}")
 
 

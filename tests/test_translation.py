@@ -82,6 +82,8 @@ def test_metrics_tell_the_oracle_from_identity_noise_and_digit_swaps(domains, me
     assert noise["content_accuracy"] < 0.25 and noise["cycle_error"] > 0.5
     assert oracle["fid"] * 20 < min(identity["fid"], noise["fid"])
     assert {f"fid/{d}" for d in DOMAINS} <= set(oracle) and {f"domain_accuracy/{d}" for d in DOMAINS} <= set(oracle)
+    assert identity["truth_error/plain>inverted"] > 1.2 and identity["truth_error/plain>tinted"] < identity["truth_error/plain>inverted"]
+    assert sum(k.startswith("content_accuracy/") for k in oracle) == 12 and oracle["content_accuracy/rotated>plain"] > 0.9
     # a translator that lands in the right domain but draws another digit: domain right, content wrong
     t_images = domains.x[domains.y == 1][:300]
     swapped = Samples(x=t_images, y=torch.ones(300, dtype=torch.long), source=true_translation(t_images, 1, 0),
@@ -171,6 +173,33 @@ def test_image_folders_read_the_cyclegan_layout(tmp_path):
         cls.load(name="image-folders", data_dir=tmp_path / "empty", split="auto", download=False)
     with pytest.raises(ValueError, match="unknown CycleGAN dataset"):
         cls.info_for("horse2cat")
+
+
+def test_image_folders_download_a_named_cyclegan_dataset_once(tmp_path, monkeypatch):
+    import torchvision.datasets.utils as tv_utils
+
+    calls = []
+
+    def fake_download(url, download_root):  # what the real archive unpacks to: <root>/horse2zebra/trainA ...
+        calls.append(url)
+        for side, colour in (("A", (200, 0, 0)), ("B", (0, 0, 200))):
+            _png(Path(download_root) / "horse2zebra" / f"train{side}" / "x.png", (64, 64), colour)
+
+    monkeypatch.setattr(tv_utils, "download_and_extract_archive", fake_download)
+    cls = registry.datasets.get("image-folders")
+    data = cls.load(name="image-folders:horse2zebra", data_dir=tmp_path, split="auto", download=True, argument="horse2zebra")
+    assert calls == ["https://efrosgans.eecs.berkeley.edu/cyclegan/datasets/horse2zebra.zip"] and len(data) == 2
+    cls.load(name="image-folders:horse2zebra", data_dir=tmp_path, split="auto", download=True, argument="horse2zebra")
+    assert len(calls) == 1  # found on disk the second time
+
+    def offline(url, download_root):
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(tv_utils, "download_and_extract_archive", offline)
+    with pytest.raises(FileNotFoundError, match="apple2orange.zip into .* failed .*pass --data-dir"):
+        cls.load(name="image-folders:apple2orange", data_dir=tmp_path / "other", split="auto", download=True, argument="apple2orange")
+    with pytest.raises(FileNotFoundError, match="--no-download"):
+        cls.load(name="image-folders:apple2orange", data_dir=tmp_path / "other", split="auto", download=False, argument="apple2orange")
 
 
 def _celeba(root: Path, attrs: dict[str, list[int]], partition: list[int]):

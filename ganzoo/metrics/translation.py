@@ -5,11 +5,15 @@ the real images' joint label (domain x content, or the domain alone where no con
   bench's feature space (``--features``); ``fid`` is the mean over target domains;
 - ``domain_accuracy`` (and ``/<domain>`` per target): the share of translations the classifier puts in
   the target domain (summing its probabilities over content classes);
-- ``content_accuracy``: the share it reads as the source image's content class (the digit), which a
-  translation that collapses or swaps digits fails; only for datasets that know the content;
+- ``content_accuracy`` (and ``/<source>><target>`` per pair): the share it reads as the source image's
+  content class (the digit), which a translation that collapses or swaps digits fails; only for
+  datasets that know the content;
 - ``cycle_error``: mean absolute pixel error of source -> target -> source against the source;
-- ``truth_error``: mean absolute pixel error against the exact translation, where the dataset knows it
-  (the digit domains do; photos do not).
+- ``truth_error`` (and per pair): mean absolute pixel error against the exact translation, where the
+  dataset knows it (the digit domains do; photos do not).
+
+Per-target and per-pair columns are what compares variants that translate different pairs (CycleGAN
+one, StarGAN all): the headline values average over each variant's own pairs.
 
 Each target domain gets as many translations as it has real images (at most ``max_samples``), spread
 evenly over the domains translated into it, so FIDs compare across variants with different pairs.
@@ -106,7 +110,11 @@ class TranslationMetrics(Metric):
         if samples.reconstruction is not None and samples.source is not None:
             out["cycle_error"] = float((samples.reconstruction - samples.source).abs().mean())
         if self.data.true_translation is not None and samples.source is not None:
-            out["truth_error"] = _truth_error(self.data, samples)
+            out.update(_truth_errors(self.data, samples, self.domains))
+        if content_pred is not None and samples.source_content is not None:
+            kept = content_pred == samples.source_content.cpu()
+            for s, t, mine in _pairs(samples):
+                out[f"content_accuracy/{self.domains[s]}>{self.domains[t]}"] = float(kept[mine].double().mean())
         return out
 
     def provenance(self) -> dict[str, object]:
@@ -114,14 +122,20 @@ class TranslationMetrics(Metric):
                 "reference_images": min(self.per_target), "generated_images": min(self.per_target)}
 
 
-def _truth_error(data: Data, samples: Samples) -> float:
-    total, count = 0.0, 0
+def _pairs(samples: Samples):
+    """(source, target, mask) for every pair present."""
     pairs = torch.stack([samples.source_y.cpu(), samples.y.cpu()], 1)
     for s, t in torch.unique(pairs, dim=0).tolist():
-        mine = (pairs[:, 0] == s) & (pairs[:, 1] == t)
-        truth = data.true_translation(samples.source[mine], s, t)
-        total += float((samples.x[mine] - truth).abs().sum())
-        count += truth.numel()
-    return total / count
+        yield s, t, (pairs[:, 0] == s) & (pairs[:, 1] == t)
+
+
+def _truth_errors(data: Data, samples: Samples, domains: tuple[str, ...]) -> dict[str, float]:
+    """Mean absolute error to the exact translation, overall and per pair."""
+    out, total, count = {}, 0.0, 0
+    for s, t, mine in _pairs(samples):
+        error = (samples.x[mine] - data.true_translation(samples.source[mine], s, t)).abs()
+        out[f"truth_error/{domains[s]}>{domains[t]}"] = float(error.mean())
+        total, count = total + float(error.sum()), count + error.numel()
+    return {"truth_error": total / count, **out}
 
 
