@@ -21,7 +21,8 @@ import torch
 
 from ganzoo import registry
 from ganzoo.report import to_markdown
-from ganzoo.runner import BenchConfig, _translations, default_cache_dir, run_bench
+from ganzoo.runner import BenchConfig, default_cache_dir, run_bench
+from ganzoo.translation import translate_sources
 
 METRICS = ["domain_accuracy", "content_accuracy", "truth_error", "cycle_error", "fid"]
 # the one pair every run translates: CycleGAN's default plain <-> inverted, also among StarGAN's twelve
@@ -56,7 +57,7 @@ def references(dataset: str, data_dir: Path | None) -> list[dict]:
     rows = []
     for name, fn in [("exact translation", data.true_translation), ("source unchanged", lambda x, s, t: x)]:
         for label, pairs in [("pair 0<->1", [(0, 1), (1, 0)]), ("all pairs", [(s, t) for s in range(k) for t in range(k) if s != t])]:
-            values = metric.compute(_translations(Fixed(pairs, fn), data, 2000, torch.Generator().manual_seed(10_000)))
+            values = metric.compute(translate_sources(Fixed(pairs, fn), data, 2000, torch.Generator().manual_seed(10_000)))
             rows.append({"run": f"{name} ({label})", **{m: f"{values[m]:.3g}" for m in METRICS + PAIR}, "ms/step": ""})
     return rows
 

@@ -29,9 +29,18 @@ from ganzoo.data import BatchSampler, Data, DatasetInfo
 from ganzoo.device import DeviceClock, resolve_device
 from ganzoo.metrics.base import EvalOptions, Metric, Samples
 from ganzoo.metrics.features import FEATURE_SPACES, FeatureSpaceError
-from ganzoo.results import MANIFEST, ResultsWriter, Row, atomic_torch_save, atomic_write_json, atomic_write_text, environment
+from ganzoo.results import (
+    MANIFEST,
+    ResultsWriter,
+    Row,
+    atomic_torch_save,
+    atomic_write_json,
+    atomic_write_text,
+    environment,
+)
 from ganzoo.samples import save_image_grid, save_point_scatter
 from ganzoo.trainer import Trainer
+from ganzoo.translation import evaluate_translation
 from ganzoo.variant import IncompatibleData, StepOutput, Variant
 
 NO_DIVERGENCE = "none"
@@ -293,7 +302,7 @@ def _evaluate(variant: Variant, data: Data, metrics: dict[str, Metric], seed: in
 
 def _evaluate_now(variant: Variant, data: Data, metrics: dict[str, Metric], seed: int, run_dir: Path, step: int, title: str) -> dict[str, tuple[float, dict]]:
     if variant.translates:
-        return _evaluate_translation(variant, data, metrics, seed, run_dir, step)
+        return evaluate_translation(variant, data, metrics, seed, run_dir, step)
     n = max([m.num_samples for m in metrics.values()] + [64])
     gen = torch.Generator().manual_seed(10_000 + seed)
     y = None
@@ -323,68 +332,6 @@ def _evaluate_now(variant: Variant, data: Data, metrics: dict[str, Metric], seed
         save_image_grid(fake[:64], picture)
     else:
         save_point_scatter(fake[:2500], data.x, picture, title=f"{title} step {step}")
-    return values
-
-
-def _translations(variant: Variant, data: Data, per_target: int, gen: torch.Generator) -> Samples:
-    """Real images of each source domain translated by every pair the variant has, and back where it
-    can; each target gets ``per_target`` translations (capped by its real images), spread over its sources."""
-    assert data.y is not None
-    pairs = variant.translation_pairs()
-    y = data.y.cpu()
-    parts: dict[str, list[torch.Tensor]] = {k: [] for k in ("x", "y", "source", "source_y", "content", "recon")}
-    cycle = all((t, s) in pairs for s, t in pairs)
-    for t in sorted({t for _, t in pairs}):
-        sources = [s for s, tt in pairs if tt == t]
-        n_t = min(per_target, int((y == t).sum()))
-        for i, s in enumerate(sources):
-            k = n_t // len(sources) + (1 if i < n_t % len(sources) else 0)
-            pool = torch.nonzero(y == s).flatten()
-            idx = pool[torch.randperm(len(pool), generator=gen)[:k]]
-            src = data.x[idx.to(data.x.device)]
-            out = torch.cat([variant.translate(c.to(variant.device), source=s, target=t).float() for c in src.split(500)])
-            if cycle:
-                parts["recon"].append(torch.cat([variant.translate(c, source=t, target=s).float().cpu() for c in out.split(500)]))
-            parts["x"].append(out.cpu())
-            parts["source"].append(src.float().cpu())
-            parts["y"].append(torch.full((len(idx),), t, dtype=torch.long))
-            parts["source_y"].append(torch.full((len(idx),), s, dtype=torch.long))
-            if data.content is not None:
-                parts["content"].append(data.content.cpu()[idx])
-    cat = {k: torch.cat(v) if v else None for k, v in parts.items()}
-    return Samples(x=cat["x"], y=cat["y"], source=cat["source"], source_y=cat["source_y"],
-                   source_content=cat["content"], reconstruction=cat["recon"])
-
-
-def translation_sheet(samples: Samples, domains: tuple[str, ...], *, total: int = 24) -> tuple[torch.Tensor, int, list[str]]:
-    """(images, images per row, row labels): one row per (source, target) pair, holding the first few
-    source | translation | reconstruction triples of that pair."""
-    pairs = torch.stack([samples.source_y, samples.y], 1)
-    unique = torch.unique(pairs, dim=0).tolist()
-    each = max(1, min(4, total // len(unique)))
-    width = 3 if samples.reconstruction is not None else 2
-    tiles, labels = [], []
-    for s, t in unique:
-        mine = torch.nonzero((pairs[:, 0] == s) & (pairs[:, 1] == t)).flatten()[:each].tolist()
-        mine += mine[-1:] * (each - len(mine))  # a pair with fewer images repeats its last to keep the rows aligned
-        for i in mine:
-            tiles += [samples.source[i], samples.x[i]] + ([samples.reconstruction[i]] if width == 3 else [])
-        labels.append(f"{domains[s]} > {domains[t]}")
-    return torch.stack(tiles), width * each, labels
-
-
-def _evaluate_translation(variant: Variant, data: Data, metrics: dict[str, Metric], seed: int, run_dir: Path, step: int) -> dict[str, tuple[float, dict]]:
-    per_target = max([m.num_samples for m in metrics.values()] + [256])
-    variant.train(False)
-    samples = _translations(variant, data, per_target, torch.Generator().manual_seed(10_000 + seed))
-    variant.train(True)
-    values: dict[str, tuple[float, dict]] = {}
-    for metric in metrics.values():
-        provenance = metric.provenance()
-        for name, value in metric.compute(samples).items():
-            values[name] = (value, provenance)
-    sheet, nrow, labels = translation_sheet(samples, data.info.domains)
-    save_image_grid(sheet, run_dir / "samples" / f"step-{step:07d}.png", nrow=nrow, row_labels=labels)
     return values
 
 

@@ -24,7 +24,9 @@ from ganzoo_plugins.translation_nets import check_image_side, init_weights, patc
 
 class ImageBuffer:
     """A pool of past fakes: while filling, images pass through and are kept; once full, each image is,
-    with probability 1/2, swapped for a random stored one (which it replaces). Vectorised per batch."""
+    with probability 1/2, swapped for a random stored one (which it replaces). Images are handled one
+    after another, as in the paper's code: a vectorised scatter with repeated slots would let the
+    thread schedule decide which image a slot keeps, and break same-seed reproducibility."""
 
     def __init__(self, size: int = 50) -> None:
         self.size = size
@@ -38,14 +40,14 @@ class ImageBuffer:
         take = min(self.size - stored, len(x))
         if take:
             self.images = x[:take].clone() if self.images is None else torch.cat([self.images, x[:take]])
-        rest = x[take:].clone()
-        if len(rest):
-            swap = torch.rand(len(rest)) < 0.5
-            slots = torch.randint(self.size, (int(swap.sum()),))
-            old = self.images[slots.to(x.device)].clone()
-            self.images[slots.to(x.device)] = rest[swap.to(x.device)]
-            rest[swap.to(x.device)] = old
-        return torch.cat([x[:take], rest])
+        out = x.clone()
+        n = len(x) - take
+        swap, slots = (torch.rand(n) < 0.5).tolist(), torch.randint(self.size, (n,)).tolist()  # CPU RNG: same draws on any device
+        for i, (flip, slot) in enumerate(zip(swap, slots), start=take):
+            if flip:
+                out[i] = self.images[slot]
+                self.images[slot] = x[i]
+        return out
 
 
 class CycleGAN(Variant):

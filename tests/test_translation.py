@@ -10,7 +10,8 @@ from PIL import Image
 
 from conftest import SHARED_MNIST
 from ganzoo import Data, DataKind, DatasetInfo, Samples, registry
-from ganzoo.runner import _translations, default_cache_dir, translation_sheet
+from ganzoo.runner import default_cache_dir
+from ganzoo.translation import translate_sources, translation_sheet
 from ganzoo_plugins.cyclegan import ImageBuffer
 from ganzoo_plugins.digit_domains import DOMAINS, make_domains, render, true_translation, unrender
 
@@ -73,9 +74,9 @@ def test_domains_are_unpaired_and_keep_the_content_label():
 
 def test_metrics_tell_the_oracle_from_identity_noise_and_digit_swaps(domains, metric):
     gen = lambda: torch.Generator().manual_seed(0)
-    oracle = metric.compute(_translations(Fixed(ALL_PAIRS, true_translation), domains, 2000, gen()))
-    identity = metric.compute(_translations(Fixed(ALL_PAIRS, lambda x, s, t: x), domains, 2000, gen()))
-    noise = metric.compute(_translations(Fixed([(0, 1), (1, 0)], lambda x, s, t: torch.rand_like(x) * 2 - 1), domains, 2000, gen()))
+    oracle = metric.compute(translate_sources(Fixed(ALL_PAIRS, true_translation), domains, 2000, gen()))
+    identity = metric.compute(translate_sources(Fixed(ALL_PAIRS, lambda x, s, t: x), domains, 2000, gen()))
+    noise = metric.compute(translate_sources(Fixed([(0, 1), (1, 0)], lambda x, s, t: torch.rand_like(x) * 2 - 1), domains, 2000, gen()))
     assert oracle["domain_accuracy"] > 0.95 and oracle["content_accuracy"] > 0.9
     assert oracle["truth_error"] < 1e-6 and oracle["cycle_error"] < 1e-6
     assert identity["domain_accuracy"] < 0.05 and identity["content_accuracy"] > 0.9 and identity["truth_error"] > 0.5
@@ -104,7 +105,7 @@ def test_short_run_reaches_the_target_domain_and_closes_the_cycle(variant, steps
 
     def scores():
         v.train(False)
-        out = metric.compute(_translations(v, domains, 2000, torch.Generator().manual_seed(1)))
+        out = metric.compute(translate_sources(v, domains, 2000, torch.Generator().manual_seed(1)))
         v.train(True)
         return out
 
@@ -121,7 +122,7 @@ def test_short_run_reaches_the_target_domain_and_closes_the_cycle(variant, steps
 def test_each_target_gets_as_many_translations_as_it_has_real_images(domains):
     counts = torch.bincount(domains.y)
     for pairs in ([(0, 1), (1, 0)], ALL_PAIRS):
-        s = _translations(Fixed(pairs, true_translation), domains, 2000, torch.Generator().manual_seed(0))
+        s = translate_sources(Fixed(pairs, true_translation), domains, 2000, torch.Generator().manual_seed(0))
         for t in {t for _, t in pairs}:
             sources = [a for a, b in pairs if b == t]
             assert int((s.y == t).sum()) == min(int(counts[t]), sum(int(counts[a]) for a in sources))
@@ -149,6 +150,26 @@ def test_image_buffer_passes_through_while_filling_then_mixes_old_and_new():
     assert values & set(range(100, 116))  # half the new images pass
     assert all(v in set(range(100, 116)) | set(range(12)) for v in values)  # the rest come from the pool
     assert torch.equal(ImageBuffer(0)(second), second)
+
+
+def test_image_buffer_follows_the_sequential_rule_even_when_slots_repeat():
+    torch.manual_seed(3)
+    buf = ImageBuffer(size=2)
+    buf(torch.tensor([[0.0], [1.0]]))  # full
+    new = torch.arange(10.0, 30.0).view(20, 1)  # 20 draws into 2 slots: slots repeat
+    pool = [0.0, 1.0]
+    state = torch.random.get_rng_state()
+    swap, slots = (torch.rand(20) < 0.5).tolist(), torch.randint(2, (20,)).tolist()
+    expected = []
+    for value, flip, slot in zip(new.flatten().tolist(), swap, slots):
+        if flip:
+            expected.append(pool[slot])
+            pool[slot] = value
+        else:
+            expected.append(value)
+    torch.random.set_rng_state(state)
+    assert buf(new).flatten().tolist() == expected
+    assert buf.images.flatten().tolist() == pool
 
 
 def _png(path: Path, size, colour):
