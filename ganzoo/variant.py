@@ -90,8 +90,15 @@ class Variant:
         return {"D": self.D}  # type: ignore[attr-defined]
 
     def optimizers(self) -> tuple[torch.optim.Optimizer | None, torch.optim.Optimizer]:
-        """(D optimizer, G optimizer); each covers all networks of its player (no D: None)."""
-        raise NotImplementedError
+        """(D optimizer, G optimizer); each covers all networks of its player (no D: None).
+
+        By default Adam(``self.lr``, betas=(``self.beta1``, 0.999)) per player, the DCGAN recipe the
+        GAN papers share; a variant with other needs overrides this."""
+        betas = (self.beta1, 0.999)  # type: ignore[attr-defined]
+        d = [p for net in self.discriminators().values() for p in net.parameters()]
+        g = [p for net in self.generators().values() for p in net.parameters()]
+        d_opt = torch.optim.Adam(d, self.lr, betas=betas) if d else None  # type: ignore[attr-defined]
+        return d_opt, torch.optim.Adam(g, self.lr, betas=betas)  # type: ignore[attr-defined]
 
     def to(self, device: torch.device) -> Variant:
         self.device = device
@@ -137,9 +144,13 @@ class Variant:
             return torch.randn(n, dim, device=self.device)
         return torch.randn(n, dim, generator=generator, device=generator.device).to(self.device)
 
-    def adversarial_d(self, critic: Callable[[Tensor], Tensor], real_x: Tensor, fake_x: Tensor) -> StepOutput:
-        """The divergence's D loss, its penalty and its estimate, for one critic on one pair of batches."""
-        real, fake = critic(real_x), critic(fake_x)
+    def adversarial_d(self, critic: Callable[[Tensor], Tensor], real_x: Tensor, fake_x: Tensor, *,
+                      real_scores: Tensor | None = None) -> StepOutput:
+        """The divergence's D loss, its penalty and its estimate, for one critic on one pair of batches.
+        ``real_scores``: the critic's scores on ``real_x`` when the variant already has them (StarGAN's D
+        scores and classifies real images in one pass)."""
+        real = critic(real_x) if real_scores is None else real_scores
+        fake = critic(fake_x)
         out = StepOutput(losses={"adv": self.divergence.d_loss(real, fake)})
         penalty = self.divergence.penalty(critic, real_x, fake_x)
         if penalty is not None:

@@ -38,10 +38,6 @@ class CGAN(Variant):
         self.G = mlp_generator(z_dim + info.num_classes, hidden, info)
         self.D = mlp_discriminator(hidden, info, extra=info.num_classes, dropout=dropout)
 
-    def optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
-        betas = (self.beta1, 0.999)
-        return torch.optim.Adam(self.D.parameters(), self.lr, betas=betas), torch.optim.Adam(self.G.parameters(), self.lr, betas=betas)
-
     def _onehot(self, y: Tensor) -> Tensor:
         return F.one_hot(y, self.num_classes).float()
 

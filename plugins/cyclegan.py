@@ -12,8 +12,6 @@ budgets), no learning-rate decay (a budget, not 200 epochs), networks sized to t
 
 from __future__ import annotations
 
-import itertools
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -87,12 +85,6 @@ class CycleGAN(Variant):
 
     def discriminators(self) -> dict[str, nn.Module]:
         return {"D_A": self.D_A, "D_B": self.D_B}
-
-    def optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
-        betas = (self.beta1, 0.999)
-        d = torch.optim.Adam(itertools.chain(self.D_A.parameters(), self.D_B.parameters()), self.lr, betas=betas)
-        g = torch.optim.Adam(itertools.chain(self.G_AB.parameters(), self.G_BA.parameters()), self.lr, betas=betas)
-        return d, g
 
     def next_batch(self, sampler: BatchSampler) -> Batch:
         a = sampler.sample(self.batch_size, label=self.domain_a)

@@ -84,10 +84,6 @@ class DCGAN(Variant):
         self.G.apply(_init_weights)
         self.D.apply(_init_weights)
 
-    def optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
-        betas = (self.beta1, 0.999)
-        return torch.optim.Adam(self.D.parameters(), self.lr, betas=betas), torch.optim.Adam(self.G.parameters(), self.lr, betas=betas)
-
     def discriminator_loss(self, batch: Batch) -> StepOutput:
         fake = self.G(self.noise(batch.x.shape[0], self.z_dim)).detach()
         return self.adversarial_d(self.D, batch.x, fake)

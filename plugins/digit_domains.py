@@ -14,6 +14,7 @@ Domains (grey g in [-1, 1], stroke +1), all as RGB:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import torch
 from torch import Tensor
@@ -71,27 +72,29 @@ def _info(side: int) -> DatasetInfo:
     return DatasetInfo(kind=DataKind.DOMAINS, shape=(3, side, side), num_classes=len(DOMAINS), domains=DOMAINS, content_classes=10)
 
 
-class DigitDomains(Dataset):
+class _DigitDomains(Dataset):
+    """Four unpaired domains dealt from whatever split the base digits dataset loads."""
+
+    base: ClassVar[type[Dataset]]
+    base_name: ClassVar[str]
+
+    @classmethod
+    def load(cls, *, name: str, data_dir: Path | None, split: str, download: bool) -> Data:
+        base = cls.base.load(name=cls.base_name, data_dir=data_dir, split=split, download=download)
+        return make_domains(base, name=name, info=cls.info)
+
+
+class DigitDomains(_DigitDomains):
     """scikit-learn's 8x8 digits in four unpaired domains; offline, milliseconds to load."""
 
     info = _info(8)
     description = "8x8 digits as plain/inverted/tinted/rotated RGB domains, unpaired, true mapping known; offline"
-    splits = Digits.splits
-
-    @classmethod
-    def load(cls, *, name: str, data_dir: Path | None, split: str, download: bool) -> Data:
-        base = Digits.load(name="digits", data_dir=data_dir, split=split, download=download)
-        return make_domains(base, name=name, info=cls.info)
+    base, base_name, splits = Digits, "digits", Digits.splits
 
 
-class MNISTDomains(Dataset):
+class MNISTDomains(_DigitDomains):
     """MNIST in four unpaired domains, from whatever MNIST split ``--data-dir`` holds."""
 
     info = _info(28)
     description = "MNIST as plain/inverted/tinted/rotated RGB domains, unpaired, true mapping known"
-    splits = MNIST.splits
-
-    @classmethod
-    def load(cls, *, name: str, data_dir: Path | None, split: str, download: bool) -> Data:
-        base = MNIST.load(name="mnist", data_dir=data_dir, split=split, download=download)
-        return make_domains(base, name=name, info=cls.info)
+    base, base_name, splits = MNIST, "mnist", MNIST.splits

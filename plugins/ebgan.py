@@ -52,10 +52,6 @@ class EBGAN(Variant):
         self.G = mlp_generator(z_dim, hidden, info)
         self.D = AutoEncoder(math.prod(info.shape), hidden, code)
 
-    def optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
-        betas = (self.beta1, 0.999)
-        return torch.optim.Adam(self.D.parameters(), self.lr, betas=betas), torch.optim.Adam(self.G.parameters(), self.lr, betas=betas)
-
     def _energy(self, x: Tensor) -> Tensor:
         return self.D(x)[0]
 

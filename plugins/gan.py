@@ -53,10 +53,6 @@ class GAN(Variant):
         self.G = mlp_generator(z_dim, hidden, info)
         self.D = nn.Sequential(nn.Flatten(), mlp_discriminator(hidden, info))
 
-    def optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
-        betas = (self.beta1, 0.999)
-        return torch.optim.Adam(self.D.parameters(), self.lr, betas=betas), torch.optim.Adam(self.G.parameters(), self.lr, betas=betas)
-
     def _fake(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         return self.G(self.noise(n, self.z_dim, generator=generator))
 

@@ -62,10 +62,6 @@ class StarGAN(Variant):
         self.G.apply(init_weights)
         self.D.apply(init_weights)
 
-    def optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
-        betas = (self.beta1, 0.999)
-        return torch.optim.Adam(self.D.parameters(), self.lr, betas=betas), torch.optim.Adam(self.G.parameters(), self.lr, betas=betas)
-
     def _g(self, x: Tensor, domain: Tensor) -> Tensor:
         code = F.one_hot(domain, self.num_domains).to(x.dtype)[:, :, None, None].expand(-1, -1, *x.shape[2:])
         return self.G(torch.cat([x, code], dim=1))
@@ -80,8 +76,9 @@ class StarGAN(Variant):
     def discriminator_loss(self, batch: Batch) -> StepOutput:
         with torch.no_grad():
             fake = self._g(batch.x, self._targets(batch.y))
-        out = self.adversarial_d(self._critic, batch.x, fake)
-        out.losses["domain_cls"] = self.cls_weight * F.cross_entropy(self.D(batch.x)[1], batch.y)
+        real_scores, real_logits = self.D(batch.x)  # one pass serves both heads
+        out = self.adversarial_d(self._critic, batch.x, fake, real_scores=real_scores.flatten())
+        out.losses["domain_cls"] = self.cls_weight * F.cross_entropy(real_logits, batch.y)
         return out
 
     def generator_loss(self, batch: Batch) -> StepOutput:

@@ -16,7 +16,7 @@ from torch_fidelity.metric_isc import KEY_METRIC_ISC_MEAN, isc_features_to_metri
 
 from ganzoo.data import Data, DataKind, DatasetInfo
 from ganzoo.metrics.base import EvalOptions, Metric, Samples
-from ganzoo.metrics.classifier import ensure_classifier, file_sha256, load_classifier
+from ganzoo.metrics.classifier import ensure_classifier, file_sha256, load_classifier, predict_logits
 
 
 def histogram_kl(pred: torch.Tensor, reference: torch.Tensor, num_classes: int) -> float:
@@ -53,8 +53,7 @@ class ClassMetrics(Metric):
         return self.n
 
     def compute(self, samples: Samples) -> dict[str, float]:
-        with torch.no_grad():
-            logits = torch.cat([self.model(c.to(self.device)).cpu() for c in samples.x.split(500)])
+        logits = predict_logits(self.model, samples.x, self.device)
         pred = logits.argmax(1)
         k = self.data.info.num_classes
         out = {

@@ -88,6 +88,12 @@ def safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", name)
 
 
+@torch.no_grad()
+def predict_logits(model: nn.Module, x: Tensor, device: torch.device, batch_size: int = 500) -> Tensor:
+    """Logits of ``x`` on the CPU, computed on ``device`` in chunks."""
+    return torch.cat([model(c.to(device)).cpu() for c in x.split(batch_size)])
+
+
 def classifier_path(data: Data, cache_dir: Path) -> Path:
     return cache_dir / "classifiers" / f"{safe_name(data.name)}-{data.split}-{data.content_hash[:16]}-v{ARCH_VERSION}.pt"
 

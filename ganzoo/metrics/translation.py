@@ -29,7 +29,7 @@ from torch_fidelity.metric_fid import fid_features_to_statistics
 
 from ganzoo.data import Data, DataKind, DatasetInfo
 from ganzoo.metrics.base import EvalOptions, Metric, Samples
-from ganzoo.metrics.classifier import ensure_classifier, file_sha256, load_classifier
+from ganzoo.metrics.classifier import ensure_classifier, file_sha256, load_classifier, predict_logits
 from ganzoo.metrics.features import feature_space, real_features
 from ganzoo.metrics.fidelity import fid_from_features
 
@@ -94,8 +94,7 @@ class TranslationMetrics(Metric):
         if samples.y is None or samples.source_y is None:
             raise ValueError("translation metrics need the target and source domain of every sample")
         x, target = samples.x, samples.y.cpu()
-        with torch.no_grad():
-            logits = torch.cat([self.model(c.to(self.device)).cpu() for c in x.split(500)])
+        logits = predict_logits(self.model, x, self.device)
         dom_pred, content_pred = split_predictions(logits, len(self.domains), self.content)
         out: dict[str, float] = {"domain_accuracy": float((dom_pred == target).double().mean())}
         if content_pred is not None and samples.source_content is not None:
