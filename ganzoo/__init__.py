@@ -5,7 +5,7 @@ from here.
 """
 
 from ganzoo.data import Batch, BatchSampler, Data, DataKind, Dataset, DatasetInfo
-from ganzoo.divergence import Divergence, check_scores
+from ganzoo.divergence import Divergence, Recipe, check_scores
 from ganzoo.metrics.base import Metric, Samples
 from ganzoo.variant import IncompatibleData, StepOutput, Variant
 
@@ -13,6 +13,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Batch", "BatchSampler", "Data", "DataKind", "Dataset", "DatasetInfo",
-    "Divergence", "check_scores", "Metric", "Samples",
+    "Divergence", "Recipe", "check_scores", "Metric", "Samples",
     "IncompatibleData", "StepOutput", "Variant", "__version__",
 ]

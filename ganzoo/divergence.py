@@ -6,12 +6,21 @@ f-GAN's g_f and the sigmoid of the minimax game both fit one signature.
 
 Where theory ties the optimal D objective to a divergence, ``estimate`` returns that value for the
 current D (a lower bound, tight at the optimal D): for the minimax game max_D V = -log 4 + 2 JSD.
+``estimate_unit`` names the quantity, so one column never mixes units: divergences that estimate the
+same quantity (``minimax``, ``nonsaturating``, ``fgan-js``, ``fgan-gan``: the JSD in nats) report the
+same number for the same D's scores.
+
+Some papers fix more than the losses: WGAN trains its critic five times per G step with RMSProp, and
+WGAN-GP with Adam(1e-4, betas (0, 0.9)) and no BatchNorm in the critic. A divergence states that as its
+:class:`Recipe`; the bench applies it to any variant that does not fix its own (``Variant.own_recipe``),
+unless the user overrides a value with ``--set``, and records what ran.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import ClassVar
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
 
 from torch import Tensor, nn
 
@@ -28,11 +37,34 @@ def check_scores(*scores: Tensor) -> list[Tensor]:
     return out
 
 
+@dataclass(frozen=True)
+class Recipe:
+    """How a divergence's paper trains: each field is a training hyper-parameter a variant takes
+    (``d_steps``, ``optimizer``, ``lr``, ``beta1``, ``beta2``, ``d_norm``); None leaves the variant's own.
+
+    ``per_sample_critic``: the loss assumes the critic scores each sample on its own (WGAN-GP's
+    penalty is per sample), so a critic with BatchNorm is refused."""
+
+    d_steps: int | None = None
+    optimizer: str | None = None
+    lr: float | None = None
+    beta1: float | None = None
+    beta2: float | None = None
+    d_norm: str | None = None
+    per_sample_critic: bool = False
+
+    def settings(self) -> dict[str, Any]:
+        """The hyper-parameters this recipe sets (not the flags)."""
+        return {k: v for k, v in asdict(self).items() if v is not None and k != "per_sample_critic"}
+
+
 class Divergence:
     """Base class of divergence plugins (entry-point group ``ganzoo.divergences``)."""
 
     description: ClassVar[str] = ""
     paper: ClassVar[str] = ""
+    estimate_unit: ClassVar[str | None] = None  # what ``estimate`` returns, e.g. "JSD (nats)"; None: no estimate
+    recipe: ClassVar[Recipe | None] = None  # the paper's training recipe, where it fixes one
 
     def d_loss(self, real: Tensor, fake: Tensor) -> Tensor:
         """The loss D minimises, from scores on a real and a generated batch."""

@@ -41,7 +41,7 @@ from ganzoo.results import (
 from ganzoo.samples import save_image_grid, save_point_scatter
 from ganzoo.trainer import Trainer
 from ganzoo.translation import evaluate_translation
-from ganzoo.variant import IncompatibleData, StepOutput, Variant
+from ganzoo.variant import TRAINING_PARAMS, IncompatibleData, StepOutput, Variant
 
 NO_DIVERGENCE = "none"
 EVAL_POINTS = 4  # default: evaluate at the start and after each quarter of the budget
@@ -178,11 +178,12 @@ def plan(config: BenchConfig) -> Plan:
     unused = sorted(set(hparams) - set(names))
     if unused:
         raise BenchInputError(f"--set names variant(s) {', '.join(unused)}, which this bench does not run (it runs {', '.join(names)})")
-    for v, kw in hparams.items():  # values the variant itself refuses (a domain it does not have) fail here, not mid-bench
+    for v, d in sorted({(r.variant, r.divergence) for r in runs}):  # what a variant refuses fails here, not mid-bench
         try:
-            _get(registry.variants, v)(info=info, divergence=None, **kw)
+            build_variant(v, d, info, hparams.get(v, {}), config.batch_size)
         except (ValueError, TypeError) as exc:
-            raise BenchInputError(f"--set for {v!r}: {exc}") from None
+            where = f"--set for {v!r}" if hparams.get(v) else f"variant {v!r}"
+            raise BenchInputError(f"{where} with divergence {d!r}: {exc}") from None
     _check_out(config.out, config.force)
     return Plan(config, runs, budget, eval_every, device, info, config.cache_dir or default_cache_dir(), hparams)
 
@@ -190,14 +191,13 @@ def plan(config: BenchConfig) -> Plan:
 def typed_hparams(cls: type[Variant], name: str, given: dict[str, str]) -> dict[str, Any]:
     """``--set`` values converted to the type of each parameter's default; unknown names and
     unconvertible values are refused with what the variant accepts."""
-    params = {k: p for k, p in inspect.signature(cls.__init__).parameters.items()
-              if p.kind is inspect.Parameter.KEYWORD_ONLY and k not in ("info", "divergence")}
+    defaults = {**{k: t() for k, t in TRAINING_PARAMS.items()}, **cls.constructor_params()}
     out: dict[str, Any] = {}
     for key, text in given.items():
-        if key not in params:
-            accepted = ", ".join(f"{k}={p.default!r}" for k, p in params.items())
-            raise BenchInputError(f"variant {name!r} has no hyper-parameter {key!r}; it accepts {accepted}")
-        default = params[key].default
+        if key not in defaults:
+            accepted = ", ".join(f"{k}={v!r}" for k, v in cls.constructor_params().items())
+            raise BenchInputError(f"variant {name!r} has no hyper-parameter {key!r}; it accepts {accepted}, and {', '.join(TRAINING_PARAMS)}")
+        default = defaults[key]
         try:
             if isinstance(default, bool):
                 if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
@@ -210,6 +210,50 @@ def typed_hparams(cls: type[Variant], name: str, given: dict[str, str]) -> dict[
         except ValueError as exc:
             raise BenchInputError(f"--set {name}.{key}={text}: not a {type(default).__name__} ({exc})") from None
     return out
+
+
+def build_variant(name: str, divergence_name: str, info: DatasetInfo, overrides: dict[str, Any],
+                  batch_size: int | None = None) -> tuple[Variant, dict[str, Any]]:
+    """The variant ``name`` with its divergence and hyper-parameters resolved, and the record of how.
+
+    Precedence, lowest first: the variant's defaults, the divergence's paper recipe (unless the variant
+    fixes its own recipe and runs with its own default divergence), the user's ``--set`` values. A
+    recipe value the variant has no knob for is recorded as not applied. Raises ValueError for a value
+    the variant refuses, and for a per-sample divergence (WGAN-GP) with a BatchNorm critic."""
+    cls = _get(registry.variants, name)
+    divergence = None if divergence_name == NO_DIVERGENCE else _get(registry.divergences, divergence_name)()
+    recipe = getattr(divergence, "recipe", None)
+    follows = recipe is not None and not (cls.own_recipe and divergence_name == cls.default_divergence)
+    ctor = cls.constructor_params()
+    applied, skipped = {}, []
+    if follows:
+        for key, value in recipe.settings().items():
+            if key in overrides:
+                continue
+            if key in ctor or key in TRAINING_PARAMS:
+                applied[key] = value
+            else:
+                skipped.append(key)
+    chosen = {**applied, **overrides}
+    kwargs = {k: v for k, v in chosen.items() if k in ctor}
+    if batch_size and "batch_size" not in overrides:
+        kwargs["batch_size"] = batch_size
+    variant: Variant = cls(info=info, divergence=divergence, **kwargs)
+    variant.set_training(**{k: v for k, v in chosen.items() if k in TRAINING_PARAMS})  # checks them, constructor ones too
+    if recipe is not None and recipe.per_sample_critic:
+        batchnorm = [f"{net_name}" for net_name, net in variant.discriminators().items()
+                     if any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in net.modules())]
+        if batchnorm:
+            knob = f" (--set {name}.d_norm=layer, as the paper advises)" if "d_norm" in ctor else ""
+            raise ValueError(f"divergence {divergence_name!r} needs a critic that scores each sample on its own (its penalty "
+                             f"is per sample), but {name}'s {', '.join(batchnorm)} uses BatchNorm; switch it off{knob}")
+    record = {
+        "source": (f"{divergence_name} ({type(divergence).paper})" if follows
+                   else f"{name}'s own ({cls.paper})" if recipe is not None else None),
+        "applied": applied, "not_applicable": skipped, "user_set": dict(overrides),
+        "d_steps": variant.d_steps, "optimizer": variant.optimizer,
+    }
+    return variant, record
 
 
 def _compatible(cls: type[Variant], name: str, info: DatasetInfo) -> bool:
@@ -339,11 +383,9 @@ def run_one(p: Plan, spec: RunSpec, data: Data, metrics: dict[str, Metric], writ
     """Train one run until the budget is spent, evaluating on schedule; rows go to ``writer``."""
     run_dir = Path(p.config.out) / "runs" / spec.run_id
     torch.manual_seed(spec.seed)
-    variant_cls = _get(registry.variants, spec.variant)
-    divergence = None if spec.divergence == NO_DIVERGENCE else _get(registry.divergences, spec.divergence)()
-    kwargs = {"batch_size": p.config.batch_size} if p.config.batch_size else {}
-    kwargs.update(p.hparams.get(spec.variant, {}))
-    variant: Variant = variant_cls(info=data.info, divergence=divergence, **kwargs).to(p.device)
+    variant, recipe = build_variant(spec.variant, spec.divergence, data.info, p.hparams.get(spec.variant, {}), p.config.batch_size)
+    variant = variant.to(p.device)
+    divergence = variant.divergence
     variant.train(True)
     trainer = Trainer(variant, BatchSampler(data, seed=spec.seed, device=p.device), amp=p.config.amp)
 
@@ -351,7 +393,7 @@ def run_one(p: Plan, spec: RunSpec, data: Data, metrics: dict[str, Metric], writ
         "run_id": spec.run_id, "variant": spec.variant, "divergence": spec.divergence, "seed": spec.seed,
         "variant_package": registry.variants.entry(spec.variant).package,
         "divergence_package": None if divergence is None else registry.divergences.entry(spec.divergence).package,
-        "hparams": variant.hparams(), "d_steps": variant.d_steps,
+        "hparams": variant.hparams(), "d_steps": variant.d_steps, "recipe": recipe,
         "dataset": {"name": data.name, "split": data.split, "source": data.source, "size": len(data),
                     "content_sha256": data.content_hash, "info": data.info.describe()},
         "budget": p.budget.text, "budget_measure": p.budget.measure, "eval_every": p.eval_every.text,

@@ -15,6 +15,8 @@ See docs/architecture.md for how each seed variant maps onto it.
 
 from __future__ import annotations
 
+import inspect
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -28,6 +30,12 @@ from ganzoo.divergence import Divergence
 
 class IncompatibleData(ValueError):
     """A variant cannot train on a dataset; raised before anything is loaded or trained."""
+
+
+OPTIMIZERS = ("adam", "rmsprop")
+# Training hyper-parameters every variant takes, whether or not its constructor names them: a
+# divergence's Recipe and ``--set`` reach them through Variant.set_training. Values are the types.
+TRAINING_PARAMS: dict[str, type] = {"d_steps": int, "optimizer": str, "lr": float, "beta1": float, "beta2": float}
 
 
 @dataclass
@@ -59,16 +67,44 @@ class Variant:
     paper: ClassVar[str] = ""
     default_divergence: ClassVar[str] = "nonsaturating"
     data_kinds: ClassVar[frozenset[DataKind]] = frozenset({DataKind.UNCONDITIONAL, DataKind.LABELLED})
-    d_steps: ClassVar[int] = 1
+    d_steps: int = 1  # D updates per G update: the class default, copied per instance in __init__
     conditional: ClassVar[bool] = False  # generate() uses y; the runner then draws y from the real labels
     adversarial: ClassVar[bool] = True  # False for baselines without D (d_steps = 0, divergence "none")
     translates: ClassVar[bool] = False  # maps images between domains: evaluated through translate(), not generate()
+    # True when the variant's paper fixed its own training recipe with its default divergence (StarGAN
+    # with WGAN-GP): the divergence's Recipe then applies only when the user picks another divergence
+    own_recipe: ClassVar[bool] = False
 
     def __init__(self, *, info: DatasetInfo, divergence: Divergence | None, batch_size: int = 64) -> None:
         self.info = info
         self.divergence = divergence
         self.batch_size = batch_size
         self.device = torch.device("cpu")
+        self.d_steps = type(self).d_steps  # per instance: a divergence's recipe or --set may change it
+        self.optimizer = "adam"
+        self.beta2 = 0.999
+
+    @classmethod
+    def constructor_params(cls) -> dict[str, Any]:
+        """Keyword-only constructor hyper-parameters and their defaults (what ``--set`` can name)."""
+        return {k: p.default for k, p in inspect.signature(cls.__init__).parameters.items()
+                if p.kind is inspect.Parameter.KEYWORD_ONLY and k not in ("info", "divergence")}
+
+    def set_training(self, **values: Any) -> None:
+        """Set training hyper-parameters (:data:`TRAINING_PARAMS`) after construction, checked:
+        the optimizers are built from them when training starts."""
+        for key, value in values.items():
+            if key not in TRAINING_PARAMS:
+                raise ValueError(f"{key!r} is not a training hyper-parameter ({', '.join(TRAINING_PARAMS)})")
+            if key == "d_steps" and (int(value) != value or value < (1 if self.adversarial else 0)):
+                raise ValueError(f"d_steps must be an integer of at least {1 if self.adversarial else 0}, got {value!r}")
+            if key == "optimizer" and value not in OPTIMIZERS:
+                raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {value!r}")
+            if key == "lr" and not (math.isfinite(value) and value > 0):
+                raise ValueError(f"lr must be a positive finite number, got {value!r}")
+            if key in ("beta1", "beta2") and not (0 <= value < 1):
+                raise ValueError(f"{key} must be in [0, 1), got {value!r}")
+            setattr(self, key, value)
 
     # -- what the runner checks and records ---------------------------------------------------
     @classmethod
@@ -92,13 +128,17 @@ class Variant:
     def optimizers(self) -> tuple[torch.optim.Optimizer | None, torch.optim.Optimizer]:
         """(D optimizer, G optimizer); each covers all networks of its player (no D: None).
 
-        By default Adam(``self.lr``, betas=(``self.beta1``, 0.999)) per player, the DCGAN recipe the
-        GAN papers share; a variant with other needs overrides this."""
-        betas = (self.beta1, 0.999)  # type: ignore[attr-defined]
+        By default Adam(``self.lr``, betas=(``self.beta1``, ``self.beta2``)) per player, the DCGAN
+        recipe the GAN papers share, or RMSProp(``self.lr``) (WGAN's); a variant with other needs
+        overrides this."""
+        def make(params: list[nn.Parameter]) -> torch.optim.Optimizer:
+            if self.optimizer == "rmsprop":
+                return torch.optim.RMSprop(params, self.lr)  # type: ignore[attr-defined]
+            return torch.optim.Adam(params, self.lr, betas=(self.beta1, self.beta2))  # type: ignore[attr-defined]
+
         d = [p for net in self.discriminators().values() for p in net.parameters()]
         g = [p for net in self.generators().values() for p in net.parameters()]
-        d_opt = torch.optim.Adam(d, self.lr, betas=betas) if d else None  # type: ignore[attr-defined]
-        return d_opt, torch.optim.Adam(g, self.lr, betas=betas)  # type: ignore[attr-defined]
+        return (make(d) if d else None), make(g)
 
     def to(self, device: torch.device) -> Variant:
         self.device = device

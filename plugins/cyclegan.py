@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ganzoo import Batch, BatchSampler, DataKind, DatasetInfo, Divergence, StepOutput, Variant
+from ganzoo_plugins.divergences import LeastSquares
 from ganzoo_plugins.translation_nets import check_image_side, init_weights, patch_discriminator, resnet_generator
 
 
@@ -105,12 +106,20 @@ class CycleGAN(Variant):
         stats = {k: (out_a.stats[k] + out_b.stats[k]) / 2 for k in out_a.stats}
         return StepOutput(losses=losses, stats=stats)
 
+    def _adv_g(self, scores: Tensor) -> Tensor:
+        """G's adversarial term. LSGAN halves G's loss (Mao et al. 2017, eq. 2); CycleGAN halves only D's
+        and gives G the plain mean squared error against 1 (Zhu et al. 2017, section 4 and their
+        reference code), so with least squares G's term is doubled back: with the half, lambda=10 would
+        weigh like 20."""
+        loss = self.divergence.g_loss(scores)
+        return 2 * loss if isinstance(self.divergence, LeastSquares) else loss
+
     def generator_loss(self, batch: Batch) -> StepOutput:
         real_a, real_b = batch.source, batch.x
         fake_b, fake_a = self.G_AB(real_a), self.G_BA(real_b)
         losses = {
-            "adv_AB": self.divergence.g_loss(self._patches(self.D_B)(fake_b)),
-            "adv_BA": self.divergence.g_loss(self._patches(self.D_A)(fake_a)),
+            "adv_AB": self._adv_g(self._patches(self.D_B)(fake_b)),
+            "adv_BA": self._adv_g(self._patches(self.D_A)(fake_a)),
             "cycle": self.cycle_weight * (F.l1_loss(self.G_BA(fake_b), real_a) + F.l1_loss(self.G_AB(fake_a), real_b)),
         }
         if self.identity_weight > 0:

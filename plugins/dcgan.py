@@ -5,6 +5,10 @@ The paper's recipe: strided (transposed) convolutions instead of pooling, BatchN
 except G's output and D's input layer, ReLU in G with Tanh output, LeakyReLU(0.2) in D, weights from
 N(0, 0.02), Adam(2e-4, beta1=0.5). The paper's 64x64 stack is adapted to the dataset: G starts from a
 4x4 (or 7x7, for 28x28 MNIST) map and doubles it until the image size; D mirrors it.
+
+``d_norm`` switches D's normalisation: ``batch`` (the paper), ``layer`` (per-sample, over channels and
+positions; what WGAN-GP's recipe selects, since its penalty needs a critic that scores each sample on
+its own) or ``none``.
 """
 
 from __future__ import annotations
@@ -39,11 +43,22 @@ def _generator(z_dim: int, ngf: int, channels: int, base: int, doublings: int) -
     return nn.Sequential(*layers)
 
 
-def _discriminator(ndf: int, channels: int, base: int, doublings: int) -> nn.Sequential:
+D_NORMS = ("batch", "layer", "none")
+
+
+def _norm(kind: str, c: int) -> nn.Module:
+    if kind == "batch":
+        return nn.BatchNorm2d(c)
+    if kind == "layer":
+        return nn.GroupNorm(1, c)  # one group: each sample normalised over all its channels and positions
+    return nn.Identity()
+
+
+def _discriminator(ndf: int, channels: int, base: int, doublings: int, norm: str = "batch") -> nn.Sequential:
     c = ndf
     layers: list[nn.Module] = [nn.Conv2d(channels, c, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True)]  # -> ndf x size/2
     for _ in range(doublings - 1):
-        layers += [nn.Conv2d(c, c * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(c * 2), nn.LeakyReLU(0.2, True)]  # -> 2c x s/2
+        layers += [nn.Conv2d(c, c * 2, 4, 2, 1, bias=False), _norm(norm, c * 2), nn.LeakyReLU(0.2, True)]  # -> 2c x s/2
         c *= 2
     layers += [nn.Conv2d(c, 1, base, 1, 0, bias=False), nn.Flatten()]  # -> one score
     return nn.Sequential(*layers)
@@ -52,7 +67,7 @@ def _discriminator(ndf: int, channels: int, base: int, doublings: int) -> nn.Seq
 def _init_weights(m: nn.Module) -> None:
     if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
         nn.init.normal_(m.weight, 0.0, 0.02)
-    elif isinstance(m, nn.BatchNorm2d):
+    elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
         nn.init.normal_(m.weight, 1.0, 0.02)
         nn.init.zeros_(m.bias)
 
@@ -74,13 +89,15 @@ class DCGAN(Variant):
             raise IncompatibleData(f"DCGAN needs square images whose side is 4 or 7 times a power of 2 (8, 16, 28, 32, 64, ...), got {h}x{w}")
 
     def __init__(self, *, info: DatasetInfo, divergence: Divergence, batch_size: int = 64,
-                 z_dim: int = 100, ngf: int = 64, ndf: int = 64, lr: float = 2e-4, beta1: float = 0.5) -> None:
+                 z_dim: int = 100, ngf: int = 64, ndf: int = 64, lr: float = 2e-4, beta1: float = 0.5, d_norm: str = "batch") -> None:
         super().__init__(info=info, divergence=divergence, batch_size=batch_size)
         self.check_data("<given>", info)
-        self.z_dim, self.ngf, self.ndf, self.lr, self.beta1 = z_dim, ngf, ndf, lr, beta1
+        if d_norm not in D_NORMS:
+            raise ValueError(f"d_norm must be one of {', '.join(D_NORMS)}, got {d_norm!r}")
+        self.z_dim, self.ngf, self.ndf, self.lr, self.beta1, self.d_norm = z_dim, ngf, ndf, lr, beta1, d_norm
         base, doublings = _layout(info.shape[1])  # type: ignore[misc]
         self.G = _generator(z_dim, ngf, info.shape[0], base, doublings)
-        self.D = _discriminator(ndf, info.shape[0], base, doublings)
+        self.D = _discriminator(ndf, info.shape[0], base, doublings, d_norm)
         self.G.apply(_init_weights)
         self.D.apply(_init_weights)
 

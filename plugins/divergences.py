@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ganzoo import Divergence, check_scores
+from ganzoo import Divergence, Recipe, check_scores
 
 LOG4 = math.log(4.0)
 
@@ -36,6 +36,7 @@ class Minimax(Divergence):
 
     description = "GAN minimax game; G minimises log(1 - D(G(z))); estimate: JSD"
     paper = "Goodfellow et al. 2014"
+    estimate_unit = "JSD(P||Q) in nats, lower bound"
 
     def d_loss(self, real: Tensor, fake: Tensor) -> Tensor:
         return -minimax_value(real, fake)
@@ -69,8 +70,9 @@ class _CriticScoreG(Divergence):
 class Wasserstein(_CriticScoreG):
     """WGAN (Arjovsky et al. 2017): critic maximises E_P[D] - E_Q[D]; weights clipped to [-c, c]."""
 
-    description = "WGAN critic loss with weight clipping (c=0.01)"
+    description = "WGAN critic loss with weight clipping (c=0.01); 5 critic steps, RMSProp(5e-5)"
     paper = "Arjovsky, Chintala & Bottou 2017, Wasserstein GAN"
+    recipe = Recipe(d_steps=5, optimizer="rmsprop", lr=5e-5)  # Algorithm 1: n_critic=5, alpha=5e-5, RMSProp
 
     def __init__(self, *, clip: float = 0.01) -> None:
         self.clip = clip
@@ -90,8 +92,12 @@ class WassersteinGP(Wasserstein):
     """WGAN-GP (Gulrajani et al. 2017): no clipping; lambda E[(||grad D(x_hat)|| - 1)^2] on random
     interpolates. With a 1-Lipschitz critic, E_P[D] - E_Q[D] is a lower bound of W1: the estimate."""
 
-    description = "WGAN critic loss with gradient penalty (lambda=10); estimate: W1 lower bound"
+    description = "WGAN critic loss with gradient penalty (lambda=10); 5 critic steps, Adam(1e-4, (0, 0.9)), no BatchNorm in the critic; estimate: W1 lower bound"
     paper = "Gulrajani et al. 2017, Improved Training of Wasserstein GANs"
+    estimate_unit = "W1(P, Q) lower bound (E_P D - E_Q D)"
+    # Algorithm 1: n_critic=5, alpha=1e-4, beta1=0, beta2=0.9; section 4: no batch norm in the critic,
+    # layer normalisation as the drop-in replacement
+    recipe = Recipe(d_steps=5, optimizer="adam", lr=1e-4, beta1=0.0, beta2=0.9, d_norm="layer", per_sample_critic=True)
 
     def __init__(self, *, gp_weight: float = 10.0) -> None:
         super().__init__()
@@ -101,6 +107,8 @@ class WassersteinGP(Wasserstein):
         pass
 
     def penalty(self, critic, real_x: Tensor, fake_x: Tensor) -> Tensor:
+        # one interpolation weight per sample, the gradient norm per sample, and a graph through the
+        # gradient (create_graph) so the penalty trains the critic: tests/test_divergences.py checks each
         eps = torch.rand(real_x.shape[0], *[1] * (real_x.dim() - 1), device=real_x.device)
         x_hat = (eps * real_x.detach() + (1 - eps) * fake_x.detach()).requires_grad_(True)
         (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)

@@ -44,6 +44,7 @@ class StarGAN(Variant):
     data_kinds = frozenset({DataKind.DOMAINS})
     d_steps = 5
     translates = True
+    own_recipe = True  # the paper's Adam(1e-4, (0.5, 0.999)) and n_critic=5 with WGAN-GP, not WGAN-GP's own
 
     @classmethod
     def check_data(cls, name: str, info: DatasetInfo) -> None:
