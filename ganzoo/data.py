@@ -82,6 +82,11 @@ class Data:
     content: Tensor | None = None
     # where the true mapping between domains is known: images of domain s -> the same images in domain t
     true_translation: Callable[[Tensor, int, int], Tensor] | None = field(default=None, repr=False)
+    # indices the dataset itself reserves for evaluation (MNIST's test split inside train+test): feature
+    # classifiers never train on them and reference sets come from them; None lets ganzoo hold out half
+    held_out: Tensor | None = field(default=None, repr=False)
+    # the dataset this one is composed of (Stacked MNIST: its MNIST digits), for metrics that label the parts
+    base: Data | None = field(default=None, repr=False)
     _hash: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -70,15 +71,42 @@ class MNIST(Dataset):
     @classmethod
     def load(cls, *, name: str, data_dir: Path | None, split: str, download: bool) -> Data:
         wanted = ["train", "test"] if split == "auto" else [split]
+        found = cls.read_splits(data_dir, wanted, first_only=True)
+        if found:
+            return replace(found[0], name=name)
+        return cls._missing(name, data_dir, wanted, split, download)
+
+    @classmethod
+    def load_all(cls, *, data_dir: Path | None, split: str, download: bool) -> list[Data]:
+        """Every split asked for that can be had (``auto``: train and test): from ``data_dir`` when it
+        holds them, else downloaded; at least one, or FileNotFoundError."""
+        wanted = ["train", "test"] if split == "auto" else [split]
+        found = cls.read_splits(data_dir, wanted)
+        if found or not download:
+            return found or [cls._missing("mnist", data_dir, wanted, split, download)]
+        return [cls._download("mnist", data_dir, s, "no MNIST idx files in --data-dir") for s in wanted]
+
+    @classmethod
+    def read_splits(cls, data_dir: Path | None, wanted: list[str], first_only: bool = False) -> list[Data]:
+        """The splits of ``wanted`` whose idx files ``data_dir`` holds, in that order (only the first found
+        with ``first_only``)."""
+        if data_dir is None:
+            return []
+        out = []
+        for s in wanted:
+            images, labels = (_find(Path(data_dir), stem) for stem in FILES[s])
+            if images and labels:
+                x = torch.from_numpy(read_idx(images).copy()).float().unsqueeze(1) / 127.5 - 1.0
+                y = torch.from_numpy(read_idx(labels).astype(np.int64))
+                source = f"{images} ({_md5_note(images)}), {labels} ({_md5_note(labels)})"
+                out.append(Data(name="mnist", info=cls.info, x=x, y=y, split=s, source=source))
+                if first_only:
+                    break
+        return out
+
+    @classmethod
+    def _missing(cls, name: str, data_dir: Path | None, wanted: list[str], split: str, download: bool) -> Data:
         looked = Path(data_dir) if data_dir is not None else None
-        if looked is not None:
-            for s in wanted:
-                images, labels = (_find(looked, stem) for stem in FILES[s])
-                if images and labels:
-                    x = torch.from_numpy(read_idx(images).copy()).float().unsqueeze(1) / 127.5 - 1.0
-                    y = torch.from_numpy(read_idx(labels).astype(np.int64))
-                    source = f"{images} ({_md5_note(images)}), {labels} ({_md5_note(labels)})"
-                    return Data(name=name, info=cls.info, x=x, y=y, split=s, source=source)
         missing = f"no MNIST idx files for split {' or '.join(wanted)} in {looked}" if looked else "no --data-dir given"
         if not download:
             raise FileNotFoundError(f"{missing}; pass --data-dir with {FILES[wanted[0]][0]}.gz and its labels file")

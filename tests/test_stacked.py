@@ -24,14 +24,51 @@ def test_stacked_mnist_is_built_from_the_mnist_split_given(tmp_path):
     images = np.stack([np.full((28, 28), 10 * d + i, np.uint8) for i, d in enumerate(labels)])  # each image unique
     write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", images, True)
     write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", labels, True)
-    data = registry.datasets.get("stacked-mnist").load(name="stacked-mnist", data_dir=tmp_path, split="auto", download=False)
-    assert data.split == "test" and data.x.shape[1:] == (3, 28, 28) and data.info.num_classes == 1000
+    data = registry.datasets.get("stacked-mnist").load(name="stacked-mnist", data_dir=tmp_path, split="auto", download=False, argument="600")
+    assert data.split == "test" and data.x.shape == (600, 3, 28, 28) and data.info.num_classes == 1000
+    assert data.base.split == "test" and data.base.held_out is None  # one split: the classifier holds out half itself
     pixel = ((data.x[:, :, 0, 0] + 1) * 127.5).round().long()  # which source image each channel came from
     source = {int(v): int(d) for v, d in zip(images[:, 0, 0], labels)}
     digits = pixel.apply_(lambda v: source[v])
     assert torch.equal(data.y, digits[:, 0] * 100 + digits[:, 1] * 10 + digits[:, 2])
     channels = channel_digits(data)
     assert channels.x.shape == (3 * len(data), 1, 28, 28) and torch.equal(channels.y.reshape(-1, 3), digits)
+
+
+def _write_split(folder, split, labels, offset):
+    images = np.stack([np.full((28, 28), offset + i, np.uint8) for i in range(len(labels))])
+    stem = "train" if split == "train" else "t10k"
+    write_idx(folder / f"{stem}-images-idx3-ubyte.gz", images, True)
+    write_idx(folder / f"{stem}-labels-idx1-ubyte.gz", np.asarray(labels, np.uint8), True)
+
+
+def test_stacked_mnist_uses_both_splits_and_holds_out_the_test_digits(tmp_path):
+    _write_split(tmp_path, "train", np.arange(30) % 10, 0)
+    _write_split(tmp_path, "test", np.arange(20) % 10, 100)
+    data = registry.datasets.get("stacked-mnist").load(name="stacked-mnist", data_dir=tmp_path, split="auto", download=False, argument="3000")
+    assert data.split == "train+test" and len(data.base) == 50
+    assert torch.equal(data.base.held_out, torch.arange(30, 50))  # the test digits
+    pixel = ((data.x[:, :, 0, 0] + 1) * 127.5).round().long()
+    assert (pixel >= 100).any() and (pixel < 100).any()  # triples draw from both splits
+    from ganzoo.metrics.classifier import classifier_split
+
+    train, held = classifier_split(data.base)
+    assert set(train.tolist()) == set(range(30)) and set(held.tolist()) == set(range(30, 50))
+
+
+@pytest.mark.skipif(not SHARED_MNIST.exists(), reason="needs the shared MNIST test split")
+def test_the_channel_classifier_is_scored_on_digits_it_never_saw(tmp_path):
+    from ganzoo.metrics.classifier import load_classifier
+
+    data = registry.datasets.get("stacked-mnist").load(name="stacked-mnist", data_dir=SHARED_MNIST, split="auto", download=False, argument="2000")
+    metric = registry.metrics.get("stacked")(data=data, device=torch.device("cpu"), cache_dir=tmp_path)
+    assert not set(metric.train_idx.tolist()) & set(metric.held_out.tolist()) and len(metric.held_out) == 5000
+    model, _ = load_classifier(next((tmp_path / "classifiers").iterdir()))
+    x, y = data.base.x[metric.held_out], data.base.y[metric.held_out]
+    with torch.no_grad():
+        acc = float((model(x).argmax(1) == y).float().mean())
+    assert metric.accuracy == pytest.approx(acc, abs=1e-6) and 0.9 < acc < 0.995  # a real held-out figure, not 99.9%
+    assert f"accuracy {acc:.4f} on 5000 held-out digits" in metric.provenance()["reference"]
 
 
 @pytest.mark.slow

@@ -1,6 +1,11 @@
 """A small classifier trained on a dataset's own labelled data, whose features give an FID that
 works offline and on CPU in seconds (Inception features need a download and 299x299 inputs).
 
+It learns from one part of the data only (:func:`classifier_split`); the other part, which it never
+sees, gives its reported accuracy and every reference set in its feature space. A classifier trained on
+the reference images maps them tighter than new images of the same kind, so a generator that
+reproduced its training images would score a better FID than fresh real images do.
+
 It is trained once per dataset content and cached under ``<cache>/classifiers/`` keyed by dataset,
 split and content hash; weights are written atomically and loaded with ``weights_only=True``.
 It is registered with torch-fidelity as the feature extractor ``ganzoo-classifier`` so the Fréchet
@@ -24,7 +29,8 @@ from ganzoo.data import Data
 from ganzoo.results import atomic_torch_save
 
 EXTRACTOR_NAME = "ganzoo-classifier"
-ARCH_VERSION = 2  # bump when the architecture or training recipe changes: invalidates caches
+ARCH_VERSION = 3  # bump when the architecture or training recipe changes: invalidates caches
+HELD_OUT_MAX = 5000  # held-out images: half the data, at most this many (the FID reference size)
 FEATURES = 128
 
 
@@ -57,16 +63,26 @@ class FeatureClassifier(nn.Module):
         return self.head(self.body(x))
 
 
-def _train(data: Data, device: torch.device, *, epochs: int = 20, batch_size: int = 128) -> tuple[FeatureClassifier, float]:
-    """Train on 90% of the data for about ``epochs`` passes (400 to 1500 steps), report accuracy on the held-out 10%."""
+def classifier_split(data: Data) -> tuple[Tensor, Tensor]:
+    """(training indices, held-out indices): the dataset's own held-out part where it has one (MNIST's
+    test split), else a permutation with seed 0 holds out half the data, at most :data:`HELD_OUT_MAX`."""
+    if data.held_out is not None:
+        mask = torch.ones(len(data), dtype=torch.bool)
+        mask[data.held_out.cpu()] = False
+        return torch.nonzero(mask).flatten(), data.held_out.cpu()
+    perm = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))
+    held = min(HELD_OUT_MAX, len(data) // 2)
+    return perm[held:], perm[:held]
+
+
+def _train(data: Data, device: torch.device, train: Tensor, test: Tensor, *, epochs: int = 20,
+           batch_size: int = 128) -> tuple[FeatureClassifier, float]:
+    """Train on the ``train`` indices for about ``epochs`` passes (400 to 1500 steps); report accuracy on ``test``."""
     assert data.y is not None
-    steps = min(1500, max(400, epochs * len(data) * 9 // 10 // batch_size))
+    steps = min(1500, max(400, epochs * len(train) // batch_size))
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(0)
         gen = torch.Generator().manual_seed(0)
-        perm = torch.randperm(len(data), generator=gen)
-        n_test = max(1, len(data) // 10)
-        test, train = perm[:n_test], perm[n_test:]
         x, y = data.x.to(device), data.y.to(device)
         model = FeatureClassifier(shape=data.info.shape, num_classes=data.info.num_classes).to(device)
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -79,7 +95,8 @@ def _train(data: Data, device: torch.device, *, epochs: int = 20, batch_size: in
             opt.step()
         model.eval()
         with torch.no_grad():
-            acc = (model(x[test.to(device)]).argmax(1) == y[test.to(device)]).float().mean().item()
+            pred = predict_logits(model, x[test.to(device)], device).argmax(1)
+            acc = (pred == y[test.to(device)].cpu()).float().mean().item()
     return model.cpu(), acc
 
 
@@ -94,8 +111,10 @@ def predict_logits(model: nn.Module, x: Tensor, device: torch.device, batch_size
     return torch.cat([model(c.to(device)).cpu() for c in x.split(batch_size)])
 
 
-def classifier_path(data: Data, cache_dir: Path) -> Path:
-    return cache_dir / "classifiers" / f"{safe_name(data.name)}-{data.split}-{data.content_hash[:16]}-v{ARCH_VERSION}.pt"
+def classifier_path(data: Data, cache_dir: Path, held_out: Tensor | None = None) -> Path:
+    """Keyed by dataset, split, content and which images were held out."""
+    held = hashlib.sha256((held_out if held_out is not None else classifier_split(data)[1]).numpy().tobytes()).hexdigest()[:8]
+    return cache_dir / "classifiers" / f"{safe_name(data.name)}-{data.split}-{data.content_hash[:16]}-h{held}-v{ARCH_VERSION}.pt"
 
 
 def load_classifier(path: Path) -> tuple[FeatureClassifier, dict]:
@@ -105,15 +124,19 @@ def load_classifier(path: Path) -> tuple[FeatureClassifier, dict]:
     return model.eval(), {"accuracy": float(blob["accuracy"])}
 
 
-def ensure_classifier(data: Data, cache_dir: Path, device: torch.device) -> tuple[Path, float]:
-    """Path to the cached classifier for ``data`` (trained now if missing) and its held-out accuracy."""
+def ensure_classifier(data: Data, cache_dir: Path, device: torch.device,
+                      split: tuple[Tensor, Tensor] | None = None) -> tuple[Path, float]:
+    """Path to the cached classifier for ``data`` (trained now if missing) and its accuracy on images it
+    never saw. ``split``: (training, held-out) indices; :func:`classifier_split` by default."""
     if data.y is None or data.info.num_classes < 2:
         raise ValueError(f"dataset {data.name!r} has no class labels to train a feature classifier on")
-    path = classifier_path(data, cache_dir)
+    train, test = split if split is not None else classifier_split(data)
+    path = classifier_path(data, cache_dir, test)
     if path.exists():
         return path, load_classifier(path)[1]["accuracy"]
-    model, acc = _train(data, device)
-    blob = {"shape": list(data.info.shape), "num_classes": data.info.num_classes, "accuracy": acc, "state_dict": model.state_dict()}
+    model, acc = _train(data, device, train, test)
+    blob = {"shape": list(data.info.shape), "num_classes": data.info.num_classes, "accuracy": acc,
+            "trained_on": len(train), "held_out": len(test), "state_dict": model.state_dict()}
     atomic_torch_save(blob, path)
     return path, acc
 

@@ -19,7 +19,7 @@ from torch import Tensor
 from torch_fidelity.utils import create_feature_extractor
 
 from ganzoo.data import Data
-from ganzoo.metrics.classifier import EXTRACTOR_NAME, ensure_classifier, file_sha256, safe_name
+from ganzoo.metrics.classifier import EXTRACTOR_NAME, classifier_split, ensure_classifier, file_sha256, safe_name
 from ganzoo.results import atomic_torch_save
 
 FEATURE_SPACES = ("classifier", "inception")
@@ -40,7 +40,16 @@ class FeatureSpace:
     weights_sha256: str
     layer: str  # what fid/kid/prc/density use
     resize: str
+    # indices of the data that reference sets may come from: the images the classifier never saw (None: all)
+    reference_pool: Tensor | None = field(default=None, repr=False)
     _extractor: torch.nn.Module | None = field(default=None, repr=False)
+
+    def reference_note(self, data: Data, n: int) -> str:
+        """What the reference set is, for the ``reference`` provenance column."""
+        where = f"{data.name}/{data.split}"
+        if self.reference_pool is None:
+            return f"{where}, {n} of {len(data)} (seed 0)"
+        return f"{where}, {n} held out from the feature classifier (trained on the other {len(data) - len(self.reference_pool)})"
 
     def prepare(self, x: Tensor) -> Tensor:
         """Samples in ganzoo's range ([-1, 1], any channel count) to this extractor's input."""
@@ -68,8 +77,9 @@ class FeatureSpace:
 
 
 def classifier_space(data: Data, cache_dir: Path, device: torch.device) -> FeatureSpace:
-    path, _ = ensure_classifier(data, cache_dir, device)
-    return FeatureSpace("classifier", EXTRACTOR_NAME, path, file_sha256(path), "features", "none")
+    train, held_out = classifier_split(data)
+    path, _ = ensure_classifier(data, cache_dir, device, (train, held_out))
+    return FeatureSpace("classifier", EXTRACTOR_NAME, path, file_sha256(path), "features", "none", reference_pool=held_out)
 
 
 def _check_inception_state(path: Path) -> dict[str, Tensor]:
@@ -117,10 +127,16 @@ def feature_space(name: str, data: Data, cache_dir: Path, device: torch.device, 
     raise FeatureSpaceError(f"unknown feature space {name!r} (known: {', '.join(FEATURE_SPACES)})")
 
 
-def real_features(space: FeatureSpace, data: Data, n: int, cache_dir: Path, device: torch.device) -> tuple[Tensor, Tensor]:
-    """(indices, features) of ``n`` real samples drawn with a fixed seed, cached per dataset content and space."""
-    idx = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))[:n]
-    key = hashlib.sha256(f"{data.name}|{data.split}|{data.content_hash}|{n}|{space.name}|{space.weights_sha256}".encode()).hexdigest()[:24]
+def real_features(space: FeatureSpace, data: Data, n: int, cache_dir: Path, device: torch.device,
+                  among: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    """(indices, features) of ``n`` real samples drawn with a fixed seed from ``among`` (indices into
+    ``data``; default all), cached per dataset content, pool and space."""
+    pool = torch.arange(len(data)) if among is None else among
+    if n > len(pool):
+        raise ValueError(f"{n} reference samples asked of a pool of {len(pool)}")
+    idx = pool[torch.randperm(len(pool), generator=torch.Generator().manual_seed(0))[:n]]
+    pool_key = hashlib.sha256(pool.numpy().tobytes()).hexdigest()[:16]
+    key = hashlib.sha256(f"{data.name}|{data.split}|{data.content_hash}|{n}|{pool_key}|{space.name}|{space.weights_sha256}".encode()).hexdigest()[:24]
     path = cache_dir / "features" / f"{safe_name(data.name)}-{data.split}-{space.name}-n{n}-{key}.pt"
     if path.exists():
         return idx, torch.load(path, map_location="cpu", weights_only=True)

@@ -60,8 +60,9 @@ class FidelityMetrics(Metric):
     def __init__(self, *, data: Data, device: torch.device, cache_dir: Path, options: EvalOptions | None = None) -> None:
         super().__init__(data=data, device=device, cache_dir=cache_dir, options=options)
         self.space = feature_space(self.options.features, data, cache_dir, device, self.options.inception_weights)
-        self.n = min(len(data), self.max_samples)
-        _, self.real = real_features(self.space, data, self.n, cache_dir, device)
+        pool = self.space.reference_pool  # the classifier's held-out images: never the ones it trained on
+        self.n = min(len(data) if pool is None else len(pool), self.max_samples)
+        self.reference_idx, self.real = real_features(self.space, data, self.n, cache_dir, device, among=pool)
         self.real_stats = fid_features_to_statistics(self.real)
         self.real32 = self.real.float()
         self.real_radii = kth_neighbour_radii(self.real32.to(device), 5)
@@ -83,5 +84,5 @@ class FidelityMetrics(Metric):
         return {k: float(v) for k, v in out.items()}
 
     def provenance(self) -> dict[str, object]:
-        return {**self.space.provenance(), "reference": f"{self.data.name}/{self.data.split}",
+        return {**self.space.provenance(), "reference": self.space.reference_note(self.data, self.n),
                 "reference_images": self.n, "generated_images": self.n}

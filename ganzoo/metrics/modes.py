@@ -1,7 +1,11 @@
 """Mode coverage on Gaussian mixtures with known centres, as VEEGAN (Srivastava et al. 2017) and
 PacGAN (Lin et al. 2018) report it: on 2,500 generated samples, a sample is high quality when it lies
 within 3 standard deviations of its nearest mode, and a mode is captured when at least one high-quality
-sample is nearest to it. ``mode_kl`` is KL(histogram of nearest modes || uniform) over all samples.
+sample is nearest to it. ``reverse_kl`` is PacGAN's "reverse KL": KL(Q || P) between the mode
+histogram of the high-quality samples only (Q) and the uniform mixture weights (P), as PacGAN's
+released code computes its mode histogram (``detail_of_coverage`` in ``pacgan/extensions.py``). Counting
+every sample instead would score a generator spread thinly over the whole plane near 0, the best value;
+with no high-quality sample the histogram is empty and the value is NaN.
 """
 
 from __future__ import annotations
@@ -18,11 +22,15 @@ def mode_stats(x: torch.Tensor, centres: torch.Tensor, std: float) -> dict[str, 
         raise ValueError(f"samples must have shape (N, {centres.shape[1]}), got {tuple(x.shape)}")
     dist = torch.cdist(x.double(), centres.double())
     nearest_dist, nearest = dist.min(dim=1)
-    good = nearest_dist <= 3 * std
-    captured = torch.unique(nearest[good]).numel()
-    p = torch.bincount(nearest, minlength=len(centres)).double() / len(x)
-    kl = float((p[p > 0] * (p[p > 0] * len(centres)).log()).sum())
-    return {"modes": float(captured), "hq_share": float(good.double().mean()), "mode_kl": kl}
+    good = nearest_dist < 3 * std
+    counts = torch.bincount(nearest[good], minlength=len(centres)).double()
+    captured = int((counts > 0).sum())
+    if counts.sum() == 0:
+        reverse_kl = float("nan")
+    else:
+        q = counts / counts.sum()
+        reverse_kl = float((q[q > 0] * (q[q > 0] * len(centres)).log()).sum())
+    return {"modes": float(captured), "hq_share": float(good.double().mean()), "reverse_kl": reverse_kl}
 
 
 class MixtureModes(Metric):

@@ -40,11 +40,16 @@ def joint_view(data: Data) -> Data:
     c = info.content_classes if data.content is not None else 0
     y = data.y * c + data.content if c else data.y
     joint = DatasetInfo(kind=DataKind.LABELLED, shape=info.shape, num_classes=k * c if c else k)
-    return Data(name=f"{data.name}-joint", info=joint, x=data.x, y=y, split=data.split, source=data.source)
+    return Data(name=f"{data.name}-joint", info=joint, x=data.x, y=y, split=data.split, source=data.source, held_out=data.held_out)
 
 
-def domain_view(data: Data, domain: int) -> Data:
-    keep = data.y == domain
+def domain_view(data: Data, domain: int, among: Tensor | None = None) -> Data:
+    """The images of one domain, only those at indices ``among`` when given."""
+    keep = data.y.cpu() == domain
+    if among is not None:
+        mask = torch.zeros(len(data), dtype=torch.bool)
+        mask[among] = True
+        keep &= mask
     info = DatasetInfo(kind=DataKind.UNCONDITIONAL, shape=data.info.shape)
     return Data(name=f"{data.name}-{data.info.domains[domain]}", info=info, x=data.x[keep], y=None, split=data.split, source=data.source)
 
@@ -78,11 +83,12 @@ class TranslationMetrics(Metric):
         self.sha = file_sha256(path)
         self.model = load_classifier(path)[0].to(device)
         self.space = feature_space(self.options.features, joint, cache_dir, device, self.options.inception_weights)
-        counts = torch.bincount(data.y.cpu(), minlength=len(self.domains))
-        self.per_target = [min(int(n), self.max_samples) for n in counts]
+        pool = self.space.reference_pool  # the classifier's held-out images: never the ones it trained on
+        views = [domain_view(data, d, pool) for d in range(len(self.domains))]
+        self.per_target = [min(len(v), self.max_samples) for v in views]
         self.real_stats = []
-        for d, n in enumerate(self.per_target):
-            _, feats = real_features(self.space, domain_view(data, d), n, cache_dir, device)
+        for view, n in zip(views, self.per_target):
+            _, feats = real_features(self.space, view, n, cache_dir, device)
             self.real_stats.append(fid_features_to_statistics(feats))
 
     @property
@@ -117,7 +123,8 @@ class TranslationMetrics(Metric):
         return out
 
     def provenance(self) -> dict[str, object]:
-        return {**self.space.provenance(), "reference": f"{self.data.name}/{self.data.split} target domain",
+        held = "" if self.space.reference_pool is None else ", held out from the feature classifier"
+        return {**self.space.provenance(), "reference": f"{self.data.name}/{self.data.split} target domain{held}",
                 "reference_images": min(self.per_target), "generated_images": min(self.per_target)}
 
 
