@@ -101,6 +101,13 @@ def list_cmd(kind: str | None) -> None:
                     text += f" [dim]{e.name}:ARGUMENT, where ARGUMENT is {e.obj.argument}[/]"
             if not e.error and reg.kind == "variants":
                 text += f" [dim](default divergence: {e.obj.default_divergence})[/]"
+            if not e.error and reg.kind == "divergences":
+                unit = getattr(e.obj, "estimate_unit", None)
+                recipe = getattr(e.obj, "recipe", None)
+                text += f" [dim](estimate: {unit or 'none'}"
+                text += (f"; recipe: {', '.join(f'{k}={v}' for k, v in recipe.settings().items())})[/]" if recipe else ")[/]")
+            if not e.error and reg.kind == "metrics" and getattr(e.obj, "directions", None):
+                text += f" [dim](better: {', '.join(f'{k} {v}' for k, v in e.obj.directions.items())})[/]"
             table.add_row(reg.kind[:-1], e.name, e.package, text)
     Console(width=200 if not sys.stdout.isatty() else None).print(table)
 
@@ -168,7 +175,8 @@ def _print_table(t: pd.DataFrame) -> None:
 
     w = report.display(t)
     m, reached = t.attrs["equal_budget"]
-    rt = Table(title=f"mean ± std over seeds; * best final per dataset and metric; equal budget: {reached:g} {m}")
+    budget = "no run finished" if pd.isna(reached) else f"{reached:g} {m}"
+    rt = Table(title=f"mean ± std over finished runs; * best final per dataset and metric; equal budget: {budget}")
     for col in w.columns:
         rt.add_column(str(col))
     for row in w.itertuples(index=False):
@@ -236,12 +244,17 @@ def compare_cmd(a, b, metrics, alpha, fmt) -> None:
         click.echo(c.to_csv(index=False), nl=False)
         return
     rt = Table(title=f"B - A on final values ({a} -> {b}); significant at p < {alpha} marked !")
-    for col in ("dataset", "variant", "divergence", "metric", "A", "B", "change", "95% CI", "p", ""):
+    settings = (c["setting"] != "").any()
+    for col in ("dataset", "variant", "divergence", *(["setting"] if settings else []), "metric", "A", "B", "change", "95% CI", "p", ""):
         rt.add_column(col)
     for r in c.itertuples(index=False):
+        first = [r.dataset, r.variant, r.divergence, *([r.setting] if settings else []), r.metric]
+        if r.note.startswith("refused"):
+            rt.add_row(*first, "-", "-", "-", "-", "-", f"[yellow]{r.note}[/]")
+            continue
         ci = "-" if pd.isna(r.ci_low) else f"[{r.ci_low:.4g}, {r.ci_high:.4g}]"
-        p = "needs ≥2 seeds each" if pd.isna(r.p_value) else f"{r.p_value:.3g}"
-        rt.add_row(r.dataset, r.variant, r.divergence, r.metric, f"{r.a_mean:.4g} (n={r.n_a})", f"{r.b_mean:.4g} (n={r.n_b})",
+        p = r.note or "-" if pd.isna(r.p_value) else f"{r.p_value:.3g}"
+        rt.add_row(*first, f"{r.a_mean:.4g} (n={r.n_a})", f"{r.b_mean:.4g} (n={r.n_b})",
                    f"{r.change:+.4g}", ci, p, "!" if r.significant else "")
     Console(width=250 if not sys.stdout.isatty() else None).print(rt)
 

@@ -16,20 +16,33 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ganzoo.metrics.base import HIGHER, LOWER, direction
 from ganzoo.results import KEYS, MANIFEST, atomic_write_bytes, read_results
 
-LOWER_IS_BETTER = {"fid", "kid", "class_kl", "mode_kl", "cycle_error", "truth_error"}
-
-
-def lower_is_better(metric: str) -> bool:
-    """``fid/<domain>`` ranks like ``fid``."""
-    return metric.split("/", 1)[0] in LOWER_IS_BETTER
 NOT_SCORES = ("loss_", "status", "divergence")
 MEASURES = {"steps": "step", "images": "images_seen", "seconds": "device_seconds"}
+GROUP = [*KEYS, "setting"]  # one table row per dataset x variant x divergence x setting x metric
 
 
 def is_score(metric: str) -> bool:
     return not metric.startswith(NOT_SCORES)
+
+
+def metric_directions(sources: list[str] | None = None) -> dict[str, str]:
+    """Which way is better for each metric name: what the installed metric plugins declare, updated by
+    what each bench recorded in its bench.json (so a bench's own metrics rank even where the plugin that
+    computed them is not installed). Undeclared metrics are never ranked."""
+    from ganzoo import registry
+
+    out: dict[str, str] = {}
+    for entry in registry.metrics.entries():
+        if entry.error is None:
+            out.update(getattr(entry.obj, "directions", {}))
+    for src in sources or []:
+        manifest = _manifest(Path(src))
+        if manifest:
+            out.update({k: v for k, v in manifest.get("metric_directions", {}).items() if v in (LOWER, HIGHER)})
+    return out
 
 
 def load_many(paths: list[Path]) -> pd.DataFrame:
@@ -53,54 +66,97 @@ def _scores(df: pd.DataFrame, metrics: list[str] | None) -> pd.DataFrame:
     return out
 
 
-def budget_measure(sources: list[str]) -> str:
-    """The measure the benches were budgeted in, when their bench.json files agree; else seconds."""
+def budget_measure(sources: list[str], df: pd.DataFrame | None = None) -> str:
+    """The measure the benches were budgeted in, when they agree (the ``budget`` column, else each
+    bench.json); else seconds."""
     from ganzoo.budget import Budget
 
-    measures = set()
-    for src in sources:
-        text = _budget(Path(src))
-        measures.add(Budget.parse(text).measure if text else None)
-    return measures.pop() if len(measures) == 1 and None not in measures else "seconds"
+    texts = set(df["budget"].replace("", np.nan).dropna()) if df is not None and "budget" in df else set()
+    if not texts:
+        texts = {_budget(Path(src)) for src in sources}
+    if None in texts or not texts:
+        return "seconds"
+    measures = {Budget.parse(t).measure for t in texts}
+    return measures.pop() if len(measures) == 1 else "seconds"
 
 
-def per_run(df: pd.DataFrame, measure: str = "seconds") -> pd.DataFrame:
-    """One row per run x metric: final value, best value over the run, value at the equal budget.
+def run_info(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per run: its status (``ok``, ``failed``, ``interrupted`` or ``unfinished``, when it has
+    no status row) and the settings it ran with, as one label: the budget, the feature space and the
+    user's overrides, each only where it differs between the runs of ``df``."""
+    runs = df.groupby("run_id", sort=False).agg(budget=("budget", "first"), settings=("settings", "first"))
+    feats = df[df["features"].fillna("").astype(str) != ""].groupby("run_id")["features"].first()
+    runs["features"] = feats.reindex(runs.index).fillna("")
+    status = df[df["metric"] == "status"].groupby("run_id").agg(value=("value", "last"), detail=("detail", "last"))
+    runs["status"] = "unfinished"
+    known = status.reindex(runs.index)
+    runs.loc[known["value"] == 1, "status"] = "ok"
+    failed = known["value"].notna() & (known["value"] != 1)
+    runs.loc[failed, "status"] = np.where(known.loc[failed, "detail"].astype(str).str.startswith("interrupted"), "interrupted", "failed")
+    label = pd.Series("", index=runs.index)
+    for col in ("budget", "features"):
+        if runs[col].nunique() > 1:
+            label = label.str.cat(col + "=" + runs[col].astype(str), sep=" ").str.strip()
+    if (runs["settings"] != "").any():
+        label = label.str.cat(runs["settings"].str.replace(";", " "), sep=" ").str.strip()
+    runs["setting"] = label
+    return runs
 
-    The equal budget is the largest point of ``measure`` that every run in ``df`` reached; a run's value
-    there is its last evaluation at or below it."""
+
+def per_run(df: pd.DataFrame, measure: str = "seconds", directions: dict[str, str] | None = None,
+            runs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per run x metric: final value, best value over the run (after step 0: the untrained
+    generator is not a result) and the value at the equal budget, for finished runs only; failed,
+    interrupted and unfinished runs keep their row with NaN values and their status.
+
+    The equal budget is the largest point of ``measure`` that every finished run in ``df`` reached; a
+    run's value there is its last evaluation at or below it."""
+    directions = metric_directions() if directions is None else directions
+    runs = run_info(df) if runs is None else runs
     col = MEASURES[measure]
-    reached = df.groupby("run_id")[col].max().min()
-    rows = []
-    for (run, metric), g in df.groupby(["run_id", "metric"], sort=False):
-        g = g.sort_values("step")
-        lower = lower_is_better(metric)
-        at_equal = g[g[col] <= reached + 1e-9]
-        rows.append({**g.iloc[0][[*KEYS, "seed"]].to_dict(), "run_id": run, "metric": metric,
-                     "final": g["value"].iloc[-1], "best": g["value"].min() if lower else g["value"].max(),
-                     "equal": at_equal["value"].iloc[-1] if len(at_equal) else np.nan})
-    out = pd.DataFrame(rows)
+    scores = df[df["metric"].map(is_score)].sort_values(["run_id", "metric", "step"], kind="stable")
+    ok = runs.index[runs["status"] == "ok"]
+    done = scores[scores["run_id"].isin(ok)]
+    reached = done.groupby("run_id")[col].max().min() if len(done) else np.nan
+    keys = ["run_id", "metric"]
+    out = scores.groupby(keys, sort=False)[[*KEYS, "seed"]].first()
+    out["final"] = done.groupby(keys, sort=False).tail(1).set_index(keys)["value"].reindex(out.index)
+    later = done[done["step"] > 0]
+    lo, hi = later.groupby(keys)["value"].min(), later.groupby(keys)["value"].max()
+    way = pd.Series([direction(directions, m) for m in out.index.get_level_values("metric")], index=out.index)
+    out["best"] = np.where(way == LOWER, lo.reindex(out.index), np.where(way == HIGHER, hi.reindex(out.index), np.nan))
+    within = done[done[col] <= reached + 1e-9] if len(done) else done
+    out["equal"] = within.groupby(keys, sort=False).tail(1).set_index(keys)["value"].reindex(out.index)
+    out = out.reset_index()
+    out["status"] = out["run_id"].map(runs["status"])
+    out["setting"] = out["run_id"].map(runs["setting"])
     out.attrs["equal_budget"] = (measure, reached)
     return out
 
 
 def table(df: pd.DataFrame, metrics: list[str] | None = None, measure: str = "auto") -> pd.DataFrame:
-    """Per dataset x variant x divergence x metric: mean, std and seed count of final, best and
-    equal-budget values, and whether the final mean is the best in its dataset."""
+    """Per dataset x variant x divergence x setting x metric: finished and total runs, mean, std of final,
+    best and equal-budget values over the finished runs, and whether the final mean is the best of its
+    dataset and metric (by the metric's declared direction)."""
+    sources = list(df["source"].unique()) if "source" in df else []
     if measure == "auto":
-        measure = budget_measure(list(df["source"].unique()))
-    runs = per_run(_scores(df, metrics), measure)
-    agg = runs.groupby([*KEYS, "metric"]).agg(
-        seeds=("seed", "nunique"),
-        final_mean=("final", "mean"), final_std=("final", "std"),
-        best_mean=("best", "mean"), best_std=("best", "std"),
-        equal_mean=("equal", "mean"), equal_std=("equal", "std"),
-    ).reset_index()
+        measure = budget_measure(sources, df)
+    directions = metric_directions(sources)
+    runs = per_run(_scores(df, metrics), measure, directions, run_info(df))
+    g = runs.groupby([*GROUP, "metric"])
+    agg = g.agg(seeds=("final", "count"), runs=("run_id", "nunique"),
+                final_mean=("final", "mean"), final_std=("final", "std"),
+                best_mean=("best", "mean"), best_std=("best", "std"),
+                equal_mean=("equal", "mean"), equal_std=("equal", "std")).reset_index()
+    status = runs.drop_duplicates("run_id").groupby(GROUP)["status"].agg(lambda s: ", ".join(
+        f"{n} {k}" for k, n in s[s != "ok"].value_counts().sort_index().items()))
+    agg["not_ok"] = [status.get(tuple(r), "") for r in agg[GROUP].itertuples(index=False)]
     agg["is_best"] = False
-    for (_, metric), g in agg.groupby(["dataset", "metric"]):
-        idx = g["final_mean"].idxmin() if lower_is_better(metric) else g["final_mean"].idxmax()
-        if not pd.isna(idx):
-            agg.loc[idx, "is_best"] = True
+    for (_, metric), grp in agg.groupby(["dataset", "metric"]):
+        way = direction(directions, metric)
+        if way is None or grp["final_mean"].isna().all():
+            continue
+        agg.loc[grp["final_mean"].idxmin() if way == LOWER else grp["final_mean"].idxmax(), "is_best"] = True
     agg.attrs["equal_budget"] = runs.attrs["equal_budget"]
     return agg
 
@@ -112,15 +168,18 @@ def cell(mean: float, std: float, n: int) -> str:
 
 
 def display(t: pd.DataFrame) -> pd.DataFrame:
-    """The table as display strings, one row per dataset x variant x divergence x metric; the best
-    final value of each dataset and metric is marked *."""
-    d = t[[*KEYS, "metric", "seeds"]].copy()
+    """The table as display strings, one row per dataset x variant x divergence x setting x metric; the
+    best final value of each dataset and metric is marked *. ``runs``: finished of all, and what became
+    of the others (``2/3 ok, 1 failed``); only finished runs contribute values."""
+    d = t[[*KEYS, "setting", "metric"]].copy()
+    d["runs"] = [f"{n}/{m} ok" + (f", {rest}" if rest else "") for n, m, rest in zip(t.seeds, t.runs, t.not_ok)]
     d["final"] = [cell(m, s, n) + (" *" if b else "") for m, s, n, b in zip(t.final_mean, t.final_std, t.seeds, t.is_best)]
     d["best"] = [cell(m, s, n) for m, s, n in zip(t.best_mean, t.best_std, t.seeds)]
     d["equal budget"] = [cell(m, s, n) for m, s, n in zip(t.equal_mean, t.equal_std, t.seeds)]
     order = {m: i for i, m in enumerate(("fid", "kid", "precision", "recall", "density", "coverage"))}
     d["_o"] = d["metric"].map(lambda m: order.get(m, len(order)))
-    return d.sort_values(["dataset", "_o", "metric", "variant", "divergence"]).drop(columns="_o").reset_index(drop=True)
+    d = d.sort_values(["dataset", "_o", "metric", "variant", "divergence", "setting"]).drop(columns="_o").reset_index(drop=True)
+    return d if (d["setting"] != "").any() else d.drop(columns="setting")
 
 
 def to_markdown(w: pd.DataFrame) -> str:
@@ -143,11 +202,21 @@ class NotComparable(ValueError):
     """Two result sets whose numbers would mean nothing side by side."""
 
 
-def _budget(path: Path) -> str | None:
+def _manifest(path: Path) -> dict | None:
+    """The bench.json beside a results file, parsed; None when there is none or it is not a JSON object."""
     manifest = (path if path.is_dir() else path.parent) / MANIFEST
-    if manifest.is_file():
-        return json.loads(manifest.read_text()).get("config", {}).get("budget")
-    return None
+    if not manifest.is_file():
+        return None
+    try:
+        obj = json.loads(manifest.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{manifest}: not a ganzoo bench.json ({exc})") from None
+    return obj if isinstance(obj, dict) else None
+
+
+def _budget(path: Path) -> str | None:
+    manifest = _manifest(path)
+    return manifest.get("config", {}).get("budget") if manifest else None
 
 
 def check_comparable(a: pd.DataFrame, b: pd.DataFrame, path_a: Path, path_b: Path) -> None:
@@ -192,18 +261,35 @@ def welch(x: np.ndarray, y: np.ndarray) -> Welch:
 
 
 def compare(path_a: Path, path_b: Path, metrics: list[str] | None = None, alpha: float = 0.05) -> pd.DataFrame:
-    a, b = _scores(read_results(path_a), metrics), _scores(read_results(path_b), metrics)
+    """Per dataset x variant x divergence x setting x metric present in both: B - A on final values.
+    A cell is refused (``note`` says why, no statistics) unless every run of it in both sets finished:
+    a failed or unfinished run has no final value, and dropping it would compare survivors."""
+    a_all, b_all = read_results(path_a), read_results(path_b)
+    a, b = _scores(a_all, metrics), _scores(b_all, metrics)
     check_comparable(a, b, Path(path_a), Path(path_b))
-    fa, fb = per_run(a), per_run(b)
+    directions = metric_directions([str(path_a), str(path_b)])
+    both = pd.concat([a_all.assign(_side="a"), b_all.assign(_side="b", run_id="b:" + b_all["run_id"])])
+    labels = run_info(both)["setting"]  # settings labelled over both sets, so the same setting gets the same label
+    fa = per_run(a, "seconds", directions, run_info(a_all).assign(setting=lambda r: labels.reindex(r.index).to_numpy()))
+    fb = per_run(b, "seconds", directions, run_info(b_all).assign(setting=lambda r: labels.reindex("b:" + r.index).to_numpy()))
+    cells = [*GROUP, "metric"]
+    gb = dict(list(fb.groupby(cells)))
     rows = []
-    for key, ga in fa.groupby([*KEYS, "metric"]):
-        gb = fb[(fb[[*KEYS, "metric"]] == pd.Series(dict(zip([*KEYS, "metric"], key)))).all(axis=1)]
-        if gb.empty:
+    for key, ga in fa.groupby(cells):
+        if key not in gb:
             continue
-        w = welch(ga["final"].to_numpy(float), gb["final"].to_numpy(float))
-        rows.append({**dict(zip([*KEYS, "metric"], key)), "a_mean": ga["final"].mean(), "b_mean": gb["final"].mean(),
-                     "n_a": len(ga), "n_b": len(gb), "change": w.diff, "ci_low": w.low, "ci_high": w.high, "p_value": w.p,
-                     "significant": bool(w.p < alpha) if not math.isnan(w.p) else False})
+        sb = gb[key]
+        row = {**dict(zip(cells, key)), "n_a": int((ga["status"] == "ok").sum()), "n_b": int((sb["status"] == "ok").sum())}
+        unfinished = [f"{side}: {n} of {len(g)} runs {', '.join(sorted(set(g.loc[g['status'] != 'ok', 'status'])))}"
+                      for side, g in (("A", ga), ("B", sb)) for n in [int((g["status"] != "ok").sum())] if n]
+        if unfinished:
+            rows.append({**row, "a_mean": np.nan, "b_mean": np.nan, "change": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+                         "p_value": np.nan, "significant": False, "note": "refused: " + "; ".join(unfinished) + " (not all reached the budget)"})
+            continue
+        w = welch(ga["final"].to_numpy(float), sb["final"].to_numpy(float))
+        rows.append({**row, "a_mean": ga["final"].mean(), "b_mean": sb["final"].mean(), "change": w.diff, "ci_low": w.low,
+                     "ci_high": w.high, "p_value": w.p, "significant": bool(w.p < alpha) if not math.isnan(w.p) else False,
+                     "note": "" if len(ga) > 1 and len(sb) > 1 else "needs ≥2 seeds each"})
     if not rows:
         raise NotComparable("cannot compare these result sets: they share no dataset x variant x divergence x metric")
     return pd.DataFrame(rows)

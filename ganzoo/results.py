@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import platform
 import subprocess
@@ -26,7 +27,7 @@ import torch
 PROVENANCE = ["features", "features_sha256", "reference", "reference_images", "generated_images", "resize"]
 COLUMNS = [
     "run_id", "variant", "divergence", "dataset", "split", "seed",
-    "step", "images_seen", "device_seconds", "metric", "value", "detail", *PROVENANCE,
+    "step", "images_seen", "device_seconds", "metric", "value", "detail", *PROVENANCE, "budget", "settings",
 ]
 MANIFEST = "bench.json"
 
@@ -53,6 +54,8 @@ class Row:
     reference_images: int | None = None
     generated_images: int | None = None
     resize: str = ""
+    budget: str = ""  # the bench's budget, e.g. "2000steps"
+    settings: str = ""  # the user's hyper-parameter overrides for this run, "key=value;..." sorted (--set, --batch-size)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -105,7 +108,10 @@ class ResultsWriter:
         return df.astype({"reference_images": "Int64", "generated_images": "Int64"})
 
     def flush(self) -> None:
-        atomic_write_text(self.out / "results.csv", self.frame().to_csv(index=False))
+        df = self.frame()
+        # NaN (a metric undefined at this point) is written as "nan", not as an empty cell, so it reads back as NaN
+        df["value"] = [("nan" if math.isnan(v) else v) for v in df["value"]]
+        atomic_write_text(self.out / "results.csv", df.to_csv(index=False))
 
 
 class ResultsFileError(ValueError):
@@ -125,18 +131,19 @@ def read_results(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise ResultsFileError(f"{path}: no such results file")
     try:
-        df = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"detail": str, "features": str, "resize": str})
+        df = pd.read_csv(path, keep_default_na=False, na_values=[""],
+                         dtype={"detail": str, "features": str, "resize": str, "budget": str, "settings": str, "value": str})
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise ResultsFileError(f"{path}: not a CSV file ({type(exc).__name__}: {exc})") from None
     missing = [c for c in COLUMNS[: COLUMNS.index("detail")] if c not in df.columns]
     if missing:
         raise ResultsFileError(f"{path}: not a ganzoo results file, missing column(s) {', '.join(missing)}")
-    for col in ("detail", *PROVENANCE):
-        if col not in df.columns:  # files from before provenance columns existed
+    for col in ("detail", *PROVENANCE, "budget", "settings"):
+        if col not in df.columns:  # files from before these columns existed
             df[col] = pd.NA
     for col, integral in _NUMERIC.items():
         num = pd.to_numeric(df[col], errors="coerce")
-        bad = num.isna() & ~((col == "value") & df["metric"].eq("status") & df[col].isna())
+        bad = num.isna() & ~((col == "value") & (df["metric"].eq("status") & df[col].isna() | df[col].astype(str).str.lower().eq("nan")))
         if integral:
             bad |= ~num.isna() & ((num % 1 != 0) | (num < 0))
         if bad.any():
@@ -148,7 +155,8 @@ def read_results(path: Path) -> pd.DataFrame:
         if empty.any():
             i = int(empty.to_numpy().nonzero()[0][0])
             raise ResultsFileError(f"{path}: line {i + 2} (data row {i + 1}), column {col!r}: empty")
-    df["detail"] = df["detail"].fillna("")
+    for col in ("detail", "budget", "settings"):
+        df[col] = df[col].fillna("")
     df["source"] = str(path)
     return df[[*COLUMNS, "source"]]
 

@@ -256,6 +256,15 @@ def build_variant(name: str, divergence_name: str, info: DatasetInfo, overrides:
     return variant, record
 
 
+def settings_text(p: Plan, variant: str) -> str:
+    """The user's overrides for one variant's runs as ``key=value;...`` (sorted): the ``settings`` column,
+    which tables group by, so runs that differ only in a ``--set`` value are never averaged together."""
+    given = dict(p.hparams.get(variant, {}))
+    if p.config.batch_size and "batch_size" not in given:
+        given["batch_size"] = p.config.batch_size
+    return ";".join(f"{k}={v}" for k, v in sorted(given.items()))
+
+
 def _compatible(cls: type[Variant], name: str, info: DatasetInfo) -> bool:
     try:
         cls.check_data(name, info)
@@ -403,11 +412,12 @@ def run_one(p: Plan, spec: RunSpec, data: Data, metrics: dict[str, Metric], writ
     atomic_write_json(run_dir / "config.json", config)
 
     base = dict(run_id=spec.run_id, variant=spec.variant, divergence=spec.divergence, dataset=data.name, split=data.split, seed=spec.seed)
+    tags = dict(budget=p.budget.text, settings=settings_text(p, spec.variant))
     clock, meter, schedule = DeviceClock(p.device), _LossMeter(), EvalSchedule(p.eval_every)
     spent = Spent()
 
     def record(values: dict[str, tuple[float, dict]]) -> None:
-        writer.add([Row(**base, step=spent.steps, images_seen=spent.images, device_seconds=round(spent.seconds, 4), metric=k, value=v, **prov)
+        writer.add([Row(**base, step=spent.steps, images_seen=spent.images, device_seconds=round(spent.seconds, 4), metric=k, value=v, **prov, **tags)
                     for k, (v, prov) in values.items()])
 
     record(_evaluate(variant, data, metrics, spec.seed, run_dir, 0, spec.run_id))
@@ -436,7 +446,8 @@ def run_one(p: Plan, spec: RunSpec, data: Data, metrics: dict[str, Metric], writ
     config.update(status="ok", finished=datetime.now(timezone.utc).isoformat(),
                   spent={"steps": spent.steps, "images": spent.images, "device_seconds": spent.seconds})
     atomic_write_json(run_dir / "config.json", config)
-    writer.add([Row(**base, step=spent.steps, images_seen=spent.images, device_seconds=round(spent.seconds, 4), metric="status", value=1.0, detail="ok")])
+    writer.add([Row(**base, step=spent.steps, images_seen=spent.images, device_seconds=round(spent.seconds, 4), metric="status", value=1.0,
+                    detail="ok", **tags)])
     return spent
 
 
@@ -460,6 +471,7 @@ def run_bench(config: BenchConfig, *, console: Console | None = None) -> pd.Data
     atomic_write_json(out / MANIFEST, {
         "ganzoo_bench": 1, "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(config).items()},
         "runs": [r.run_id for r in p.runs], "dataset": {"name": data.name, "split": data.split, "source": data.source},
+        "metric_directions": {k: v for m in metrics.values() for k, v in type(m).directions.items()},
         "environment": environment(p.device), "started": datetime.now(timezone.utc).isoformat(),
     })
     writer = ResultsWriter(out)
@@ -490,7 +502,7 @@ def run_bench(config: BenchConfig, *, console: Console | None = None) -> pd.Data
                 last = done[-1] if done else None
                 writer.add([Row(spec.run_id, spec.variant, spec.divergence, data.name, data.split, spec.seed,
                                 last.step if last else 0, last.images_seen if last else 0, last.device_seconds if last else 0.0,
-                                "status", 0.0, error)])
+                                "status", 0.0, error, budget=p.budget.text, settings=settings_text(p, spec.variant))])
                 if progress is not None:
                     progress.update(task, description=f"[red]{spec.variant}/{spec.divergence} seed {spec.seed} failed", left=error[:60])
     finally:

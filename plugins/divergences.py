@@ -34,7 +34,7 @@ def minimax_value(real: Tensor, fake: Tensor) -> Tensor:
 class Minimax(Divergence):
     """Goodfellow's minimax game: D maximises V, G minimises log(1 - D(G(z)))."""
 
-    description = "GAN minimax game; G minimises log(1 - D(G(z))); estimate: JSD"
+    description = "GAN minimax game; G minimises log(1 - D(G(z)))"
     paper = "Goodfellow et al. 2014"
     estimate_unit = "JSD(P||Q) in nats, lower bound"
 
@@ -52,7 +52,7 @@ class Minimax(Divergence):
 class NonSaturating(Minimax):
     """D as in the minimax game; G maximises log D(G(z)) (the paper's practical alternative)."""
 
-    description = "GAN with the non-saturating G loss -log D(G(z)); estimate: JSD"
+    description = "GAN with the non-saturating G loss -log D(G(z))"
 
     def g_loss(self, fake: Tensor, real: Tensor | None = None) -> Tensor:
         (fake,) = check_scores(fake)
@@ -92,7 +92,7 @@ class WassersteinGP(Wasserstein):
     """WGAN-GP (Gulrajani et al. 2017): no clipping; lambda E[(||grad D(x_hat)|| - 1)^2] on random
     interpolates. With a 1-Lipschitz critic, E_P[D] - E_Q[D] is a lower bound of W1: the estimate."""
 
-    description = "WGAN critic loss with gradient penalty (lambda=10); 5 critic steps, Adam(1e-4, (0, 0.9)), no BatchNorm in the critic; estimate: W1 lower bound"
+    description = "WGAN critic loss with gradient penalty (lambda=10); 5 critic steps, Adam(1e-4, (0, 0.9)), no BatchNorm in the critic"
     paper = "Gulrajani et al. 2017, Improved Training of Wasserstein GANs"
     estimate_unit = "W1(P, Q) lower bound (E_P D - E_Q D)"
     # Algorithm 1: n_critic=5, alpha=1e-4, beta1=0, beta2=0.9; section 4: no batch norm in the critic,

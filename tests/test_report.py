@@ -12,17 +12,25 @@ from ganzoo.cli import main
 from ganzoo.results import Row, read_results, ResultsWriter, atomic_write_json
 
 
-def write_bench(folder, values, *, budget="3steps", features="classifier", dataset="digits"):
-    """values: {(variant, seed): [fid at step 0, 1, 2, 3]}"""
+def write_bench(folder, values, *, budget="3steps", features="classifier", dataset="digits", metric="fid", status=None, settings=None):
+    """values: {(variant, seed): [value at step 0, 1, 2, ...]}; status: {(variant, seed): "ok" | "failed" | None (no row)},
+    ok by default; settings: {variant: "key=value"}."""
     w = ResultsWriter(folder)
     rows = []
     for (variant, seed), fids in values.items():
+        tags = dict(budget=budget, settings=(settings or {}).get(variant, ""))
+        run = f"{variant}-ns-s{seed}"
         for step, v in enumerate(fids):
-            rows.append(Row(f"{variant}-ns-s{seed}", variant, "nonsaturating", dataset, "all", seed, step, step * 64,
-                            step * (1.0 + seed / 10), "fid", v, features=features, features_sha256="abc", reference="digits/all",
-                            reference_images=1797, generated_images=1797, resize="none"))
-            rows.append(Row(f"{variant}-ns-s{seed}", variant, "nonsaturating", dataset, "all", seed, step, step * 64,
-                            step * (1.0 + seed / 10), "loss_d", 1.0))
+            rows.append(Row(run, variant, "nonsaturating", dataset, "all", seed, step, step * 64,
+                            step * (1.0 + seed / 10), metric, v, features=features, features_sha256="abc", reference="digits/all",
+                            reference_images=1797, generated_images=1797, resize="none", **tags))
+            rows.append(Row(run, variant, "nonsaturating", dataset, "all", seed, step, step * 64,
+                            step * (1.0 + seed / 10), "loss_d", 1.0, **tags))
+        state = (status or {}).get((variant, seed), "ok")
+        if state is not None:
+            last = len(fids) - 1
+            rows.append(Row(run, variant, "nonsaturating", dataset, "all", seed, last, last * 64, last * 1.0, "status",
+                            1.0 if state == "ok" else 0.0, "ok" if state == "ok" else "FloatingPointError: nan", **tags))
     w.add(rows)
     atomic_write_json(folder / "bench.json", {"config": {"budget": budget}})
     return folder
@@ -48,7 +56,7 @@ def test_equal_budget_is_the_largest_point_every_run_reached(tmp_path):
     assert t.loc["dcgan", "equal_mean"] == 50 and t.loc["gan", "equal_mean"] == 150
 
 
-@pytest.mark.parametrize("fmt, needle", [("markdown", "| digits | dcgan | nonsaturating | fid | 2 | 42.5 ± 3.5 *"),
+@pytest.mark.parametrize("fmt, needle", [("markdown", "| digits | dcgan | nonsaturating | fid | 2/2 ok | 42.5 ± 3.5 *"),
                                          ("latex", r"42.5 $\pm$ 3.5 *"), ("csv", "final_mean"), ("rich", "42.5 ± 3.5 *")])
 def test_table_formats(bench_a, fmt, needle):
     result = CliRunner().invoke(main, ["table", str(bench_a), "--format", fmt])
@@ -102,3 +110,64 @@ def test_foreign_file_is_refused(tmp_path):
     (tmp_path / "other.csv").write_text("a,b\n1,2\n")
     result = CliRunner().invoke(main, ["table", str(tmp_path / "other.csv")])
     assert result.exit_code == 2 and "not a ganzoo results file" in result.output
+
+
+def test_best_over_the_run_leaves_out_the_untrained_generator(tmp_path):
+    folder = write_bench(tmp_path / "a", {("dcgan", 0): [10, 50, 30, 40]})  # step 0 scores best by chance
+    t = report.table(read_results(folder), ["fid"]).set_index("variant")
+    assert t.loc["dcgan", "best_mean"] == 30
+
+
+@pytest.mark.parametrize("metric, best", [("stacked_kl", "gan"), ("stacked_modes", "dcgan"), ("reverse_kl", "gan")])
+def test_tables_rank_by_each_metrics_declared_direction(tmp_path, metric, best):
+    folder = write_bench(tmp_path / "a", {("dcgan", 0): [6.9, 3.0, 2.0], ("gan", 0): [6.9, 1.0, 0.5]}, metric=metric)
+    t = report.table(read_results(folder)).set_index("variant")
+    assert t.loc[best, "is_best"] and t["is_best"].sum() == 1
+
+
+def test_an_undeclared_metric_is_not_ranked(tmp_path):
+    folder = write_bench(tmp_path / "a", {("dcgan", 0): [1.0, 2.0], ("gan", 0): [1.0, 3.0]}, metric="mystery")
+    t = report.table(read_results(folder))
+    assert not t["is_best"].any() and t["best_mean"].isna().all() and (t["final_mean"] > 0).all()
+
+
+def test_failed_and_unfinished_runs_are_shown_and_never_counted(tmp_path):
+    folder = write_bench(tmp_path / "a", {("dcgan", 0): [100, 50, 30, 40], ("dcgan", 1): [100, 60, 35, 45], ("dcgan", 2): [100, 5],
+                                          ("gan", 0): [200, 150, 120, 110], ("gan", 1): [200, 1]},
+                         status={("dcgan", 2): "failed", ("gan", 1): None})
+    t = report.table(read_results(folder), ["fid"]).set_index("variant")
+    assert t.loc["dcgan", "final_mean"] == 42.5 and t.loc["dcgan", "best_mean"] == 32.5  # the failed run's 5 is not a result
+    assert t.loc["gan", "final_mean"] == 110
+    assert t.attrs["equal_budget"] == ("steps", 3)  # the failed run stopped at step 1 and does not pull it back
+    assert t.loc["dcgan", "equal_mean"] == 42.5
+    shown = report.display(report.table(read_results(folder), ["fid"])).set_index("variant")
+    assert shown.loc["dcgan", "runs"] == "2/3 ok, 1 failed" and shown.loc["gan", "runs"] == "1/2 ok, 1 unfinished"
+
+
+def test_compare_refuses_cells_whose_runs_did_not_all_finish(tmp_path, bench_a):
+    b = write_bench(tmp_path / "b", {("dcgan", 0): [100, 50, 30, 20], ("dcgan", 1): [100, 60], ("gan", 0): [200, 150, 120, 100]},
+                    status={("dcgan", 1): "failed"})
+    c = report.compare(bench_a, b, ["fid"]).set_index("variant")
+    assert np.isnan(c.loc["dcgan", "change"]) and "B: 1 of 2 runs failed" in c.loc["dcgan", "note"]
+    assert c.loc["gan", "change"] == -10
+    result = CliRunner().invoke(main, ["compare", str(bench_a), str(b), "--metrics", "fid"])
+    assert result.exit_code == 0 and "refused" in result.output
+
+
+def test_table_keeps_runs_with_different_settings_apart(tmp_path):
+    a = write_bench(tmp_path / "a", {("gan", 0): [100, 50]}, settings={"gan": "lr=0.001"})
+    b = write_bench(tmp_path / "b", {("gan", 0): [100, 70]})
+    c = write_bench(tmp_path / "c", {("gan", 0): [100, 90]}, features="inception")
+    t = report.table(report.load_many([a, b, c]), ["fid"]).set_index("setting")
+    assert t.loc["features=classifier lr=0.001", "final_mean"] == 50 and t.loc["features=classifier", "final_mean"] == 70
+    assert t.loc["features=inception", "final_mean"] == 90 and (t["seeds"] == 1).all()
+    result = CliRunner().invoke(main, ["table", str(a), str(b), "--format", "markdown"])
+    assert "| lr=0.001 |" in result.output
+
+
+def test_nan_values_round_trip_through_results_csv(tmp_path):
+    folder = write_bench(tmp_path / "a", {("gan", 0): [1.0, float("nan"), 2.0]}, metric="reverse_kl")
+    df = read_results(folder)
+    values = df[df.metric == "reverse_kl"].sort_values("step")["value"].tolist()
+    assert values[0] == 1.0 and np.isnan(values[1]) and values[2] == 2.0
+    assert "nan" in (folder / "results.csv").read_text()

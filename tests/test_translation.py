@@ -85,7 +85,7 @@ def test_metrics_tell_the_oracle_from_identity_noise_and_digit_swaps(domains, me
     assert oracle["fid"] * 20 < min(identity["fid"], noise["fid"])
     assert {f"fid/{d}" for d in DOMAINS} <= set(oracle) and {f"domain_accuracy/{d}" for d in DOMAINS} <= set(oracle)
     assert identity["truth_error/plain>inverted"] > 1.2 and identity["truth_error/plain>tinted"] < identity["truth_error/plain>inverted"]
-    assert sum(k.startswith("content_accuracy/") for k in oracle) == 12 and oracle["content_accuracy/rotated>plain"] > 0.9
+    assert sum(k.startswith("content_accuracy/") for k in oracle) == 12 and oracle["content_accuracy/rotated>plain"] > 0.85
     # a translator that lands in the right domain but draws another digit: domain right, content wrong
     t_images = domains.x[domains.y == 1][:300]
     swapped = Samples(x=t_images, y=torch.ones(300, dtype=torch.long), source=true_translation(t_images, 1, 0),

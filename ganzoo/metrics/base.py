@@ -38,6 +38,14 @@ class Samples:
     reconstruction: Tensor | None = None
 
 
+LOWER, HIGHER = "lower", "higher"
+
+
+def direction(directions: dict[str, str], metric: str) -> str | None:
+    """"lower", "higher" or None (undeclared) for a value name such as ``fid`` or ``fid/inverted``."""
+    return directions.get(metric, directions.get(metric.split("/", 1)[0]))
+
+
 class Metric(abc.ABC):
     """Base class of metric plugins.
 
@@ -46,6 +54,9 @@ class Metric(abc.ABC):
     """
 
     description: ClassVar[str] = ""
+    # which way is better for each value compute() returns: "lower" or "higher". Keys are names, or the
+    # part before "/" for families of values (``fid/<domain>``). Tables rank and star only declared values.
+    directions: ClassVar[dict[str, str]] = {}
 
     @classmethod
     def applies_to(cls, info: DatasetInfo) -> bool:

@@ -34,6 +34,7 @@ class ClassMetrics(Metric):
     """Class coverage, class-histogram KL, class score and conditional accuracy from the dataset classifier."""
 
     description = "classes covered, class-histogram KL, class score, conditional accuracy (dataset classifier)"
+    directions = {"classes_covered": "higher", "class_kl": "lower", "class_score": "higher", "cond_accuracy": "higher"}
     max_samples = 5000
 
     @classmethod

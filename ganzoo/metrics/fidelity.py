@@ -51,6 +51,7 @@ class FidelityMetrics(Metric):
     """FID, KID, precision/recall, density/coverage in the chosen feature space (``--features``)."""
 
     description = "fid, kid, precision, recall, density, coverage in --features (classifier or inception)"
+    directions = {"fid": "lower", "kid": "lower", "precision": "higher", "recall": "higher", "density": "higher", "coverage": "higher"}
     max_samples = 5000
 
     @classmethod

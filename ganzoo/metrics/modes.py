@@ -36,7 +36,8 @@ def mode_stats(x: torch.Tensor, centres: torch.Tensor, std: float) -> dict[str, 
 class MixtureModes(Metric):
     """Modes captured and high-quality share on mixtures whose centres the dataset declares."""
 
-    description = "modes captured and high-quality share on 2,500 samples (VEEGAN/PacGAN protocol)"
+    description = "modes captured, high-quality share and reverse KL on 2,500 samples (VEEGAN/PacGAN protocol)"
+    directions = {"modes": "higher", "hq_share": "higher", "reverse_kl": "lower"}
 
     @classmethod
     def applies_to(cls, info: DatasetInfo) -> bool:

@@ -42,6 +42,7 @@ class StackedModes(Metric):
     """Modes (of 1,000) and mode-histogram KL on 26,000 samples, from a per-channel MNIST classifier."""
 
     description = "Stacked MNIST: modes of 1,000 and KL to uniform on 26,000 samples (VEEGAN/PacGAN)"
+    directions = {"stacked_modes": "higher", "stacked_kl": "lower"}
 
     @classmethod
     def applies_to(cls, info: DatasetInfo) -> bool:

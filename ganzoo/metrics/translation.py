@@ -66,6 +66,7 @@ class TranslationMetrics(Metric):
     """FID per target domain, domain and content accuracy, cycle and ground-truth error of translations."""
 
     description = "translation: fid per target domain, domain/content accuracy, cycle and truth error"
+    directions = {"fid": "lower", "domain_accuracy": "higher", "content_accuracy": "higher", "cycle_error": "lower", "truth_error": "lower"}
     max_samples = 2000
 
     @classmethod
