@@ -137,7 +137,7 @@ def per_run(df: pd.DataFrame, measure: str = "seconds", directions: dict[str, st
 def table(df: pd.DataFrame, metrics: list[str] | None = None, measure: str = "auto") -> pd.DataFrame:
     """Per dataset x variant x divergence x setting x metric: finished and total runs, mean, std of final,
     best and equal-budget values over the finished runs, and whether the final mean is the best of its
-    dataset and metric (by the metric's declared direction)."""
+    dataset and metric (by the metric's declared direction; ties are all best)."""
     sources = list(df["source"].unique()) if "source" in df else []
     if measure == "auto":
         measure = budget_measure(sources, df)
@@ -156,7 +156,8 @@ def table(df: pd.DataFrame, metrics: list[str] | None = None, measure: str = "au
         way = direction(directions, metric)
         if way is None or grp["final_mean"].isna().all():
             continue
-        agg.loc[grp["final_mean"].idxmin() if way == LOWER else grp["final_mean"].idxmax(), "is_best"] = True
+        top = grp["final_mean"].min() if way == LOWER else grp["final_mean"].max()
+        agg.loc[grp.index[grp["final_mean"] == top], "is_best"] = True  # ties share the star
     agg.attrs["equal_budget"] = runs.attrs["equal_budget"]
     return agg
 

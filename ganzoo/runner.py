@@ -7,7 +7,6 @@ before the first step. A run that fails mid-way is recorded as failed and the ot
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
 import os

@@ -19,6 +19,7 @@ D's scores all four give the same number.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import ClassVar
 
 import torch
@@ -32,20 +33,13 @@ LOG4 = math.log(4.0)
 
 
 class FDivergence(Divergence):
-    """Base of the f-GAN divergences: subclasses give g_f (``activation``) and f*(g_f(v)) (``fake_term``)."""
+    """Base of the f-GAN divergences: subclasses give g_f (``activation``), f*(g_f(v)) (``fake_term``) and,
+    where the bound is not in the unit ``estimate_unit`` names, the conversion (``to_unit``)."""
 
     paper = "Nowozin et al. 2016, f-GAN"
-    formula: ClassVar[str] = ""  # g_f and f*, as in the paper's Table 2
-
-    @staticmethod
-    def activation(v: Tensor) -> Tensor:
-        """g_f(v): the critic's output mapped into the domain of f*."""
-        raise NotImplementedError
-
-    @staticmethod
-    def fake_term(v: Tensor) -> Tensor:
-        """f*(g_f(v)), in a closed form that stays finite wherever its value is."""
-        raise NotImplementedError
+    activation: ClassVar[Callable[[Tensor], Tensor]]  # g_f(v): the critic's output mapped into the domain of f*
+    fake_term: ClassVar[Callable[[Tensor], Tensor]]  # f*(g_f(v)), in a closed form finite wherever its value is
+    to_unit: ClassVar[Callable[[Tensor], Tensor]] = staticmethod(lambda bound: bound)
 
     def bound(self, real: Tensor, fake: Tensor) -> Tensor:
         """E_P[g_f(v)] - E_Q[f*(g_f(v))] <= D_f(P || Q)."""
@@ -60,115 +54,33 @@ class FDivergence(Divergence):
         return -self.activation(fake).mean()
 
     def estimate(self, real: Tensor, fake: Tensor) -> Tensor:
-        return self.bound(real, fake)
+        return self.to_unit(self.bound(real, fake))
 
 
-class KL(FDivergence):
-    """f-GAN Kullback-Leibler KL(P||Q): g = v, f*(t) = exp(t - 1)."""
-
-    description = __doc__
-    estimate_unit = "KL(P||Q) in nats, lower bound"
-
-    @staticmethod
-    def activation(v: Tensor) -> Tensor:
-        return v
-
-    @staticmethod
-    def fake_term(v: Tensor) -> Tensor:
-        return torch.exp(v - 1)
+def _f(name: str, doc: str, unit: str, activation: Callable[[Tensor], Tensor], fake_term: Callable[[Tensor], Tensor],
+       to_unit: Callable[[Tensor], Tensor] | None = None) -> type[FDivergence]:
+    attrs = {"__doc__": doc, "description": doc, "estimate_unit": unit,
+             "activation": staticmethod(activation), "fake_term": staticmethod(fake_term)}
+    if to_unit is not None:
+        attrs["to_unit"] = staticmethod(to_unit)
+    cls = type(name, (FDivergence,), attrs)
+    cls.__module__ = __name__
+    return cls
 
 
-class ReverseKL(FDivergence):
-    """f-GAN reverse KL(Q||P): g = -exp(-v), f*(t) = -1 - log(-t); f*(g(v)) = v - 1."""
-
-    description = __doc__
-    estimate_unit = "KL(Q||P) in nats, lower bound"
-
-    @staticmethod
-    def activation(v: Tensor) -> Tensor:
-        return -torch.exp(-v)
-
-    @staticmethod
-    def fake_term(v: Tensor) -> Tensor:
-        return v - 1
-
-
-class Pearson(FDivergence):
-    """f-GAN Pearson chi^2(P||Q) = int (p - q)^2 / q: g = v, f*(t) = t^2/4 + t."""
-
-    description = __doc__
-    estimate_unit = "Pearson chi^2(P||Q), lower bound"
-
-    @staticmethod
-    def activation(v: Tensor) -> Tensor:
-        return v
-
-    @staticmethod
-    def fake_term(v: Tensor) -> Tensor:
-        return v * v / 4 + v
-
-
-class Neyman(FDivergence):
-    """f-GAN Neyman chi^2(P||Q) = int (p - q)^2 / p: g = 1 - exp(-v), f*(t) = 2 - 2 sqrt(1 - t); f*(g(v)) = 2 - 2 exp(-v/2)."""
-
-    description = __doc__
-    estimate_unit = "Neyman chi^2(P||Q), lower bound"
-
-    @staticmethod
-    def activation(v: Tensor) -> Tensor:
-        return -torch.expm1(-v)
-
-    @staticmethod
-    def fake_term(v: Tensor) -> Tensor:
-        return 2 - 2 * torch.exp(-v / 2)
-
-
-class Hellinger(FDivergence):
-    """f-GAN squared Hellinger int (sqrt p - sqrt q)^2: g = 1 - exp(-v), f*(t) = t / (1 - t); f*(g(v)) = exp(v) - 1."""
-
-    description = __doc__
-    estimate_unit = "squared Hellinger int (sqrt p - sqrt q)^2, lower bound"
-
-    @staticmethod
-    def activation(v: Tensor) -> Tensor:
-        return -torch.expm1(-v)
-
-    @staticmethod
-    def fake_term(v: Tensor) -> Tensor:
-        return torch.expm1(v)
-
-
-class JensenShannon(FDivergence):
-    """f-GAN Jensen-Shannon: g = log 2 - log(1 + exp(-v)), f*(t) = -log(2 - exp(t)); f*(g(v)) = softplus(v) - log 2."""
-
-    description = __doc__
-    estimate_unit = "JSD(P||Q) in nats, lower bound"
-
-    @staticmethod
-    def activation(v: Tensor) -> Tensor:
-        return LOG2 - F.softplus(-v)
-
-    @staticmethod
-    def fake_term(v: Tensor) -> Tensor:
-        return F.softplus(v) - LOG2
-
-    def estimate(self, real: Tensor, fake: Tensor) -> Tensor:
-        return self.bound(real, fake) / 2  # the bound is on 2 JSD
-
-
-class GANDivergence(FDivergence):
-    """f-GAN "GAN" divergence 2 JSD - log 4: g = -log(1 + exp(-v)), f*(t) = -log(1 - exp(t)); f*(g(v)) = softplus(v)."""
-
-    description = __doc__
-    estimate_unit = "JSD(P||Q) in nats, lower bound"
-
-    @staticmethod
-    def activation(v: Tensor) -> Tensor:
-        return -F.softplus(-v)
-
-    @staticmethod
-    def fake_term(v: Tensor) -> Tensor:
-        return F.softplus(v)
-
-    def estimate(self, real: Tensor, fake: Tensor) -> Tensor:
-        return (self.bound(real, fake) + LOG4) / 2  # the bound is on 2 JSD - log 4
+KL = _f("KL", "f-GAN Kullback-Leibler KL(P||Q): g = v, f*(t) = exp(t - 1)", "KL(P||Q) in nats, lower bound",
+        lambda v: v, lambda v: torch.exp(v - 1))
+ReverseKL = _f("ReverseKL", "f-GAN reverse KL(Q||P): g = -exp(-v), f*(t) = -1 - log(-t); f*(g(v)) = v - 1",
+               "KL(Q||P) in nats, lower bound", lambda v: -torch.exp(-v), lambda v: v - 1)
+Pearson = _f("Pearson", "f-GAN Pearson chi^2(P||Q) = int (p - q)^2 / q: g = v, f*(t) = t^2/4 + t",
+             "Pearson chi^2(P||Q), lower bound", lambda v: v, lambda v: v * v / 4 + v)
+Neyman = _f("Neyman", "f-GAN Neyman chi^2(P||Q) = int (p - q)^2 / p: g = 1 - exp(-v), f*(t) = 2 - 2 sqrt(1 - t); f*(g(v)) = 2 - 2 exp(-v/2)",
+            "Neyman chi^2(P||Q), lower bound", lambda v: -torch.expm1(-v), lambda v: 2 - 2 * torch.exp(-v / 2))
+Hellinger = _f("Hellinger", "f-GAN squared Hellinger int (sqrt p - sqrt q)^2: g = 1 - exp(-v), f*(t) = t / (1 - t); f*(g(v)) = exp(v) - 1",
+               "squared Hellinger int (sqrt p - sqrt q)^2, lower bound", lambda v: -torch.expm1(-v), torch.expm1)
+JensenShannon = _f("JensenShannon", "f-GAN Jensen-Shannon: g = log 2 - log(1 + exp(-v)), f*(t) = -log(2 - exp(t)); f*(g(v)) = softplus(v) - log 2",
+                   "JSD(P||Q) in nats, lower bound", lambda v: LOG2 - F.softplus(-v), lambda v: F.softplus(v) - LOG2,
+                   to_unit=lambda bound: bound / 2)  # the bound is on 2 JSD
+GANDivergence = _f("GANDivergence", "f-GAN 'GAN' divergence 2 JSD - log 4: g = -log(1 + exp(-v)), f*(t) = -log(1 - exp(t)); f*(g(v)) = softplus(v)",
+                   "JSD(P||Q) in nats, lower bound", lambda v: -F.softplus(-v), F.softplus,
+                   to_unit=lambda bound: (bound + LOG4) / 2)  # the bound is on 2 JSD - log 4
