@@ -248,7 +248,7 @@ def check_gradient_penalty(penalty) -> None:
         (g,) = torch.autograd.grad(critic(x[None]).sum(), x, create_graph=True)
         terms.append((g.norm() - 1) ** 2)
     reference = 10 * torch.stack(terms).mean()
-    assert torch.allclose(value, reference, rtol=1e-5), (float(value), float(reference))
+    assert torch.allclose(value, reference, rtol=1e-5), (value.item(), reference.item())
     for a, b in zip(grads, torch.autograd.grad(reference, params)):
         assert torch.allclose(a, b, rtol=1e-4, atol=1e-7)
 
