@@ -16,9 +16,11 @@ from pathlib import Path
 
 import torch
 
-from ganzoo import Samples, registry, runner
+from ganzoo import Samples, registry, trial
 from ganzoo.metrics import fidelity as F
-from ganzoo.runner import BenchConfig, default_cache_dir, run_bench
+from ganzoo.plan import BenchConfig, default_cache_dir
+from ganzoo.device import resolve_device
+from ganzoo.runner import run_bench
 
 
 def timed(fn):
@@ -56,7 +58,7 @@ def metric_costs(dataset: str, data_dir: Path | None, n: int, device: torch.devi
 def bench_share(device: str) -> dict[str, float]:
     """Wall time of the default bench, split into evaluation, training and the rest."""
     spent = {"evaluation": 0.0}
-    original = runner._evaluate
+    original = trial.evaluate
 
     def counting(*args, **kwargs):
         t0 = time.perf_counter()
@@ -65,14 +67,14 @@ def bench_share(device: str) -> dict[str, float]:
         finally:
             spent["evaluation"] += time.perf_counter() - t0
 
-    runner._evaluate = counting
+    trial.evaluate = counting
     try:
         with tempfile.TemporaryDirectory() as tmp:
             run_bench(BenchConfig(out=Path(tmp) / "b", device=device))  # warm the caches
             spent["evaluation"] = 0.0
             df, wall = timed(lambda: run_bench(BenchConfig(out=Path(tmp) / "c", device=device)))
     finally:
-        runner._evaluate = original
+        trial.evaluate = original
     training = float(df[df.metric == "status"]["device_seconds"].sum())
     return {"wall_s": round(wall, 1), "training_s": round(training, 1), "evaluation_s": round(spent["evaluation"], 1),
             "evaluation_share": round(spent["evaluation"] / wall, 3)}
@@ -85,7 +87,7 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=10_000)
     ap.add_argument("--device", default="auto")
     args = ap.parse_args()
-    device = runner.resolve_device(args.device)
+    device = resolve_device(args.device)
     dataset = args.dataset or ("mnist" if args.data_dir else "digits")
     result = {
         "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads" if device.type == "cpu" else torch.cuda.get_device_name(device),

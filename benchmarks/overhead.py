@@ -26,7 +26,8 @@ import torch.nn.functional as F
 from ganzoo import registry
 from ganzoo.device import resolve_device, synchronize
 from ganzoo.results import read_results
-from ganzoo.runner import BenchConfig, run_bench
+from ganzoo.plan import BenchConfig
+from ganzoo.runner import run_bench
 
 
 def bare_loop(data_x: torch.Tensor, steps: int, batch: int, device: torch.device, seed: int) -> float:

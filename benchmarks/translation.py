@@ -21,7 +21,8 @@ import torch
 
 from ganzoo import registry
 from ganzoo.report import to_markdown
-from ganzoo.runner import BenchConfig, default_cache_dir, run_bench
+from ganzoo.plan import BenchConfig, default_cache_dir
+from ganzoo.runner import run_bench
 from ganzoo.translation import translate_sources
 
 METRICS = ["domain_accuracy", "content_accuracy", "truth_error", "cycle_error", "fid"]

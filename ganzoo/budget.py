@@ -88,6 +88,15 @@ class EvalSchedule:
         self.interval = interval
         self._next = interval.amount
 
+    @property
+    def next_at(self) -> float:
+        """Where the next point falls (checkpointed, so a resumed trial keeps the same schedule)."""
+        return self._next
+
+    @next_at.setter
+    def next_at(self, value: float) -> None:
+        self._next = value
+
     def due(self, s: Spent) -> bool:
         if s.of(self.interval.measure) >= self._next:
             while self._next <= s.of(self.interval.measure):

@@ -5,6 +5,7 @@ Progress and diagnostics go to stderr; tables go to stdout; results go to files.
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +17,8 @@ from rich.table import Table
 
 from ganzoo import __version__, registry
 from ganzoo.budget import Budget
-from ganzoo.runner import BenchConfig, BenchInputError, run_bench
+from ganzoo.plan import BenchConfig, BenchInputError
+from ganzoo.runner import run_bench
 
 
 class InputError(click.BadParameter):
@@ -135,20 +137,42 @@ def list_cmd(kind: str | None) -> None:
               help="Feature space of fid/kid/precision/recall/density/coverage: the dataset classifier (offline) or Inception (comparable with papers).")
 @click.option("--inception-weights", type=click.Path(dir_okay=False, path_type=Path), help="Local copy of torch-fidelity's Inception weights (offline use).")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Cache of classifiers and statistics. [default: $GANZOO_CACHE or ~/.cache/ganzoo]")
-def bench(variants, divergences, dataset, data_dir, split, download, budget, eval_every, seeds, batch_size, hparams, device, amp, out,
-          force, features, inception_weights, cache_dir) -> None:
+@click.option("--checkpoint-every", help="Checkpoint trials this often too, in any budget unit (they are checkpointed at every evaluation point).")
+@click.option("--keep-checkpoints", is_flag=True, help="Keep a finished trial's last checkpoint (by default only its final weights).")
+@click.option("--resume", "resume", type=click.Path(file_okay=False, path_type=Path),
+              help="Continue the bench in this folder after a kill or Ctrl-C, with the config it recorded (no other bench options).")
+@click.option("--allow-code-change", is_flag=True, help="With --resume: resume although ganzoo's or a plugin's code changed since.")
+@click.pass_context
+def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget, eval_every, seeds, batch_size, hparams, device, amp, out,
+          force, features, inception_weights, cache_dir, checkpoint_every, keep_checkpoints, resume, allow_code_change) -> None:
     """Train each variant under the same budget and report FID tables."""
-    out = out or Path("results") / f"bench-{datetime.now():%Y%m%d-%H%M%S}"
-    config = BenchConfig(variants=variants, divergences=divergences, dataset=dataset, data_dir=data_dir, split=split,
-                         download=download, budget=budget, eval_every=eval_every, seeds=list(range(seeds)),
-                         batch_size=batch_size, device=device, amp=amp, out=out, force=force, cache_dir=cache_dir,
-                         features=features, inception_weights=inception_weights, hparams=hparams)
+    from ganzoo.runner import BenchInterrupted
+
     err = Console(stderr=True)
+    if resume is not None:
+        given = [f"--{name.replace('_', '-')}" for name in ctx.params if name not in ("resume", "allow_code_change")
+                 and ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
+        if given:
+            raise InputError(f"--resume takes no other bench options (the bench's config is in {resume}/bench.json), got {', '.join(given)}")
+        config = None
+    else:
+        out = out or Path("results") / f"bench-{datetime.now():%Y%m%d-%H%M%S}"
+        config = BenchConfig(variants=variants, divergences=divergences, dataset=dataset, data_dir=data_dir, split=split,
+                             download=download, budget=budget, eval_every=eval_every, seeds=list(range(seeds)),
+                             batch_size=batch_size, device=device, amp=amp, out=out, force=force, cache_dir=cache_dir,
+                             features=features, inception_weights=inception_weights, hparams=hparams,
+                             checkpoint_every=checkpoint_every, keep_checkpoints=keep_checkpoints)
     try:
-        df = run_bench(config, console=err)
+        df = run_bench(config, console=err, resume=resume, allow_code_change=allow_code_change)
     except BenchInputError as exc:
         raise InputError(str(exc)) from None
-    _print_summary(df, Budget.parse(budget).measure)
+    except BenchInterrupted as exc:
+        err.print(f"[yellow]{exc}[/]: the trial in progress is checkpointed and everything finished is saved. "
+                  f"Continue with:\n  ganzoo bench --resume {exc.out}")
+        sys.exit(exc.exit_code)
+    out = resume if resume is not None else out
+    budget_text = json.loads((out / "bench.json").read_text())["config"]["budget"]
+    _print_summary(df, Budget.parse(budget_text).measure)
     failed = df[(df["metric"] == "status") & (df["value"] == 0)]
     err.print(f"results: {out / 'results.csv'}  (runs, configs, samples and weights under {out / 'runs'})")
     if len(failed):

@@ -203,6 +203,21 @@ class BatchSampler:
             n -= take
         return torch.cat(out).to(self.device)
 
+    def state_dict(self) -> dict:
+        """The generator and each pool's permutation and cursor: a restored sampler draws the same batches."""
+        key = lambda label: "all" if label is None else str(label)  # noqa: E731
+        return {"generator": self._gen.get_state(), "perm": {key(k): v.cpu() for k, v in self._perm.items()},
+                "cursor": {key(k): v for k, v in self._cursor.items()}}
+
+    def load_state_dict(self, state: dict) -> None:
+        self._gen.set_state(state["generator"])
+        for k, cursor in state["cursor"].items():
+            label = None if k == "all" else int(k)
+            self._pool(label)
+            self._cursor[label] = cursor
+            if k in state["perm"]:
+                self._perm[label] = state["perm"][k]
+
     def sample(self, n: int, *, label: int | None = None) -> Batch:
         idx = self.indices(n, label=label)
         return Batch(x=self.data.x[idx], y=None if self.data.y is None else self.data.y[idx])

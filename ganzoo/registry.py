@@ -14,6 +14,7 @@ checked at load time, not halfway through training.
 from __future__ import annotations
 
 import difflib
+import re
 import traceback
 from dataclasses import dataclass
 from importlib import metadata
@@ -25,6 +26,8 @@ from ganzoo.metrics.base import Metric
 from ganzoo.variant import Variant
 
 T = TypeVar("T")
+# plugin names become file and folder names (run ids, cache files): no separators, no leading dot
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 
 
 class PluginError(Exception):
@@ -63,7 +66,10 @@ class Registry(Generic[T]):
         for name, eps in sorted(found.items()):
             ep, package = eps[0]
             entry = PluginEntry(self.kind, name, ep.value, package)
-            if len(eps) > 1:
+            if not SAFE_NAME.match(name):  # it would become a path: ../../x must not write outside --out
+                entry.error = f"unsafe name {name!r} in entry-point group {self.group!r} ({ep.value} from {package}): names are letters, digits and . _ + - (not first)"
+                entry.loaded = True
+            elif len(eps) > 1:
                 clash = "; ".join(f"{e.value} from {p}" for e, p in eps)
                 entry.error = f"name clash in entry-point group {self.group!r}: {name!r} is provided by {clash}"
                 entry.loaded = True
@@ -92,8 +98,8 @@ class Registry(Generic[T]):
     def register(self, name: str, obj: type, *, package: str = "<registered in-process>") -> type:
         """Register a plugin from code (notebooks, tests); the same checks as an entry point."""
         entries = self._discover()
-        if not isinstance(name, str) or not name or name.strip() != name or "," in name:
-            raise PluginError(f"{self.kind[:-1]} name must be a non-empty string without spaces or commas, got {name!r}")
+        if not isinstance(name, str) or not SAFE_NAME.match(name):
+            raise PluginError(f"{self.kind[:-1]} name must be letters, digits and . _ + - (not first), got {name!r}")
         if name in entries:
             raise PluginError(f"{self.kind[:-1]} {name!r} is already provided by {entries[name].package}")
         if not (isinstance(obj, type) and issubclass(obj, self.base)):

@@ -8,6 +8,7 @@ loaded with ``weights_only=True``.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import math
@@ -30,6 +31,8 @@ COLUMNS = [
     "step", "images_seen", "device_seconds", "metric", "value", "detail", *PROVENANCE, "budget", "settings",
 ]
 MANIFEST = "bench.json"
+_UMASK = os.umask(0)  # read once (os.umask can only be read by setting it) and put back at once
+os.umask(_UMASK)
 
 
 @dataclass
@@ -63,6 +66,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; a shared results folder or cache must follow the umask
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -93,11 +97,12 @@ def load_weights(path: Path) -> dict[str, dict[str, dict[str, torch.Tensor]]]:
 
 
 class ResultsWriter:
-    """Accumulates rows and rewrites ``results.csv`` atomically after each evaluation point."""
+    """Accumulates rows and rewrites ``results.csv`` atomically after each evaluation point; a resumed
+    bench starts from the rows it keeps."""
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, rows: list[Row] | None = None) -> None:
         self.out = Path(out)
-        self.rows: list[Row] = []
+        self.rows: list[Row] = list(rows or [])
 
     def add(self, rows: list[Row]) -> None:
         self.rows.extend(rows)
@@ -159,6 +164,33 @@ def read_results(path: Path) -> pd.DataFrame:
         df[col] = df[col].fillna("")
     df["source"] = str(path)
     return df[[*COLUMNS, "source"]]
+
+
+def rows_from_frame(df: pd.DataFrame) -> list[Row]:
+    """Rows read back by :func:`read_results`, as the writer holds them (a resumed bench keeps them)."""
+    out = []
+    for rec in df[COLUMNS].to_dict("records"):
+        for col in ("reference_images", "generated_images"):
+            rec[col] = None if pd.isna(rec[col]) else int(rec[col])
+        for col in ("detail", "features", "features_sha256", "reference", "resize", "budget", "settings"):
+            rec[col] = "" if pd.isna(rec[col]) else str(rec[col])
+        out.append(Row(**rec))
+    return out
+
+
+def source_sha256(paths: list[Path]) -> str:
+    """sha256 over the .py files under ``paths`` (files or folders), by relative path: changes when the
+    code of an editable install changes, which its version number does not."""
+    h = hashlib.sha256()
+    for root in paths:
+        root = Path(root)
+        files = sorted(root.rglob("*.py")) if root.is_dir() else [root]
+        for f in files:
+            if "__pycache__" in f.parts or not f.is_file():
+                continue
+            h.update(str(f.relative_to(root.parent)).encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()
 
 
 def _git_revision() -> str | None:

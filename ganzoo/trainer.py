@@ -34,6 +34,18 @@ class Trainer:
         self.d_scaler = torch.amp.GradScaler("cuda", enabled=amp)
         self.g_scaler = torch.amp.GradScaler("cuda", enabled=amp)
 
+    def state_dict(self) -> dict:
+        """Optimizer and gradient-scaler states, for a checkpoint."""
+        return {"d_opt": None if self.d_opt is None else self.d_opt.state_dict(), "g_opt": self.g_opt.state_dict(),
+                "d_scaler": self.d_scaler.state_dict(), "g_scaler": self.g_scaler.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        if self.d_opt is not None:
+            self.d_opt.load_state_dict(state["d_opt"])
+        self.g_opt.load_state_dict(state["g_opt"])
+        self.d_scaler.load_state_dict(state["d_scaler"])
+        self.g_scaler.load_state_dict(state["g_scaler"])
+
     def _update(self, out: StepOutput, opt: torch.optim.Optimizer, scaler: torch.amp.GradScaler) -> None:
         opt.zero_grad(set_to_none=True)
         scaler.scale(out.total).backward()

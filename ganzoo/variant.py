@@ -140,6 +140,20 @@ class Variant:
         g = [p for net in self.generators().values() for p in net.parameters()]
         return (make(d) if d else None), make(g)
 
+    def training_state(self) -> dict[str, Any]:
+        """Everything the variant itself changes while training, for a checkpoint: by default every
+        network's state_dict. A variant with more state (CycleGAN's image buffers, a schedule's counter)
+        extends the dict; values must be tensors, numbers, strings, lists, dicts or None, so that the
+        checkpoint loads with ``weights_only=True``."""
+        return {"generators": {k: m.state_dict() for k, m in self.generators().items()},
+                "discriminators": {k: m.state_dict() for k, m in self.discriminators().items()}}
+
+    def load_training_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`training_state` returned, so the next step is the one an uninterrupted run takes."""
+        for kind, nets in (("generators", self.generators()), ("discriminators", self.discriminators())):
+            for name, net in nets.items():
+                net.load_state_dict(state[kind][name])
+
     def to(self, device: torch.device) -> Variant:
         self.device = device
         for net in (*self.generators().values(), *self.discriminators().values()):

@@ -84,6 +84,13 @@ class CycleGAN(Variant):
     def generators(self) -> dict[str, nn.Module]:
         return {"G_AB": self.G_AB, "G_BA": self.G_BA}
 
+    def training_state(self) -> dict:
+        return {**super().training_state(), "buffers": {"a": self._buffer_a.images, "b": self._buffer_b.images}}
+
+    def load_training_state(self, state: dict) -> None:
+        super().load_training_state(state)
+        self._buffer_a.images, self._buffer_b.images = state["buffers"]["a"], state["buffers"]["b"]
+
     def discriminators(self) -> dict[str, nn.Module]:
         return {"D_A": self.D_A, "D_B": self.D_B}
 

@@ -11,7 +11,7 @@ from PIL import Image
 
 from conftest import SHARED_MNIST
 from ganzoo import Data, DataKind, DatasetInfo, Samples, registry
-from ganzoo.runner import default_cache_dir
+from ganzoo.plan import default_cache_dir
 from ganzoo.translation import translate_sources, translation_sheet
 from ganzoo_plugins.cyclegan import ImageBuffer
 from ganzoo_plugins.digit_domains import DOMAINS, make_domains, render, true_translation, unrender

@@ -1,0 +1,341 @@
+"""A bench, resolved and checked before anything is trained or written: what ``ganzoo bench`` asks for
+(:class:`BenchConfig`), the trials it expands to (:class:`TrialSpec`: one variant x divergence x seed x
+settings each) and everything a trial needs to know about them (:class:`Plan`).
+
+Every way the input can be wrong (names, budget, data kind, settings a variant refuses or cannot train
+with, an output or cache folder that cannot be written) is a :class:`BenchInputError` raised here, so a
+bad bench fails in a second with one line, not after metric preparation.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ganzoo import registry
+from ganzoo.budget import Budget
+from ganzoo.data import BatchSampler, Data, DatasetInfo
+from ganzoo.device import resolve_device
+from ganzoo.metrics.features import FEATURE_SPACES
+from ganzoo.results import MANIFEST
+from ganzoo.variant import TRAINING_PARAMS, IncompatibleData, Variant
+
+NO_DIVERGENCE = "none"
+EVAL_POINTS = 4  # default: evaluate at the start and after each quarter of the budget
+
+
+class BenchInputError(ValueError):
+    """Bad input found before anything was trained or written."""
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("GANZOO_CACHE", Path.home() / ".cache" / "ganzoo"))
+
+
+@dataclass
+class BenchConfig:
+    variants: list[str] | None = None  # None: every installed variant that can run on the dataset
+    divergences: list[str] | None = None  # None: each variant's default
+    dataset: str = "digits"
+    data_dir: Path | None = None
+    split: str = "auto"
+    download: bool = True
+    budget: str = "2000steps"
+    eval_every: str | None = None
+    seeds: list[int] = field(default_factory=lambda: [0])
+    batch_size: int | None = None
+    device: str = "auto"
+    amp: bool = False
+    out: Path = Path("results/bench")
+    force: bool = False
+    checkpoint_every: str | None = None  # besides every evaluation point; None: at evaluation points only
+    keep_checkpoints: bool = False  # a finished trial keeps its last checkpoint (else only its weights)
+    cache_dir: Path | None = None
+    features: str = "classifier"
+    inception_weights: Path | None = None
+    hparams: dict[str, dict[str, str]] = field(default_factory=dict)  # variant -> {parameter: value as text}
+
+    def to_json(self) -> dict[str, Any]:
+        """As written into bench.json, which is all ``ganzoo bench --resume`` needs."""
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> BenchConfig:
+        known = {f.name: f for f in fields(cls)}
+        kw = {k: v for k, v in obj.items() if k in known}
+        for k in ("out", "data_dir", "cache_dir", "inception_weights"):
+            if kw.get(k) is not None:
+                kw[k] = Path(kw[k])
+        return cls(**kw)
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    """One trial: a variant x divergence x seed; its settings (``--set``) come from the plan. It is run,
+    checkpointed and resumed on its own, in ``runs/<run_id>/``."""
+
+    variant: str
+    divergence: str
+    seed: int
+
+    @property
+    def run_id(self) -> str:
+        return f"{self.variant}-{self.divergence}-s{self.seed}"
+
+
+@dataclass
+class Plan:
+    """A checked bench: everything resolved, nothing trained or written yet."""
+
+    config: BenchConfig
+    runs: list[TrialSpec]
+    budget: Budget
+    eval_every: Budget
+    device: torch.device
+    info: DatasetInfo
+    cache_dir: Path
+    hparams: dict[str, dict[str, Any]] = field(default_factory=dict)  # checked and typed overrides per variant
+    checkpoint_every: Budget | None = None
+
+
+def _get(reg: registry.Registry, name: str) -> Any:
+    try:
+        return reg.get(name)
+    except registry.PluginError as exc:
+        raise BenchInputError(str(exc)) from None
+
+
+def split_dataset(spec: str) -> tuple[str, str | None]:
+    """``NAME`` or ``NAME:ARGUMENT`` (``celeba:Blond_Hair,Black_Hair``) -> (name, argument or None)."""
+    name, sep, argument = spec.partition(":")
+    return name, (argument if sep else None)
+
+
+def dataset_info(spec: str) -> DatasetInfo:
+    """The info of a dataset spec, checked: an unknown name or a bad argument is a BenchInputError."""
+    name, argument = split_dataset(spec)
+    cls = _get(registry.datasets, name)
+    try:
+        return cls.info_for(argument)
+    except ValueError as exc:
+        what = f" (it takes {cls.argument})" if cls.argument else ""
+        raise BenchInputError(f"dataset {spec!r}: {exc}{what}") from None
+
+
+def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
+    """Resolve and check a bench config; raises :class:`BenchInputError` naming the bad value.
+    ``resuming``: the output folder holds this bench already."""
+    dataset_cls = _get(registry.datasets, split_dataset(config.dataset)[0])
+    info = dataset_info(config.dataset)
+    if config.split != "auto" and config.split not in dataset_cls.splits:
+        raise BenchInputError(f"dataset {config.dataset!r} has no split {config.split!r} (splits: auto, {', '.join(dataset_cls.splits)})")
+    try:
+        budget = Budget.parse(config.budget)
+        eval_every = Budget.parse(config.eval_every) if config.eval_every else budget.split(EVAL_POINTS)
+        checkpoint_every = Budget.parse(config.checkpoint_every) if config.checkpoint_every else None
+        device = resolve_device(config.device)
+    except ValueError as exc:
+        raise BenchInputError(str(exc)) from None
+    if config.amp and device.type != "cuda":
+        raise BenchInputError(f"--amp needs a CUDA device, but the device is {device}")
+    if config.features not in FEATURE_SPACES:
+        raise BenchInputError(f"unknown feature space {config.features!r} (known: {', '.join(FEATURE_SPACES)})")
+    if config.features == "inception" and not info.is_image:
+        raise BenchInputError(f"--features inception needs images; dataset {config.dataset!r} holds {info.describe()}")
+    if not config.seeds or any(s < 0 for s in config.seeds):
+        raise BenchInputError(f"seeds must be non-negative integers, got {config.seeds}")
+    if config.batch_size is not None and config.batch_size < 1:
+        raise BenchInputError(f"batch size must be at least 1, got {config.batch_size}")
+
+    if config.variants is None:  # the default bench: whatever can run here
+        names = [n for n in registry.variants.names() if registry.variants.entry(n).error is None]
+        names = [n for n in names if _compatible(registry.variants.get(n), config.dataset, info)]
+        if not names:
+            raise BenchInputError(f"no installed variant can run on dataset {config.dataset!r}")
+    else:
+        names = list(config.variants)
+        for name in names:
+            cls = _get(registry.variants, name)
+            try:
+                cls.check_data(config.dataset, info)
+            except IncompatibleData as exc:
+                raise BenchInputError(f"variant {name!r} cannot run on dataset {config.dataset!r}: {exc}") from None
+    for div in config.divergences or []:
+        _get(registry.divergences, div)
+    def divergences_of(v: str) -> list[str]:
+        cls = _get(registry.variants, v)
+        if not cls.adversarial:
+            return [NO_DIVERGENCE]  # a baseline without D: one run, whatever --divergences says
+        return config.divergences or [cls.default_divergence]
+
+    runs = [TrialSpec(v, d, s) for v in names for d in divergences_of(v) for s in config.seeds]
+    for r in runs:
+        if r.divergence != NO_DIVERGENCE:
+            _get(registry.divergences, r.divergence)
+    hparams = {v: typed_hparams(_get(registry.variants, v), v, given) for v, given in config.hparams.items()}
+    unused = sorted(set(hparams) - set(names))
+    if unused:
+        raise BenchInputError(f"--set names variant(s) {', '.join(unused)}, which this bench does not run (it runs {', '.join(names)})")
+    for v, d in sorted({(r.variant, r.divergence) for r in runs}):  # what a variant refuses fails here, not mid-bench
+        where = f"--set for {v!r}" if hparams.get(v) else f"variant {v!r}"
+        try:
+            variant, _ = build_variant(v, d, info, hparams.get(v, {}), config.batch_size)
+        except Exception as exc:  # a plugin may refuse a value with any exception (z_dim=-5: RuntimeError)
+            raise BenchInputError(f"{where} with divergence {d!r}: {type(exc).__name__}: {exc}") from None
+        if hparams.get(v) or config.batch_size:  # values it accepts but cannot train with (hidden=0) fail here too
+            try:
+                smoke_step(variant, info)
+            except Exception as exc:
+                raise BenchInputError(f"{where} with divergence {d!r}: one training step on stand-in data fails: "
+                                      f"{type(exc).__name__}: {exc}") from None
+    cache_dir = config.cache_dir or default_cache_dir()
+    if not resuming:
+        _check_out(config.out, config.force)
+    for what, folder in (("--out", Path(config.out)), ("--cache-dir", cache_dir)):
+        check_writable(what, folder)
+    return Plan(config, runs, budget, eval_every, device, info, cache_dir, hparams, checkpoint_every)
+
+
+def check_writable(what: str, folder: Path) -> None:
+    """Create ``folder`` if needed and write a file in it, or raise BenchInputError naming it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".ganzoo-write-test-"):
+            pass
+    except OSError as exc:
+        raise BenchInputError(f"{what} {str(folder)!r} cannot be written: {exc.strerror or exc}") from None
+
+
+def smoke_step(variant: Variant, info: DatasetInfo, n: int = 8) -> None:
+    """One training step of ``variant`` on random stand-in data of the dataset's shape, on the CPU, with
+    the RNG untouched: a value the variant accepts but cannot train with fails here, before any data loads."""
+    from ganzoo.trainer import Trainer
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        k = max(info.num_classes, 1)
+        y = (torch.arange(max(n, 2 * k)) % k) if info.num_classes else None
+        x = torch.rand(len(y) if y is not None else n, *info.shape) * 2 - 1
+        stand_in = Data(name="stand-in", info=info, x=x, y=y, split="stand-in", source="random",
+                        content=(torch.arange(len(x)) % info.content_classes) if info.content_classes else None)
+        variant.batch_size = min(variant.batch_size, len(x))
+        Trainer(variant, BatchSampler(stand_in, seed=0, device=torch.device("cpu")), amp=False).step()
+
+
+def typed_hparams(cls: type[Variant], name: str, given: dict[str, str]) -> dict[str, Any]:
+    """``--set`` values converted to the type of each parameter's default; unknown names and
+    unconvertible values are refused with what the variant accepts."""
+    defaults = {**{k: t() for k, t in TRAINING_PARAMS.items()}, **cls.constructor_params()}
+    out: dict[str, Any] = {}
+    for key, text in given.items():
+        if key not in defaults:
+            accepted = ", ".join(f"{k}={v!r}" for k, v in cls.constructor_params().items())
+            raise BenchInputError(f"variant {name!r} has no hyper-parameter {key!r}; it accepts {accepted}, and {', '.join(TRAINING_PARAMS)}")
+        default = defaults[key]
+        try:
+            if isinstance(default, bool):
+                if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError("expected true or false")
+                out[key] = text.lower() in ("true", "1", "yes")
+            elif isinstance(default, (int, float)):
+                out[key] = type(default)(text)
+            else:
+                out[key] = text
+        except ValueError as exc:
+            raise BenchInputError(f"--set {name}.{key}={text}: not a {type(default).__name__} ({exc})") from None
+    return out
+
+
+def build_variant(name: str, divergence_name: str, info: DatasetInfo, overrides: dict[str, Any],
+                  batch_size: int | None = None) -> tuple[Variant, dict[str, Any]]:
+    """The variant ``name`` with its divergence and hyper-parameters resolved, and the record of how.
+
+    Precedence, lowest first: the variant's defaults, the divergence's paper recipe (unless the variant
+    fixes its own recipe and runs with its own default divergence), the user's ``--set`` values. A
+    recipe value the variant has no knob for is recorded as not applied. Raises ValueError for a value
+    the variant refuses, and for a per-sample divergence (WGAN-GP) with a BatchNorm critic."""
+    cls = _get(registry.variants, name)
+    divergence = None if divergence_name == NO_DIVERGENCE else _get(registry.divergences, divergence_name)()
+    recipe = getattr(divergence, "recipe", None)
+    follows = recipe is not None and not (cls.own_recipe and divergence_name == cls.default_divergence)
+    ctor = cls.constructor_params()
+    applied, skipped = {}, []
+    if follows:
+        for key, value in recipe.settings().items():
+            if key in overrides:
+                continue
+            if key in ctor or key in TRAINING_PARAMS:
+                applied[key] = value
+            else:
+                skipped.append(key)
+    chosen = {**applied, **overrides}
+    kwargs = {k: v for k, v in chosen.items() if k in ctor}
+    if batch_size and "batch_size" not in overrides:
+        kwargs["batch_size"] = batch_size
+    variant: Variant = cls(info=info, divergence=divergence, **kwargs)
+    variant.set_training(**{k: v for k, v in chosen.items() if k in TRAINING_PARAMS})  # checks them, constructor ones too
+    if recipe is not None and recipe.per_sample_critic:
+        batchnorm = [f"{net_name}" for net_name, net in variant.discriminators().items()
+                     if any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in net.modules())]
+        if batchnorm:
+            knob = f" (--set {name}.d_norm=layer, as the paper advises)" if "d_norm" in ctor else ""
+            raise ValueError(f"divergence {divergence_name!r} needs a critic that scores each sample on its own (its penalty "
+                             f"is per sample), but {name}'s {', '.join(batchnorm)} uses BatchNorm; switch it off{knob}")
+    record = {
+        "source": (f"{divergence_name} ({type(divergence).paper})" if follows
+                   else f"{name}'s own ({cls.paper})" if recipe is not None else None),
+        "applied": applied, "not_applicable": skipped, "user_set": dict(overrides),
+        "d_steps": variant.d_steps, "optimizer": variant.optimizer,
+    }
+    return variant, record
+
+
+def settings_text(p: Plan, variant: str) -> str:
+    """The user's overrides for one variant's runs as ``key=value;...`` (sorted): the ``settings`` column,
+    which tables group by, so runs that differ only in a ``--set`` value are never averaged together."""
+    given = dict(p.hparams.get(variant, {}))
+    if p.config.batch_size and "batch_size" not in given:
+        given["batch_size"] = p.config.batch_size
+    return ";".join(f"{k}={v}" for k, v in sorted(given.items()))
+
+
+def _compatible(cls: type[Variant], name: str, info: DatasetInfo) -> bool:
+    try:
+        cls.check_data(name, info)
+        return True
+    except IncompatibleData:
+        return False
+
+
+def _check_out(out: Path, force: bool) -> None:
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise BenchInputError(f"--out {str(out)!r} is a file, not a folder")
+    holds = [p.name for p in (out / "results.csv", out / MANIFEST, out / "runs") if p.exists()]
+    if holds and not force:
+        raise BenchInputError(f"--out {str(out)!r} already holds another bench's results ({', '.join(holds)}); choose a new "
+                              f"folder, continue it with --resume {out}, or pass --force to replace it")
+
+
+def clear_out(out: Path) -> None:
+    """Remove an old bench's files from ``out``: called only by a bench that planned and holds the lock."""
+    for name in ("results.csv", MANIFEST):
+        (out / name).unlink(missing_ok=True)
+    if (out / "runs").exists():
+        shutil.rmtree(out / "runs")
+
+
+def load_data(config: BenchConfig) -> Data:
+    """Load the dataset; its name in the results is the whole spec, so different arguments never compare."""
+    name, argument = split_dataset(config.dataset)
+    cls = _get(registry.datasets, name)
+    extra = {} if argument is None else {"argument": argument}
+    return cls.load(name=config.dataset, data_dir=config.data_dir, split=config.split, download=config.download, **extra)
+
+

@@ -1,0 +1,270 @@
+"""One trial: a variant x divergence x seed trained until the budget is spent, evaluated on schedule,
+checkpointed, and resumable from its last checkpoint.
+
+:func:`run_trial` is all an executor needs: it reads the plan, the loaded data and the prepared metrics,
+writes only inside the trial's own folder (``runs/<run_id>/``), and hands its result rows to ``emit``;
+whoever called it decides where rows go. Its outcome is a :class:`TrialResult` (``ok``, ``failed`` or
+``interrupted``), never an exception, and its status row records the step, images and seconds it reached.
+
+A checkpoint holds everything the next step depends on: every network (``Variant.training_state``,
+which variants extend), the optimizers and gradient scalers, the RNG states training draws from (torch
+CPU and CUDA, the batch sampler's generator and permutations), the budget spent, the evaluation schedule
+and the loss meter. It is written atomically at every evaluation point (and every ``--checkpoint-every``),
+loaded with ``weights_only=True``, and dropped when the trial finishes unless ``--keep-checkpoints``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ganzoo import registry
+from ganzoo.budget import EvalSchedule, Spent
+from ganzoo.data import BatchSampler, Data
+from ganzoo.device import DeviceClock
+from ganzoo.evaluation import evaluate
+from ganzoo.metrics.base import Metric
+from ganzoo.plan import NO_DIVERGENCE, Plan, TrialSpec, build_variant, settings_text
+from ganzoo.results import Row, atomic_torch_save, atomic_write_json, atomic_write_text, environment
+from ganzoo.trainer import Trainer
+from ganzoo.variant import StepOutput
+
+CHECKPOINT = "checkpoint.pt"
+CHECKPOINT_FORMAT = 1
+FINITE_EVERY = 10  # steps between checks for a non-finite loss: one device sync per 10 steps, not per step
+
+
+class StopFlag:
+    """Set from a signal handler: the trial in progress stops at the end of its current step."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+
+    @property
+    def requested(self) -> bool:
+        return self.signal is not None
+
+
+@dataclass
+class TrialResult:
+    status: str  # "ok" | "failed" | "interrupted"
+    spent: Spent
+    error: str = ""
+
+
+class LossMeter:
+    """Mean of each logged loss since the last evaluation, summed on the device in one stacked add per
+    step (no per-step sync). Per-term losses are logged only when a player has several terms."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] | None = None
+        self.sums: torch.Tensor | None = None
+        self.count = 0
+
+    def add(self, d: StepOutput | None, g: StepOutput) -> None:
+        values: dict[str, torch.Tensor] = {}
+        for prefix, out in (("d", d), ("g", g)):
+            if out is None:
+                continue
+            values[f"loss_{prefix}"] = out.total
+            if len(out.losses) > 1:
+                values.update({f"loss_{prefix}_{k}": v for k, v in out.losses.items()})
+            values.update(out.stats)
+        stacked = torch.stack([v.detach().float() for v in values.values()])
+        if self.keys is not None and list(values) != self.keys:
+            raise ValueError(f"logged losses changed between steps: {self.keys} then {list(values)}")
+        self.keys = list(values)
+        self.sums = stacked if self.sums is None else self.sums + stacked
+        self.count += 1
+
+    def finite(self) -> bool:
+        """Whether every loss since the last evaluation was finite (one sync)."""
+        return self.sums is None or bool(torch.isfinite(self.sums).all())
+
+    def pop(self) -> dict[str, float]:
+        if self.sums is None or self.keys is None:
+            return {}
+        out = dict(zip(self.keys, (self.sums / self.count).tolist()))
+        self.sums, self.count = None, 0
+        return out
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"keys": self.keys, "sums": None if self.sums is None else self.sums.cpu(), "count": self.count}
+
+    def load_state_dict(self, state: dict[str, Any], device: torch.device) -> None:
+        self.keys, self.count = state["keys"], state["count"]
+        self.sums = None if state["sums"] is None else state["sums"].to(device)
+
+
+def run_dir(p: Plan, spec: TrialSpec) -> Path:
+    return Path(p.config.out) / "runs" / spec.run_id
+
+
+def load_checkpoint(path: Path) -> dict[str, Any] | None:
+    """A trial's checkpoint, or None when there is none or it cannot be read (the trial then restarts)."""
+    if not path.is_file():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:
+        return None
+    return state if isinstance(state, dict) and state.get("format") == CHECKPOINT_FORMAT else None
+
+
+def run_trial(p: Plan, spec: TrialSpec, data: Data, metrics: dict[str, Metric], emit: Callable[[list[Row]], None], *,
+              stop: StopFlag | None = None, on_progress: Callable[[Spent, str], None] | None = None) -> TrialResult:
+    """Train, evaluate and checkpoint one trial, continuing from its checkpoint when it has one."""
+    folder = run_dir(p, spec)
+    base = dict(run_id=spec.run_id, variant=spec.variant, divergence=spec.divergence, dataset=data.name, split=data.split,
+                seed=spec.seed, budget=p.budget.text, settings=settings_text(p, spec.variant))
+    spent = Spent()
+
+    def status_row(value: float, detail: str) -> Row:
+        return Row(**base, step=spent.steps, images_seen=spent.images, device_seconds=round(spent.seconds, 4),
+                   metric="status", value=value, detail=detail)
+
+    config: dict[str, Any] = {}
+    try:
+        torch.manual_seed(spec.seed)
+        variant, recipe = build_variant(spec.variant, spec.divergence, data.info, p.hparams.get(spec.variant, {}), p.config.batch_size)
+        variant = variant.to(p.device)
+        variant.train(True)
+        sampler = BatchSampler(data, seed=spec.seed, device=p.device)
+        trainer = Trainer(variant, sampler, amp=p.config.amp)
+        clock, meter, schedule = DeviceClock(p.device), LossMeter(), EvalSchedule(p.eval_every)
+        saves = EvalSchedule(p.checkpoint_every) if p.checkpoint_every else None
+
+        def record(values: dict[str, tuple[float, dict]]) -> None:
+            emit([Row(**base, step=spent.steps, images_seen=spent.images, device_seconds=round(spent.seconds, 4),
+                      metric=k, value=v, **prov) for k, (v, prov) in values.items()])
+
+        def checkpoint() -> None:
+            devices = [p.device] if p.device.type == "cuda" else []
+            atomic_torch_save({
+                "format": CHECKPOINT_FORMAT, "run_id": spec.run_id,
+                "spent": {"steps": spent.steps, "images": spent.images, "seconds": spent.seconds},
+                "next_eval": schedule.next_at, "next_save": None if saves is None else saves.next_at,
+                "variant": variant.training_state(), "trainer": trainer.state_dict(), "sampler": sampler.state_dict(),
+                "meter": meter.state_dict(),
+                "rng": {"torch": torch.get_rng_state(), "cuda": [torch.cuda.get_rng_state(d) for d in devices]},
+            }, folder / CHECKPOINT)
+
+        state = load_checkpoint(folder / CHECKPOINT)
+        if state is not None:
+            variant.load_training_state(state["variant"])
+            trainer.load_state_dict(state["trainer"])
+            sampler.load_state_dict(state["sampler"])
+            meter.load_state_dict(state["meter"], p.device)
+            spent = Spent(**state["spent"])
+            clock.total = spent.seconds
+            schedule.next_at = state["next_eval"]
+            if saves is not None and state["next_save"] is not None:
+                saves.next_at = state["next_save"]
+            torch.set_rng_state(state["rng"]["torch"])
+            if p.device.type == "cuda" and state["rng"]["cuda"]:
+                torch.cuda.set_rng_state(state["rng"]["cuda"][0], p.device)
+            config = _read_json(folder / "config.json")
+            config.update(status="running", resumed=[*config.get("resumed", []), {"at_step": spent.steps, "time": _now()}])
+            atomic_write_json(folder / "config.json", config)
+        else:
+            config = {
+                "run_id": spec.run_id, "variant": spec.variant, "divergence": spec.divergence, "seed": spec.seed,
+                "variant_package": registry.variants.entry(spec.variant).package,
+                "divergence_package": None if spec.divergence == NO_DIVERGENCE else registry.divergences.entry(spec.divergence).package,
+                "hparams": variant.hparams(), "d_steps": variant.d_steps, "recipe": recipe, "settings": base["settings"],
+                "dataset": {"name": data.name, "split": data.split, "source": data.source, "size": len(data),
+                            "content_sha256": data.content_hash, "info": data.info.describe()},
+                "budget": p.budget.text, "budget_measure": p.budget.measure, "eval_every": p.eval_every.text,
+                "amp": p.config.amp, "metrics": {k: m.provenance() for k, m in metrics.items()},
+                "environment": environment(p.device), "started": _now(), "status": "running",
+            }
+            atomic_write_json(folder / "config.json", config)
+            record(evaluate(variant, data, metrics, spec.seed, folder, 0, spec.run_id))
+            checkpoint()
+
+        needs_clock = p.budget.is_time or p.eval_every.is_time
+        longest = 0.0
+        clock.start()
+        while not p.budget.spent(spent):
+            if stop is not None and stop.requested:
+                spent = Spent(spent.steps, spent.images, clock.stop())
+                checkpoint()
+                detail = f"interrupted at step {spent.steps} ({_signal_name(stop.signal)})"
+                emit([status_row(0.0, detail)])
+                config.update(status="interrupted", interrupted=_now())
+                atomic_write_json(folder / "config.json", config)
+                return TrialResult("interrupted", spent, detail)
+            d_out, g_out, images = trainer.step()
+            meter.add(d_out, g_out)
+            before = spent.seconds
+            spent = Spent(spent.steps + 1, spent.images + images, clock.read() if needs_clock else spent.seconds)
+            longest = max(longest, spent.seconds - before)
+            if spent.steps % FINITE_EVERY == 0 and not meter.finite():
+                raise FloatingPointError(f"non-finite loss by step {spent.steps} (checked every {FINITE_EVERY} steps)")
+            last = p.budget.spent(spent)
+            if schedule.due(spent) or last:
+                spent = Spent(spent.steps, spent.images, clock.stop())
+                losses = meter.pop()
+                if not all(map(math.isfinite, losses.values())):
+                    raise FloatingPointError(f"non-finite loss by step {spent.steps}: {losses}")
+                record({**{k: (v, {}) for k, v in losses.items()}, **evaluate(variant, data, metrics, spec.seed, folder, spent.steps, spec.run_id)})
+                checkpoint()
+                if not last:
+                    clock.start()
+            elif saves is not None and saves.due(spent):
+                checkpoint()
+            if on_progress is not None and (spent.steps % 10 == 0 or last):
+                on_progress(spent, ("" if d_out is None else f"D {d_out.total.item():.3f} ") + f"G {g_out.total.item():.3f}")
+
+        weights = {"generators": {k: m.state_dict() for k, m in variant.generators().items()},
+                   "discriminators": {k: m.state_dict() for k, m in variant.discriminators().items()}}
+        atomic_torch_save(weights, folder / "weights.pt")
+        detail = "ok"
+        overrun = spent.seconds - p.budget.amount if p.budget.is_time else 0.0
+        if overrun > 0.01 * p.budget.amount:  # a step that hung, or ran far longer than the others
+            detail = f"ok; {overrun:.1f} s over the {p.budget.text} budget (longest step {longest:.1f} s)"
+        config.update(status="ok", finished=_now(), spent={"steps": spent.steps, "images": spent.images, "device_seconds": spent.seconds},
+                      budget_overrun_seconds=round(overrun, 4))
+        atomic_write_json(folder / "config.json", config)
+        emit([status_row(1.0, detail)])
+        if not p.config.keep_checkpoints:
+            (folder / CHECKPOINT).unlink(missing_ok=True)
+        return TrialResult("ok", spent)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        atomic_write_text(folder / "error.txt", traceback.format_exc())
+        if config:
+            config.update(status="failed", error=error, finished=_now(),
+                          spent={"steps": spent.steps, "images": spent.images, "device_seconds": spent.seconds})
+            atomic_write_json(folder / "config.json", config)
+        emit([status_row(0.0, error)])
+        return TrialResult("failed", spent, error)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        obj = json.loads(path.read_text())
+        return obj if isinstance(obj, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def _signal_name(signum: int | None) -> str:
+    try:
+        return signal.Signals(signum).name if signum is not None else "stop requested"
+    except ValueError:
+        return f"signal {signum}"
+
