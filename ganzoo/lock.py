@@ -71,6 +71,22 @@ class OutLock:
         self.release()
 
 
+def live_holder(out: Path) -> str | None:
+    """Who holds the lock on ``out`` now ("pid N on HOST, since T"), or None when no live bench does."""
+    path = Path(out) / LOCK_FILE
+    if not path.is_file():
+        return None
+    try:
+        lock = OutLock(out)
+        lock.acquire()
+    except LockHeld as exc:
+        return str(exc)
+    except OSError:
+        return None
+    lock.release()
+    return None
+
+
 def _holder(fd: int) -> dict | None:
     try:
         raw = os.pread(fd, 4096, 0)

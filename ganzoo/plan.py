@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import warnings
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from ganzoo import registry
 from ganzoo.budget import Budget
 from ganzoo.data import BatchSampler, Data, DatasetInfo
 from ganzoo.device import resolve_device
+from ganzoo.lock import live_holder
 from ganzoo.metrics.features import FEATURE_SPACES
 from ganzoo.results import MANIFEST
 from ganzoo.variant import TRAINING_PARAMS, IncompatibleData, Variant
@@ -183,14 +185,19 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
     if unused:
         raise BenchInputError(f"--set names variant(s) {', '.join(unused)}, which this bench does not run (it runs {', '.join(names)})")
     for v, d in sorted({(r.variant, r.divergence) for r in runs}):  # what a variant refuses fails here, not mid-bench
-        where = f"--set for {v!r}" if hparams.get(v) else f"variant {v!r}"
+        given = {**hparams.get(v, {}), **({"batch_size": config.batch_size} if config.batch_size else {})}
+        where = f"variant {v!r} with " + " ".join(f"{k}={val!r}" for k, val in given.items()) if given else f"variant {v!r}"
         try:
-            variant, _ = build_variant(v, d, info, hparams.get(v, {}), config.batch_size)
+            with warnings.catch_warnings():  # one line per bad value: torch's own warnings about it are noise here
+                warnings.simplefilter("ignore")
+                variant, _ = build_variant(v, d, info, hparams.get(v, {}), config.batch_size)
         except Exception as exc:  # a plugin may refuse a value with any exception (z_dim=-5: RuntimeError)
             raise BenchInputError(f"{where} with divergence {d!r}: {type(exc).__name__}: {exc}") from None
         if hparams.get(v) or config.batch_size:  # values it accepts but cannot train with (hidden=0) fail here too
             try:
-                smoke_step(variant, info)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    smoke_step(variant, info)
             except Exception as exc:
                 raise BenchInputError(f"{where} with divergence {d!r}: one training step on stand-in data fails: "
                                       f"{type(exc).__name__}: {exc}") from None
@@ -203,13 +210,26 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
 
 
 def check_writable(what: str, folder: Path) -> None:
-    """Create ``folder`` if needed and write a file in it, or raise BenchInputError naming it."""
+    """Create ``folder`` and write a file in it, then remove what this check created (a refused bench
+    leaves nothing behind); raises BenchInputError naming the folder."""
+    folder = Path(folder).absolute()
+    missing = []
+    parent = folder
+    while not parent.exists() and parent != parent.parent:
+        missing.append(parent)
+        parent = parent.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".ganzoo-write-test-"):
             pass
     except OSError as exc:
         raise BenchInputError(f"{what} {str(folder)!r} cannot be written: {exc.strerror or exc}") from None
+    finally:
+        for made in missing:  # deepest first
+            try:
+                made.rmdir()
+            except OSError:
+                break
 
 
 def smoke_step(variant: Variant, info: DatasetInfo, n: int = 8) -> None:
@@ -317,6 +337,9 @@ def _check_out(out: Path, force: bool) -> None:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise BenchInputError(f"--out {str(out)!r} is a file, not a folder")
+    held = live_holder(out)
+    if held:
+        raise BenchInputError(held)
     holds = [p.name for p in (out / "results.csv", out / MANIFEST, out / "runs") if p.exists()]
     if holds and not force:
         raise BenchInputError(f"--out {str(out)!r} already holds another bench's results ({', '.join(holds)}); choose a new "

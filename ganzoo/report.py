@@ -326,7 +326,14 @@ def plot(df: pd.DataFrame, metric: str, out: Path) -> Path:
     fig.suptitle(f"{metric}: mean ± std over seeds")
     fig.tight_layout()
     buf = io.BytesIO()
-    fig.savefig(buf, format=Path(out).suffix.lstrip(".") or "png")
+    fmt = Path(out).suffix.lstrip(".") or "png"
+    if fmt not in fig.canvas.get_supported_filetypes():
+        plt.close(fig)
+        raise ValueError(f"--out {str(out)!r}: unknown picture format {fmt!r} (known: {', '.join(sorted(fig.canvas.get_supported_filetypes()))})")
+    fig.savefig(buf, format=fmt)
     plt.close(fig)
-    atomic_write_bytes(Path(out), buf.getvalue())
+    try:
+        atomic_write_bytes(Path(out), buf.getvalue())
+    except OSError as exc:
+        raise ValueError(f"--out {str(out)!r} cannot be written: {exc.strerror or exc}") from None
     return Path(out)

@@ -31,8 +31,19 @@ COLUMNS = [
     "step", "images_seen", "device_seconds", "metric", "value", "detail", *PROVENANCE, "budget", "settings",
 ]
 MANIFEST = "bench.json"
-_UMASK = os.umask(0)  # read once (os.umask can only be read by setting it) and put back at once
-os.umask(_UMASK)
+_UMASK_AT_IMPORT = os.umask(0)  # os.umask can only be read by setting it: read once, put back at once
+os.umask(_UMASK_AT_IMPORT)
+
+
+def _umask() -> int:
+    """The process umask now, read without changing it where Linux reports it (thread-safe)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return _UMASK_AT_IMPORT
 
 
 @dataclass
@@ -66,7 +77,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; a shared results folder or cache must follow the umask
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a shared results folder or cache must follow the umask
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -143,6 +154,9 @@ def read_results(path: Path) -> pd.DataFrame:
     missing = [c for c in COLUMNS[: COLUMNS.index("detail")] if c not in df.columns]
     if missing:
         raise ResultsFileError(f"{path}: not a ganzoo results file, missing column(s) {', '.join(missing)}")
+    if df.empty:
+        raise ResultsFileError(f"{path}: no results yet (the bench wrote no row: it was stopped before its first evaluation, "
+                               "or is still preparing; `ganzoo bench --resume` continues a stopped one)")
     for col in ("detail", *PROVENANCE, "budget", "settings"):
         if col not in df.columns:  # files from before these columns existed
             df[col] = pd.NA

@@ -158,11 +158,13 @@ def run_bench(config: BenchConfig | None = None, *, console: Console | None = No
     assert config is not None
     p = plan(config, resuming=resume is not None)
     out = Path(config.out)
+    created = not out.exists()
     lock = OutLock(out)
     try:
         note = lock.acquire()
-    except LockHeld as exc:
-        raise BenchInputError(str(exc)) from None
+    except (LockHeld, OSError) as exc:
+        raise BenchInputError(str(exc) if isinstance(exc, LockHeld) else f"--out {str(out)!r} cannot be written: {exc}") from None
+    started = False
     try:
         if note and console is not None:
             console.print(f"[yellow]{note}[/]")
@@ -185,6 +187,7 @@ def run_bench(config: BenchConfig | None = None, *, console: Console | None = No
             console.print("preparing metrics (the dataset classifier is trained once and cached)...")
         metrics = prepare_metrics(data, p.device, p.cache_dir, EvalOptions(config.features, config.inception_weights))
         kept, finished = _kept_rows(p) if manifest is not None else ([], set())
+        started = True  # from here on the folder holds this bench
         writer = ResultsWriter(out, kept)
         writer.flush()
         bench = {
@@ -210,6 +213,10 @@ def run_bench(config: BenchConfig | None = None, *, console: Console | None = No
         return writer.frame()
     finally:
         lock.release()
+        if not started:  # refused before writing: leave no trace, not even the lock file or a new folder
+            lock.path.unlink(missing_ok=True)
+            if created and out.is_dir() and not any(out.iterdir()):
+                out.rmdir()
 
 
 def _run_trials(p: Plan, data: Any, metrics: dict, writer: ResultsWriter, finished: set[str], stop: StopFlag,

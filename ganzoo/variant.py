@@ -78,6 +78,8 @@ class Variant:
     def __init__(self, *, info: DatasetInfo, divergence: Divergence | None, batch_size: int = 64) -> None:
         self.info = info
         self.divergence = divergence
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         self.batch_size = batch_size
         self.device = torch.device("cpu")
         self.d_steps = type(self).d_steps  # per instance: a divergence's recipe or --set may change it

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import zlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -34,7 +35,10 @@ def read_idx(path: Path) -> np.ndarray:
     """An idx file (optionally gzipped) as a uint8 array: magic 0x00000800 + ndim, sizes, data."""
     raw = Path(path).read_bytes()
     if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:  # truncated or corrupt download
+            raise ValueError(f"{path}: not a readable gzip file ({type(exc).__name__}: {exc}); download it again") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
         raise ValueError(f"{path}: not an unsigned-byte idx file (bad magic number {raw[:4].hex()})")
     ndim = raw[3]
@@ -96,8 +100,13 @@ class MNIST(Dataset):
         for s in wanted:
             images, labels = (_find(Path(data_dir), stem) for stem in FILES[s])
             if images and labels:
-                x = torch.from_numpy(read_idx(images).copy()).float().unsqueeze(1) / 127.5 - 1.0
-                y = torch.from_numpy(read_idx(labels).astype(np.int64))
+                raw_x, raw_y = read_idx(images), read_idx(labels)
+                if raw_x.ndim != 3 or raw_x.shape[0] == 0 or raw_x.shape[1:] != (28, 28):
+                    raise ValueError(f"{images}: expected N x 28 x 28 images with N > 0, found shape {raw_x.shape}")
+                if raw_y.ndim != 1 or len(raw_y) != len(raw_x) or raw_y.max() > 9:
+                    raise ValueError(f"{labels}: expected {len(raw_x)} labels in 0..9, found {len(raw_y)} in {raw_y.min() if len(raw_y) else '-'}..{raw_y.max() if len(raw_y) else '-'}")
+                x = torch.from_numpy(raw_x.copy()).float().unsqueeze(1) / 127.5 - 1.0
+                y = torch.from_numpy(raw_y.astype(np.int64))
                 source = f"{images} ({_md5_note(images)}), {labels} ({_md5_note(labels)})"
                 out.append(Data(name="mnist", info=cls.info, x=x, y=y, split=s, source=source))
                 if first_only:

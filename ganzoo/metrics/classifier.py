@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import warnings
 from pathlib import Path
 
 import torch
@@ -61,6 +62,10 @@ class FeatureClassifier(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.head(self.body(x))
+
+
+class CacheWarning(UserWarning):
+    """A cached file could not be used and is being rebuilt."""
 
 
 def classifier_split(data: Data) -> tuple[Tensor, Tensor]:
@@ -133,7 +138,14 @@ def ensure_classifier(data: Data, cache_dir: Path, device: torch.device,
     train, test = split if split is not None else classifier_split(data)
     path = classifier_path(data, cache_dir, test)
     if path.exists():
-        return path, load_classifier(path)[1]["accuracy"]
+        try:
+            model, meta = load_classifier(path)
+            if model.shape == tuple(data.info.shape) and model.num_classes == data.info.num_classes:
+                return path, meta["accuracy"]
+            problem = f"it is for {model.shape} x {model.num_classes} classes"
+        except Exception as exc:  # truncated, corrupt, or not ganzoo's: never trusted, rebuilt
+            problem = f"{type(exc).__name__}: {exc}"
+        warnings.warn(f"cached classifier {path} cannot be used ({problem}); training it again", CacheWarning, stacklevel=2)
     model, acc = _train(data, device, train, test)
     blob = {"shape": list(data.info.shape), "num_classes": data.info.num_classes, "accuracy": acc,
             "trained_on": len(train), "held_out": len(test), "state_dict": model.state_dict()}

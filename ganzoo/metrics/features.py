@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from torch import Tensor
 from torch_fidelity.utils import create_feature_extractor
 
 from ganzoo.data import Data
-from ganzoo.metrics.classifier import EXTRACTOR_NAME, classifier_split, ensure_classifier, file_sha256, safe_name
+from ganzoo.metrics.classifier import EXTRACTOR_NAME, CacheWarning, classifier_split, ensure_classifier, file_sha256, safe_name
 from ganzoo.results import atomic_torch_save
 
 FEATURE_SPACES = ("classifier", "inception")
@@ -62,15 +63,28 @@ class FeatureSpace:
 
     def extract(self, x: Tensor, device: torch.device, batch_size: int = 250) -> Tensor:
         if self._extractor is None:  # built once per bench: Inception's weights are 95 MB
-            fx = create_feature_extractor(self.extractor, [self.layer], cuda=False,
-                                          feature_extractor_weights_path=str(self.weights), verbose=False)
-            self._extractor = fx.to(device)
+            self._extractor = self._build_extractor().to(device)
         fx = self._extractor
         out = []
         with torch.no_grad():
             for chunk in x.split(batch_size):
                 out.append(fx(self.prepare(chunk).to(device))[0].double().cpu())
         return torch.cat(out)
+
+    def _build_extractor(self) -> torch.nn.Module:
+        """torch-fidelity's extractor. Its Inception loader unpickles its weights file without
+        ``weights_only``, so it never gets a file from the cache (which anyone with write access could
+        have replaced): the weights are read here with ``weights_only=True`` and handed over as a fresh
+        copy in a private temporary folder."""
+        if self.name != "inception":
+            return create_feature_extractor(self.extractor, [self.layer], cuda=False,
+                                            feature_extractor_weights_path=str(self.weights), verbose=False)
+        state = _check_inception_state(self.weights)
+        with tempfile.TemporaryDirectory(prefix="ganzoo-inception-") as private:  # mode 0700
+            path = Path(private) / "weights.pt"
+            torch.save(state, path)
+            return create_feature_extractor(self.extractor, [self.layer], cuda=False,
+                                            feature_extractor_weights_path=str(path), verbose=False)
 
     def provenance(self) -> dict[str, object]:
         return {"features": self.name, "features_sha256": self.weights_sha256[:16], "resize": self.resize}
@@ -112,6 +126,12 @@ def inception_space(weights: Path | None, cache_dir: Path) -> FeatureSpace:
             ) from None
     sha = file_sha256(source)
     safe = cache_dir / "inception" / f"{sha[:16]}.pt"
+    if safe.exists():
+        try:
+            _check_inception_state(safe)
+        except FeatureSpaceError as exc:
+            warnings.warn(f"cached Inception weights cannot be used ({exc}); copying them again from {source}", CacheWarning, stacklevel=2)
+            safe.unlink()
     if not safe.exists():
         atomic_torch_save(_check_inception_state(source), safe)
     return FeatureSpace("inception", INCEPTION_EXTRACTOR, safe, sha, "2048", "bilinear to 299x299 (torch-fidelity, TF1-compatible)")
@@ -139,7 +159,14 @@ def real_features(space: FeatureSpace, data: Data, n: int, cache_dir: Path, devi
     key = hashlib.sha256(f"{data.name}|{data.split}|{data.content_hash}|{n}|{pool_key}|{space.name}|{space.weights_sha256}".encode()).hexdigest()[:24]
     path = cache_dir / "features" / f"{safe_name(data.name)}-{data.split}-{space.name}-n{n}-{key}.pt"
     if path.exists():
-        return idx, torch.load(path, map_location="cpu", weights_only=True)
+        try:
+            feats = torch.load(path, map_location="cpu", weights_only=True)
+            if isinstance(feats, Tensor) and feats.dim() == 2 and len(feats) == n and feats.dtype == torch.float64 and torch.isfinite(feats).all():
+                return idx, feats
+            problem = f"holds {type(feats).__name__} {tuple(getattr(feats, 'shape', ()))}, not {n} feature rows"
+        except Exception as exc:
+            problem = f"{type(exc).__name__}: {exc}"
+        warnings.warn(f"cached features {path} cannot be used ({problem}); computing them again", CacheWarning, stacklevel=2)
     feats = space.extract(data.x[idx], device)
     atomic_torch_save(feats, path)
     return idx, feats

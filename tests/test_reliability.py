@@ -1,0 +1,384 @@
+"""Faults run for real: benches killed with SIGKILL during training and during an evaluation and resumed,
+Ctrl-C, two benches on one folder, a plugin whose loss turns NaN, corrupt caches, a malicious pickle,
+an unsafe plugin name, and the bad inputs that must end in one line and exit code 2."""
+
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from click.testing import CliRunner
+
+from ganzoo import registry
+from ganzoo.cli import main
+from ganzoo.results import load_weights, read_results
+from test_data import write_idx
+
+BENCH = ["--variants", "gan", "--seeds", "2", "--budget", "120steps", "--eval-every", "40steps"]
+# a metric that leaves a mark while it evaluates a chosen step and takes its time there, so a test can kill
+# the bench during that evaluation
+SLOW_METRIC = '''
+import os, time
+from pathlib import Path
+from ganzoo import Metric
+
+class Slow(Metric):
+    description = "a constant, slow at one step"
+    directions = {"slow": "lower"}
+    calls = 0
+
+    @property
+    def num_samples(self):
+        return 64
+
+    def compute(self, samples):
+        Slow.calls += 1
+        mark = os.environ.get("SLOW_MARK")
+        if mark and Slow.calls == int(os.environ["SLOW_CALL"]):
+            Path(mark).write_text("evaluating")
+            time.sleep(30)
+        return {"slow": 1.0}
+'''
+
+
+@pytest.fixture(scope="module")
+def slow_plugin(tmp_path_factory):
+    root = tmp_path_factory.mktemp("site-slow")
+    (root / "slowmetric.py").write_text(SLOW_METRIC)
+    info = root / "slowmetric-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: slowmetric\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[ganzoo.metrics]\nslow = slowmetric:Slow\n")
+    return root
+
+
+def ganzoo(args, env_extra, *, wait=True):
+    env = {**os.environ, **env_extra}
+    cmd = [sys.executable, "-m", "ganzoo", *args]
+    if not wait:
+        return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+
+
+def wait_for(predicate, timeout=120):
+    end = time.time() + timeout
+    while time.time() < end:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise TimeoutError
+
+
+def rows_of(folder):
+    df = read_results(folder)
+    return df[["run_id", "step", "images_seen", "metric", "value", "detail"]].reset_index(drop=True)
+
+
+def has_step(folder, run_id, step):
+    try:
+        df = read_results(folder)
+    except Exception:
+        return False
+    return bool(((df.run_id == run_id) & (df.step >= step)).any())
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(slow_plugin, tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "full"
+    env = {"PYTHONPATH": str(slow_plugin)}
+    result = ganzoo(["bench", *BENCH, "--out", str(out)], env)
+    assert result.returncode == 0, result.stderr
+    return out, env
+
+
+def assert_same_bench(a, b):
+    pd.testing.assert_frame_equal(rows_of(a), rows_of(b))
+    for run in ("gan-minimax-s0", "gan-minimax-s1"):
+        wa, wb = load_weights(a / "runs" / run / "weights.pt"), load_weights(b / "runs" / run / "weights.pt")
+        for player in wa:
+            for net in wa[player]:
+                for k, v in wa[player][net].items():
+                    assert torch.equal(v, wb[player][net][k]), (run, net, k)
+
+
+def test_kill_9_in_training_and_in_an_evaluation_then_resume_equals_the_uninterrupted_bench(uninterrupted, tmp_path):
+    full, env = uninterrupted
+    out = tmp_path / "killed"
+    # 1: SIGKILL while seed 0 trains past its first checkpoint (step 40)
+    proc = ganzoo(["bench", *BENCH, "--out", str(out)], env, wait=False)
+    wait_for(lambda: has_step(out, "gan-minimax-s0", 40))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    config = json.loads((out / "runs" / "gan-minimax-s0" / "config.json").read_text())
+    assert config["status"] == "running"  # what a killed process leaves
+    # 2: resume; SIGKILL again in the middle of an evaluation of seed 1
+    mark = tmp_path / "evaluating"
+    proc = ganzoo(["bench", "--resume", str(out)], {**env, "SLOW_MARK": str(mark), "SLOW_CALL": "3"}, wait=False)
+    wait_for(mark.exists)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    # 3: resume to the end
+    result = ganzoo(["bench", "--resume", str(out)], env)
+    assert result.returncode == 0, result.stderr
+    assert "took over the stale lock" in result.stderr
+    assert_same_bench(full, out)
+    bench = json.loads((out / "bench.json").read_text())
+    assert bench["status"] == "finished" and len(bench["resumed"]) == 2
+    assert not list(out.glob("runs/*/checkpoint.pt"))  # finished trials keep weights, not checkpoints
+
+
+def test_ctrl_c_checkpoints_says_how_to_resume_and_exits_130(uninterrupted, tmp_path):
+    full, env = uninterrupted
+    out = tmp_path / "interrupted"
+    proc = ganzoo(["bench", *BENCH, "--out", str(out)], env, wait=False)
+    wait_for(lambda: has_step(out, "gan-minimax-s0", 40))
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "ganzoo bench --resume" in stderr
+    df = read_results(out)
+    status = df[df.metric == "status"].iloc[-1]
+    assert status["detail"].startswith("interrupted at step") and status["value"] == 0 and status["step"] > 0
+    assert json.loads((out / "bench.json").read_text())["status"] == "interrupted"
+    assert (out / "runs" / status["run_id"] / "checkpoint.pt").exists()
+    result = ganzoo(["bench", "--resume", str(out)], env)
+    assert result.returncode == 0, result.stderr
+    assert_same_bench(full, out)
+
+
+def test_a_second_bench_on_a_folder_in_use_is_refused_with_its_holder(slow_plugin, tmp_path):
+    out = tmp_path / "busy"
+    env = {"PYTHONPATH": str(slow_plugin), "SLOW_MARK": str(tmp_path / "mark"), "SLOW_CALL": "1"}
+    proc = ganzoo(["bench", *BENCH, "--out", str(out)], env, wait=False)
+    try:
+        wait_for((tmp_path / "mark").exists)
+        for extra in ([], ["--force"]):
+            result = CliRunner().invoke(main, ["bench", "--variants", "gan", "--budget", "2steps", "--out", str(out), *extra])
+            assert result.exit_code == 2, result.output
+            assert "being written by another bench" in result.output and f"pid {proc.pid}" in result.output
+        resume = CliRunner().invoke(main, ["bench", "--resume", str(out)])
+        assert resume.exit_code == 2 and "being written by another bench" in resume.output
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_force_clears_an_old_bench_only_after_planning(tmp_path):
+    out = tmp_path / "old"
+    assert CliRunner().invoke(main, ["bench", "--variants", "gan", "--budget", "2steps", "--out", str(out)]).exit_code == 0
+    bad = CliRunner().invoke(main, ["bench", "--variants", "gan", "--budget", "2parsecs", "--out", str(out), "--force"])
+    assert bad.exit_code == 2 and (out / "results.csv").exists() and (out / "runs" / "gan-minimax-s0" / "weights.pt").exists()
+
+
+class NaNLater(registry.variants.get("gan")):
+    """GAN whose G loss turns NaN at step 7."""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.calls = 0
+
+    def generator_loss(self, batch):
+        out = super().generator_loss(batch)
+        self.calls += 1
+        if self.calls >= 7:
+            out.losses["adv"] = out.losses["adv"] * float("nan")
+        return out
+
+
+def test_a_non_finite_loss_stops_the_run_within_ten_steps_and_names_the_step(tmp_path, fresh_registries):
+    registry.variants.register("nanlater", NaNLater)
+    result = CliRunner().invoke(main, ["bench", "--variants", "nanlater,gan", "--budget", "500steps", "--eval-every", "250steps",
+                                       "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1
+    df = read_results(tmp_path / "o")
+    status = df[df.metric == "status"].set_index("run_id")
+    failed = status.loc["nanlater-minimax-s0"]
+    assert failed["value"] == 0 and failed["step"] == 10 and "non-finite loss by step 10" in failed["detail"]
+    assert failed["images_seen"] == 10 * 64  # where it stopped, not 0
+    assert status.loc["gan-minimax-s0", "detail"] == "ok"  # the others go on
+
+
+def test_corrupt_cached_classifier_and_features_are_rebuilt_saying_so(tmp_path):
+    cache = tmp_path / "cache"
+    args = ["bench", "--variants", "gan", "--budget", "2steps", "--cache-dir", str(cache)]
+    assert CliRunner().invoke(main, [*args, "--out", str(tmp_path / "a")]).exit_code == 0
+    before = read_results(tmp_path / "a")
+    for f in [*cache.glob("classifiers/*.pt"), *cache.glob("features/*.pt")]:
+        f.write_bytes(f.read_bytes()[:100])  # truncated
+    wrong = next(cache.glob("features/*.pt"))
+    torch.save(torch.zeros(3, 2, dtype=torch.float64), wrong)  # the wrong shape
+    with pytest.warns(UserWarning, match="cannot be used"):
+        result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "b")])
+    assert result.exit_code == 0, result.output
+    after = read_results(tmp_path / "b")
+    fid = lambda df: df[df.metric == "fid"]["value"].tolist()  # noqa: E731
+    assert fid(after) == pytest.approx(fid(before))
+
+
+class _Boom:
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.path),))
+
+
+def test_a_malicious_pickle_in_the_cache_never_runs(tmp_path):
+    from ganzoo.metrics import features
+
+    digits = registry.datasets.get("digits").load(name="digits", data_dir=None, split="auto", download=False)
+    state = {"fc.weight": torch.zeros(1008, 2048), "fc.bias": torch.zeros(1008)}
+    weights = tmp_path / "inception.pth"
+    torch.save(state, weights)
+    cache = tmp_path / "cache"
+    sha = features.file_sha256(weights)
+    marker = tmp_path / "pwned"
+    for target in (cache / "inception" / f"{sha[:16]}.pt", cache / "classifiers" / "x.pt"):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(pickle.dumps({"fc.weight": _Boom(marker)}, protocol=2))
+    from ganzoo.metrics.classifier import load_classifier
+
+    with pytest.raises(Exception):
+        load_classifier(cache / "classifiers" / "x.pt")
+    with pytest.warns(UserWarning, match="cannot be used"):
+        space = features.inception_space(weights, cache)
+    assert not marker.exists()
+    # what torch-fidelity is given is a fresh private copy, never the cached file
+    (cache / "inception" / f"{sha[:16]}.pt").write_bytes(pickle.dumps({"fc.weight": _Boom(marker)}, protocol=2))
+    with pytest.raises(features.FeatureSpaceError):
+        space.extract(digits.x[:2], torch.device("cpu"))
+    assert not marker.exists()
+
+
+def test_a_plugin_name_that_is_a_path_is_refused(install_dist, tmp_path):
+    install_dist("thirdparty-evil", {"thirdparty_evil": "from ganzoo_plugins.gan import GAN as Evil\n"},
+                 {"ganzoo.variants": {"../../escape": "thirdparty_evil:Evil"}})
+    entry = registry.variants.entry("../../escape")
+    assert entry.error and "unsafe name" in entry.error
+    result = CliRunner().invoke(main, ["bench", "--budget", "2steps", "--variants", "gan", "--out", str(tmp_path / "o" / "p")])
+    assert result.exit_code == 0
+    assert not (tmp_path / "escape").exists() and not (tmp_path / "o" / "escape").exists()
+
+
+def test_result_files_follow_the_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        assert CliRunner().invoke(main, ["bench", "--variants", "gan", "--budget", "2steps", "--out", str(tmp_path / "o")]).exit_code == 0
+    finally:
+        os.umask(old)
+    for name in ("results.csv", "bench.json", "runs/gan-minimax-s0/config.json", "runs/gan-minimax-s0/weights.pt"):
+        assert (tmp_path / "o" / name).stat().st_mode & 0o777 == 0o644, name
+
+
+def _mnist_dir(tmp_path, images=None, labels=None, corrupt=False):
+    d = tmp_path / "mnist"
+    d.mkdir()
+    imgs = np.zeros((4, 28, 28), np.uint8) if images is None else images
+    labs = np.arange(4, dtype=np.uint8) if labels is None else labels
+    write_idx(d / "t10k-images-idx3-ubyte.gz", imgs, True)
+    write_idx(d / "t10k-labels-idx1-ubyte.gz", labs, True)
+    if corrupt:
+        raw = (d / "t10k-images-idx3-ubyte.gz").read_bytes()
+        (d / "t10k-images-idx3-ubyte.gz").write_bytes(raw[: len(raw) // 2])
+    return d
+
+
+BAD_INPUT = {
+    "truncated gz": (lambda t: ["--dataset", "mnist", "--no-download", "--data-dir", str(_mnist_dir(t, corrupt=True))], "not a readable gzip file"),
+    "no images": (lambda t: ["--dataset", "mnist", "--no-download", "--data-dir",
+                             str(_mnist_dir(t, np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8)))], "N > 0"),
+    "label 12": (lambda t: ["--dataset", "mnist", "--no-download", "--data-dir",
+                            str(_mnist_dir(t, labels=np.array([0, 1, 2, 12], np.uint8)))], "labels in 0..9"),
+    "z_dim=-5": (lambda t: ["--set", "gan.z_dim=-5"], "z_dim"),
+    "lr=nan": (lambda t: ["--set", "gan.lr=nan"], "lr must be"),
+    "lr=-1": (lambda t: ["--set", "gan.lr=-1"], "lr must be"),
+    "batch_size=0": (lambda t: ["--set", "gan.batch_size=0"], "batch_size"),
+    "hidden=0": (lambda t: ["--set", "gan.hidden=0"], "one training step on stand-in data fails"),
+    "unwritable out": (lambda t: ["--out", "/proc/ganzoo-test/out"], "--out '/proc/ganzoo-test/out' cannot be written"),
+    "unwritable cache": (lambda t: ["--cache-dir", "/proc/ganzoo-test"], "--cache-dir '/proc/ganzoo-test' cannot be written"),
+    "resume a non-bench": (lambda t: ["--resume", str(t)], "no bench.json there"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUT))
+def test_bad_bench_input_is_one_line_exit_2_and_writes_nothing(tmp_path, case):
+    make, needle = BAD_INPUT[case]
+    args = make(tmp_path)
+    out = [] if "--out" in args or "--resume" in args else ["--out", str(tmp_path / "out")]
+    base = [] if "--resume" in args else ["--variants", "gan", "--budget", "2steps"]
+    result = CliRunner().invoke(main, ["bench", *base, *out, *args])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and needle in lines[0], result.output
+    assert not (tmp_path / "out").exists()
+
+
+def _table_input(tmp_path, kind):
+    from ganzoo.results import COLUMNS
+
+    if kind == "header only":
+        (tmp_path / "results.csv").write_text(",".join(COLUMNS) + "\n")
+        return tmp_path, "no results yet"
+    if kind == "bench.json broken":
+        assert CliRunner().invoke(main, ["bench", "--variants", "gan", "--budget", "2steps", "--out", str(tmp_path / "b")]).exit_code == 0
+        (tmp_path / "b" / "bench.json").write_text("{not json")
+        return tmp_path / "b", "bench.json: not a ganzoo bench.json"
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize("kind", ["header only", "bench.json broken"])
+def test_bad_table_input_is_one_line_exit_2(tmp_path, kind):
+    path, needle = _table_input(tmp_path, kind)
+    result = CliRunner().invoke(main, ["table", str(path)])
+    assert result.exit_code == 2 and needle in result.output and len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_table_of_all_failed_runs_says_so(tmp_path, fresh_registries):
+    registry.variants.register("nanlater", NaNLater)
+    CliRunner().invoke(main, ["bench", "--variants", "nanlater", "--budget", "20steps", "--out", str(tmp_path / "o")])
+    result = CliRunner().invoke(main, ["table", str(tmp_path / "o"), "--format", "markdown"])
+    assert result.exit_code == 0 and "0/1 ok, 1 failed" in result.output
+
+
+def test_plot_to_an_unwritable_place_is_one_line_exit_2(tmp_path):
+    assert CliRunner().invoke(main, ["bench", "--variants", "gan", "--budget", "2steps", "--out", str(tmp_path / "o")]).exit_code == 0
+    result = CliRunner().invoke(main, ["plot", str(tmp_path / "o"), "--out", "/proc/ganzoo-test/fig.png"])
+    assert result.exit_code == 2 and "cannot be written" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_resume_refuses_other_options_and_changed_code(tmp_path, monkeypatch):
+    out = tmp_path / "o"
+    assert CliRunner().invoke(main, ["bench", "--variants", "gan", "--budget", "2steps", "--out", str(out)]).exit_code == 0
+    mixed = CliRunner().invoke(main, ["bench", "--resume", str(out), "--budget", "5steps"])
+    assert mixed.exit_code == 2 and "--resume takes no other bench options" in mixed.output and "--budget" in mixed.output
+    bench = json.loads((out / "bench.json").read_text())
+    bench["code"]["plugins"]["variant:gan"]["source_sha256"] = "0" * 64
+    (out / "bench.json").write_text(json.dumps(bench))
+    changed = CliRunner().invoke(main, ["bench", "--resume", str(out)])
+    assert changed.exit_code == 2 and "variant:gan: source code changed" in changed.output and "--allow-code-change" in changed.output
+    anyway = CliRunner().invoke(main, ["bench", "--resume", str(out), "--allow-code-change"])
+    assert anyway.exit_code == 0, anyway.output
+
+
+def test_a_seconds_budget_overrun_is_in_the_status_row(tmp_path, fresh_registries):
+    class Slow(registry.variants.get("gan")):
+        def generator_loss(self, batch):
+            time.sleep(0.3)
+            return super().generator_loss(batch)
+
+    registry.variants.register("slowgan", Slow)
+    result = CliRunner().invoke(main, ["bench", "--variants", "slowgan", "--budget", "1s", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    df = read_results(tmp_path / "o")
+    status = df.query("metric == 'status'").iloc[0]
+    assert status["device_seconds"] > 1.1, df[["step", "device_seconds", "metric", "detail"]].to_string()  # 4 steps of >= 0.3 s
+    assert "over the 1s budget" in status["detail"] and "longest step" in status["detail"], status.to_dict()
+
