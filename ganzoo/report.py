@@ -39,6 +39,8 @@ def metric_directions(sources: list[str] | None = None) -> dict[str, str]:
         if entry.error is None:
             out.update(getattr(entry.obj, "directions", {}))
     for src in sources or []:
+        if not src:  # rows that came from memory, not from a file
+            continue
         manifest = _manifest(Path(src))
         if manifest:
             out.update({k: v for k, v in manifest.get("metric_directions", {}).items() if v in (LOWER, HIGHER)})
@@ -73,7 +75,7 @@ def budget_measure(sources: list[str], df: pd.DataFrame | None = None) -> str:
 
     texts = set(df["budget"].replace("", np.nan).dropna()) if df is not None and "budget" in df else set()
     if not texts:
-        texts = {_budget(Path(src)) for src in sources}
+        texts = {_budget(Path(src)) for src in sources if src}
     if None in texts or not texts:
         return "seconds"
     measures = {Budget.parse(t).measure for t in texts}

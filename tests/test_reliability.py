@@ -382,3 +382,37 @@ def test_a_seconds_budget_overrun_is_in_the_status_row(tmp_path, fresh_registrie
     assert status["device_seconds"] > 1.1, df[["step", "device_seconds", "metric", "detail"]].to_string()  # 4 steps of >= 0.3 s
     assert "over the 1s budget" in status["detail"] and "longest step" in status["detail"], status.to_dict()
 
+
+
+def test_cyclegan_resumed_mid_interval_equals_the_uninterrupted_trial(tmp_path):
+    """A stop between evaluation points checkpoints the loss meter and CycleGAN's image buffers too."""
+    from ganzoo.evaluation import prepare_metrics
+    from ganzoo.plan import BenchConfig, load_data, plan
+    from ganzoo.trial import StopFlag, run_trial
+
+    def trial(out, stop_at=None):
+        config = BenchConfig(variants=["cyclegan"], dataset="digits-domains", budget="24steps", eval_every="12steps", out=out,
+                             hparams={"cyclegan": {"batch_size": "8", "ngf": "8", "ndf": "8"}})
+        p = plan(config)
+        data = load_data(config)
+        metrics = prepare_metrics(data, p.device, p.cache_dir)
+        rows, stop = [], StopFlag()
+
+        def progress(spent, losses):
+            if stop_at is not None and spent.steps >= stop_at:
+                stop.signal = signal.SIGINT
+
+        first = run_trial(p, p.runs[0], data, metrics, rows.extend, stop=stop, on_progress=progress)
+        if stop_at is not None:
+            assert first.status == "interrupted" and first.spent.steps == 10  # between the points at 0 and 12
+            rows = [r for r in rows if r.metric != "status"]
+            assert run_trial(p, p.runs[0], data, metrics, rows.extend).status == "ok"
+        return rows, load_weights(out / "runs" / p.runs[0].run_id / "weights.pt")
+
+    (rows_a, w_a), (rows_b, w_b) = trial(tmp_path / "a"), trial(tmp_path / "b", stop_at=10)
+    key = lambda r: (r.step, r.metric, r.value)  # noqa: E731
+    assert [key(r) for r in rows_a] == [key(r) for r in rows_b]
+    for player in w_a:
+        for net in w_a[player]:
+            for k, v in w_a[player][net].items():
+                assert torch.equal(v, w_b[player][net][k]), (net, k)
