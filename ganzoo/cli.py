@@ -66,6 +66,26 @@ def _dataset(ctx: click.Context, param: click.Parameter, value: str) -> str:
     return value
 
 
+def _seeds(ctx: click.Context, param: click.Parameter, value: str) -> list[int]:
+    """``5`` -> 0..4; ``0,3,7``; ``10-19`` (inclusive); mixed ``0,5-7``."""
+    text = str(value).strip()
+    if text.isdigit() and "," not in text:
+        if int(text) < 1:
+            raise InputError(f"--seeds {text}: a count must be at least 1", ctx=ctx, param=param)
+        return list(range(int(text)))
+    seeds: list[int] = []
+    for part in text.split(","):
+        lo, dash, hi = part.strip().partition("-")
+        if not lo.isdigit() or (dash and not hi.isdigit()) or (dash and int(hi) < int(lo)):
+            raise InputError(f"--seeds {value!r}: {part.strip()!r} is not a seed or a range A-B with A <= B "
+                             "(give a count 5, a list 0,3,7 or a range 10-19)", ctx=ctx, param=param)
+        seeds += list(range(int(lo), int(hi) + 1)) if dash else [int(lo)]
+    duplicates = sorted({s for s in seeds if seeds.count(s) > 1})
+    if duplicates:
+        raise InputError(f"--seeds {value!r}: seed(s) {', '.join(map(str, duplicates))} given twice", ctx=ctx, param=param)
+    return seeds
+
+
 def _hparams(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for item in values:
@@ -125,7 +145,8 @@ def list_cmd(kind: str | None) -> None:
 @click.option("--download/--no-download", default=True, show_default=True, help="Let datasets download when their files are missing.")
 @click.option("--budget", default="2000steps", show_default=True, help="Per run: 2000steps, 50kimg, or device seconds 300s / 5m / 1h.")
 @click.option("--eval-every", help="Evaluation interval in any budget unit. [default: a quarter of the budget]")
-@click.option("--seeds", default=1, show_default=True, type=click.IntRange(min=1), help="Runs per variant, with seeds 0..N-1.")
+@click.option("--seeds", default="1", show_default=True, callback=_seeds,
+              help="A count N (seeds 0..N-1), a list (0,3,7) or a range (10-19), or both (0,5-7): split a study by hand and merge with `ganzoo table`.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Override every variant's batch size.")
 @click.option("--set", "hparams", multiple=True, callback=_hparams, metavar="VARIANT.PARAM=VALUE",
               help="Override a variant's hyper-parameter, e.g. --set cyclegan.identity_weight=0.5 (repeatable; recorded in config.json).")
@@ -158,7 +179,7 @@ def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget
     else:
         out = out or Path("results") / f"bench-{datetime.now():%Y%m%d-%H%M%S}"
         config = BenchConfig(variants=variants, divergences=divergences, dataset=dataset, data_dir=data_dir, split=split,
-                             download=download, budget=budget, eval_every=eval_every, seeds=list(range(seeds)),
+                             download=download, budget=budget, eval_every=eval_every, seeds=seeds,
                              batch_size=batch_size, device=device, amp=amp, out=out, force=force, cache_dir=cache_dir,
                              features=features, inception_weights=inception_weights, hparams=hparams,
                              checkpoint_every=checkpoint_every, keep_checkpoints=keep_checkpoints)

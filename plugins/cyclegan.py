@@ -89,7 +89,8 @@ class CycleGAN(Variant):
 
     def load_training_state(self, state: dict) -> None:
         super().load_training_state(state)
-        self._buffer_a.images, self._buffer_b.images = state["buffers"]["a"], state["buffers"]["b"]
+        on_device = lambda t: None if t is None else t.to(self.device)  # noqa: E731 (checkpoints load on the CPU)
+        self._buffer_a.images, self._buffer_b.images = on_device(state["buffers"]["a"]), on_device(state["buffers"]["b"])
 
     def discriminators(self) -> dict[str, nn.Module]:
         return {"D_A": self.D_A, "D_B": self.D_B}

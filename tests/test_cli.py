@@ -195,3 +195,17 @@ def test_variant_by_divergence_grid_gives_one_row_per_pair(tmp_path):
     assert pairs == {("dcgan", d) for d in divs.split(",")} | {("vae", "none")}
     t = CliRunner().invoke(main, ["table", str(out), "--metrics", "fid", "--format", "csv"])
     assert t.exit_code == 0 and len(pd.read_csv(io.StringIO(t.output))) == 6
+
+
+@pytest.mark.parametrize("given, seeds", [("2", [0, 1]), ("0,3,7", [0, 3, 7]), ("10-12", [10, 11, 12]), ("0,5-6", [0, 5, 6])])
+def test_seeds_take_a_count_a_list_or_a_range(tmp_path, given, seeds):
+    result, out = bench(tmp_path, "--variants", "gan", "--budget", "1steps", "--seeds", given)
+    assert result.exit_code == 0, result.output
+    assert sorted(read_results(out)["seed"].unique()) == seeds
+
+
+@pytest.mark.parametrize("given", ["0", "3-1", "a", "1,1", "2-"])
+def test_bad_seeds_are_one_line_exit_2(tmp_path, given):
+    result, out = bench(tmp_path, "--variants", "gan", "--budget", "1steps", "--seeds", given)
+    assert result.exit_code == 2 and "--seeds" in result.output and len(result.output.strip().splitlines()) == 1, result.output
+    assert not out.exists()

@@ -68,6 +68,14 @@ def ganzoo(args, env_extra, *, wait=True):
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
 
 
+def signal_when(args, env, ready, sig):
+    """Start ``ganzoo args`` in a subprocess, wait until ``ready()``, send it ``sig``; returns the process."""
+    proc = ganzoo(args, env, wait=False)
+    wait_for(ready)
+    proc.send_signal(sig)
+    return proc
+
+
 def wait_for(predicate, timeout=120):
     end = time.time() + timeout
     while time.time() < end:
@@ -113,18 +121,12 @@ def test_kill_9_in_training_and_in_an_evaluation_then_resume_equals_the_uninterr
     full, env = uninterrupted
     out = tmp_path / "killed"
     # 1: SIGKILL while seed 0 trains past its first checkpoint (step 40)
-    proc = ganzoo(["bench", *BENCH, "--out", str(out)], env, wait=False)
-    wait_for(lambda: has_step(out, "gan-minimax-s0", 40))
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    signal_when(["bench", *BENCH, "--out", str(out)], env, lambda: has_step(out, "gan-minimax-s0", 40), signal.SIGKILL).wait()
     config = json.loads((out / "runs" / "gan-minimax-s0" / "config.json").read_text())
     assert config["status"] == "running"  # what a killed process leaves
     # 2: resume; SIGKILL again in the middle of an evaluation of seed 1
     mark = tmp_path / "evaluating"
-    proc = ganzoo(["bench", "--resume", str(out)], {**env, "SLOW_MARK": str(mark), "SLOW_CALL": "3"}, wait=False)
-    wait_for(mark.exists)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    signal_when(["bench", "--resume", str(out)], {**env, "SLOW_MARK": str(mark), "SLOW_CALL": "3"}, mark.exists, signal.SIGKILL).wait()
     # 3: resume to the end
     result = ganzoo(["bench", "--resume", str(out)], env)
     assert result.returncode == 0, result.stderr
@@ -138,9 +140,7 @@ def test_kill_9_in_training_and_in_an_evaluation_then_resume_equals_the_uninterr
 def test_ctrl_c_checkpoints_says_how_to_resume_and_exits_130(uninterrupted, tmp_path):
     full, env = uninterrupted
     out = tmp_path / "interrupted"
-    proc = ganzoo(["bench", *BENCH, "--out", str(out)], env, wait=False)
-    wait_for(lambda: has_step(out, "gan-minimax-s0", 40))
-    proc.send_signal(signal.SIGINT)
+    proc = signal_when(["bench", *BENCH, "--out", str(out)], env, lambda: has_step(out, "gan-minimax-s0", 40), signal.SIGINT)
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
     assert "ganzoo bench --resume" in stderr
