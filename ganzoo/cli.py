@@ -163,9 +163,19 @@ def list_cmd(kind: str | None) -> None:
 @click.option("--resume", "resume", type=click.Path(file_okay=False, path_type=Path),
               help="Continue the bench in this folder after a kill or Ctrl-C, with the config it recorded (no other bench options).")
 @click.option("--allow-code-change", is_flag=True, help="With --resume: resume although ganzoo's or a plugin's code changed since.")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: this machine (a process pool with --workers > 1); ray: Ray tasks (pip install \"ganzoo[ray]\").")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Trials at a time.")
+@click.option("--devices", callback=lambda ctx, param, v: [d.strip() for d in v.split(",") if d.strip()] if v else None,
+              help="Spread trials over these devices, e.g. cuda:0,cuda:1. [default: --device]")
+@click.option("--workers-per-device", type=click.IntRange(min=1), help="With --devices: trials sharing each device.")
+@click.option("--threads", type=click.IntRange(min=1), help="torch CPU threads per trial. [default: cores / trials at a time]")
+@click.option("--allow-shared-device", is_flag=True, help="Let a seconds budget run with several trials on one device (recorded).")
+@click.option("--ray-address", help="With --executor ray: the cluster (ray.init address, e.g. auto). [default: a local instance]")
 @click.pass_context
 def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget, eval_every, seeds, batch_size, hparams, device, amp, out,
-          force, features, inception_weights, cache_dir, checkpoint_every, keep_checkpoints, resume, allow_code_change) -> None:
+          force, features, inception_weights, cache_dir, checkpoint_every, keep_checkpoints, resume, allow_code_change,
+          executor, workers, devices, workers_per_device, threads, allow_shared_device, ray_address) -> None:
     """Train each variant under the same budget and report FID tables."""
     from ganzoo.runner import BenchInterrupted
 
@@ -182,7 +192,9 @@ def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget
                              download=download, budget=budget, eval_every=eval_every, seeds=seeds,
                              batch_size=batch_size, device=device, amp=amp, out=out, force=force, cache_dir=cache_dir,
                              features=features, inception_weights=inception_weights, hparams=hparams,
-                             checkpoint_every=checkpoint_every, keep_checkpoints=keep_checkpoints)
+                             checkpoint_every=checkpoint_every, keep_checkpoints=keep_checkpoints, executor=executor,
+                             workers=workers, devices=devices, workers_per_device=workers_per_device, threads=threads,
+                             allow_shared_device=allow_shared_device, ray_address=ray_address)
     try:
         df = run_bench(config, console=err, resume=resume, allow_code_change=allow_code_change)
     except BenchInputError as exc:

@@ -58,6 +58,14 @@ class BenchConfig:
     force: bool = False
     checkpoint_every: str | None = None  # besides every evaluation point; None: at evaluation points only
     keep_checkpoints: bool = False  # a finished trial keeps its last checkpoint (else only its weights)
+    executor: str = "local"  # "local": this machine (in-process with 1 worker, else a process pool); "ray"
+    workers: int = 1  # local: trials at a time; ray: trials in flight
+    devices: list[str] | None = None  # None: the one --device; else trials spread over these
+    workers_per_device: int | None = None  # with devices: how many trials share each device
+    threads: int | None = None  # torch CPU threads per trial; None: the machine's cores / trials at a time
+    allow_shared_device: bool = False  # let a seconds budget run with several trials on one device
+    ray_address: str | None = None  # ray.init(address=...); None starts a local instance
+    max_retries: int = 2  # a trial whose worker died is started again from its checkpoint this many times
     cache_dir: Path | None = None
     features: str = "classifier"
     inception_weights: Path | None = None
@@ -104,6 +112,13 @@ class Plan:
     cache_dir: Path
     hparams: dict[str, dict[str, Any]] = field(default_factory=dict)  # checked and typed overrides per variant
     checkpoint_every: Budget | None = None
+    devices: list[torch.device] = field(default_factory=list)  # one entry per worker slot
+    threads: int = 1  # torch CPU threads per trial
+    executor_note: dict[str, Any] = field(default_factory=dict)  # recorded in each trial's config.json
+
+    @property
+    def workers(self) -> int:
+        return len(self.devices)
 
 
 def _get(reg: registry.Registry, name: str) -> Any:
@@ -202,11 +217,43 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
                 raise BenchInputError(f"{where} with divergence {d!r}: one training step on stand-in data fails: "
                                       f"{type(exc).__name__}: {exc}") from None
     cache_dir = config.cache_dir or default_cache_dir()
+    slots, threads, note = _placement(config, device, budget)
     if not resuming:
         _check_out(config.out, config.force)
     for what, folder in (("--out", Path(config.out)), ("--cache-dir", cache_dir)):
         check_writable(what, folder)
-    return Plan(config, runs, budget, eval_every, device, info, cache_dir, hparams, checkpoint_every)
+    return Plan(config, runs, budget, eval_every, device, info, cache_dir, hparams, checkpoint_every, slots, threads, note)
+
+
+def _placement(config: BenchConfig, device: torch.device, budget: Budget) -> tuple[list[torch.device], int, dict[str, Any]]:
+    """One device per worker slot, the CPU threads each trial gets, and what to record about both.
+
+    Trials that share a device slow each other down, so their device seconds are not those of a trial
+    run alone: a seconds budget with several trials per device is refused unless allowed."""
+    if config.executor not in ("local", "ray"):
+        raise BenchInputError(f"unknown executor {config.executor!r} (known: local, ray)")
+    if config.workers < 1:
+        raise BenchInputError(f"--workers must be at least 1, got {config.workers}")
+    try:
+        devices = [resolve_device(d) for d in config.devices] if config.devices else [device]
+    except ValueError as exc:
+        raise BenchInputError(f"--devices: {exc}") from None
+    per_device = config.workers_per_device or max(1, -(-config.workers // len(devices)))
+    if config.workers_per_device is not None and config.workers_per_device < 1:
+        raise BenchInputError(f"--workers-per-device must be at least 1, got {config.workers_per_device}")
+    slots = [d for d in devices for _ in range(per_device)] if config.devices else [device] * config.workers
+    sharing = max(sum(1 for s in slots if s == d) for d in slots)
+    if budget.is_time and sharing > 1 and not config.allow_shared_device:
+        raise BenchInputError(f"a seconds budget ({budget.text}) with {sharing} trials at a time on {slots[0]}: trials sharing a device "
+                              "slow each other, so their device seconds are not comparable; use a steps or images budget, one "
+                              "worker per device, or --allow-shared-device (recorded)")
+    if config.threads is not None and config.threads < 1:
+        raise BenchInputError(f"--threads must be at least 1, got {config.threads}")
+    cores = os.cpu_count() or 1
+    threads = config.threads or max(1, cores // len(slots))
+    note = {"executor": config.executor, "workers": len(slots), "threads_per_trial": threads, "trials_per_device": sharing,
+            "shared_device_allowed": bool(sharing > 1 and budget.is_time)}
+    return slots, threads, note
 
 
 def check_writable(what: str, folder: Path) -> None:

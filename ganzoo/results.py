@@ -111,16 +111,19 @@ class ResultsWriter:
     """Accumulates rows and rewrites ``results.csv`` atomically after each evaluation point; a resumed
     bench starts from the rows it keeps."""
 
-    def __init__(self, out: Path, rows: list[Row] | None = None) -> None:
+    def __init__(self, out: Path, rows: list[Row] | None = None, order: list[str] | None = None) -> None:
         self.out = Path(out)
         self.rows: list[Row] = list(rows or [])
+        # rows of trials that ran at the same time arrive interleaved; the file keeps the plan's trial order
+        self.order = {run_id: i for i, run_id in enumerate(order or [])}
 
     def add(self, rows: list[Row]) -> None:
         self.rows.extend(rows)
         self.flush()
 
     def frame(self) -> pd.DataFrame:
-        df = pd.DataFrame([asdict(r) for r in self.rows], columns=COLUMNS)
+        rows = sorted(self.rows, key=lambda r: self.order.get(r.run_id, len(self.order))) if self.order else self.rows
+        df = pd.DataFrame([asdict(r) for r in rows], columns=COLUMNS)
         return df.astype({"reference_images": "Int64", "generated_images": "Int64"})
 
     def flush(self) -> None:

@@ -35,6 +35,7 @@ from ganzoo.plan import (
     clear_out,
     load_data,
     plan,
+    settings_text,
     split_dataset,
 )
 from ganzoo.results import (
@@ -42,13 +43,15 @@ from ganzoo.results import (
     ResultsFileError,
     ResultsWriter,
     Row,
+    atomic_write_bytes,
     atomic_write_json,
     environment,
     read_results,
     rows_from_frame,
     source_sha256,
 )
-from ganzoo.trial import CHECKPOINT, StopFlag, TrialResult, load_checkpoint, run_dir, run_trial
+from ganzoo.executor import executor_for, job_for
+from ganzoo.trial import CHECKPOINT, StopFlag, load_checkpoint, run_dir
 
 EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
@@ -188,7 +191,7 @@ def run_bench(config: BenchConfig | None = None, *, console: Console | None = No
         metrics = prepare_metrics(data, p.device, p.cache_dir, EvalOptions(config.features, config.inception_weights))
         kept, finished = _kept_rows(p) if manifest is not None else ([], set())
         started = True  # from here on the folder holds this bench
-        writer = ResultsWriter(out, kept)
+        writer = ResultsWriter(out, kept, order=[r.run_id for r in p.runs])
         writer.flush()
         bench = {
             "ganzoo_bench": 1, "config": config.to_json(), "runs": [r.run_id for r in p.runs],
@@ -221,33 +224,51 @@ def run_bench(config: BenchConfig | None = None, *, console: Console | None = No
 
 def _run_trials(p: Plan, data: Any, metrics: dict, writer: ResultsWriter, finished: set[str], stop: StopFlag,
                 console: Console | None) -> None:
-    progress = None
+    """Hand the unfinished trials to the executor and apply what comes back: rows to the writer, files
+    into each trial's folder (atomically), progress to the display."""
+    executor = executor_for(p)
+    progress, tasks = None, {}
     if console is not None:
         progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("step {task.fields[step]}"),
                             TextColumn("{task.fields[losses]}"), TextColumn("{task.fields[left]}"), TimeElapsedColumn(),
                             console=console)
         progress.start()
+        if p.workers > 1 or p.config.executor != "local":
+            console.print(f"{executor.name}: {p.workers} trial(s) at a time, {p.threads} CPU thread(s) each")
+    labels = {s.run_id: f"{s.variant}/{s.divergence} seed {s.seed}" for s in p.runs}
     try:
         for spec in p.runs:
-            if stop.requested:
-                break
-            label = f"{spec.variant}/{spec.divergence} seed {spec.seed}"
-            if spec.run_id in finished:
-                if progress is not None:
-                    progress.add_task(f"[dim]{label} (finished before)", total=1.0, completed=1.0, step="-", losses="", left="")
-                continue
-            task = None
             if progress is not None:
-                task = progress.add_task(label, total=1.0, step=0, losses="", left=p.budget.left(Spent()))
+                done = spec.run_id in finished
+                tasks[spec.run_id] = progress.add_task(f"[dim]{labels[spec.run_id]} (finished before)" if done else labels[spec.run_id],
+                                                       total=1.0, completed=1.0 if done else 0.0, step="-" if done else 0,
+                                                       losses="", left="" if done else p.budget.left(Spent()))
+        jobs = [job_for(p, spec, p.devices[0]) for spec in p.runs if spec.run_id not in finished]
 
-            def on_progress(spent: Spent, losses: str, task: Any = task) -> None:
-                if progress is not None:
-                    progress.update(task, completed=p.budget.fraction(spent), step=spent.steps, left=p.budget.left(spent), losses=losses)
+        def handle(event: tuple[str, str, Any]) -> None:
+            kind, run_id, payload = event
+            if kind == "rows":
+                writer.add(payload)
+            elif kind == "files":
+                folder = Path(p.config.out) / "runs" / run_id
+                for name, blob in payload.items():
+                    if blob is None:
+                        (folder / name).unlink(missing_ok=True)
+                    else:
+                        atomic_write_bytes(folder / name, blob)
+            elif progress is not None and kind == "progress":
+                spent, text = payload
+                progress.update(tasks[run_id], completed=p.budget.fraction(spent), step=spent.steps, left=p.budget.left(spent), losses=text)
+            elif progress is not None and kind == "done" and payload.status != "ok":
+                colour = "red" if payload.status == "failed" else "yellow"
+                progress.update(tasks[run_id], description=f"[{colour}]{labels[run_id]} {payload.status}", left=payload.error[:60])
+            if kind == "done" and payload.status == "failed" and not any(r.run_id == run_id and r.metric == "status" for r in writer.rows):
+                spec = next(s for s in p.runs if s.run_id == run_id)  # the worker died before it could say so
+                writer.add([Row(run_id, spec.variant, spec.divergence, data.name, data.split, spec.seed, payload.spent.steps,
+                                payload.spent.images, payload.spent.seconds, "status", 0.0, payload.error,
+                                budget=p.budget.text, settings=settings_text(p, spec.variant))])
 
-            result: TrialResult = run_trial(p, spec, data, metrics, writer.add, stop=stop, on_progress=on_progress)
-            if progress is not None and result.status != "ok":
-                colour = "red" if result.status == "failed" else "yellow"
-                progress.update(task, description=f"[{colour}]{label} {result.status}", left=result.error[:60])
+        executor.run(jobs, data, metrics, stop, handle)
     finally:
         if progress is not None:
             progress.stop()

@@ -44,14 +44,16 @@ FINITE_EVERY = 10  # steps between checks for a non-finite loss: one device sync
 
 
 class StopFlag:
-    """Set from a signal handler: the trial in progress stops at the end of its current step."""
+    """Set from a signal handler (or, in a worker process, an event the bench sets): the trial in
+    progress stops at the end of its current step."""
 
-    def __init__(self) -> None:
+    def __init__(self, event: Any = None) -> None:
         self.signal: int | None = None
+        self.event = event  # a multiprocessing.Event shared with the bench's driver, in pool workers
 
     @property
     def requested(self) -> bool:
-        return self.signal is not None
+        return self.signal is not None or (self.event is not None and self.event.is_set())
 
 
 @dataclass
@@ -121,9 +123,13 @@ def load_checkpoint(path: Path) -> dict[str, Any] | None:
 
 
 def run_trial(p: Plan, spec: TrialSpec, data: Data, metrics: dict[str, Metric], emit: Callable[[list[Row]], None], *,
-              stop: StopFlag | None = None, on_progress: Callable[[Spent, str], None] | None = None) -> TrialResult:
-    """Train, evaluate and checkpoint one trial, continuing from its checkpoint when it has one."""
-    folder = run_dir(p, spec)
+              stop: StopFlag | None = None, on_progress: Callable[[Spent, str], None] | None = None,
+              folder: Path | None = None, on_checkpoint: Callable[[], None] | None = None) -> TrialResult:
+    """Train, evaluate and checkpoint one trial, continuing from its checkpoint when it has one.
+
+    ``folder``: where the trial's files go (default ``runs/<run_id>`` under ``--out``; a worker without the
+    results folder uses a local one and ships its files back on ``on_checkpoint`` and at the end)."""
+    folder = run_dir(p, spec) if folder is None else Path(folder)
     base = dict(run_id=spec.run_id, variant=spec.variant, divergence=spec.divergence, dataset=data.name, split=data.split,
                 seed=spec.seed, budget=p.budget.text, settings=settings_text(p, spec.variant))
     spent = Spent()
@@ -157,6 +163,8 @@ def run_trial(p: Plan, spec: TrialSpec, data: Data, metrics: dict[str, Metric], 
                 "meter": meter.state_dict(),
                 "rng": {"torch": torch.get_rng_state(), "cuda": [torch.cuda.get_rng_state(d) for d in devices]},
             }, folder / CHECKPOINT)
+            if on_checkpoint is not None:
+                on_checkpoint()
 
         state = load_checkpoint(folder / CHECKPOINT)
         if state is not None:
@@ -185,7 +193,7 @@ def run_trial(p: Plan, spec: TrialSpec, data: Data, metrics: dict[str, Metric], 
                             "content_sha256": data.content_hash, "info": data.info.describe()},
                 "budget": p.budget.text, "budget_measure": p.budget.measure, "eval_every": p.eval_every.text,
                 "amp": p.config.amp, "metrics": {k: m.provenance() for k, m in metrics.items()},
-                "environment": environment(p.device), "started": _now(), "status": "running",
+                "environment": environment(p.device), "executor": p.executor_note, "started": _now(), "status": "running",
             }
             atomic_write_json(folder / "config.json", config)
             record(evaluate(variant, data, metrics, spec.seed, folder, 0, spec.run_id))

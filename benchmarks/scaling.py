@@ -1,0 +1,54 @@
+"""Wall time of the same bench with 1 and 2 local workers and with Ray on a local instance: the ratio to
+1 worker is the figure (goal: >= 1.6x with 2 workers on 2 cores), and the fixed cost per trial of the pool
+and of Ray (worker start-up, data and metric loading, shipping files back), from a 1-step bench.
+
+    python benchmarks/scaling.py --budget 1500steps
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from ganzoo.plan import BenchConfig
+from ganzoo.runner import run_bench
+
+SETUPS = {"1 worker (in-process)": {"workers": 1}, "2 workers (local pool)": {"workers": 2},
+          "Ray, 2 in flight (local instance)": {"executor": "ray", "workers": 2}}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--budget", default="1500steps")
+    ap.add_argument("--variants", default="gan,dcgan")
+    ap.add_argument("--seeds", type=int, default=2)
+    args = ap.parse_args()
+    setups = {k: v for k, v in SETUPS.items() if v.get("executor") != "ray" or importlib.util.find_spec("ray")}
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        base = dict(variants=args.variants.split(","), seeds=list(range(args.seeds)))
+        run_bench(BenchConfig(**base, budget="2steps", out=Path(tmp) / "warm"))  # classifier and features cached
+        for label, extra in setups.items():
+            times = {}
+            for budget in ("1steps", args.budget):
+                t0 = time.perf_counter()
+                run_bench(BenchConfig(**base, budget=budget, out=Path(tmp) / f"{label}-{budget}".replace(" ", "_"), **extra))
+                times[budget] = time.perf_counter() - t0
+            rows.append((label, times["1steps"], times[args.budget]))
+    trials = len(args.variants.split(",")) * args.seeds
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}; "
+          f"{trials} trials ({args.variants} x {args.seeds} seeds), {args.budget} each\n")
+    print(f"| executor | wall s, {args.budget} | speed-up vs 1 worker | wall s, 1-step bench (fixed cost) |\n| --- | --- | --- | --- |")
+    for label, fixed, wall in rows:
+        print(f"| {label} | {wall:.1f} | {rows[0][2] / wall:.2f}x | {fixed:.1f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,279 @@
+"""Where trials run: in this process, in a local pool of worker processes, or as Ray tasks. One interface,
+and every executor runs the same function, :func:`execute`, so results do not depend on which ran them
+(on CPU, value for value, for the same seeds and the same threads per trial: torch's CPU kernels sum in
+an order that depends on the thread count).
+
+A worker never needs the results folder: it trains in a folder of its own and streams back, as events,
+the rows (at every evaluation point) and the trial's files (after every checkpoint and at the end); the
+driver alone writes ``--out``. A Ray cluster whose nodes share no file system works, and a worker that dies
+leaves the driver its last checkpoint: the trial is started again from it (up to ``max_retries`` times,
+then recorded as failed), and ``--resume`` continues it after the driver itself dies. Metric preparation
+(the feature classifier, real statistics) happens once, in the driver; workers get the cached files
+(through the shared cache locally, through Ray's object store remotely) and never train them again.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue
+import tempfile
+import traceback
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ganzoo.budget import Spent
+from ganzoo.trial import CHECKPOINT, StopFlag, TrialResult, run_dir, run_trial
+
+# events a trial sends to the driver: ("rows", run_id, [Row]), ("files", run_id, {name: bytes}),
+# ("progress", run_id, (Spent, text)), ("done", run_id, TrialResult)
+Event = tuple[str, str, Any]
+
+
+@dataclass
+class TrialJob:
+    """One trial as a worker receives it: the plan (its device the worker's), the spec, and the files the
+    driver holds for it (its checkpoint and config.json, to resume from)."""
+
+    plan: Any
+    spec: Any
+    files: dict[str, bytes]
+
+
+def job_for(p: Any, spec: Any, device: torch.device) -> TrialJob:
+    folder = run_dir(p, spec)
+    files = {name: (folder / name).read_bytes() for name in (CHECKPOINT, "config.json") if (folder / name).is_file()}
+    return TrialJob(replace(p, device=device), spec, files if CHECKPOINT in files else {})
+
+
+def execute(job: TrialJob, data: Any, metrics: dict, send: Callable[[Event], None], stop: StopFlag) -> TrialResult:
+    """Run one trial in a folder of its own and send everything it produces back through ``send``."""
+    spec = job.spec
+    with tempfile.TemporaryDirectory(prefix=f"ganzoo-{spec.run_id}-") as tmp:
+        folder = Path(tmp)
+        for name, blob in job.files.items():
+            (folder / name).write_bytes(blob)
+        shipped: dict[str, float] = {}
+
+        def ship() -> None:
+            changed = {}
+            for f in folder.rglob("*"):
+                if f.is_file() and not f.name.startswith(".") and shipped.get(str(f)) != f.stat().st_mtime_ns:
+                    shipped[str(f)] = f.stat().st_mtime_ns
+                    changed[str(f.relative_to(folder))] = f.read_bytes()
+            if changed:
+                send(("files", spec.run_id, changed))
+
+        try:
+            result = run_trial(job.plan, spec, data, metrics, lambda rows: send(("rows", spec.run_id, rows)), stop=stop,
+                               on_progress=lambda spent, text: send(("progress", spec.run_id, (spent, text))),
+                               folder=folder, on_checkpoint=ship)
+        finally:
+            ship()
+        if not (folder / CHECKPOINT).exists():  # a finished trial dropped it: the driver drops its copy too
+            send(("files", spec.run_id, {CHECKPOINT: None}))
+    send(("done", spec.run_id, result))
+    return result
+
+
+class InProcess:
+    """Trials one after another in this process (the default)."""
+
+    name = "in-process"
+
+    def __init__(self, p: Any) -> None:
+        self.p = p
+
+    def run(self, jobs: list[TrialJob], data: Any, metrics: dict, stop: StopFlag, handle: Callable[[Event], None]) -> None:
+        previous = torch.get_num_threads()
+        torch.set_num_threads(self.p.threads)
+        try:
+            for job in jobs:
+                if stop.requested:
+                    return
+                execute(job, data, metrics, handle, stop)
+        finally:
+            torch.set_num_threads(previous)
+
+
+# -- a local pool of processes -----------------------------------------------------------------------
+
+_worker: dict[str, Any] = {}
+
+
+def _init_worker(config: Any, slots: Any, threads: int, events: Any, stop_event: Any) -> None:
+    """Each worker: its device slot, its threads, the data and the (cached) metrics, once."""
+    import signal
+
+    from ganzoo.evaluation import prepare_metrics
+    from ganzoo.metrics.base import EvalOptions
+    from ganzoo.plan import default_cache_dir, load_data
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver owns Ctrl-C and tells workers through stop_event
+    torch.set_num_threads(threads)
+    device = torch.device(slots.get())
+    data = load_data(config)
+    _worker.update(device=device, data=data, events=events, stop=StopFlag(stop_event),
+                   metrics=prepare_metrics(data, device, config.cache_dir or default_cache_dir(),
+                                           EvalOptions(config.features, config.inception_weights)))
+
+
+def _pool_trial(job: TrialJob) -> str:
+    job = replace(job, plan=replace(job.plan, device=_worker["device"]))
+    try:
+        execute(job, _worker["data"], _worker["metrics"], _worker["events"].put, _worker["stop"])
+    except Exception:  # execute reports a trial's own failures; anything else must still reach the driver
+        _worker["events"].put(("done", job.spec.run_id, TrialResult("failed", Spent(), traceback.format_exc(limit=3))))
+    return job.spec.run_id
+
+
+class LocalPool:
+    """Trials in worker processes on this machine (spawn: CUDA cannot be re-initialised in forked ones)."""
+
+    name = "local pool"
+
+    def __init__(self, p: Any) -> None:
+        self.p = p
+
+    def run(self, jobs: list[TrialJob], data: Any, metrics: dict, stop: StopFlag, handle: Callable[[Event], None]) -> None:
+        ctx = mp.get_context("spawn")
+        manager = ctx.Manager()
+        events, stop_event = manager.Queue(), manager.Event()
+        attempts = {job.spec.run_id: 0 for job in jobs}
+        pending = list(jobs)
+        try:
+            while pending:
+                slots = manager.Queue()
+                for d in self.p.devices:
+                    slots.put(str(d))
+                pool = ProcessPoolExecutor(max_workers=len(self.p.devices), mp_context=ctx, initializer=_init_worker,
+                                           initargs=(self.p.config, slots, self.p.threads, events, stop_event))
+                futures = {pool.submit(_pool_trial, job): job for job in pending}
+                done_ids: set[str] = set()
+                broken = False
+                while futures:
+                    if stop.requested:
+                        stop_event.set()
+                    finished, _ = wait(list(futures), timeout=0.2, return_when=FIRST_COMPLETED)
+                    _events(events, done_ids, handle)
+                    for f in finished:
+                        job = futures.pop(f)
+                        try:
+                            f.result()
+                        except BrokenProcessPool:
+                            broken = True
+                pool.shutdown(wait=True, cancel_futures=True)
+                _events(events, done_ids, handle)
+                pending = [j for j in pending if j.spec.run_id not in done_ids]
+                if not broken or stop.requested:
+                    break
+                retry = []
+                for job in pending:  # a worker died: continue its trials from the checkpoints the driver holds
+                    attempts[job.spec.run_id] += 1
+                    if attempts[job.spec.run_id] > self.p.config.max_retries:
+                        handle(("done", job.spec.run_id, TrialResult("failed", Spent(), f"its worker died {attempts[job.spec.run_id]} times")))
+                    else:
+                        retry.append(job_for(self.p, job.spec, job.plan.device))
+                pending = retry
+        finally:
+            manager.shutdown()
+
+
+def _events(events: Any, done_ids: set[str], handle: Callable[[Event], None]) -> None:
+    while True:
+        try:
+            event = events.get_nowait()
+        except (queue.Empty, EOFError, OSError):
+            return
+        if event[0] == "done":
+            done_ids.add(event[1])
+        handle(event)
+
+
+# -- Ray -----------------------------------------------------------------------------------------------
+
+class RayTasks:
+    """Trials as Ray tasks (``pip install "ganzoo[ray]"``): ``ray.remote`` with ``num_cpus`` = threads per
+    trial and ``num_gpus`` a device's share; events come back through a Ray queue, the data and the cached
+    metric files through the object store."""
+
+    name = "ray"
+
+    def __init__(self, p: Any) -> None:
+        self.p = p
+
+    def run(self, jobs: list[TrialJob], data: Any, metrics: dict, stop: StopFlag, handle: Callable[[Event], None]) -> None:
+        try:
+            import ray
+            from ray.util.queue import Queue
+        except ImportError:
+            raise RuntimeError('--executor ray needs Ray: pip install "ganzoo[ray]"') from None
+        if not ray.is_initialized():
+            ray.init(address=self.p.config.ray_address, include_dashboard=False, log_to_driver=False,
+                     num_cpus=None if self.p.config.ray_address else max(len(self.p.devices) * self.p.threads, 1))
+        events = Queue()
+        cache = _cache_files(self.p.cache_dir)
+        data_ref, cache_ref = ray.put(data), ray.put(cache)
+        gpu = self.p.devices[0].type == "cuda"
+        remote = ray.remote(num_cpus=self.p.threads, num_gpus=(1 / self.p.executor_note["trials_per_device"]) if gpu else 0,
+                            max_retries=self.p.config.max_retries)(_ray_trial)
+        pending = {remote.remote(job, data_ref, cache_ref, events): job for job in jobs}
+        done_ids: set[str] = set()
+        while pending:
+            if stop.requested:
+                for ref in pending:
+                    ray.cancel(ref)
+            ready, _ = ray.wait(list(pending), timeout=0.2, num_returns=1)
+            _ray_events(events, done_ids, handle)
+            for ref in ready:
+                job = pending.pop(ref)
+                try:
+                    ray.get(ref)
+                except Exception as exc:  # retries exhausted, or cancelled
+                    if job.spec.run_id not in done_ids and not stop.requested:
+                        handle(("done", job.spec.run_id, TrialResult("failed", Spent(), f"Ray task failed: {type(exc).__name__}: {exc}")))
+        _ray_events(events, done_ids, handle)
+
+
+def _ray_events(events: Any, done_ids: set[str], handle: Callable[[Event], None]) -> None:
+    while not events.empty():
+        event = events.get()
+        if event[0] == "done":
+            done_ids.add(event[1])
+        handle(event)
+
+
+def _cache_files(cache_dir: Path) -> dict[str, bytes]:
+    """The prepared metric files (classifiers, real features, Inception copies), for workers elsewhere."""
+    return {str(f.relative_to(cache_dir)): f.read_bytes() for sub in ("classifiers", "features", "inception")
+            for f in (cache_dir / sub).glob("*.pt")}
+
+
+def _ray_trial(job: TrialJob, data: Any, cache: dict[str, bytes], events: Any) -> str:
+    from ganzoo.evaluation import prepare_metrics
+    from ganzoo.metrics.base import EvalOptions
+
+    p = job.plan
+    torch.set_num_threads(p.threads)
+    device = torch.device("cuda") if p.device.type == "cuda" and torch.cuda.is_available() else torch.device("cpu")
+    with tempfile.TemporaryDirectory(prefix="ganzoo-cache-") as tmp:
+        for name, blob in cache.items():  # the driver's prepared files: nothing is trained again here
+            path = Path(tmp) / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(blob)
+        metrics = prepare_metrics(data, device, Path(tmp), EvalOptions(p.config.features, p.config.inception_weights))
+        job = replace(job, plan=replace(p, device=device, cache_dir=Path(tmp)))
+        execute(job, data, metrics, events.put, StopFlag())
+    return job.spec.run_id
+
+
+def executor_for(p: Any) -> Any:
+    if p.config.executor == "ray":
+        return RayTasks(p)
+    return LocalPool(p) if p.workers > 1 else InProcess(p)
+
