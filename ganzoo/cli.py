@@ -172,10 +172,12 @@ def list_cmd(kind: str | None) -> None:
 @click.option("--threads", type=click.IntRange(min=1), help="torch CPU threads per trial. [default: cores / trials at a time]")
 @click.option("--allow-shared-device", is_flag=True, help="Let a seconds budget run with several trials on one device (recorded).")
 @click.option("--ray-address", help="With --executor ray: the cluster (ray.init address, e.g. auto). [default: a local instance]")
+@click.option("--max-retries", default=2, show_default=True, type=click.IntRange(min=0),
+              help="Start a trial whose worker died again from its checkpoint this many times, then record it failed.")
 @click.pass_context
 def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget, eval_every, seeds, batch_size, hparams, device, amp, out,
           force, features, inception_weights, cache_dir, checkpoint_every, keep_checkpoints, resume, allow_code_change,
-          executor, workers, devices, workers_per_device, threads, allow_shared_device, ray_address) -> None:
+          executor, workers, devices, workers_per_device, threads, allow_shared_device, ray_address, max_retries) -> None:
     """Train each variant under the same budget and report FID tables."""
     from ganzoo.runner import BenchInterrupted
 
@@ -194,7 +196,7 @@ def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget
                              features=features, inception_weights=inception_weights, hparams=hparams,
                              checkpoint_every=checkpoint_every, keep_checkpoints=keep_checkpoints, executor=executor,
                              workers=workers, devices=devices, workers_per_device=workers_per_device, threads=threads,
-                             allow_shared_device=allow_shared_device, ray_address=ray_address)
+                             allow_shared_device=allow_shared_device, ray_address=ray_address, max_retries=max_retries)
     try:
         df = run_bench(config, console=err, resume=resume, allow_code_change=allow_code_change)
     except BenchInputError as exc:

@@ -184,14 +184,21 @@ class LocalPool:
             manager.shutdown()
 
 
+def _note_done(event: Event, done_ids: set[str]) -> None:
+    """A trial is done once its final status row arrived (a dying pool can take a worker down between
+    that row and its "done" event: it must not run twice)."""
+    kind, run_id, payload = event
+    if kind == "done" or (kind == "rows" and any(r.metric == "status" and not r.detail.startswith("interrupted") for r in payload)):
+        done_ids.add(run_id)
+
+
 def _events(events: Any, done_ids: set[str], handle: Callable[[Event], None]) -> None:
     while True:
         try:
             event = events.get_nowait()
         except (queue.Empty, EOFError, OSError):
             return
-        if event[0] == "done":
-            done_ids.add(event[1])
+        _note_done(event, done_ids)
         handle(event)
 
 
@@ -220,9 +227,11 @@ class RayTasks:
         cache = _cache_files(self.p.cache_dir)
         data_ref, cache_ref = ray.put(data), ray.put(cache)
         gpu = self.p.devices[0].type == "cuda"
+        # no task-level retries: a task that dies is started again here, from the latest checkpoint it shipped
         remote = ray.remote(num_cpus=self.p.threads, num_gpus=(1 / self.p.executor_note["trials_per_device"]) if gpu else 0,
-                            max_retries=self.p.config.max_retries)(_ray_trial)
+                            max_retries=0)(_ray_trial)
         pending = {remote.remote(job, data_ref, cache_ref, events): job for job in jobs}
+        attempts = {job.spec.run_id: 0 for job in jobs}
         done_ids: set[str] = set()
         while pending:
             if stop.requested:
@@ -234,17 +243,25 @@ class RayTasks:
                 job = pending.pop(ref)
                 try:
                     ray.get(ref)
-                except Exception as exc:  # retries exhausted, or cancelled
-                    if job.spec.run_id not in done_ids and not stop.requested:
-                        handle(("done", job.spec.run_id, TrialResult("failed", Spent(), f"Ray task failed: {type(exc).__name__}: {exc}")))
+                except Exception as exc:  # the task's worker died, its node was lost, or it was cancelled
+                    _ray_events(events, done_ids, handle)
+                    run_id = job.spec.run_id
+                    if run_id in done_ids or stop.requested:
+                        continue
+                    attempts[run_id] += 1
+                    if attempts[run_id] > self.p.config.max_retries:
+                        handle(("done", run_id, TrialResult("failed", Spent(), f"its Ray task died {attempts[run_id]} times "
+                                                                              f"({type(exc).__name__})")))
+                    else:
+                        again = job_for(self.p, job.spec, job.plan.device)
+                        pending[remote.remote(again, data_ref, cache_ref, events)] = again
         _ray_events(events, done_ids, handle)
 
 
 def _ray_events(events: Any, done_ids: set[str], handle: Callable[[Event], None]) -> None:
     while not events.empty():
         event = events.get()
-        if event[0] == "done":
-            done_ids.add(event[1])
+        _note_done(event, done_ids)
         handle(event)
 
 
