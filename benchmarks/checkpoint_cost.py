@@ -5,13 +5,15 @@ next to the bench's wall time.
     python benchmarks/checkpoint_cost.py
 
 Checkpoint time is measured by wrapping the trial's atomic save (``torch.save`` to memory, write, fsync,
-rename), so it includes the disk; the share is of the whole bench's wall time, caches warm.
+rename), so it includes the disk; the driver then copies the file into ``--out`` (not counted here, one
+more write of the same size); the share is of the whole bench's wall time, caches warm.
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -33,8 +35,9 @@ def main() -> None:
     def timed_save(obj, path):
         t0 = time.perf_counter()
         original(obj, path)
-        if Path(path).name == trial.CHECKPOINT:
-            saves.append((Path(path).parent.name, time.perf_counter() - t0, Path(path).stat().st_size))
+        if Path(path).name == trial.CHECKPOINT:  # the trial's own folder is ganzoo-<run_id>-<random>
+            run = re.sub(r"^ganzoo-(.*)-[^-]+$", r"\1", Path(path).parent.name)
+            saves.append((run, time.perf_counter() - t0, Path(path).stat().st_size))
 
     trial.atomic_torch_save = timed_save
     try:

@@ -56,9 +56,10 @@ def execute(job: TrialJob, data: Any, metrics: dict, send: Callable[[Event], Non
     spec = job.spec
     with tempfile.TemporaryDirectory(prefix=f"ganzoo-{spec.run_id}-") as tmp:
         folder = Path(tmp)
-        for name, blob in job.files.items():
+        shipped: dict[str, int] = {}  # file -> mtime when last sent
+        for name, blob in job.files.items():  # what the driver already holds: sent back only once changed
             (folder / name).write_bytes(blob)
-        shipped: dict[str, float] = {}
+            shipped[str(folder / name)] = (folder / name).stat().st_mtime_ns
 
         def ship() -> None:
             changed = {}
