@@ -154,6 +154,16 @@ def test_ctrl_c_checkpoints_says_how_to_resume_and_exits_130(uninterrupted, tmp_
     assert_same_bench(full, out)
 
 
+def test_sigterm_checkpoints_and_exits_143(slow_plugin, tmp_path):
+    out = tmp_path / "terminated"
+    proc = signal_when(["bench", *BENCH, "--out", str(out)], {"PYTHONPATH": str(slow_plugin)},
+                       lambda: has_step(out, "gan-minimax-s0", 40), signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 143, stderr
+    assert "SIGTERM" in read_results(out).query("metric == 'status'").iloc[-1]["detail"]
+    assert json.loads((out / "bench.json").read_text())["status"] == "interrupted"
+
+
 def test_a_second_bench_on_a_folder_in_use_is_refused_with_its_holder(slow_plugin, tmp_path):
     out = tmp_path / "busy"
     env = {"PYTHONPATH": str(slow_plugin), "SLOW_MARK": str(tmp_path / "mark"), "SLOW_CALL": "1"}
