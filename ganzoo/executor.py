@@ -225,7 +225,7 @@ class RayTasks:
             ray.init(address=self.p.config.ray_address, include_dashboard=False, log_to_driver=False,
                      num_cpus=None if self.p.config.ray_address else max(len(self.p.devices) * self.p.threads, 1))
         events = Queue()
-        cache = _cache_files(self.p.cache_dir)
+        cache = _cache_files(self.p.cache_dir, data, self.p.config.features)
         data_ref, cache_ref = ray.put(data), ray.put(cache)
         gpu = self.p.devices[0].type == "cuda"
         # no task-level retries: a task that dies is started again here, from the latest checkpoint it shipped
@@ -266,10 +266,17 @@ def _ray_events(events: Any, done_ids: set[str], handle: Callable[[Event], None]
         handle(event)
 
 
-def _cache_files(cache_dir: Path) -> dict[str, bytes]:
-    """The prepared metric files (classifiers, real features, Inception copies), for workers elsewhere."""
-    return {str(f.relative_to(cache_dir)): f.read_bytes() for sub in ("classifiers", "features", "inception")
-            for f in (cache_dir / sub).glob("*.pt")}
+def _cache_files(cache_dir: Path, data: Any, features: str) -> dict[str, bytes]:
+    """The prepared metric files this bench uses (its dataset's classifiers and real features, and the
+    Inception copy with ``--features inception``), for workers elsewhere: not the whole cache, which holds
+    every dataset ever benched."""
+    from ganzoo.metrics.classifier import safe_name
+
+    prefixes = tuple(safe_name(d.name) for d in (data, data.base) if d is not None)
+    files = [f for sub in ("classifiers", "features") for f in (cache_dir / sub).glob("*.pt") if f.name.startswith(prefixes)]
+    if features == "inception":
+        files += list((cache_dir / "inception").glob("*.pt"))
+    return {str(f.relative_to(cache_dir)): f.read_bytes() for f in files}
 
 
 def _ray_trial(job: TrialJob, data: Any, cache: dict[str, bytes], events: Any) -> str:

@@ -34,18 +34,7 @@ class OutLock:
     def acquire(self) -> str | None:
         """Take the lock; returns a note when a stale lock was taken over. Raises LockHeld naming the holder."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
-        previous = _holder(fd)
-        if fcntl is not None:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                os.close(fd)
-                raise LockHeld(f"--out {str(self.path.parent)!r} is being written by another bench ({_describe(previous)}); "
-                               "wait for it, or choose another folder") from None
-        elif previous and previous.get("host") == socket.gethostname() and _alive(previous.get("pid")):
-            os.close(fd)
-            raise LockHeld(f"--out {str(self.path.parent)!r} is being written by another bench ({_describe(previous)})")
+        fd, previous = _try_lock(self.path)
         me = {"host": socket.gethostname(), "pid": os.getpid(), "started": datetime.now(timezone.utc).isoformat()}
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(me).encode(), 0)
@@ -72,19 +61,37 @@ class OutLock:
 
 
 def live_holder(out: Path) -> str | None:
-    """Who holds the lock on ``out`` now ("pid N on HOST, since T"), or None when no live bench does."""
+    """Why ``out`` cannot be taken now (a live bench holds it), or None. Only looks: a stale lock file
+    is left as it is, so the bench that takes it over can say whose it was."""
     path = Path(out) / LOCK_FILE
     if not path.is_file():
         return None
     try:
-        lock = OutLock(out)
-        lock.acquire()
+        fd, _ = _try_lock(path)
     except LockHeld as exc:
         return str(exc)
     except OSError:
         return None
-    lock.release()
+    os.close(fd)  # releases the flock, writes nothing
     return None
+
+
+def _try_lock(path: Path) -> tuple[int, dict | None]:
+    """Open the lock file and lock it: (its descriptor, the holder it names, live or stale). Raises
+    LockHeld when a live bench holds it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    previous = _holder(fd)
+    if fcntl is not None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise LockHeld(f"--out {str(path.parent)!r} is being written by another bench ({_describe(previous)}); "
+                           "wait for it, or choose another folder") from None
+    elif previous and previous.get("host") == socket.gethostname() and _alive(previous.get("pid")):
+        os.close(fd)
+        raise LockHeld(f"--out {str(path.parent)!r} is being written by another bench ({_describe(previous)})")
+    return fd, previous
 
 
 def _holder(fd: int) -> dict | None:

@@ -200,7 +200,7 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
     if unused:
         raise BenchInputError(f"--set names variant(s) {', '.join(unused)}, which this bench does not run (it runs {', '.join(names)})")
     for v, d in sorted({(r.variant, r.divergence) for r in runs}):  # what a variant refuses fails here, not mid-bench
-        given = {**hparams.get(v, {}), **({"batch_size": config.batch_size} if config.batch_size else {})}
+        given = user_settings(hparams.get(v, {}), config.batch_size)
         where = f"variant {v!r} with " + " ".join(f"{k}={val!r}" for k, val in given.items()) if given else f"variant {v!r}"
         try:
             with warnings.catch_warnings():  # one line per bad value: torch's own warnings about it are noise here
@@ -208,7 +208,7 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
                 variant, _ = build_variant(v, d, info, hparams.get(v, {}), config.batch_size)
         except Exception as exc:  # a plugin may refuse a value with any exception (z_dim=-5: RuntimeError)
             raise BenchInputError(f"{where} with divergence {d!r}: {type(exc).__name__}: {exc}") from None
-        if hparams.get(v) or config.batch_size:  # values it accepts but cannot train with (hidden=0) fail here too
+        if given:  # values it accepts but cannot train with (hidden=0) fail here too
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
@@ -348,7 +348,7 @@ def build_variant(name: str, divergence_name: str, info: DatasetInfo, overrides:
     variant: Variant = cls(info=info, divergence=divergence, **kwargs)
     variant.set_training(**{k: v for k, v in chosen.items() if k in TRAINING_PARAMS})  # checks them, constructor ones too
     if recipe is not None and recipe.per_sample_critic:
-        batchnorm = [f"{net_name}" for net_name, net in variant.discriminators().items()
+        batchnorm = [net_name for net_name, net in variant.discriminators().items()
                      if any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in net.modules())]
         if batchnorm:
             knob = f" (--set {name}.d_norm=layer, as the paper advises)" if "d_norm" in ctor else ""
@@ -363,12 +363,15 @@ def build_variant(name: str, divergence_name: str, info: DatasetInfo, overrides:
     return variant, record
 
 
+def user_settings(overrides: dict[str, Any], batch_size: int | None) -> dict[str, Any]:
+    """What the user set for one variant: its ``--set`` values and ``--batch-size`` (which ``--set`` beats)."""
+    return {**({"batch_size": batch_size} if batch_size else {}), **overrides}
+
+
 def settings_text(p: Plan, variant: str) -> str:
     """The user's overrides for one variant's runs as ``key=value;...`` (sorted): the ``settings`` column,
     which tables group by, so runs that differ only in a ``--set`` value are never averaged together."""
-    given = dict(p.hparams.get(variant, {}))
-    if p.config.batch_size and "batch_size" not in given:
-        given["batch_size"] = p.config.batch_size
+    given = user_settings(p.hparams.get(variant, {}), p.config.batch_size)
     return ";".join(f"{k}={v}" for k, v in sorted(given.items()))
 
 

@@ -7,7 +7,6 @@ with pandas at report time.
 from __future__ import annotations
 
 import io
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from ganzoo.metrics.base import HIGHER, LOWER, direction
-from ganzoo.results import KEYS, MANIFEST, atomic_write_bytes, read_results
+from ganzoo.results import KEYS, atomic_write_bytes, read_manifest, read_results
 
 NOT_SCORES = ("loss_", "status", "divergence")
 MEASURES = {"steps": "step", "images": "images_seen", "seconds": "device_seconds"}
@@ -41,7 +40,7 @@ def metric_directions(sources: list[str] | None = None) -> dict[str, str]:
     for src in sources or []:
         if not src:  # rows that came from memory, not from a file
             continue
-        manifest = _manifest(Path(src))
+        manifest = read_manifest(Path(src))
         if manifest:
             out.update({k: v for k, v in manifest.get("metric_directions", {}).items() if v in (LOWER, HIGHER)})
     return out
@@ -127,7 +126,7 @@ def per_run(df: pd.DataFrame, measure: str = "seconds", directions: dict[str, st
     lo, hi = later.groupby(keys)["value"].min(), later.groupby(keys)["value"].max()
     way = pd.Series([direction(directions, m) for m in out.index.get_level_values("metric")], index=out.index)
     out["best"] = np.where(way == LOWER, lo.reindex(out.index), np.where(way == HIGHER, hi.reindex(out.index), np.nan))
-    within = done[done[col] <= reached + 1e-9] if len(done) else done
+    within = done[done[col] <= reached + 1e-9]  # empty when no run finished (reached is NaN)
     out["equal"] = within.groupby(keys, sort=False).tail(1).set_index(keys)["value"].reindex(out.index)
     out = out.reset_index()
     out["status"] = out["run_id"].map(runs["status"])
@@ -205,20 +204,8 @@ class NotComparable(ValueError):
     """Two result sets whose numbers would mean nothing side by side."""
 
 
-def _manifest(path: Path) -> dict | None:
-    """The bench.json beside a results file, parsed; None when there is none or it is not a JSON object."""
-    manifest = (path if path.is_dir() else path.parent) / MANIFEST
-    if not manifest.is_file():
-        return None
-    try:
-        obj = json.loads(manifest.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{manifest}: not a ganzoo bench.json ({exc})") from None
-    return obj if isinstance(obj, dict) else None
-
-
 def _budget(path: Path) -> str | None:
-    manifest = _manifest(path)
+    manifest = read_manifest(path)
     return manifest.get("config", {}).get("budget") if manifest else None
 
 
@@ -271,10 +258,9 @@ def compare(path_a: Path, path_b: Path, metrics: list[str] | None = None, alpha:
     a, b = _scores(a_all, metrics), _scores(b_all, metrics)
     check_comparable(a, b, Path(path_a), Path(path_b))
     directions = metric_directions([str(path_a), str(path_b)])
-    both = pd.concat([a_all.assign(_side="a"), b_all.assign(_side="b", run_id="b:" + b_all["run_id"])])
-    labels = run_info(both)["setting"]  # settings labelled over both sets, so the same setting gets the same label
-    fa = per_run(a, "seconds", directions, run_info(a_all).assign(setting=lambda r: labels.reindex(r.index).to_numpy()))
-    fb = per_run(b, "seconds", directions, run_info(b_all).assign(setting=lambda r: labels.reindex("b:" + r.index).to_numpy()))
+    b_all, b = b_all.assign(run_id="b:" + b_all["run_id"]), b.assign(run_id="b:" + b["run_id"])  # run ids may repeat across sets
+    runs = run_info(pd.concat([a_all, b_all]))  # settings labelled over both sets: the same setting, the same label
+    fa, fb = per_run(a, "seconds", directions, runs), per_run(b, "seconds", directions, runs)
     cells = [*GROUP, "metric"]
     gb = dict(list(fb.groupby(cells)))
     rows = []

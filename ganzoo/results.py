@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -31,19 +32,20 @@ COLUMNS = [
     "step", "images_seen", "device_seconds", "metric", "value", "detail", *PROVENANCE, "budget", "settings",
 ]
 MANIFEST = "bench.json"
-_UMASK_AT_IMPORT = os.umask(0)  # os.umask can only be read by setting it: read once, put back at once
-os.umask(_UMASK_AT_IMPORT)
 
 
 def _umask() -> int:
-    """The process umask now, read without changing it where Linux reports it (thread-safe)."""
+    """The process umask now, read without changing it where Linux reports it (thread-safe); elsewhere
+    by setting it and putting it back at once (os.umask can only be read that way)."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("Umask:"):
                 return int(line.split()[1], 8)
     except (OSError, ValueError, IndexError):
         pass
-    return _UMASK_AT_IMPORT
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 @dataclass
@@ -181,6 +183,27 @@ def read_results(path: Path) -> pd.DataFrame:
         df[col] = df[col].fillna("")
     df["source"] = str(path)
     return df[[*COLUMNS, "source"]]
+
+
+def read_manifest(path: Path) -> dict[str, Any] | None:
+    """The bench.json of a bench folder (or beside a results file), parsed as data; None when there is
+    none. A file that is not a ganzoo bench.json is a ResultsFileError naming it."""
+    path = Path(path)
+    manifest = (path if path.is_dir() else path.parent) / MANIFEST
+    if not manifest.is_file():
+        return None
+    try:
+        obj = json.loads(manifest.read_text())
+    except (OSError, ValueError) as exc:
+        raise ResultsFileError(f"{manifest}: not a ganzoo bench.json ({exc})") from None
+    if not isinstance(obj, dict) or not isinstance(obj.get("config"), dict):
+        raise ResultsFileError(f"{manifest}: not a ganzoo bench.json (no config)")
+    return obj
+
+
+def utc_now() -> str:
+    """A timestamp for config.json and bench.json."""
+    return datetime.now(timezone.utc).isoformat()
 
 
 def rows_from_frame(df: pd.DataFrame) -> list[Row]:

@@ -11,10 +11,8 @@ the end of its step, checkpoint it, and leave the bench resumable.
 from __future__ import annotations
 
 import inspect
-import json
 import signal
 import threading
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +33,6 @@ from ganzoo.plan import (
     clear_out,
     load_data,
     plan,
-    settings_text,
     split_dataset,
 )
 from ganzoo.results import (
@@ -46,12 +43,14 @@ from ganzoo.results import (
     atomic_write_bytes,
     atomic_write_json,
     environment,
+    read_manifest,
     read_results,
     rows_from_frame,
     source_sha256,
+    utc_now,
 )
 from ganzoo.executor import executor_for, job_for
-from ganzoo.trial import CHECKPOINT, StopFlag, load_checkpoint, run_dir
+from ganzoo.trial import CHECKPOINT, StopFlag, load_checkpoint, run_dir, status_row
 
 EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
@@ -104,17 +103,14 @@ def fingerprint_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return changes
 
 
-def read_manifest(out: Path) -> dict[str, Any]:
-    path = Path(out) / MANIFEST
-    if not path.is_file():
-        raise BenchInputError(f"--resume {str(out)!r}: no {MANIFEST} there, so no bench to resume")
+def _manifest_to_resume(out: Path) -> dict[str, Any]:
     try:
-        obj = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise BenchInputError(f"{path}: not a ganzoo bench.json ({exc})") from None
-    if not isinstance(obj, dict) or not isinstance(obj.get("config"), dict):
-        raise BenchInputError(f"{path}: not a ganzoo bench.json (no config)")
-    return obj
+        manifest = read_manifest(Path(out)) if Path(out).is_dir() else None
+    except ResultsFileError as exc:
+        raise BenchInputError(str(exc)) from None
+    if manifest is None:
+        raise BenchInputError(f"--resume {str(out)!r}: no {MANIFEST} there, so no bench to resume")
+    return manifest
 
 
 def _kept_rows(p: Plan) -> tuple[list[Row], set[str]]:
@@ -156,7 +152,7 @@ def run_bench(config: BenchConfig | None = None, *, console: Console | None = No
     ``resume``: a bench folder to continue, with the config it recorded."""
     manifest = None
     if resume is not None:
-        manifest = read_manifest(resume)
+        manifest = _manifest_to_resume(resume)
         config = BenchConfig.from_json({**manifest["config"], "out": str(resume), "force": False})
     assert config is not None
     p = plan(config, resuming=resume is not None)
@@ -198,8 +194,8 @@ def run_bench(config: BenchConfig | None = None, *, console: Console | None = No
             "dataset": {"name": data.name, "split": data.split, "source": data.source},
             "metric_directions": {k: v for m in metrics.values() for k, v in type(m).directions.items()},
             "environment": environment(p.device), "code": fingerprint, "status": "running",
-            "started": manifest["started"] if manifest else _now(),
-            "resumed": [*(manifest or {}).get("resumed", []), *([{"time": _now(), "code_changes": changes}] if manifest else [])],
+            "started": manifest["started"] if manifest else utc_now(),
+            "resumed": [*(manifest or {}).get("resumed", []), *([{"time": utc_now(), "code_changes": changes}] if manifest else [])],
         }
         atomic_write_json(out / MANIFEST, bench)
         stop = StopFlag()
@@ -209,7 +205,7 @@ def run_bench(config: BenchConfig | None = None, *, console: Console | None = No
         finally:
             for s, h in previous.items():
                 signal.signal(s, h)
-        bench.update(status="interrupted" if stop.requested else "finished", **{"interrupted" if stop.requested else "finished": _now()})
+        bench.update(status="interrupted" if stop.requested else "finished", **{"interrupted" if stop.requested else "finished": utc_now()})
         atomic_write_json(out / MANIFEST, bench)
         if stop.requested:
             raise BenchInterrupted(stop.signal, out)
@@ -264,15 +260,10 @@ def _run_trials(p: Plan, data: Any, metrics: dict, writer: ResultsWriter, finish
                 progress.update(tasks[run_id], description=f"[{colour}]{labels[run_id]} {payload.status}", left=payload.error[:60])
             if kind == "done" and payload.status == "failed" and not any(r.run_id == run_id and r.metric == "status" for r in writer.rows):
                 spec = next(s for s in p.runs if s.run_id == run_id)  # the worker died before it could say so
-                writer.add([Row(run_id, spec.variant, spec.divergence, data.name, data.split, spec.seed, payload.spent.steps,
-                                payload.spent.images, payload.spent.seconds, "status", 0.0, payload.error,
-                                budget=p.budget.text, settings=settings_text(p, spec.variant))])
+                writer.add([status_row(p, spec, data, payload.spent, 0.0, payload.error)])
 
         executor.run(jobs, data, metrics, stop, handle)
     finally:
         if progress is not None:
             progress.stop()
 
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()

@@ -21,7 +21,6 @@ import signal
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,7 @@ from ganzoo.device import DeviceClock
 from ganzoo.evaluation import evaluate
 from ganzoo.metrics.base import Metric
 from ganzoo.plan import NO_DIVERGENCE, Plan, TrialSpec, build_variant, settings_text
-from ganzoo.results import Row, atomic_torch_save, atomic_write_json, atomic_write_text, environment
+from ganzoo.results import Row, atomic_torch_save, atomic_write_json, atomic_write_text, environment, utc_now
 from ganzoo.trainer import Trainer
 from ganzoo.variant import StepOutput
 
@@ -111,6 +110,18 @@ def run_dir(p: Plan, spec: TrialSpec) -> Path:
     return Path(p.config.out) / "runs" / spec.run_id
 
 
+def row_keys(p: Plan, spec: TrialSpec, data: Data) -> dict[str, Any]:
+    """The columns every row of a trial shares."""
+    return dict(run_id=spec.run_id, variant=spec.variant, divergence=spec.divergence, dataset=data.name, split=data.split,
+                seed=spec.seed, budget=p.budget.text, settings=settings_text(p, spec.variant))
+
+
+def status_row(p: Plan, spec: TrialSpec, data: Data, spent: Spent, value: float, detail: str) -> Row:
+    """A trial's status row (1 ok, 0 failed or interrupted), at the step, images and seconds it reached."""
+    return Row(**row_keys(p, spec, data), step=spent.steps, images_seen=spent.images, device_seconds=round(spent.seconds, 4),
+               metric="status", value=value, detail=detail)
+
+
 def load_checkpoint(path: Path) -> dict[str, Any] | None:
     """A trial's checkpoint, or None when there is none or it cannot be read (the trial then restarts)."""
     if not path.is_file():
@@ -130,13 +141,8 @@ def run_trial(p: Plan, spec: TrialSpec, data: Data, metrics: dict[str, Metric], 
     ``folder``: where the trial's files go (default ``runs/<run_id>`` under ``--out``; a worker without the
     results folder uses a local one and ships its files back on ``on_checkpoint`` and at the end)."""
     folder = run_dir(p, spec) if folder is None else Path(folder)
-    base = dict(run_id=spec.run_id, variant=spec.variant, divergence=spec.divergence, dataset=data.name, split=data.split,
-                seed=spec.seed, budget=p.budget.text, settings=settings_text(p, spec.variant))
+    base = row_keys(p, spec, data)
     spent = Spent()
-
-    def status_row(value: float, detail: str) -> Row:
-        return Row(**base, step=spent.steps, images_seen=spent.images, device_seconds=round(spent.seconds, 4),
-                   metric="status", value=value, detail=detail)
 
     config: dict[str, Any] = {}
     try:
@@ -181,7 +187,7 @@ def run_trial(p: Plan, spec: TrialSpec, data: Data, metrics: dict[str, Metric], 
             if p.device.type == "cuda" and state["rng"]["cuda"]:
                 torch.cuda.set_rng_state(state["rng"]["cuda"][0], p.device)
             config = _read_json(folder / "config.json")
-            config.update(status="running", resumed=[*config.get("resumed", []), {"at_step": spent.steps, "time": _now()}])
+            config.update(status="running", resumed=[*config.get("resumed", []), {"at_step": spent.steps, "time": utc_now()}])
             atomic_write_json(folder / "config.json", config)
         else:
             config = {
@@ -193,7 +199,7 @@ def run_trial(p: Plan, spec: TrialSpec, data: Data, metrics: dict[str, Metric], 
                             "content_sha256": data.content_hash, "info": data.info.describe()},
                 "budget": p.budget.text, "budget_measure": p.budget.measure, "eval_every": p.eval_every.text,
                 "amp": p.config.amp, "metrics": {k: m.provenance() for k, m in metrics.items()},
-                "environment": environment(p.device), "executor": p.executor_note, "started": _now(), "status": "running",
+                "environment": environment(p.device), "executor": p.executor_note, "started": utc_now(), "status": "running",
             }
             atomic_write_json(folder / "config.json", config)
             record(evaluate(variant, data, metrics, spec.seed, folder, 0, spec.run_id))
@@ -207,8 +213,8 @@ def run_trial(p: Plan, spec: TrialSpec, data: Data, metrics: dict[str, Metric], 
                 spent = Spent(spent.steps, spent.images, clock.stop())
                 checkpoint()
                 detail = f"interrupted at step {spent.steps} ({_signal_name(stop.signal)})"
-                emit([status_row(0.0, detail)])
-                config.update(status="interrupted", interrupted=_now())
+                emit([status_row(p, spec, data, spent, 0.0, detail)])
+                config.update(status="interrupted", interrupted=utc_now())
                 atomic_write_json(folder / "config.json", config)
                 return TrialResult("interrupted", spent, detail)
             d_out, g_out, images = trainer.step()
@@ -240,10 +246,10 @@ def run_trial(p: Plan, spec: TrialSpec, data: Data, metrics: dict[str, Metric], 
         overrun = spent.seconds - p.budget.amount if p.budget.is_time else 0.0
         if overrun > 0.01 * p.budget.amount:  # a step that hung, or ran far longer than the others
             detail = f"ok; {overrun:.1f} s over the {p.budget.text} budget (longest step {longest:.1f} s)"
-        config.update(status="ok", finished=_now(), spent={"steps": spent.steps, "images": spent.images, "device_seconds": spent.seconds},
+        config.update(status="ok", finished=utc_now(), spent={"steps": spent.steps, "images": spent.images, "device_seconds": spent.seconds},
                       budget_overrun_seconds=round(overrun, 4))
         atomic_write_json(folder / "config.json", config)
-        emit([status_row(1.0, detail)])
+        emit([status_row(p, spec, data, spent, 1.0, detail)])
         if not p.config.keep_checkpoints:
             (folder / CHECKPOINT).unlink(missing_ok=True)
         return TrialResult("ok", spent)
@@ -251,10 +257,10 @@ def run_trial(p: Plan, spec: TrialSpec, data: Data, metrics: dict[str, Metric], 
         error = f"{type(exc).__name__}: {exc}"
         atomic_write_text(folder / "error.txt", traceback.format_exc())
         if config:
-            config.update(status="failed", error=error, finished=_now(),
+            config.update(status="failed", error=error, finished=utc_now(),
                           spent={"steps": spent.steps, "images": spent.images, "device_seconds": spent.seconds})
             atomic_write_json(folder / "config.json", config)
-        emit([status_row(0.0, error)])
+        emit([status_row(p, spec, data, spent, 0.0, error)])
         return TrialResult("failed", spent, error)
 
 
@@ -264,10 +270,6 @@ def _read_json(path: Path) -> dict[str, Any]:
         return obj if isinstance(obj, dict) else {}
     except (OSError, ValueError):
         return {}
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
 
 
 def _signal_name(signum: int | None) -> str:

@@ -17,11 +17,6 @@ MNIST = registry.datasets.get("mnist").info  # 28 px: DCGAN's D has BatchNorm la
 DOMAINS = registry.datasets.get("digits-domains").info
 
 
-def adam_and_rmsprop(variant):
-    d_opt, g_opt = variant.optimizers()
-    return d_opt, g_opt
-
-
 def test_wgan_trains_its_critic_five_times_with_rmsprop():
     v, record = build_variant("gan", "wasserstein", DIGITS, {})
     d_opt, g_opt = v.optimizers()

@@ -273,9 +273,19 @@ def test_a_plugin_name_that_is_a_path_is_refused(install_dist, tmp_path):
                  {"ganzoo.variants": {"../../escape": "thirdparty_evil:Evil"}})
     entry = registry.variants.entry("../../escape")
     assert entry.error and "unsafe name" in entry.error
-    result = CliRunner().invoke(main, ["bench", "--budget", "2steps", "--variants", "gan", "--out", str(tmp_path / "o" / "p")])
-    assert result.exit_code == 0
-    assert not (tmp_path / "escape").exists() and not (tmp_path / "o" / "escape").exists()
+    out = tmp_path / "o" / "p"  # its runs/../../escape-minimax-s0 would land in tmp_path / "o"
+    result = CliRunner().invoke(main, ["bench", "--budget", "1steps", "--variants", "../../escape", "--out", str(out)])
+    assert result.exit_code == 2 and "unsafe name" in result.output
+    assert not list(tmp_path.rglob("escape*"))
+
+
+def test_a_new_bench_says_when_it_takes_over_a_stale_lock(tmp_path):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / ".ganzoo.lock").write_text(json.dumps({"host": "elsewhere", "pid": 999999, "started": "2026-01-01"}))
+    result = CliRunner().invoke(main, ["bench", "--variants", "gan", "--budget", "1steps", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "took over the stale lock" in result.output and "pid 999999" in result.output
 
 
 def test_result_files_follow_the_umask(tmp_path):
