@@ -245,7 +245,7 @@ def run_trial(p: Plan, spec: TrialSpec, data: Data, metrics: dict[str, Metric], 
         detail = "ok"
         overrun = spent.seconds - p.budget.amount if p.budget.is_time else 0.0
         if overrun > 0.01 * p.budget.amount:  # a step that hung, or ran far longer than the others
-            detail = f"ok; {overrun:.1f} s over the {p.budget.text} budget (longest step {longest:.1f} s)"
+            detail = f"ok; {overrun:.2f} s over the {p.budget.text} budget (longest step {longest:.2f} s)"
         config.update(status="ok", finished=utc_now(), spent={"steps": spent.steps, "images": spent.images, "device_seconds": spent.seconds},
                       budget_overrun_seconds=round(overrun, 4))
         atomic_write_json(folder / "config.json", config)
