@@ -7,12 +7,12 @@ from here.
 from ganzoo.data import Batch, BatchSampler, Data, DataKind, Dataset, DatasetInfo
 from ganzoo.divergence import Divergence, Recipe, check_scores
 from ganzoo.metrics.base import Metric, Samples
-from ganzoo.variant import IncompatibleData, StepOutput, Variant
+from ganzoo.variant import IncompatibleData, Pack, StepOutput, Variant, pack_samples
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Batch", "BatchSampler", "Data", "DataKind", "Dataset", "DatasetInfo",
     "Divergence", "Recipe", "check_scores", "Metric", "Samples",
-    "IncompatibleData", "StepOutput", "Variant", "__version__",
+    "IncompatibleData", "Pack", "StepOutput", "Variant", "pack_samples", "__version__",
 ]

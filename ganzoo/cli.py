@@ -37,7 +37,10 @@ def _names(kind: str):
         names = [v.strip() for v in value.split(",") if v.strip()]
         if not names:
             raise InputError(f"give at least one {kind[:-1]} name", ctx=ctx, param=param)
-        for name in names:
+        for item in names:
+            if kind == "variants":  # LABEL=VARIANT, or a preset's label: plan() checks them
+                continue
+            name = item
             if name not in reg.names():
                 raise InputError(registry.unknown_message(kind[:-1], name, reg.names()), ctx=ctx, param=param)
         return names
@@ -93,8 +96,6 @@ def _hparams(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
         variant, dot, name = key.partition(".")
         if not (eq and dot and variant and name):
             raise InputError(f"{item!r} is not VARIANT.PARAM=VALUE (e.g. cyclegan.identity_weight=0.5)", ctx=ctx, param=param)
-        if variant not in registry.variants.names():
-            raise InputError(registry.unknown_message("variant", variant, registry.variants.names()), ctx=ctx, param=param)
         out.setdefault(variant, {})[name] = value
     return out
 
@@ -106,9 +107,9 @@ def main() -> None:
 
 
 @main.command("list")
-@click.option("--kind", type=click.Choice(sorted(registry.REGISTRIES)), help="Only this plugin kind.")
+@click.option("--kind", type=click.Choice([*sorted(registry.REGISTRIES), "presets"]), help="Only this plugin kind, or the presets.")
 def list_cmd(kind: str | None) -> None:
-    """Installed variants, datasets, divergences and metrics, with the package providing each."""
+    """Installed variants, datasets, divergences and metrics, with the package providing each; and the presets."""
     table = Table(title="ganzoo plugins")
     for col in ("kind", "name", "package", "description"):
         table.add_column(col)
@@ -131,11 +132,20 @@ def list_cmd(kind: str | None) -> None:
             if not e.error and reg.kind == "metrics" and getattr(e.obj, "directions", None):
                 text += f" [dim](better: {', '.join(f'{k} {v}' for k, v in e.obj.directions.items())})[/]"
             table.add_row(reg.kind[:-1], e.name, e.package, text)
+    if kind in (None, "presets"):
+        from ganzoo import presets
+
+        for pr in presets.PRESETS.values():
+            text = f"{pr.description} [dim]({pr.paper}; {pr.protocol}"
+            text += (f"; departs: {pr.deviations}" if pr.deviations else "") + (f"; needs {pr.needs}" if pr.needs else "") + ")[/]"
+            table.add_row("preset", pr.name, "ganzoo", text)
     Console(width=200 if not sys.stdout.isatty() else None).print(table)
 
 
 @main.command()
-@click.option("--variants", callback=_names("variants"), help="Comma-separated variants. [default: every variant that can run on the dataset]")
+@click.option("--variants", callback=_names("variants"),
+              help="Comma-separated variants; LABEL=VARIANT benches a variant under a label of its own (pacgan4=gan with "
+                   "--set pacgan4.pack=4). [default: every variant that can run on the dataset]")
 @click.option("--divergence", "--divergences", "divergences", callback=_names("divergences"),
               help="Comma-separated divergences, overriding each variant's default; one run per variant x divergence.")
 @click.option("--dataset", default="digits", show_default=True, callback=_dataset,
@@ -163,8 +173,10 @@ def list_cmd(kind: str | None) -> None:
 @click.option("--resume", "resume", type=click.Path(file_okay=False, path_type=Path),
               help="Continue the bench in this folder after a kill or Ctrl-C, with the config it recorded (no other bench options).")
 @click.option("--allow-code-change", is_flag=True, help="With --resume: resume although ganzoo's or a plugin's code changed since.")
-@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
-              help="local: this machine (a process pool with --workers > 1); ray: Ray tasks (pip install \"ganzoo[ray]\").")
+@click.option("--preset", help="Run a paper's protocol (ganzoo list --kind presets); options given beside it override it, and are recorded.")
+@click.option("--executor", type=click.Choice(["local", "pool", "ray"]), default="local", show_default=True,
+              help="local: this machine (a process pool with --workers > 1); pool: worker processes even for one worker "
+                   "(a crashing plugin cannot take the bench down); ray: Ray tasks (pip install \"ganzoo[ray]\").")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Trials at a time.")
 @click.option("--devices", callback=lambda ctx, param, v: [d.strip() for d in v.split(",") if d.strip()] if v else None,
               help="Spread trials over these devices, e.g. cuda:0,cuda:1. [default: --device]")
@@ -177,7 +189,7 @@ def list_cmd(kind: str | None) -> None:
 @click.pass_context
 def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget, eval_every, seeds, batch_size, hparams, device, amp, out,
           force, features, inception_weights, cache_dir, checkpoint_every, keep_checkpoints, resume, allow_code_change,
-          executor, workers, devices, workers_per_device, threads, allow_shared_device, ray_address, max_retries) -> None:
+          preset, executor, workers, devices, workers_per_device, threads, allow_shared_device, ray_address, max_retries) -> None:
     """Train each variant under the same budget and report FID tables."""
     from ganzoo.runner import BenchInterrupted
 
@@ -190,13 +202,16 @@ def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget
         config = None
     else:
         out = out or Path("results") / f"bench-{datetime.now():%Y%m%d-%H%M%S}"
-        config = BenchConfig(variants=variants, divergences=divergences, dataset=dataset, data_dir=data_dir, split=split,
-                             download=download, budget=budget, eval_every=eval_every, seeds=seeds,
-                             batch_size=batch_size, device=device, amp=amp, out=out, force=force, cache_dir=cache_dir,
-                             features=features, inception_weights=inception_weights, hparams=hparams,
-                             checkpoint_every=checkpoint_every, keep_checkpoints=keep_checkpoints, executor=executor,
-                             workers=workers, devices=devices, workers_per_device=workers_per_device, threads=threads,
-                             allow_shared_device=allow_shared_device, ray_address=ray_address, max_retries=max_retries)
+        if preset is not None:
+            config = _preset_config(ctx, preset, out)
+        else:
+            config = BenchConfig(variants=variants, divergences=divergences, dataset=dataset, data_dir=data_dir, split=split,
+                                 download=download, budget=budget, eval_every=eval_every, seeds=seeds,
+                                 batch_size=batch_size, device=device, amp=amp, out=out, force=force, cache_dir=cache_dir,
+                                 features=features, inception_weights=inception_weights, hparams=hparams,
+                                 checkpoint_every=checkpoint_every, keep_checkpoints=keep_checkpoints, executor=executor,
+                                 workers=workers, devices=devices, workers_per_device=workers_per_device, threads=threads,
+                                 allow_shared_device=allow_shared_device, ray_address=ray_address, max_retries=max_retries)
     try:
         df = run_bench(config, console=err, resume=resume, allow_code_change=allow_code_change)
     except BenchInputError as exc:
@@ -235,7 +250,11 @@ def _print_table(t: pd.DataFrame) -> None:
     w = report.display(t)
     m, reached = t.attrs["equal_budget"]
     budget = "no run finished" if pd.isna(reached) else f"{reached:g} {m}"
-    rt = Table(title=f"mean ± std over finished runs; * best final per dataset and metric; equal budget: {budget}")
+    _rich_table(w, f"mean ± std over finished runs; * best final per dataset and metric; equal budget: {budget}")
+
+
+def _rich_table(w: pd.DataFrame, title: str) -> None:
+    rt = Table(title=title)
     for col in w.columns:
         rt.add_column(str(col))
     for row in w.itertuples(index=False):
@@ -264,17 +283,54 @@ def _report_errors(fn):
     return wrapper
 
 
+def _preset_config(ctx: click.Context, name: str, out: Path) -> BenchConfig:
+    """The preset's bench with the options the user gave on top, each recorded as an override."""
+    from ganzoo import presets
+
+    try:
+        pr = presets.get(name)
+    except BenchInputError as exc:
+        raise InputError(str(exc), ctx=ctx) from None
+    fields = set(BenchConfig.__dataclass_fields__)
+    given = {k: v for k, v in ctx.params.items() if k in fields and k not in ("out", "preset")
+             and ctx.get_parameter_source(k) is not click.core.ParameterSource.DEFAULT}
+    shown = []
+    for k, v in given.items():
+        flag = "--" + k.replace("_", "-")
+        if k == "hparams":
+            shown += [f"--set {var}.{p}={val}" for var, kv in v.items() for p, val in kv.items()]
+        elif isinstance(v, bool):
+            shown.append(flag)
+        else:
+            shown.append(f"{flag} {','.join(map(str, v)) if isinstance(v, list) else v}")
+    return pr.config(**given, out=out, preset_overrides=shown)
+
+
 @main.command("table")
 @click.argument("results", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--metrics", callback=_metric_list, help="Comma-separated metrics. [default: every score in the results]")
 @click.option("--format", "fmt", type=click.Choice(["rich", "markdown", "csv", "latex"]), default="rich", show_default=True)
 @click.option("--equal-budget", "measure", type=click.Choice(["auto", "images", "seconds", "steps"]), default="auto", show_default=True,
               help="Measure of the 'equal budget' point, the largest one every run reached; auto: the benches' own budget measure.")
+@click.option("--published", is_flag=True, help="For benches run from a --preset: ganzoo's final values (mean ± s.e.) beside the paper's.")
 @_report_errors
-def table_cmd(results, metrics, fmt, measure) -> None:
+def table_cmd(results, metrics, fmt, measure, published) -> None:
     """Final, best and equal-budget values per dataset x variant x divergence (mean ± std over seeds)."""
     from ganzoo import report
 
+    if published:
+        t = report.published(list(results))
+        if fmt == "csv":
+            click.echo(t.to_csv(index=False), nl=False)
+            return
+        d = report.published_display(t)
+        if fmt == "markdown":
+            click.echo(report.to_markdown(d), nl=False)
+        elif fmt == "latex":
+            click.echo(report.to_latex(d), nl=False)
+        else:
+            _rich_table(d, "ganzoo beside the published numbers")
+        return
     t = report.table(report.load_many(list(results)), metrics, measure)
     if fmt == "csv":
         click.echo(t.to_csv(index=False), nl=False)

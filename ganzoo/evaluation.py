@@ -14,7 +14,7 @@ import torch
 from ganzoo import registry
 from ganzoo.data import Data
 from ganzoo.metrics.base import EvalOptions, Metric, Samples
-from ganzoo.metrics.features import FeatureSpaceError
+from ganzoo.metrics.features import FeatureSpaceError, inception_space
 from ganzoo.plan import BenchInputError
 from ganzoo.samples import save_image_grid, save_point_scatter
 from ganzoo.translation import evaluate_translation
@@ -25,6 +25,11 @@ def prepare_metrics(data: Data, device: torch.device, cache_dir: Path, options: 
     """Every installed metric that applies to the dataset, set up (classifiers trained, real features
     cached). Runs before anything is written, so a metric that cannot be set up stops the bench early."""
     out = {}
+    if options is not None and options.features == "inception":  # missing weights stop the bench before any classifier trains
+        try:
+            inception_space(options.inception_weights, cache_dir)
+        except FeatureSpaceError as exc:
+            raise BenchInputError(str(exc)) from None
     for entry in registry.metrics.entries():
         if entry.error is None and entry.obj.applies_to(data.info):
             try:

@@ -15,7 +15,7 @@ then recorded as failed), and ``--resume`` continues it after the driver itself 
 from __future__ import annotations
 
 import multiprocessing as mp
-import queue
+import multiprocessing.connection
 import tempfile
 import traceback
 from collections.abc import Callable
@@ -107,34 +107,40 @@ class InProcess:
 _worker: dict[str, Any] = {}
 
 
-def _init_worker(config: Any, slots: Any, threads: int, events: Any, stop_event: Any) -> None:
-    """Each worker: its device slot, its threads, the data and the (cached) metrics, once."""
+def _init_worker(config: Any, slots: Any, channels: list, threads: int, stop_byte: Any) -> None:
+    """Each worker: its slot (a device and a pipe of its own to the driver), its threads, the data and the
+    (cached) metrics, once."""
     import signal
 
     from ganzoo.evaluation import prepare_metrics
     from ganzoo.metrics.base import EvalOptions
     from ganzoo.plan import default_cache_dir, load_data
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver owns Ctrl-C and tells workers through stop_event
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver owns Ctrl-C and tells workers through stop_byte
     torch.set_num_threads(threads)
-    device = torch.device(slots.get())
+    slot, device = slots.get()
     data = load_data(config)
-    _worker.update(device=device, data=data, events=events, stop=StopFlag(stop_event),
-                   metrics=prepare_metrics(data, device, config.cache_dir or default_cache_dir(),
+    _worker.update(device=torch.device(device), data=data, send=channels[slot].send, stop=StopFlag(stop_byte),
+                   metrics=prepare_metrics(data, torch.device(device), config.cache_dir or default_cache_dir(),
                                            EvalOptions(config.features, config.inception_weights)))
 
 
 def _pool_trial(job: TrialJob) -> str:
-    job = replace(job, plan=replace(job.plan, device=_worker["device"]))
     try:
-        execute(job, _worker["data"], _worker["metrics"], _worker["events"].put, _worker["stop"])
+        job = replace(job, plan=replace(job.plan, device=_worker["device"]))
+        execute(job, _worker["data"], _worker["metrics"], _worker["send"], _worker["stop"])
     except Exception:  # execute reports a trial's own failures; anything else must still reach the driver
-        _worker["events"].put(("done", job.spec.run_id, TrialResult("failed", Spent(), traceback.format_exc(limit=3))))
+        _worker["send"](("done", job.spec.run_id, TrialResult("failed", Spent(), traceback.format_exc(limit=3))))
     return job.spec.run_id
 
 
 class LocalPool:
-    """Trials in worker processes on this machine (spawn: CUDA cannot be re-initialised in forked ones)."""
+    """Trials in worker processes on this machine (spawn: CUDA cannot be re-initialised in forked ones).
+
+    Each worker sends its events through a pipe of its own, whose other ends only the driver holds once
+    the workers have started: a worker killed in the middle of a message leaves a pipe the driver reads as
+    closed, never a shared queue that blocks every other worker's events (and no manager process, which
+    under spawn would import the whole program again before the first trial starts)."""
 
     name = "local pool"
 
@@ -143,46 +149,51 @@ class LocalPool:
 
     def run(self, jobs: list[TrialJob], data: Any, metrics: dict, stop: StopFlag, handle: Callable[[Event], None]) -> None:
         ctx = mp.get_context("spawn")
-        manager = ctx.Manager()
-        events, stop_event = manager.Queue(), manager.Event()
+        stop_byte = ctx.RawValue("b", 0)
         attempts = {job.spec.run_id: 0 for job in jobs}
         pending = list(jobs)
-        try:
-            while pending:
-                slots = manager.Queue()
-                for d in self.p.devices:
-                    slots.put(str(d))
-                pool = ProcessPoolExecutor(max_workers=len(self.p.devices), mp_context=ctx, initializer=_init_worker,
-                                           initargs=(self.p.config, slots, self.p.threads, events, stop_event))
-                futures = {pool.submit(_pool_trial, job): job for job in pending}
-                done_ids: set[str] = set()
-                broken = False
-                while futures:
-                    if stop.requested:
-                        stop_event.set()
-                    finished, _ = wait(list(futures), timeout=0.2, return_when=FIRST_COMPLETED)
-                    _events(events, done_ids, handle)
-                    for f in finished:
-                        job = futures.pop(f)
-                        try:
-                            f.result()
-                        except BrokenProcessPool:
-                            broken = True
-                pool.shutdown(wait=True, cancel_futures=True)
-                _events(events, done_ids, handle)
-                pending = [j for j in pending if j.spec.run_id not in done_ids]
-                if not broken or stop.requested:
-                    break
-                retry = []
-                for job in pending:  # a worker died: continue its trials from the checkpoints the driver holds
-                    attempts[job.spec.run_id] += 1
-                    if attempts[job.spec.run_id] > self.p.config.max_retries:
-                        handle(("done", job.spec.run_id, TrialResult("failed", Spent(), f"its worker died {attempts[job.spec.run_id]} times")))
-                    else:
-                        retry.append(job_for(self.p, job.spec, job.plan.device))
-                pending = retry
-        finally:
-            manager.shutdown()
+        while pending:
+            slots = ctx.SimpleQueue()
+            pipes = [ctx.Pipe(duplex=False) for _ in self.p.devices]
+            for i, d in enumerate(self.p.devices):
+                slots.put((i, str(d)))
+            pool = ProcessPoolExecutor(max_workers=len(self.p.devices), mp_context=ctx, initializer=_init_worker,
+                                       initargs=(self.p.config, slots, [w for _, w in pipes], self.p.threads, stop_byte))
+            futures = {pool.submit(_pool_trial, job): job for job in pending}  # starts every worker
+            for _, w in pipes:
+                w.close()
+            readers = [r for r, _ in pipes]
+            done_ids: set[str] = set()
+            broken = False
+            while futures:
+                if stop.requested:
+                    stop_byte.value = 1
+                finished, _ = wait(list(futures), timeout=0.2, return_when=FIRST_COMPLETED)
+                _events(readers, done_ids, handle)
+                for f in finished:
+                    job = futures.pop(f)
+                    try:
+                        f.result()
+                    except BrokenProcessPool:
+                        broken = True
+                    except Exception:  # the job itself could not be run (not unpickled, say): one failed trial
+                        _events(readers, done_ids, handle)
+                        if job.spec.run_id not in done_ids:
+                            done_ids.add(job.spec.run_id)
+                            handle(("done", job.spec.run_id, TrialResult("failed", Spent(), traceback.format_exc(limit=3))))
+            pool.shutdown(wait=True, cancel_futures=True)
+            _events(readers, done_ids, handle, until_closed=True)
+            pending = [j for j in pending if j.spec.run_id not in done_ids]
+            if not broken or stop.requested:
+                break
+            retry = []
+            for job in pending:  # a worker died: continue its trials from the checkpoints the driver holds
+                attempts[job.spec.run_id] += 1
+                if attempts[job.spec.run_id] > self.p.config.max_retries:
+                    handle(("done", job.spec.run_id, TrialResult("failed", Spent(), f"its worker died {attempts[job.spec.run_id]} times")))
+                else:
+                    retry.append(job_for(self.p, job.spec, job.plan.device))
+            pending = retry
 
 
 def _note_done(event: Event, done_ids: set[str]) -> None:
@@ -193,14 +204,22 @@ def _note_done(event: Event, done_ids: set[str]) -> None:
         done_ids.add(run_id)
 
 
-def _events(events: Any, done_ids: set[str], handle: Callable[[Event], None]) -> None:
-    while True:
-        try:
-            event = events.get_nowait()
-        except (queue.Empty, EOFError, OSError):
+def _events(readers: list, done_ids: set[str], handle: Callable[[Event], None], until_closed: bool = False) -> None:
+    """Everything the workers have sent so far; with ``until_closed`` (the pool has shut down), everything
+    until each pipe's end, a message cut short by a dying worker included (it is dropped)."""
+    while readers:
+        ready = mp.connection.wait(readers, timeout=None if until_closed else 0)
+        if not ready:
             return
-        _note_done(event, done_ids)
-        handle(event)
+        for r in ready:
+            try:
+                event = r.recv()
+            except (EOFError, OSError):
+                readers.remove(r)
+                r.close()
+                continue
+            _note_done(event, done_ids)
+            handle(event)
 
 
 # -- Ray -----------------------------------------------------------------------------------------------
@@ -300,5 +319,5 @@ def _ray_trial(job: TrialJob, data: Any, cache: dict[str, bytes], events: Any) -
 def executor_for(p: Any) -> Any:
     if p.config.executor == "ray":
         return RayTasks(p)
-    return LocalPool(p) if p.workers > 1 else InProcess(p)
+    return LocalPool(p) if p.workers > 1 or p.config.executor == "pool" else InProcess(p)
 

@@ -42,7 +42,7 @@ def default_cache_dir() -> Path:
 
 @dataclass
 class BenchConfig:
-    variants: list[str] | None = None  # None: every installed variant that can run on the dataset
+    variants: list[str] | None = None  # None: every installed variant that can run on the dataset; LABEL=VARIANT names a setting
     divergences: list[str] | None = None  # None: each variant's default
     dataset: str = "digits"
     data_dir: Path | None = None
@@ -58,7 +58,7 @@ class BenchConfig:
     force: bool = False
     checkpoint_every: str | None = None  # besides every evaluation point; None: at evaluation points only
     keep_checkpoints: bool = False  # a finished trial keeps its last checkpoint (else only its weights)
-    executor: str = "local"  # "local": this machine (in-process with 1 worker, else a process pool); "ray"
+    executor: str = "local"  # "local": this machine (in-process with 1 worker, else a process pool); "pool"; "ray"
     workers: int = 1  # local: trials at a time; ray: trials in flight
     devices: list[str] | None = None  # None: the one --device; else trials spread over these
     workers_per_device: int | None = None  # with devices: how many trials share each device
@@ -69,7 +69,9 @@ class BenchConfig:
     cache_dir: Path | None = None
     features: str = "classifier"
     inception_weights: Path | None = None
-    hparams: dict[str, dict[str, str]] = field(default_factory=dict)  # variant -> {parameter: value as text}
+    hparams: dict[str, dict[str, str]] = field(default_factory=dict)  # variant (or label) -> {parameter: value as text}
+    preset: str | None = None  # the preset this bench started from (see ganzoo.presets), recorded with its overrides
+    preset_overrides: list[str] = field(default_factory=list)  # the options given beside --preset
 
     def to_json(self) -> dict[str, Any]:
         """As written into bench.json, which is all ``ganzoo bench --resume`` needs."""
@@ -115,10 +117,15 @@ class Plan:
     devices: list[torch.device] = field(default_factory=list)  # one entry per worker slot
     threads: int = 1  # torch CPU threads per trial
     executor_note: dict[str, Any] = field(default_factory=dict)  # recorded in each trial's config.json
+    plugins: dict[str, str] = field(default_factory=dict)  # variant label -> installed variant it runs
 
     @property
     def workers(self) -> int:
         return len(self.devices)
+
+    def plugin(self, variant: str) -> str:
+        """The installed variant a bench's variant (or label) runs."""
+        return self.plugins.get(variant, variant)
 
 
 def _get(reg: registry.Registry, name: str) -> Any:
@@ -126,6 +133,30 @@ def _get(reg: registry.Registry, name: str) -> Any:
         return reg.get(name)
     except registry.PluginError as exc:
         raise BenchInputError(str(exc)) from None
+
+
+def split_variant(item: str) -> tuple[str, str]:
+    """``VARIANT`` or ``LABEL=VARIANT`` (``pacgan4=gan``, with ``--set pacgan4.pack=4``) -> (label, variant):
+    one installed variant benched under several settings, each its own rows in the tables."""
+    label, eq, name = item.partition("=")
+    return (label.strip(), name.strip()) if eq else (item.strip(), item.strip())
+
+
+def _labels(items: list[str]) -> dict[str, str]:
+    """Labels of ``--variants`` -> installed variants, checked: a label is a safe folder name, given once,
+    and never the name of another installed variant (``gan=dcgan`` would put DCGAN's rows under GAN)."""
+    out: dict[str, str] = {}
+    for item in items:
+        label, name = split_variant(item)
+        _get(registry.variants, name)
+        if not registry.SAFE_NAME.match(label):
+            raise BenchInputError(f"variant label {label!r} in {item!r}: labels are letters, digits and . _ + - (not first)")
+        if label != name and label in registry.variants.names():
+            raise BenchInputError(f"variant label {label!r} in {item!r} is the name of another installed variant; choose another label")
+        if label in out:
+            raise BenchInputError(f"variant {label!r} is given twice in --variants")
+        out[label] = name
+    return out
 
 
 def split_dataset(spec: str) -> tuple[str, str | None]:
@@ -169,24 +200,29 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
         raise BenchInputError(f"seeds must be non-negative integers, got {config.seeds}")
     if config.batch_size is not None and config.batch_size < 1:
         raise BenchInputError(f"batch size must be at least 1, got {config.batch_size}")
+    if config.preset is not None:
+        from ganzoo.presets import get as get_preset
+
+        get_preset(config.preset)
 
     if config.variants is None:  # the default bench: whatever can run here
         names = [n for n in registry.variants.names() if registry.variants.entry(n).error is None]
         names = [n for n in names if _compatible(registry.variants.get(n), config.dataset, info)]
         if not names:
             raise BenchInputError(f"no installed variant can run on dataset {config.dataset!r}")
+        plugins = {n: n for n in names}
     else:
-        names = list(config.variants)
-        for name in names:
-            cls = _get(registry.variants, name)
+        plugins = _labels(config.variants)
+        names = list(plugins)
+        for name, plugin in plugins.items():
             try:
-                cls.check_data(config.dataset, info)
+                _get(registry.variants, plugin).check_data(config.dataset, info)
             except IncompatibleData as exc:
                 raise BenchInputError(f"variant {name!r} cannot run on dataset {config.dataset!r}: {exc}") from None
     for div in config.divergences or []:
         _get(registry.divergences, div)
     def divergences_of(v: str) -> list[str]:
-        cls = _get(registry.variants, v)
+        cls = _get(registry.variants, plugins[v])
         if not cls.adversarial:
             return [NO_DIVERGENCE]  # a baseline without D: one run, whatever --divergences says
         return config.divergences or [cls.default_divergence]
@@ -195,17 +231,17 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
     for r in runs:
         if r.divergence != NO_DIVERGENCE:
             _get(registry.divergences, r.divergence)
-    hparams = {v: typed_hparams(_get(registry.variants, v), v, given) for v, given in config.hparams.items()}
-    unused = sorted(set(hparams) - set(names))
+    unused = sorted(set(config.hparams) - set(names))
     if unused:
         raise BenchInputError(f"--set names variant(s) {', '.join(unused)}, which this bench does not run (it runs {', '.join(names)})")
+    hparams = {v: typed_hparams(_get(registry.variants, plugins[v]), v, given) for v, given in config.hparams.items()}
     for v, d in sorted({(r.variant, r.divergence) for r in runs}):  # what a variant refuses fails here, not mid-bench
         given = user_settings(hparams.get(v, {}), config.batch_size)
         where = f"variant {v!r} with " + " ".join(f"{k}={val!r}" for k, val in given.items()) if given else f"variant {v!r}"
         try:
             with warnings.catch_warnings():  # one line per bad value: torch's own warnings about it are noise here
                 warnings.simplefilter("ignore")
-                variant, _ = build_variant(v, d, info, hparams.get(v, {}), config.batch_size)
+                variant, _ = build_variant(v, d, info, hparams.get(v, {}), config.batch_size, plugin=plugins[v])
         except Exception as exc:  # a plugin may refuse a value with any exception (z_dim=-5: RuntimeError)
             raise BenchInputError(f"{where} with divergence {d!r}: {type(exc).__name__}: {exc}") from None
         if given:  # values it accepts but cannot train with (hidden=0) fail here too
@@ -222,7 +258,8 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
         _check_out(config.out, config.force)
     for what, folder in (("--out", Path(config.out)), ("--cache-dir", cache_dir)):
         check_writable(what, folder)
-    return Plan(config, runs, budget, eval_every, device, info, cache_dir, hparams, checkpoint_every, slots, threads, note)
+    return Plan(config, runs, budget, eval_every, device, info, cache_dir, hparams, checkpoint_every, slots, threads, note,
+                {v: n for v, n in plugins.items() if v != n})
 
 
 def _placement(config: BenchConfig, device: torch.device, budget: Budget) -> tuple[list[torch.device], int, dict[str, Any]]:
@@ -230,8 +267,8 @@ def _placement(config: BenchConfig, device: torch.device, budget: Budget) -> tup
 
     Trials that share a device slow each other down, so their device seconds are not those of a trial
     run alone: a seconds budget with several trials per device is refused unless allowed."""
-    if config.executor not in ("local", "ray"):
-        raise BenchInputError(f"unknown executor {config.executor!r} (known: local, ray)")
+    if config.executor not in ("local", "pool", "ray"):
+        raise BenchInputError(f"unknown executor {config.executor!r} (known: local, pool, ray)")
     if config.workers < 1:
         raise BenchInputError(f"--workers must be at least 1, got {config.workers}")
     try:
@@ -320,14 +357,15 @@ def typed_hparams(cls: type[Variant], name: str, given: dict[str, str]) -> dict[
 
 
 def build_variant(name: str, divergence_name: str, info: DatasetInfo, overrides: dict[str, Any],
-                  batch_size: int | None = None) -> tuple[Variant, dict[str, Any]]:
+                  batch_size: int | None = None, plugin: str | None = None) -> tuple[Variant, dict[str, Any]]:
     """The variant ``name`` with its divergence and hyper-parameters resolved, and the record of how.
 
     Precedence, lowest first: the variant's defaults, the divergence's paper recipe (unless the variant
     fixes its own recipe and runs with its own default divergence), the user's ``--set`` values. A
     recipe value the variant has no knob for is recorded as not applied. Raises ValueError for a value
-    the variant refuses, and for a per-sample divergence (WGAN-GP) with a BatchNorm critic."""
-    cls = _get(registry.variants, name)
+    the variant refuses, and for a per-sample divergence (WGAN-GP) with a BatchNorm critic. ``name`` is
+    the bench's label for ``plugin``, the installed variant (the same unless ``--variants LABEL=VARIANT``)."""
+    cls = _get(registry.variants, plugin or name)
     divergence = None if divergence_name == NO_DIVERGENCE else _get(registry.divergences, divergence_name)()
     recipe = getattr(divergence, "recipe", None)
     follows = recipe is not None and not (cls.own_recipe and divergence_name == cls.default_divergence)

@@ -99,9 +99,18 @@ def run_info(df: pd.DataFrame) -> pd.DataFrame:
         if runs[col].nunique() > 1:
             label = label.str.cat(col + "=" + runs[col].astype(str), sep=" ").str.strip()
     if (runs["settings"] != "").any():
-        label = label.str.cat(runs["settings"].str.replace(";", " "), sep=" ").str.strip()
+        label = label.str.cat(_differing(runs["settings"]), sep=" ").str.strip()
     runs["setting"] = label
     return runs
+
+
+def _differing(settings: pd.Series) -> pd.Series:
+    """Each run's ``key=value;...`` settings, keeping only the keys whose value is not the same in every
+    run (a preset sets a dozen values in every run; its runs differ in ``pack`` alone)."""
+    parsed = [dict(kv.partition("=")[::2] for kv in str(text).split(";") if kv) for text in settings]
+    keys = sorted({k for d in parsed for k in d})
+    varying = [k for k in keys if len({d.get(k) for d in parsed}) > 1]
+    return pd.Series([" ".join(f"{k}={d[k]}" for k in varying if k in d) for d in parsed], index=settings.index)
 
 
 def per_run(df: pd.DataFrame, measure: str = "seconds", directions: dict[str, str] | None = None,
@@ -182,6 +191,59 @@ def display(t: pd.DataFrame) -> pd.DataFrame:
     d["_o"] = d["metric"].map(lambda m: order.get(m, len(order)))
     d = d.sort_values(["dataset", "_o", "metric", "variant", "divergence", "setting"]).drop(columns="_o").reset_index(drop=True)
     return d if (d["setting"] != "").any() else d.drop(columns="setting")
+
+
+def published(paths: list[Path], df: pd.DataFrame | None = None) -> pd.DataFrame:
+    """ganzoo's rows beside the paper's, in the same columns, for benches started from a preset (whose
+    bench.json keeps the published numbers and the user's overrides of the protocol).
+
+    One row per dataset x variant x metric x source: ganzoo's final values (mean and standard error over
+    the finished seeds, as the papers report) and each published row, which says whether ganzoo's mean
+    lies within its mean ± 2 s.e. (see :func:`within_2se`)."""
+    records, notes = [], []
+    for path in paths:
+        manifest = read_manifest(Path(path))
+        rec = (manifest or {}).get("preset")
+        if not rec:
+            raise ValueError(f"{path} was not run from a preset (ganzoo bench --preset NAME): it holds no published numbers to set beside")
+        records += rec["published"]
+        notes.append(f"{rec['name']}: " + (", ".join(rec["overrides"]) if rec["overrides"] else "as published"))
+    df = load_many(list(paths)) if df is None else df
+    pub = pd.DataFrame(records).drop_duplicates(["dataset", "variant", "metric", "source"])
+    t = table(df, sorted(set(pub["metric"]) & set(df["metric"])) or None)
+    t = t[t["metric"].isin(pub["metric"])]
+    mine = pd.DataFrame({"dataset": t["dataset"], "variant": t["variant"], "metric": t["metric"],
+                         "source": "ganzoo", "protocol": "; ".join(notes), "runs": t["seeds"].astype(int),
+                         "mean": t["final_mean"], "se": t["final_std"] / np.sqrt(t["seeds"].clip(lower=1)), "within_2se": ""})
+    rows = []
+    for _, r in pub.iterrows():
+        ours = mine[(mine.dataset == r.dataset) & (mine.variant == r.variant) & (mine.metric == r.metric)]["mean"]
+        verdict = within_2se(ours.iloc[0] if len(ours) else float("nan"), r["mean"], r.se)
+        rows.append({"dataset": r.dataset, "variant": r.variant, "metric": r.metric, "source": r.source, "protocol": "the paper's", "runs": pd.NA,
+                     "mean": r["mean"], "se": r.se, "within_2se": verdict})
+    out = pd.concat([mine, pd.DataFrame(rows)], ignore_index=True)
+    out["_mine"] = out["source"] == "ganzoo"
+    out = out.sort_values(["dataset", "metric", "variant", "_mine"], ascending=[True, True, True, False], kind="stable")
+    return out.drop(columns="_mine").reset_index(drop=True)
+
+
+def within_2se(ours: float, mean: float, se: float | None) -> str:
+    """``yes`` when ganzoo's mean lies within a published mean ± 2 of its standard errors, else ``no``;
+    ``no s.e.`` when the paper gives none, ``no value`` when ganzoo has none (no finished run, or a metric
+    that is undefined for it: reverse KL without one high-quality sample)."""
+    if se is None or pd.isna(se):
+        return "no s.e."
+    if pd.isna(ours):
+        return "no value"
+    return "yes" if abs(ours - mean) <= 2 * se * (1 + 1e-9) else "no"
+
+
+def published_display(t: pd.DataFrame) -> pd.DataFrame:
+    d = t[["dataset", "variant", "metric", "source", "protocol"]].copy()
+    d["runs"] = ["" if pd.isna(n) else str(n) for n in t["runs"]]
+    d["mean ± s.e."] = [cell(m, s, 0) for m, s in zip(t["mean"], t["se"])]
+    d["ganzoo within ± 2 s.e."] = t["within_2se"]
+    return d
 
 
 def to_markdown(w: pd.DataFrame) -> str:

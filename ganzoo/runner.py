@@ -20,7 +20,7 @@ import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ganzoo import __version__, registry
+from ganzoo import __version__, presets, registry
 from ganzoo.budget import Spent
 from ganzoo.evaluation import prepare_metrics
 from ganzoo.lock import LockHeld, OutLock
@@ -67,13 +67,21 @@ class BenchInterrupted(Exception):
         return EXIT_CODES.get(self.signum, 130)
 
 
+def preset_record(config: BenchConfig) -> dict[str, Any]:
+    """What bench.json keeps of the preset a bench started from: its protocol, the user's overrides and
+    the published numbers, so ``ganzoo table --published`` needs nothing but the results folder."""
+    pr = presets.get(config.preset)
+    return {"name": pr.name, "paper": pr.paper, "protocol": pr.protocol, "deviations": pr.deviations,
+            "overrides": list(config.preset_overrides), "published": pr.published_rows()}
+
+
 def code_fingerprint(p: Plan) -> dict[str, Any]:
     """What produced the numbers: ganzoo's version and source, and each plugin in use with its package
     and the sha256 of its module file (an editable install keeps its version while its code changes)."""
     import ganzoo
     import ganzoo_plugins
 
-    used = [("variants", v) for v in sorted({r.variant for r in p.runs})]
+    used = [("variants", v) for v in sorted({p.plugin(r.variant) for r in p.runs})]
     used += [("divergences", d) for d in sorted({r.divergence for r in p.runs} - {NO_DIVERGENCE})]
     used += [("datasets", split_dataset(p.config.dataset)[0])]
     used += [("metrics", e.name) for e in registry.metrics.entries() if e.error is None and e.obj.applies_to(p.info)]
@@ -183,6 +191,13 @@ def run_bench(config: BenchConfig | None = None, *, console: Console | None = No
             verb = "resuming" if manifest is not None else "ganzoo bench"
             console.print(f"[bold]{verb}[/]: {len(p.runs)} trial(s) on {data.name} ({data.split} split, {len(data)} samples, "
                           f"{data.info.describe()}), budget {p.budget.text} each, device {p.device}")
+            if config.preset:
+                rec = preset_record(config)
+                console.print(f"preset [bold]{rec['name']}[/] ({rec['paper']}): {rec['protocol']}")
+                if rec["overrides"]:
+                    console.print(f"[yellow]overridden[/]: {', '.join(rec['overrides'])}")
+                if rec["deviations"]:
+                    console.print(f"[dim]where ganzoo departs from the paper: {rec['deviations']}[/]")
             console.print("preparing metrics (the dataset classifier is trained once and cached)...")
         metrics = prepare_metrics(data, p.device, p.cache_dir, EvalOptions(config.features, config.inception_weights))
         kept, finished = _kept_rows(p) if manifest is not None else ([], set())
@@ -197,6 +212,8 @@ def run_bench(config: BenchConfig | None = None, *, console: Console | None = No
             "started": manifest["started"] if manifest else utc_now(),
             "resumed": [*(manifest or {}).get("resumed", []), *([{"time": utc_now(), "code_changes": changes}] if manifest else [])],
         }
+        if config.preset:
+            bench["preset"] = preset_record(config)
         atomic_write_json(out / MANIFEST, bench)
         stop = StopFlag()
         previous = _install_stop_handlers(stop)

@@ -53,7 +53,7 @@ class Trainer:
         scaler.update()
 
     def step(self) -> tuple[StepOutput | None, StepOutput, int]:
-        """One G update and the D updates before it; returns both outputs (D's is None for a
+        """One step: ``d_steps`` D updates, then ``g_steps`` G updates (1 by default); returns both outputs (D's is None for a
         non-adversarial variant) and the real images learned from (shown to D, or to G without a D)."""
         v, images, d_out = self.variant, 0, None
 
@@ -68,13 +68,14 @@ class Trainer:
             v.divergence.after_d_step(self.d_nets)
             images += batch.images
 
-        # (2) Generator: D fixed, one update.
+        # (2) Generator: D fixed, g_steps updates (1 unless a protocol asks for more).
         _set_trainable(self.d_nets, False)
         _set_trainable(self.g_nets, True)
-        batch = v.next_batch(self.sampler)
-        with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp):
-            g_out = v.generator_loss(batch)
-        self._update(g_out, self.g_opt, self.g_scaler)
-        if v.d_steps == 0:
-            images += batch.images
+        for _ in range(v.g_steps):
+            batch = v.next_batch(self.sampler)
+            with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp):
+                g_out = v.generator_loss(batch)
+            self._update(g_out, self.g_opt, self.g_scaler)
+            if v.d_steps == 0:
+                images += batch.images
         return d_out, g_out, images

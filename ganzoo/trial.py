@@ -46,13 +46,15 @@ class StopFlag:
     """Set from a signal handler (or, in a worker process, an event the bench sets): the trial in
     progress stops at the end of its current step."""
 
-    def __init__(self, event: Any = None) -> None:
+    def __init__(self, shared: Any = None) -> None:
         self.signal: int | None = None
-        self.event = event  # a multiprocessing.Event shared with the bench's driver, in pool workers
+        # in pool workers, a lock-free shared byte the driver sets: a worker killed while reading it
+        # cannot leave a lock held (as it could with a multiprocessing.Event)
+        self.shared = shared
 
     @property
     def requested(self) -> bool:
-        return self.signal is not None or (self.event is not None and self.event.is_set())
+        return self.signal is not None or (self.shared is not None and bool(self.shared.value))
 
 
 @dataclass
@@ -147,7 +149,8 @@ def run_trial(p: Plan, spec: TrialSpec, data: Data, metrics: dict[str, Metric], 
     config: dict[str, Any] = {}
     try:
         torch.manual_seed(spec.seed)
-        variant, recipe = build_variant(spec.variant, spec.divergence, data.info, p.hparams.get(spec.variant, {}), p.config.batch_size)
+        variant, recipe = build_variant(spec.variant, spec.divergence, data.info, p.hparams.get(spec.variant, {}), p.config.batch_size,
+                                        plugin=p.plugin(spec.variant))
         variant = variant.to(p.device)
         variant.train(True)
         sampler = BatchSampler(data, seed=spec.seed, device=p.device)
@@ -192,7 +195,7 @@ def run_trial(p: Plan, spec: TrialSpec, data: Data, metrics: dict[str, Metric], 
         else:
             config = {
                 "run_id": spec.run_id, "variant": spec.variant, "divergence": spec.divergence, "seed": spec.seed,
-                "variant_package": registry.variants.entry(spec.variant).package,
+                "variant_plugin": p.plugin(spec.variant), "variant_package": registry.variants.entry(p.plugin(spec.variant)).package,
                 "divergence_package": None if spec.divergence == NO_DIVERGENCE else registry.divergences.entry(spec.divergence).package,
                 "hparams": variant.hparams(), "d_steps": variant.d_steps, "recipe": recipe, "settings": base["settings"],
                 "dataset": {"name": data.name, "split": data.split, "source": data.source, "size": len(data),

@@ -33,9 +33,35 @@ class IncompatibleData(ValueError):
 
 
 OPTIMIZERS = ("adam", "rmsprop")
+NOISE = ("normal", "uniform")  # z ~ N(0, I), or U[-1, 1] (DCGAN's and PacGAN's Stacked MNIST protocol)
 # Training hyper-parameters every variant takes, whether or not its constructor names them: a
 # divergence's Recipe and ``--set`` reach them through Variant.set_training. Values are the types.
-TRAINING_PARAMS: dict[str, type] = {"d_steps": int, "optimizer": str, "lr": float, "beta1": float, "beta2": float}
+TRAINING_PARAMS: dict[str, type] = {"d_steps": int, "g_steps": int, "optimizer": str, "lr": float, "beta1": float,
+                                    "beta2": float, "z_dist": str}
+
+
+def pack_samples(x: Tensor, m: int) -> Tensor:
+    """PacGAN's packing (Lin et al. 2018): ``m`` consecutive samples joined along their first feature axis,
+    (n, C, ...) -> (n / m, m * C, ...), so D judges m samples at once and sees a collapsed G's lack of
+    variety. Real and fake batches are packed separately: every pack is all real or all fake."""
+    if m == 1:
+        return x
+    if x.shape[0] % m:
+        raise ValueError(f"a batch of {x.shape[0]} samples cannot be packed in groups of {m}")
+    return x.reshape(x.shape[0] // m, m * x.shape[1], *x.shape[2:])
+
+
+class Pack(nn.Module):
+    """Put in front of a D built for ``m`` times the input channels (or features): packs its input."""
+
+    def __init__(self, m: int) -> None:
+        super().__init__()
+        if not isinstance(m, int) or m < 1:
+            raise ValueError(f"pack must be a positive integer, got {m!r}")
+        self.m = m
+
+    def forward(self, x: Tensor) -> Tensor:
+        return pack_samples(x, self.m)
 
 
 @dataclass
@@ -83,8 +109,10 @@ class Variant:
         self.batch_size = batch_size
         self.device = torch.device("cpu")
         self.d_steps = type(self).d_steps  # per instance: a divergence's recipe or --set may change it
+        self.g_steps = 1  # G updates per step (PacGAN's Stacked MNIST protocol takes 2)
         self.optimizer = "adam"
         self.beta2 = 0.999
+        self.z_dist = "normal"
 
     @classmethod
     def constructor_params(cls) -> dict[str, Any]:
@@ -100,6 +128,10 @@ class Variant:
                 raise ValueError(f"{key!r} is not a training hyper-parameter ({', '.join(TRAINING_PARAMS)})")
             if key == "d_steps" and (int(value) != value or value < (1 if self.adversarial else 0)):
                 raise ValueError(f"d_steps must be an integer of at least {1 if self.adversarial else 0}, got {value!r}")
+            if key == "g_steps" and (int(value) != value or value < 1):
+                raise ValueError(f"g_steps must be an integer of at least 1, got {value!r}")
+            if key == "z_dist" and value not in NOISE:
+                raise ValueError(f"z_dist must be one of {', '.join(NOISE)}, got {value!r}")
             if key == "optimizer" and value not in OPTIMIZERS:
                 raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {value!r}")
             if key == "lr" and not (math.isfinite(value) and value > 0):
@@ -194,11 +226,14 @@ class Variant:
 
     # -- helpers for subclasses ---------------------------------------------------------------------
     def noise(self, n: int, dim: int, *, generator: torch.Generator | None = None) -> Tensor:
-        """Gaussian noise; drawn from ``generator`` (on its own device) when given, so evaluation
+        """Noise of ``self.z_dist``; drawn from ``generator`` (on its own device) when given, so evaluation
         noise stays fixed across a run without disturbing the training RNG."""
-        if generator is None:
-            return torch.randn(n, dim, device=self.device)
-        return torch.randn(n, dim, generator=generator, device=generator.device).to(self.device)
+        device = self.device if generator is None else generator.device
+        if getattr(self, "z_dist", "normal") == "uniform":
+            z = torch.rand(n, dim, generator=generator, device=device) * 2 - 1
+        else:
+            z = torch.randn(n, dim, generator=generator, device=device)
+        return z.to(self.device)
 
     def adversarial_d(self, critic: Callable[[Tensor], Tensor], real_x: Tensor, fake_x: Tensor, *,
                       real_scores: Tensor | None = None) -> StepOutput:

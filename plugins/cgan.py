@@ -1,7 +1,8 @@
 """CGAN: Mirza & Osindero 2014, "Conditional Generative Adversarial Nets".
 
 GAN's MLPs with the class label, one-hot, concatenated to G's noise and to D's input: D judges
-(sample, label) pairs, so G must produce the class it is asked for. Generated samples are evaluated
+(sample, label) pairs, so G must produce the class it is asked for; with ``pack`` > 1, D judges that many
+pairs at once (PacGAN's packing). Generated samples are evaluated
 for conditional accuracy (the dataset classifier's verdict against the requested class).
 """
 
@@ -11,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ganzoo import Batch, DataKind, DatasetInfo, Divergence, IncompatibleData, StepOutput, Variant
+from ganzoo import Batch, DataKind, DatasetInfo, Divergence, IncompatibleData, StepOutput, Variant, pack_samples
 from ganzoo_plugins.gan import mlp_discriminator, mlp_generator
 
 
@@ -31,21 +32,28 @@ class CGAN(Variant):
             raise IncompatibleData(f"CGAN needs class labels, and dataset {name!r} declares {info.num_classes} classes")
 
     def __init__(self, *, info: DatasetInfo, divergence: Divergence, batch_size: int = 64,
-                 z_dim: int = 64, hidden: int = 256, lr: float = 2e-4, beta1: float = 0.5, dropout: float = 0.5) -> None:
+                 z_dim: int = 64, hidden: int = 256, lr: float = 2e-4, beta1: float = 0.5, dropout: float = 0.5,
+                 pack: int = 1) -> None:
         super().__init__(info=info, divergence=divergence, batch_size=batch_size)
+        if not isinstance(pack, int) or pack < 1:
+            raise ValueError(f"pack must be a positive integer, got {pack!r}")
+        self.pack = pack
         self.z_dim, self.hidden, self.lr, self.beta1, self.num_classes = z_dim, hidden, lr, beta1, info.num_classes
         self.dropout = dropout  # the paper's D used dropout 0.5; without it D wins and G collapses on digits
         self.G = mlp_generator(z_dim + info.num_classes, hidden, info)
-        self.D = mlp_discriminator(hidden, info, extra=info.num_classes, dropout=dropout)
+        self.D = mlp_discriminator(hidden, info, extra=info.num_classes, dropout=dropout, pack=pack)
 
     def _onehot(self, y: Tensor) -> Tensor:
         return F.one_hot(y, self.num_classes).float()
 
     def _critic(self, y: Tensor):
-        return lambda x: self.D(torch.cat([x.flatten(1), self._onehot(y)], dim=1))
+        return lambda x: self.D(pack_samples(torch.cat([x.flatten(1), self._onehot(y)], dim=1), self.pack))
 
     def _fake(self, y: Tensor, generator: torch.Generator | None = None) -> Tensor:
         return self.G(torch.cat([self.noise(len(y), self.z_dim, generator=generator), self._onehot(y)], dim=1))
+
+    def next_batch(self, sampler) -> Batch:
+        return sampler.sample(self.batch_size * self.pack)
 
     def discriminator_loss(self, batch: Batch) -> StepOutput:
         fake = self._fake(batch.y).detach()  # fakes carry the same labels as the real batch

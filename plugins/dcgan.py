@@ -8,7 +8,9 @@ N(0, 0.02), Adam(2e-4, beta1=0.5). The paper's 64x64 stack is adapted to the dat
 
 ``d_norm`` switches D's normalisation: ``batch`` (the paper), ``layer`` (per-sample, over channels and
 positions; what WGAN-GP's recipe selects, since its penalty needs a critic that scores each sample on
-its own) or ``none``.
+its own) or ``none``. ``d_layers`` > 0 builds D as that many 5x5 stride-2 convolutions (ndf, 2 ndf, ...)
+and a linear score instead, the D of the DCGAN code PacGAN and VEEGAN ran on Stacked MNIST (4 layers,
+64-512 channels); ``pack`` > 1 makes it PacDCGAN (D judges that many images at once).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from ganzoo import Batch, DatasetInfo, Divergence, IncompatibleData, StepOutput, Variant
+from ganzoo import Batch, DatasetInfo, Divergence, IncompatibleData, Pack, StepOutput, Variant
 
 
 def _layout(size: int) -> tuple[int, int] | None:
@@ -64,6 +66,17 @@ def _discriminator(ndf: int, channels: int, base: int, doublings: int, norm: str
     return nn.Sequential(*layers)
 
 
+def _strided_discriminator(ndf: int, channels: int, size: int, layers: int, norm: str = "batch") -> nn.Sequential:
+    """``layers`` 5x5 stride-2 convolutions, ndf doubling each time, BatchNorm from the second, then a
+    linear score (the DCGAN-tensorflow D)."""
+    c_in, c, s = channels, ndf, size
+    body: list[nn.Module] = []
+    for i in range(layers):
+        body += [nn.Conv2d(c_in, c, 5, 2, 2), _norm(norm, c) if i else nn.Identity(), nn.LeakyReLU(0.2, True)]  # -> c x ceil(s/2)
+        c_in, c, s = c, c * 2, (s + 1) // 2
+    return nn.Sequential(*body, nn.Flatten(), nn.Linear(c_in * s * s, 1))  # -> one score
+
+
 def _init_weights(m: nn.Module) -> None:
     if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
         nn.init.normal_(m.weight, 0.0, 0.02)
@@ -89,24 +102,35 @@ class DCGAN(Variant):
             raise IncompatibleData(f"DCGAN needs square images whose side is 4 or 7 times a power of 2 (8, 16, 28, 32, 64, ...), got {h}x{w}")
 
     def __init__(self, *, info: DatasetInfo, divergence: Divergence, batch_size: int = 64,
-                 z_dim: int = 100, ngf: int = 64, ndf: int = 64, lr: float = 2e-4, beta1: float = 0.5, d_norm: str = "batch") -> None:
+                 z_dim: int = 100, ngf: int = 64, ndf: int = 64, lr: float = 2e-4, beta1: float = 0.5, d_norm: str = "batch",
+                 d_layers: int = 0, pack: int = 1) -> None:
         super().__init__(info=info, divergence=divergence, batch_size=batch_size)
         self.check_data("<given>", info)
         if d_norm not in D_NORMS:
             raise ValueError(f"d_norm must be one of {', '.join(D_NORMS)}, got {d_norm!r}")
+        if d_layers < 0:
+            raise ValueError(f"d_layers must be 0 (D mirrors G) or a number of conv layers, got {d_layers}")
         self.z_dim, self.ngf, self.ndf, self.lr, self.beta1, self.d_norm = z_dim, ngf, ndf, lr, beta1, d_norm
+        self.d_layers, self.pack = d_layers, pack
         base, doublings = _layout(info.shape[1])  # type: ignore[misc]
         self.G = _generator(z_dim, ngf, info.shape[0], base, doublings)
-        self.D = _discriminator(ndf, info.shape[0], base, doublings, d_norm)
+        channels = info.shape[0] * pack
+        D = (_strided_discriminator(ndf, channels, info.shape[1], d_layers, d_norm) if d_layers
+             else _discriminator(ndf, channels, base, doublings, d_norm))
+        self.D = nn.Sequential(Pack(pack), *D) if pack != 1 else D  # pack=1 keeps earlier weights' keys
         self.G.apply(_init_weights)
         self.D.apply(_init_weights)
+
+    def next_batch(self, sampler) -> Batch:
+        """``batch_size`` packs of ``pack`` images each."""
+        return sampler.sample(self.batch_size * self.pack)
 
     def discriminator_loss(self, batch: Batch) -> StepOutput:
         fake = self.G(self.noise(batch.x.shape[0], self.z_dim)).detach()
         return self.adversarial_d(self.D, batch.x, fake)
 
     def generator_loss(self, batch: Batch) -> StepOutput:
-        fake = self.G(self.noise(self.batch_size, self.z_dim))
+        fake = self.G(self.noise(self.batch_size * self.pack, self.z_dim))
         return StepOutput(losses={"adv": self.divergence.g_loss(self.D(fake))})
 
     @torch.no_grad()

@@ -3,11 +3,15 @@ worker processes, Ray), a worker that dies mid-trial is continued from its check
 sits beside healthy ones, and a seconds budget on a shared device is refused."""
 
 import importlib.util
+import os
+import sys
+import textwrap
 
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from ganzoo import registry
 from ganzoo.cli import main
 from ganzoo.results import load_weights, read_results
 
@@ -19,7 +23,7 @@ from pathlib import Path
 from ganzoo_plugins.gan import GAN
 
 class DiesOnce(GAN):
-    """GAN whose worker process dies (as with kill -9) at its 15th G update, the first time only."""
+    """GAN whose worker process dies (as with kill -9) at its 15th G update, unless the marker exists."""
 
     def __init__(self, **kw):
         super().__init__(**kw)
@@ -68,29 +72,81 @@ def test_a_local_pool_gives_the_in_process_results_value_for_value(in_process, t
 
 
 @pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason='needs Ray: pip install "ganzoo[ray]"')
-def test_ray_tasks_give_the_in_process_results_value_for_value(in_process, tmp_path):
+def test_ray_tasks_give_the_in_process_results_value_for_value(ray_instance, in_process, tmp_path):
     bench(tmp_path / "ray", *BENCH, "--executor", "ray", "--workers", "2")
     same_results(in_process, tmp_path / "ray")
 
 
-def test_a_worker_that_dies_is_continued_from_its_checkpoint_and_a_broken_trial_sits_beside(install_dist, tmp_path, monkeypatch):
-    install_dist("thirdparty-dies", {"thirdparty_dies": PLUGIN},
-                 {"ganzoo.variants": {"diesonce": "thirdparty_dies:DiesOnce", "broken": "thirdparty_dies:Broken"}})
-    args = ["--variants", "diesonce,broken", "--budget", "30steps", "--eval-every", "10steps", "--threads", "1"]
-    monkeypatch.setenv("GANZOO_TEST_DIED", str(tmp_path / "already-died"))
-    (tmp_path / "already-died").write_text("")
-    bench(tmp_path / "alone", *args)  # the reference: the marker exists, so nothing dies
-    monkeypatch.setenv("GANZOO_TEST_DIED", str(tmp_path / "died"))
-    result = bench(tmp_path / "pool", *args, "--workers", "2")
-    assert (tmp_path / "died").exists(), result.output  # a worker did die
-    df = read_results(tmp_path / "pool")
+@pytest.fixture(scope="module")
+def dying_plugin(tmp_path_factory):
+    """A third-party package with a variant whose worker dies once, importable by this process, by pool
+    workers (spawn copies sys.path) and by Ray workers (PYTHONPATH, set before the module's Ray instance
+    starts); the marker path is fixed for the module because Ray workers keep the environment they
+    started with."""
+    root = tmp_path_factory.mktemp("site-thirdparty-dies")
+    (root / "thirdparty_dies.py").write_text(textwrap.dedent(PLUGIN))
+    info = root / "thirdparty_dies-1.2.3.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: thirdparty-dies\nVersion: 1.2.3\n")
+    (info / "entry_points.txt").write_text("[ganzoo.variants]\ndiesonce = thirdparty_dies:DiesOnce\n"
+                                           "broken = thirdparty_dies:Broken\n")
+    mp = pytest.MonkeyPatch()
+    mp.syspath_prepend(str(root))
+    mp.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
+    mp.setenv("GANZOO_TEST_DIED", str(root / "died"))
+    for reg in registry.REGISTRIES.values():
+        reg._entries = None
+    yield root / "died"
+    mp.undo()
+    sys.modules.pop("thirdparty_dies", None)
+    for reg in registry.REGISTRIES.values():
+        reg._entries = None
+
+
+@pytest.fixture(scope="module")
+def ray_instance(dying_plugin):
+    """One local Ray instance for this module (the bench finds it started), with the dying plugin on
+    its workers' path."""
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+DYING = ["--variants", "diesonce,broken", "--budget", "30steps", "--eval-every", "10steps", "--threads", "1"]
+
+
+@pytest.fixture(scope="module")
+def survived(dying_plugin, tmp_path_factory):
+    """The reference: the same trials in-process, with the marker present so nothing dies."""
+    out = tmp_path_factory.mktemp("dying") / "alone"
+    dying_plugin.write_text("")
+    bench(out, *DYING)
+    dying_plugin.unlink()
+    return read_results(out)
+
+
+def check_continued(died, reference, out, result):
+    assert died.exists(), result.output  # a worker did die
+    df = read_results(out)
     status = df[df.metric == "status"].set_index("run_id")
     assert status.loc["diesonce-minimax-s0", "detail"] == "ok"
     assert "this plugin is broken" in status.loc["broken-minimax-s0", "detail"]
-    a, b = read_results(tmp_path / "alone"), df
     cols = ["run_id", "step", "metric", "value"]
-    pd.testing.assert_frame_equal(a[a.run_id == "diesonce-minimax-s0"][cols].reset_index(drop=True),
-                                  b[b.run_id == "diesonce-minimax-s0"][cols].reset_index(drop=True))
+    pd.testing.assert_frame_equal(reference[reference.run_id == "diesonce-minimax-s0"][cols].reset_index(drop=True),
+                                  df[df.run_id == "diesonce-minimax-s0"][cols].reset_index(drop=True))
+    died.unlink()
+
+
+def test_a_pool_worker_that_dies_is_continued_from_its_checkpoint_beside_a_broken_trial(dying_plugin, survived, tmp_path):
+    result = bench(tmp_path / "pool", *DYING, "--workers", "2")
+    check_continued(dying_plugin, survived, tmp_path / "pool", result)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason='needs Ray: pip install "ganzoo[ray]"')
+def test_a_ray_worker_that_dies_is_continued_from_its_checkpoint_beside_a_broken_trial(ray_instance, dying_plugin, survived, tmp_path):
+    result = bench(tmp_path / "ray", *DYING, "--executor", "ray", "--workers", "2")
+    check_continued(dying_plugin, survived, tmp_path / "ray", result)
 
 
 def test_a_seconds_budget_on_a_shared_device_is_refused_unless_allowed(tmp_path):

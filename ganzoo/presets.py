@@ -1,0 +1,143 @@
+"""Presets: a paper's protocol as one bench, with the numbers the paper published beside it.
+
+``ganzoo bench --preset pacgan-ring`` runs what PacGAN (Lin et al. 2018) ran for its Table 1: the same
+dataset, networks, optimiser, batch, loss, training length, number of trials and metric protocol.
+Options given beside ``--preset`` override it (``--budget``, ``--seeds``, ``--set``, ...); bench.json
+records the preset, every override and the published rows, and ``ganzoo table --published`` prints
+ganzoo's rows beside the paper's in the same columns.
+
+Every published number here carries its source (paper and table); none is typed in from memory of a
+figure. Where a protocol cannot be followed (a dataset ganzoo does not ship), the preset says so in
+``deviations`` and the bench prints it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ganzoo.plan import BenchConfig, BenchInputError
+
+
+@dataclass(frozen=True)
+class Published:
+    """One published number: a variant's metric as the paper reports it (mean and standard error)."""
+
+    variant: str  # the label the preset gives the variant (gan, pacgan4)
+    metric: str  # ganzoo's metric name (modes, hq_share, reverse_kl, ...)
+    mean: float
+    se: float | None  # standard error of the mean over the paper's trials; None where it gives none
+    source: str  # paper and table
+    dataset: str = ""  # filled from the preset
+
+    def as_json(self) -> dict[str, Any]:
+        return {"variant": self.variant, "metric": self.metric, "mean": self.mean, "se": self.se,
+                "source": self.source, "dataset": self.dataset}
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    description: str
+    paper: str
+    options: dict[str, Any]  # BenchConfig fields the paper pins
+    published: tuple[Published, ...] = ()
+    protocol: str = ""  # what the paper pinned, in words
+    deviations: str = ""  # where ganzoo cannot follow it, in words
+    needs: str = ""  # what a user must have (both MNIST splits, the Inception weights)
+
+    def config(self, **overrides: Any) -> BenchConfig:
+        """The preset's bench with ``overrides`` (BenchConfig fields) on top; ``hparams`` merge per
+        variant and parameter, the user's values winning."""
+        opts = {k: v for k, v in self.options.items()}
+        hp = {v: dict(s) for v, s in opts.pop("hparams", {}).items()}
+        if overrides.get("variants"):  # the preset's labels stand for its settings: --variants gan,pacgan4
+            labels = {item.partition("=")[0]: item for item in opts["variants"]}
+            overrides["variants"] = [labels.get(item, item) for item in overrides["variants"]]
+            kept = {item.partition("=")[0] for item in overrides["variants"]}
+            hp = {v: s for v, s in hp.items() if v in kept}
+        for v, given in (overrides.pop("hparams", None) or {}).items():
+            hp.setdefault(v, {}).update(given)
+        return BenchConfig(**{**opts, **overrides, "hparams": hp, "preset": self.name})
+
+    def published_rows(self) -> list[dict[str, Any]]:
+        return [{**p.as_json(), "dataset": p.dataset or self.options["dataset"]} for p in self.published]
+
+
+# PacGAN's 2-D protocol, from its released code (synthetic_data_experiments/2D*_GAN&PacGAN/config.py and
+# pacgan_task.py): G 4 x 400 ReLU with BatchNorm, 2-D N(0, I) noise; D 3 maxout layers of 200 units, 5
+# pieces; N(0, 0.02) init; Adam(1e-4, beta1 0.8); batch 100 (packs, so D sees 100 m samples); the
+# non-saturating loss; 400 epochs of 100,000 samples = 400,000 iterations; 10 trials.
+_PACGAN_MLP = {"z_dim": "2", "hidden": "400", "g_layers": "4", "activation": "relu", "d_hidden": "200",
+               "d_layers": "3", "d_maxout": "5", "init": "normal", "lr": "1e-4", "beta1": "0.8", "batch_size": "100"}
+_PACKS = (1, 2, 3, 4)
+
+
+def _pacgan_2d(dataset: str) -> dict[str, Any]:
+    labels = ["gan" if m == 1 else f"pacgan{m}=gan" for m in _PACKS]
+    hparams = {("gan" if m == 1 else f"pacgan{m}"): {**_PACGAN_MLP, "pack": str(m)} for m in _PACKS}
+    return dict(dataset=dataset, variants=labels, divergences=["nonsaturating"], budget="400000steps",
+                eval_every="100000steps", seeds=list(range(10)), hparams=hparams)
+
+
+_T1 = "PacGAN (Lin et al. 2018), Table 1"
+_T3 = "PacGAN (Lin et al. 2018), Table 3"
+_V2 = "VEEGAN (Srivastava et al. 2017), Table 2"
+
+PRESETS: dict[str, Preset] = {p.name: p for p in [
+    Preset(
+        "pacgan-ring", "GAN and PacGAN2/3/4 on the 8-mode ring, PacGAN's protocol", "Lin et al. 2018, PacGAN",
+        _pacgan_2d("ring8"),
+        published=(Published("gan", "modes", 6.3, 0.5, _T1), Published("gan", "hq_share", 0.982, 0.002, _T1),
+                   Published("gan", "reverse_kl", 0.45, 0.09, _T1),
+                   Published("pacgan4", "modes", 7.8, 0.1, _T1), Published("pacgan4", "hq_share", 0.959, 0.014, _T1),
+                   Published("pacgan4", "reverse_kl", 0.07, 0.02, _T1)),
+        protocol="G 4x400 ReLU+BatchNorm, z 2-D Gaussian; D 3 maxout layers (200 units, 5 pieces); N(0, 0.02) init; "
+                 "Adam(1e-4, beta1=0.8); batch 100 packs; non-saturating loss; 400,000 iterations; 10 trials; modes, "
+                 "high-quality share (within 3 std of a centre) and reverse KL on 2,500 samples",
+        deviations="ganzoo alternates one D and one G update; the released code updates both from the same batch "
+                   "(simultaneous gradient steps)"),
+    Preset(
+        "pacgan-grid", "GAN and PacGAN2/3/4 on the 25-mode grid, PacGAN's protocol", "Lin et al. 2018, PacGAN",
+        _pacgan_2d("grid25"),
+        published=(Published("gan", "modes", 17.3, 0.8, _T1), Published("gan", "hq_share", 0.948, 0.007, _T1),
+                   Published("gan", "reverse_kl", 0.70, 0.07, _T1),
+                   Published("pacgan4", "modes", 24.8, 0.2, _T1), Published("pacgan4", "hq_share", 0.936, 0.006, _T1),
+                   Published("pacgan4", "reverse_kl", 0.04, 0.01, _T1)),
+        protocol="as pacgan-ring, on 25 Gaussians at {-4,-2,0,2,4}^2 with std 0.05",
+        deviations="ganzoo alternates one D and one G update; the released code updates both from the same batch"),
+    Preset(
+        "pacgan-stacked-mnist", "DCGAN and PacDCGAN2 on Stacked MNIST (1,000 modes), PacGAN's protocol",
+        "Lin et al. 2018, PacGAN; Srivastava et al. 2017, VEEGAN",
+        dict(dataset="stacked-mnist", variants=["dcgan", "pacdcgan2=dcgan"], divergences=["nonsaturating"],
+             budget="100000steps", eval_every="25000steps", seeds=list(range(10)),
+             hparams={v: {"d_layers": "4", "g_steps": "2", "z_dist": "uniform", "batch_size": "64", "pack": str(m)}
+                      for v, m in (("dcgan", 1), ("pacdcgan2", 2))}),
+        published=(Published("dcgan", "stacked_modes", 99.0, None, _V2), Published("dcgan", "stacked_kl", 3.40, None, _V2),
+                   Published("dcgan", "stacked_modes", 78.9, None, _T3), Published("dcgan", "stacked_kl", 4.50, None, _T3),
+                   Published("pacdcgan2", "stacked_modes", 1000.0, None, _T3),
+                   Published("pacdcgan2", "stacked_kl", 0.06, None, _T3)),
+        protocol="128k triples from all 70k MNIST digits; DCGAN with a 4-layer D (64-512 channels); z ~ U[-1, 1]; two G "
+                 "updates per D update; 100,000 iterations; 26,000 samples scored by an MNIST classifier",
+        deviations="ganzoo's G is its DCGAN G for 28x28 (7x7 base map); the classifier is ganzoo's, trained on the "
+                   "training digits",
+        needs="both MNIST splits (--data-dir with the four idx files, or internet for the download)"),
+    Preset(
+        "lucic-mnist", "GAN losses on MNIST under Lucic et al.'s protocol (Inception FID)",
+        "Lucic et al. 2018, Are GANs Created Equal?",
+        dict(dataset="mnist", variants=["dcgan"],
+             divergences=["minimax", "nonsaturating", "least-squares", "wasserstein", "wasserstein-gp"],
+             budget="1200kimg", eval_every="300kimg", seeds=list(range(5)), batch_size=64, features="inception"),
+        protocol="Inception FID between 10,000 generated and 10,000 real images; 20 epochs (1.2M images); batch 64",
+        deviations="ganzoo's DCGAN stands in for the paper's InfoGAN-style networks (its D switches to layer norm under "
+                   "WGAN-GP, as that recipe asks); FID uses 5,000 against 5,000 images (ganzoo's fidelity metric); "
+                   "Fashion-MNIST is not a built-in dataset; no published numbers are recorded (the paper reports them "
+                   "as plots and best-of-many-runs)",
+        needs="the Inception weights (internet, or --inception-weights PATH) and the MNIST training split"),
+]}
+
+
+def get(name: str) -> Preset:
+    if name not in PRESETS:
+        raise BenchInputError(f"unknown preset {name!r} (known: {', '.join(PRESETS)})")
+    return PRESETS[name]

@@ -1,0 +1,175 @@
+"""Presets (a paper's protocol as one bench, with its published numbers), variant labels, PacGAN's
+packing and the knobs the presets need."""
+
+import json
+
+import pandas as pd
+import pytest
+import torch
+from click.testing import CliRunner
+
+from conftest import SHARED_MNIST
+from ganzoo import pack_samples
+from ganzoo.cli import main
+from ganzoo.data import BatchSampler
+from ganzoo.plan import build_variant, dataset_info, load_data, BenchConfig
+from ganzoo.presets import PRESETS
+from ganzoo.report import within_2se
+from ganzoo.results import read_results
+from ganzoo.trainer import Trainer
+from ganzoo_plugins.gan import Maxout
+
+
+def cli(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+@pytest.fixture(scope="module")
+def ring(tmp_path_factory):
+    """pacgan-ring, shortened: two of its variants, one seed, 20 steps, one --set over the preset's."""
+    out = tmp_path_factory.mktemp("preset") / "ring"
+    result = cli("bench", "--preset", "pacgan-ring", "--budget", "20steps", "--seeds", "1", "--variants", "gan,pacgan4",
+                 "--set", "gan.lr=0.001", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def test_a_shortened_preset_runs_the_papers_networks_and_records_every_override(ring):
+    out, output = ring
+    assert "preset pacgan-ring" in output and "overridden" in output
+    rec = json.loads((out / "bench.json").read_text())["preset"]
+    assert rec["name"] == "pacgan-ring"
+    assert sorted(rec["overrides"]) == ["--budget 20steps", "--seeds 0", "--set gan.lr=0.001", "--variants gan,pacgan4"]
+    gan = json.loads((out / "runs" / "gan-nonsaturating-s0" / "config.json").read_text())
+    pac = json.loads((out / "runs" / "pacgan4-nonsaturating-s0" / "config.json").read_text())
+    assert pac["variant"] == "pacgan4" and pac["variant_plugin"] == "gan"
+    assert pac["hparams"]["pack"] == 4 and gan["hparams"]["pack"] == 1
+    assert gan["hparams"]["lr"] == 0.001 and pac["hparams"]["lr"] == 0.0001  # the user's --set wins, for its variant only
+    for cfg in (gan, pac):  # PacGAN's 2-D protocol
+        hp = cfg["hparams"]
+        assert (hp["z_dim"], hp["hidden"], hp["g_layers"], hp["d_hidden"], hp["d_layers"], hp["d_maxout"]) == (2, 400, 4, 200, 3, 5)
+        assert (hp["batch_size"], hp["beta1"], hp["activation"], hp["init"]) == (100, 0.8, "relu", "normal")
+    df = read_results(out)
+    assert set(df["variant"]) == {"gan", "pacgan4"}
+    assert {"modes", "hq_share", "reverse_kl"} <= set(df["metric"])
+
+
+def test_published_table_puts_ganzoos_rows_beside_the_papers(ring):
+    out, _ = ring
+    result = cli("table", str(out), "--published", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    from io import StringIO
+    t = pd.read_csv(StringIO(result.output))
+    paper = t[t.source == "PacGAN (Lin et al. 2018), Table 1"].set_index(["variant", "metric"])
+    assert paper.loc[("gan", "modes"), "mean"] == 6.3 and paper.loc[("gan", "modes"), "se"] == 0.5
+    assert paper.loc[("pacgan4", "reverse_kl"), "mean"] == 0.07 and paper.loc[("pacgan4", "hq_share"), "mean"] == 0.959
+    ours = t[t.source == "ganzoo"]
+    assert set(ours.variant) == {"gan", "pacgan4"} and (ours[ours.metric == "modes"].runs == 1).all()
+    assert "--budget 20steps" in ours.protocol.iloc[0]
+    assert set(paper.within_2se) <= {"yes", "no", "no value"}
+
+
+def test_within_two_standard_errors_is_measured_from_the_published_mean():
+    assert within_2se(6.3 + 0.99, 6.3, 0.5) == "yes" and within_2se(6.3 - 0.99, 6.3, 0.5) == "yes"
+    assert within_2se(6.3 + 1.01, 6.3, 0.5) == "no" and within_2se(6.3 - 1.01, 6.3, 0.5) == "no"
+    assert within_2se(5.0, 6.3, None) == "no s.e." and within_2se(float("nan"), 6.3, 0.5) == "no value"
+
+
+def test_published_needs_a_preset_bench(tmp_path):
+    out = tmp_path / "plain"
+    assert cli("bench", "--variants", "gan", "--dataset", "ring8", "--budget", "2steps", "--out", str(out)).exit_code == 0
+    result = cli("table", str(out), "--published")
+    assert result.exit_code == 2 and "not run from a preset" in result.output
+
+
+def test_every_preset_resolves_to_a_valid_bench_with_sourced_numbers():
+    from ganzoo.plan import plan
+
+    for name, preset in PRESETS.items():
+        config = preset.config(out=__import__("pathlib").Path("/tmp/never-written"), budget="2steps")
+        assert config.preset == name
+        for p in preset.published:
+            assert p.source and p.metric and p.variant in {v.partition("=")[0] for v in preset.options["variants"]}
+        if name in ("pacgan-ring", "pacgan-grid"):
+            plan(config)  # every setting builds and takes one step on stand-in data
+
+
+def test_unknown_preset_is_one_line():
+    result = cli("bench", "--preset", "pacgan-rng", "--out", "/tmp/never-written")
+    assert result.exit_code == 2 and "unknown preset 'pacgan-rng'" in result.output and "pacgan-ring" in result.output
+
+
+@pytest.mark.skipif(not SHARED_MNIST.exists(), reason="the shared MNIST test split is not next to this checkout")
+def test_lucic_preset_resolves_then_stops_before_training_without_inception_weights(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+
+    def offline(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
+    out = tmp_path / "lucic"
+    result = cli("bench", "--preset", "lucic-mnist", "--data-dir", str(SHARED_MNIST), "--split", "test", "--out", str(out))
+    assert result.exit_code == 2 and "--inception-weights" in result.output, result.output
+    assert not (out / "runs").exists()
+
+
+# -- labels ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("variants, message", [
+    ("gan=dcgan", "name of another installed variant"),
+    ("x=gan,x=gan", "given twice"),
+    ("../up=gan", "labels are letters"),
+    ("mine=nosuch", "unknown variant 'nosuch'"),
+])
+def test_bad_variant_labels_are_refused(tmp_path, variants, message):
+    result = cli("bench", "--variants", variants, "--dataset", "ring8", "--budget", "2steps", "--out", str(tmp_path / "o"))
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert not (tmp_path / "o").exists()
+
+
+# -- packing and the knobs ------------------------------------------------------------------------
+
+def test_packing_joins_consecutive_samples_along_channels():
+    x = torch.arange(6 * 3 * 2 * 2, dtype=torch.float32).reshape(6, 3, 2, 2)
+    packed = pack_samples(x, 3)
+    assert packed.shape == (2, 9, 2, 2)
+    assert torch.equal(packed[0], torch.cat([x[0], x[1], x[2]]))  # not x[0], x[2], x[4] (a strided split)
+    assert torch.equal(packed[1], torch.cat([x[3], x[4], x[5]]))
+    assert torch.equal(pack_samples(x, 1), x)
+    with pytest.raises(ValueError, match="cannot be packed in groups of 4"):
+        pack_samples(x, 4)
+
+
+def test_a_packed_d_sees_all_real_and_all_fake_packs_of_the_protocols_batch():
+    info = dataset_info("ring8")
+    v, _ = build_variant("pacgan3", "nonsaturating", info, {"pack": 3, "batch_size": 10}, plugin="gan")
+    seen = []
+    first = v.D[2][0]  # the first hidden layer, after Pack and Flatten
+    first.register_forward_hook(lambda m, i, o: seen.append(i[0].shape))
+    data = load_data(BenchConfig(dataset="ring8"))
+    batch = v.next_batch(BatchSampler(data, seed=0, device=torch.device("cpu")))
+    assert batch.x.shape[0] == 30  # 10 packs of 3
+    v.discriminator_loss(batch)
+    assert seen == [torch.Size([10, 6]), torch.Size([10, 6])]  # real packs, then fake packs: never mixed
+
+
+def test_maxout_takes_the_max_over_each_units_own_pieces():
+    m = Maxout(1, 2, 3)
+    with torch.no_grad():
+        m.linear.weight.copy_(torch.tensor([[1.0], [5.0], [2.0], [-1.0], [-3.0], [0.5]]))  # unit 0: 1,5,2; unit 1: -1,-3,0.5
+        m.linear.bias.zero_()
+    out = m(torch.tensor([[1.0], [-1.0]]))
+    assert torch.equal(out, torch.tensor([[5.0, 0.5], [-1.0, 3.0]]))  # max over pieces of one unit, not across units
+
+
+def test_g_steps_and_uniform_noise():
+    info = dataset_info("ring8")
+    v, _ = build_variant("gan", "nonsaturating", info, {"g_steps": 2, "z_dist": "uniform", "batch_size": 8})
+    calls = []
+    original = v.generator_loss
+    v.generator_loss = lambda batch: calls.append(1) or original(batch)
+    data = load_data(BenchConfig(dataset="ring8"))
+    Trainer(v, BatchSampler(data, seed=0, device=torch.device("cpu"))).step()
+    assert len(calls) == 2
+    z = v.noise(10_000, 2)
+    assert z.min() >= -1 and z.max() <= 1 and z.abs().mean() > 0.45  # U[-1, 1]: mean |z| = 0.5 (N(0, 1): 0.80)
