@@ -225,6 +225,9 @@ def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget
     _print_summary(df, Budget.parse(budget_text).measure)
     failed = df[(df["metric"] == "status") & (df["value"] == 0)]
     err.print(f"results: {out / 'results.csv'}  (runs, configs, samples and weights under {out / 'runs'})")
+    broken = df[df["metric"].str.startswith("error_")].drop_duplicates("detail")
+    for _, row in broken.iterrows():
+        err.print(f"[yellow]{row.detail}[/] (its rows are {row.metric}, value NaN; the runs and the other metrics went on)")
     if len(failed):
         for _, row in failed.iterrows():
             err.print(f"[red]run {row.run_id} failed: {row.detail}[/] (traceback in {out / 'runs' / row.run_id / 'error.txt'})")

@@ -21,6 +21,15 @@ from ganzoo.translation import evaluate_translation
 from ganzoo.variant import Variant
 
 
+METRIC_ERROR = "error_"  # a metric that raised: row ``error_<metric>`` with NaN and the error in ``detail``
+
+
+def metric_failure(plugin: str, exc: BaseException) -> str:
+    entry = registry.metrics.entry(plugin) if plugin in registry.metrics.names() else None
+    package = f" ({entry.target} from {entry.package})" if entry else ""
+    return f"metric {plugin!r}{package} failed{registry.where(exc)}: {type(exc).__name__}: {exc}"
+
+
 def prepare_metrics(data: Data, device: torch.device, cache_dir: Path, options: EvalOptions | None = None) -> dict[str, Metric]:
     """Every installed metric that applies to the dataset, set up (classifiers trained, real features
     cached). Runs before anything is written, so a metric that cannot be set up stops the bench early."""
@@ -36,6 +45,9 @@ def prepare_metrics(data: Data, device: torch.device, cache_dir: Path, options: 
                 out[entry.name] = entry.obj(data=data, device=device, cache_dir=cache_dir, options=options)
             except FeatureSpaceError as exc:
                 raise BenchInputError(str(exc)) from None
+            except Exception as exc:  # a plugin's bug: name it and its package, in one line
+                raise BenchInputError(f"metric {entry.name!r} ({entry.target} from {entry.package}) could not be set up on "
+                                      f"{data.name!r}{registry.where(exc)}: {type(exc).__name__}: {exc}") from None
     return out
 
 
@@ -66,10 +78,15 @@ def _evaluate_now(variant: Variant, data: Data, metrics: dict[str, Metric], seed
     variant.train(True)
     fake = torch.cat(chunks)
     values: dict[str, tuple[float, dict]] = {}
-    for metric in metrics.values():
+    for plugin, metric in metrics.items():
         k = metric.num_samples
-        provenance = metric.provenance()
-        for name, value in metric.compute(Samples(fake[:k], None if y is None else y[:k])).items():
+        try:
+            provenance = metric.provenance()
+            computed = metric.compute(Samples(fake[:k], None if y is None else y[:k]))
+        except Exception as exc:  # one metric's failure is its own row; the run and the other metrics go on
+            values[f"{METRIC_ERROR}{plugin}"] = (float("nan"), {"detail": metric_failure(plugin, exc)})
+            continue
+        for name, value in computed.items():
             values[name] = (value, provenance)
     picture = run_dir / "samples" / f"step-{step:07d}.png"
     if data.info.is_image and variant.conditional and data.info.num_classes <= 20:

@@ -118,6 +118,7 @@ class Plan:
     threads: int = 1  # torch CPU threads per trial
     executor_note: dict[str, Any] = field(default_factory=dict)  # recorded in each trial's config.json
     plugins: dict[str, str] = field(default_factory=dict)  # variant label -> installed variant it runs
+    left_out: dict[str, str] = field(default_factory=dict)  # default bench: installed variants it does not run, and why
 
     @property
     def workers(self) -> int:
@@ -205,11 +206,15 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
 
         get_preset(config.preset)
 
-    if config.variants is None:  # the default bench: whatever can run here
-        names = [n for n in registry.variants.names() if registry.variants.entry(n).error is None]
-        names = [n for n in names if _compatible(registry.variants.get(n), config.dataset, info)]
+    left_out: dict[str, str] = {}
+    if config.variants is None:  # the default bench: whatever can run here, and why the others are left out
+        for n in registry.variants.names():
+            entry = registry.variants.entry(n)
+            left_out.update({n: entry.error} if entry.error else {n: why} if (why := _incompatible(entry.obj, config.dataset, info)) else {})
+        names = [n for n in registry.variants.names() if n not in left_out]
         if not names:
-            raise BenchInputError(f"no installed variant can run on dataset {config.dataset!r}")
+            raise BenchInputError(f"no installed variant can run on dataset {config.dataset!r}: "
+                                  + "; ".join(f"{n}: {why}" for n, why in left_out.items()))
         plugins = {n: n for n in names}
     else:
         plugins = _labels(config.variants)
@@ -259,7 +264,7 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
     for what, folder in (("--out", Path(config.out)), ("--cache-dir", cache_dir)):
         check_writable(what, folder)
     return Plan(config, runs, budget, eval_every, device, info, cache_dir, hparams, checkpoint_every, slots, threads, note,
-                {v: n for v, n in plugins.items() if v != n})
+                {v: n for v, n in plugins.items() if v != n}, left_out)
 
 
 def _placement(config: BenchConfig, device: torch.device, budget: Budget) -> tuple[list[torch.device], int, dict[str, Any]]:
@@ -413,12 +418,13 @@ def settings_text(p: Plan, variant: str) -> str:
     return ";".join(f"{k}={v}" for k, v in sorted(given.items()))
 
 
-def _compatible(cls: type[Variant], name: str, info: DatasetInfo) -> bool:
+def _incompatible(cls: type[Variant], name: str, info: DatasetInfo) -> str | None:
+    """Why the variant cannot run on the dataset, or None when it can."""
     try:
         cls.check_data(name, info)
-        return True
-    except IncompatibleData:
-        return False
+        return None
+    except IncompatibleData as exc:
+        return str(exc)
 
 
 def _check_out(out: Path, force: bool) -> None:

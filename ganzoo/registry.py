@@ -87,7 +87,7 @@ class Registry(Generic[T]):
             obj = entry.obj.load()
         except Exception as exc:  # a broken plugin must not take the others down
             last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            entry.obj, entry.error = None, f"failed to import {entry.target} from {entry.package}: {last}"
+            entry.obj, entry.error = None, f"failed to import {entry.target} from {entry.package}{where(exc)}: {last}"
             return
         if not (isinstance(obj, type) and issubclass(obj, self.base)):
             entry.obj = None
@@ -133,6 +133,15 @@ class Registry(Generic[T]):
         if entry.error:
             raise PluginError(f"{self.kind[:-1]} {name!r} cannot be used: {entry.error}")
         return entry.obj
+
+
+def where(exc: BaseException) -> str:
+    """`` at FILE:LINE``: the plugin's own line that raised (a syntax error's line; else the innermost
+    frame outside Python's import machinery), so an author sees where to look."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f" at {exc.filename}:{exc.lineno}"
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith("<")]
+    return f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
 
 
 def unknown_message(what: str, name: str, known: list[str]) -> str:

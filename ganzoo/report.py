@@ -18,7 +18,7 @@ from scipy import stats
 from ganzoo.metrics.base import HIGHER, LOWER, direction
 from ganzoo.results import KEYS, atomic_write_bytes, read_manifest, read_results
 
-NOT_SCORES = ("loss_", "status", "divergence")
+NOT_SCORES = ("loss_", "status", "divergence", "error_")
 MEASURES = {"steps": "step", "images": "images_seen", "seconds": "device_seconds"}
 GROUP = [*KEYS, "setting"]  # one table row per dataset x variant x divergence x setting x metric
 

@@ -179,8 +179,12 @@ def run_bench(config: BenchConfig | None = None, *, console: Console | None = No
             clear_out(out)
         try:
             data = load_data(config)
-        except (FileNotFoundError, ValueError) as exc:
+        except (FileNotFoundError, ValueError) as exc:  # the dataset's own account of what is missing or wrong
             raise BenchInputError(f"dataset {config.dataset!r} could not be loaded: {exc}") from None
+        except Exception as exc:  # a plugin's bug: name it and its package, in one line
+            entry = registry.datasets.entry(split_dataset(config.dataset)[0])
+            raise BenchInputError(f"dataset {config.dataset!r} ({entry.target} from {entry.package}) failed to load"
+                                  f"{registry.where(exc)}: {type(exc).__name__}: {exc}") from None
         fingerprint = code_fingerprint(p)
         if manifest is not None:
             changes = fingerprint_changes(manifest.get("code", {}), fingerprint)
@@ -198,6 +202,8 @@ def run_bench(config: BenchConfig | None = None, *, console: Console | None = No
                     console.print(f"[yellow]overridden[/]: {', '.join(rec['overrides'])}")
                 if rec["deviations"]:
                     console.print(f"[dim]where ganzoo departs from the paper: {rec['deviations']}[/]")
+            for name, why in p.left_out.items():
+                console.print(f"[dim]left out: {name}: {why}[/]")
             console.print("preparing metrics (the dataset classifier is trained once and cached)...")
         metrics = prepare_metrics(data, p.device, p.cache_dir, EvalOptions(config.features, config.inception_weights))
         kept, finished = _kept_rows(p) if manifest is not None else ([], set())
@@ -212,6 +218,8 @@ def run_bench(config: BenchConfig | None = None, *, console: Console | None = No
             "started": manifest["started"] if manifest else utc_now(),
             "resumed": [*(manifest or {}).get("resumed", []), *([{"time": utc_now(), "code_changes": changes}] if manifest else [])],
         }
+        if p.left_out:
+            bench["left_out"] = p.left_out
         if config.preset:
             bench["preset"] = preset_record(config)
         atomic_write_json(out / MANIFEST, bench)

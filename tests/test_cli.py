@@ -157,6 +157,7 @@ def test_list_reports_a_broken_plugin_and_still_lists_the_others(install_dist):
     assert result.exit_code == 0
     broken = next(l for l in result.output.splitlines() if " broken " in l)
     assert "thirdparty-broken 1.2.3" in broken and "needs libfoo" in result.output
+    assert "thirdparty_broken.py:1" in result.output.replace("\n", "").replace(" ", "").replace("│", "")  # file and line
     assert any(" dcgan " in l for l in result.output.splitlines())
 
 

@@ -1,0 +1,484 @@
+"""The plugin conformance kit: checks that a plugin keeps ganzoo's contract, for plugin authors' own
+test suites and for ``ganzoo check NAME``.
+
+A check is a function of the plugin's registered name; it raises :class:`CheckFailed` naming the broken
+contract, or :class:`CheckSkipped` saying why it cannot run here (no CUDA, no data files). Checks look
+plugins up by name when they run, never when tests are collected, so a broken unrelated plugin fails
+its own checks and nothing else::
+
+    from ganzoo.testing import parametrize_with_checks
+
+    @parametrize_with_checks("variants", ["mygan"])
+    def test_mygan_keeps_the_contract(plugin, check):
+        check(plugin)
+
+The checks per kind (``CHECKS``) follow scikit-learn's ``check_estimator``: small, named, and each
+about one rule — shapes, dtypes and devices; class attributes; determinism under a seed; generation
+from the given generator only; a saved and restored state giving the identical next step; a short
+learning check on a tiny dataset; mixed precision on CUDA where there is one.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import math
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ganzoo import registry
+from ganzoo.data import BatchSampler, Data, DataKind, DatasetInfo
+from ganzoo.metrics.base import HIGHER, LOWER, Samples
+from ganzoo.results import Row
+
+
+class CheckFailed(AssertionError):
+    """A plugin broke a rule of ganzoo's contract; the message names the rule."""
+
+
+class CheckSkipped(Exception):
+    """A check cannot run here (no CUDA, data files missing); the message says why."""
+
+
+@dataclass(frozen=True)
+class Check:
+    kind: str
+    name: str
+    fn: Callable[[str], None]
+
+    def __call__(self, plugin: str) -> None:
+        self.fn(plugin)
+
+    @property
+    def doc(self) -> str:
+        return (self.fn.__doc__ or "").strip().splitlines()[0]
+
+
+CHECKS: dict[str, list[Check]] = {kind: [] for kind in registry.REGISTRIES}
+
+
+def _check(kind: str) -> Callable[[Callable[[str], None]], Callable[[str], None]]:
+    def add(fn: Callable[[str], None]) -> Callable[[str], None]:
+        CHECKS[kind].append(Check(kind, fn.__name__.removeprefix("check_"), fn))
+        return fn
+
+    return add
+
+
+def _require(ok: bool, message: str) -> None:
+    if not ok:
+        raise CheckFailed(message)
+
+
+def _plugin(kind: str, name: str) -> Any:
+    try:
+        return registry.REGISTRIES[kind].get(name)
+    except registry.PluginError as exc:
+        raise CheckFailed(str(exc)) from None
+
+
+# -- stand-in data: tiny, offline, with structure a learning check can see --------------------------
+
+def _points() -> Data:
+    """2-D points around (3, -2): away from the origin, where an untrained G puts its samples."""
+    gen = torch.Generator().manual_seed(0)
+    y = torch.randint(2, (512,), generator=gen)
+    x = torch.tensor([3.0, -2.0]) + 0.5 * torch.randn(512, 2, generator=gen) + torch.stack([y.float(), -y.float()], 1) * 0.5
+    return Data(name="kit-points", info=DatasetInfo(kind=DataKind.LABELLED, shape=(2,), num_classes=2, bounded=False),
+                x=x, y=y, split="train", source="ganzoo.testing stand-in")
+
+
+def _registered_data(name: str) -> Data:
+    from ganzoo.plan import BenchConfig, load_data
+
+    return load_data(BenchConfig(dataset=name))
+
+
+def stand_in_data(cls: type) -> Data:
+    """The first of the kit's tiny datasets the variant accepts: labelled 2-D points, scikit-learn's
+    8x8 digits, or the four digit domains."""
+    from ganzoo.variant import IncompatibleData
+
+    makers = [("kit-points", _points), ("digits", lambda: _registered_data("digits")),
+              ("digits-domains", lambda: _registered_data("digits-domains"))]
+    reasons = []
+    for name, make in makers:
+        data = make() if name == "kit-points" else None
+        info = data.info if data is not None else registry.datasets.get(name).info
+        try:
+            cls.check_data(name, info)
+        except IncompatibleData as exc:
+            reasons.append(str(exc))
+            continue
+        return data if data is not None else make()
+    raise CheckSkipped("none of the kit's datasets suits this variant: " + "; ".join(reasons))
+
+
+def _build(name: str, data: Data, seed: int = 0, **overrides: Any) -> Any:
+    from ganzoo.plan import build_variant
+
+    cls = _plugin("variants", name)
+    torch.manual_seed(seed)
+    divergence = cls.default_divergence if cls.adversarial else "none"
+    variant, _ = build_variant(name, divergence, data.info, {"batch_size": 16, **overrides})
+    return variant
+
+
+def _params(variant: Any) -> dict[str, torch.Tensor]:
+    nets = {**variant.generators(), **variant.discriminators()}
+    return {f"{n}.{k}": v.detach().clone() for n, net in nets.items() for k, v in net.state_dict().items()}
+
+
+def _generate(variant: Any, data: Data, n: int, gen: torch.Generator) -> torch.Tensor:
+    if variant.translates:
+        source, target = variant.translation_pairs()[0]
+        x = data.x[data.y == source][:n]
+        return variant.translate(x.to(variant.device), source=source, target=target)
+    y = (torch.arange(n) % data.info.num_classes).to(variant.device) if variant.conditional else None
+    return variant.generate(n, generator=gen, y=y)
+
+
+# -- variants -------------------------------------------------------------------------------------
+
+@_check("variants")
+def check_class_attributes(name: str) -> None:
+    """description, paper and data_kinds are declared; the default divergence is installed."""
+    cls = _plugin("variants", name)
+    _require(isinstance(cls.description, str) and cls.description.strip() != "", f"{name}: give the class a one-line `description`")
+    _require(isinstance(cls.paper, str), f"{name}: `paper` must be a string (the paper the variant follows, or '')")
+    _require(bool(cls.data_kinds) and all(isinstance(k, DataKind) for k in cls.data_kinds),
+             f"{name}: `data_kinds` must be a non-empty set of ganzoo.DataKind, got {cls.data_kinds!r}")
+    if cls.adversarial:
+        _require(cls.default_divergence in registry.divergences.names(),
+                 f"{name}: default_divergence {cls.default_divergence!r} is not an installed divergence")
+
+
+@_check("variants")
+def check_hyperparameters(name: str) -> None:
+    """Constructor hyper-parameters are keyword-only with int, float, str or bool defaults (what --set can reach)."""
+    import inspect
+
+    cls = _plugin("variants", name)
+    for k, p in inspect.signature(cls.__init__).parameters.items():
+        if k in ("self", "info", "divergence") or p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
+            continue
+        _require(p.kind is p.KEYWORD_ONLY, f"{name}.__init__: {k!r} must be keyword-only (put it after `*`)")
+        _require(p.default is not p.empty, f"{name}.__init__: {k!r} needs a default, so a bench can build the variant unasked")
+        _require(isinstance(p.default, (int, float, str, bool)),
+                 f"{name}.__init__: {k!r} defaults to {p.default!r}; --set can only give ints, floats, strings and bools")
+
+
+@_check("variants")
+def check_generate_shape_dtype_device(name: str) -> None:
+    """generate (or translate) returns n finite float32 samples of the dataset's shape on the variant's device."""
+    data = stand_in_data(_plugin("variants", name))
+    variant = _build(name, data)
+    variant.train(False)
+    out = _generate(variant, data, 10, torch.Generator().manual_seed(0))
+    _require(isinstance(out, torch.Tensor), f"{name}: generate must return a tensor, got {type(out).__name__}")
+    _require(tuple(out.shape) == (10, *data.info.shape), f"{name}: generate(10) gave shape {tuple(out.shape)}, expected {(10, *data.info.shape)}")
+    _require(out.dtype == torch.float32, f"{name}: samples must be float32, got {out.dtype}")
+    _require(out.device == variant.device, f"{name}: samples are on {out.device}, the variant on {variant.device}")
+    _require(bool(torch.isfinite(out).all()), f"{name}: generated samples hold NaN or inf")
+    if data.info.bounded:
+        _require(out.abs().max() <= 1 + 1e-5, f"{name}: images must lie in [-1, 1] (Tanh output), got max |x| {float(out.abs().max()):.3f}")
+
+
+@_check("variants")
+def check_generation_uses_the_given_generator_only(name: str) -> None:
+    """The same generator seed gives the same samples, and generating leaves torch's global RNG alone."""
+    data = stand_in_data(_plugin("variants", name))
+    variant = _build(name, data)
+    variant.train(False)
+    state = torch.get_rng_state()
+    a = _generate(variant, data, 8, torch.Generator().manual_seed(7))
+    _require(torch.equal(state, torch.get_rng_state()), f"{name}: generate drew from torch's global RNG; draw noise "
+                                                        "from the `generator` argument (self.noise(..., generator=generator))")
+    b = _generate(variant, data, 8, torch.Generator().manual_seed(7))
+    _require(torch.equal(a, b), f"{name}: the same generator seed gave different samples")
+
+
+def _trainer(variant: Any, data: Data, seed: int = 0) -> Any:
+    from ganzoo.trainer import Trainer
+
+    return Trainer(variant, BatchSampler(data, seed=seed, device=variant.device))
+
+
+@_check("variants")
+def check_training_is_deterministic_under_a_seed(name: str) -> None:
+    """Two instances built and trained two steps under the same seed hold identical weights."""
+    data = stand_in_data(_plugin("variants", name))
+    runs = []
+    for _ in range(2):
+        variant = _build(name, data, seed=3)
+        torch.manual_seed(3)
+        trainer = _trainer(variant, data)
+        for _ in range(2):
+            trainer.step()
+        runs.append(_params(variant))
+    differ = [k for k in runs[0] if not torch.equal(runs[0][k], runs[1][k])]
+    _require(not differ, f"{name}: the same seed gave different weights in {', '.join(differ[:3])}")
+
+
+@_check("variants")
+def check_state_restores_the_identical_next_step(name: str) -> None:
+    """training_state() loads with weights_only=True, and a restored variant takes the step an uninterrupted one takes."""
+    data = stand_in_data(_plugin("variants", name))
+    variant = _build(name, data)
+    trainer = _trainer(variant, data)
+    for _ in range(2):
+        trainer.step()
+    buf = io.BytesIO()
+    torch.save({"variant": variant.training_state(), "trainer": trainer.state_dict(), "sampler": trainer.sampler.state_dict(),
+                "rng": torch.get_rng_state()}, buf)
+    buf.seek(0)
+    try:
+        saved = torch.load(buf, weights_only=True)
+    except Exception as exc:
+        raise CheckFailed(f"{name}: training_state() must hold only tensors, numbers, strings, lists, dicts and None "
+                          f"(it is loaded with weights_only=True): {type(exc).__name__}: {exc}") from None
+    trainer.step()
+    expected = _params(variant)
+    again = _build(name, data, seed=99)  # other initial weights: everything must come from the state
+    again.load_training_state(copy.deepcopy(saved["variant"]))
+    resumed = _trainer(again, data, seed=123)
+    resumed.load_state_dict(saved["trainer"])
+    resumed.sampler.load_state_dict(saved["sampler"])
+    torch.set_rng_state(saved["rng"])
+    resumed.step()
+    got = _params(again)
+    differ = [k for k in expected if not torch.allclose(expected[k], got[k], rtol=0, atol=0)]
+    _require(not differ, f"{name}: after restoring its state the next step differs in {', '.join(differ[:3])}; "
+                         "put everything the variant changes while training into training_state()")
+
+
+@_check("variants")
+def check_hparams_are_recorded_as_json(name: str) -> None:
+    """hparams() is JSON (it is written into each run's config.json)."""
+    data = stand_in_data(_plugin("variants", name))
+    try:
+        json.dumps(_build(name, data).hparams())
+    except TypeError as exc:
+        raise CheckFailed(f"{name}: hparams() must be JSON-serialisable: {exc}") from None
+
+
+@_check("variants")
+def check_learns_on_a_tiny_dataset(name: str) -> None:
+    """150 steps move the samples' mean at least a third of the way towards the data's."""
+    data = stand_in_data(_plugin("variants", name))
+    variant = _build(name, data, batch_size=32)
+    variant.set_training(lr=max(getattr(variant, "lr", 2e-4), 1e-3))
+    gen = lambda: _generate(variant, data, 256, torch.Generator().manual_seed(1)).float()  # noqa: E731
+    target = data.x.mean(0) if not variant.translates else data.x[data.y == variant.translation_pairs()[0][1]].mean(0)
+    variant.train(False)
+    before = float((gen().mean(0) - target).norm())
+    variant.train(True)
+    trainer = _trainer(variant, data)
+    for _ in range(150):
+        trainer.step()
+    variant.train(False)
+    after = float((gen().mean(0) - target).norm())
+    _require(math.isfinite(after) and after <= before * 2 / 3,
+             f"{name}: after 150 steps on {data.name} its samples' mean is {after:.3f} from the data's (at the start "
+             f"{before:.3f}); it does not learn")
+
+
+@_check("variants")
+def check_amp_on_cuda(name: str) -> None:
+    """One mixed-precision step on CUDA gives finite losses (skipped without CUDA)."""
+    if not torch.cuda.is_available():
+        raise CheckSkipped("no CUDA device here")
+    from ganzoo.trainer import Trainer
+
+    data = stand_in_data(_plugin("variants", name))
+    variant = _build(name, data).to(torch.device("cuda"))
+    d_out, g_out, _ = Trainer(variant, BatchSampler(data, seed=0, device=variant.device), amp=True).step()
+    for out in (d_out, g_out):
+        if out is not None:
+            _require(bool(torch.isfinite(out.total)), f"{name}: a mixed-precision step gave a non-finite loss")
+
+
+# -- divergences ----------------------------------------------------------------------------------
+
+def _scores(*values: float) -> torch.Tensor:
+    return torch.tensor(values, requires_grad=True)
+
+
+@_check("divergences")
+def check_divergence_attributes(name: str) -> None:
+    """description is declared, and estimate_unit is set exactly when estimate() returns a value."""
+    cls = _plugin("divergences", name)
+    _require(isinstance(cls.description, str) and cls.description.strip() != "", f"{name}: give the class a one-line `description`")
+    est = cls().estimate(torch.randn(8), torch.randn(8))
+    _require((est is None) == (cls.estimate_unit is None),
+             f"{name}: estimate() returns {'nothing' if est is None else 'a value'} but estimate_unit is {cls.estimate_unit!r}")
+
+
+@_check("divergences")
+def check_losses_are_finite_scalars_with_gradients(name: str) -> None:
+    """d_loss and g_loss are finite scalars with finite gradients, for (N,) and (N, 1) scores, at logits up to ±50."""
+    div = _plugin("divergences", name)()
+    for real, fake in ((_scores(0.3, -1.2, 2.0, 50.0), _scores(-0.5, 0.1, -50.0, 1.5)),):
+        for shape in ((4,), (4, 1)):
+            r, f = real.detach().reshape(shape).requires_grad_(), fake.detach().reshape(shape).requires_grad_()
+            for what, loss in (("d_loss", div.d_loss(r, f)), ("g_loss", div.g_loss(f, r))):
+                _require(loss.dim() == 0, f"{name}: {what} must be a scalar, got shape {tuple(loss.shape)}")
+                _require(bool(torch.isfinite(loss)), f"{name}: {what} is not finite at scores ±50")
+                grads = torch.autograd.grad(loss, [r, f], allow_unused=True)
+                _require(all(g is None or bool(torch.isfinite(g).all()) for g in grads), f"{name}: {what}'s gradient is not finite")
+
+
+@_check("divergences")
+def check_d_and_g_agree_on_which_way_is_real(name: str) -> None:
+    """D's loss is lower when it scores real and fake apart one way, and G's loss is lower when fakes score that same way."""
+    div = _plugin("divergences", name)()
+    hi, lo = _scores(2.0, 1.5, 2.5), _scores(-2.0, -1.5, -2.5)
+    real_high = float(div.d_loss(hi, lo)) < float(div.d_loss(lo, hi))
+    g_wants_high = float(div.g_loss(hi, lo)) < float(div.g_loss(lo, lo))
+    _require(real_high == g_wants_high, f"{name}: D is trained to score real samples {'high' if real_high else 'low'}, but G is "
+                                       f"trained to make fakes score {'high' if g_wants_high else 'low'}: one of the losses has its sign flipped")
+
+
+# -- datasets -------------------------------------------------------------------------------------
+
+@_check("datasets")
+def check_dataset_info(name: str) -> None:
+    """info is a DatasetInfo; description is declared; the splits name the ones load() takes."""
+    cls = _plugin("datasets", name)
+    _require(isinstance(getattr(cls, "info", None), DatasetInfo), f"{name}: `info` must be a ganzoo.DatasetInfo class attribute")
+    _require(isinstance(cls.description, str) and cls.description.strip() != "", f"{name}: give the class a one-line `description`")
+    _require(bool(cls.splits) and all(isinstance(s, str) for s in cls.splits), f"{name}: `splits` must name at least one split")
+
+
+@_check("datasets")
+def check_loaded_data_matches_its_info(name: str) -> None:
+    """load() gives float32 samples of info.shape (in [-1, 1] when bounded) and labels in range, the same on every load."""
+    cls = _plugin("datasets", name)
+    if cls.argument is not None:
+        raise CheckSkipped(f"{name} takes an argument ({cls.argument}); check it with ganzoo.testing.check_data(...)")
+    try:
+        a = cls.load(name=name, data_dir=None, split="auto", download=False)
+        b = cls.load(name=name, data_dir=None, split="auto", download=False)
+    except FileNotFoundError as exc:
+        raise CheckSkipped(f"{name} needs files that are not here: {exc}") from None
+    check_data(a, cls.info)
+    _require(a.content_hash() == b.content_hash(), f"{name}: two loads gave different data; draw from a fixed seed")
+
+
+def check_data(data: Data, info: DatasetInfo) -> None:
+    """The rules every loaded dataset keeps, for datasets that need files or an argument to load."""
+    _require(isinstance(data, Data), f"load() must return ganzoo.Data, got {type(data).__name__}")
+    _require(tuple(data.x.shape[1:]) == tuple(info.shape), f"{data.name}: samples have shape {tuple(data.x.shape[1:])}, info says {info.shape}")
+    _require(data.x.dtype == torch.float32, f"{data.name}: samples must be float32, got {data.x.dtype}")
+    _require(bool(torch.isfinite(data.x).all()), f"{data.name}: samples hold NaN or inf")
+    if info.bounded:
+        _require(data.x.min() >= -1 - 1e-6 and data.x.max() <= 1 + 1e-6, f"{data.name}: bounded samples must lie in [-1, 1]")
+    if info.num_classes:
+        _require(data.y is not None and data.y.dtype == torch.long, f"{data.name}: labelled data needs int64 labels")
+        _require(int(data.y.min()) >= 0 and int(data.y.max()) < info.num_classes,
+                 f"{data.name}: labels must lie in [0, {info.num_classes}), got [{int(data.y.min())}, {int(data.y.max())}]")
+
+
+# -- metrics --------------------------------------------------------------------------------------
+
+_ROW_COLUMNS = set(Row.__dataclass_fields__)
+
+
+@_check("metrics")
+def check_metric_attributes(name: str) -> None:
+    """directions say lower or higher; description is declared."""
+    cls = _plugin("metrics", name)
+    _require(isinstance(cls.description, str) and cls.description.strip() != "", f"{name}: give the class a one-line `description`")
+    bad = {k: v for k, v in cls.directions.items() if v not in (LOWER, HIGHER)}
+    _require(not bad, f"{name}: directions must be 'lower' or 'higher', got {bad}")
+
+
+def _metric_data(cls: type) -> Data:
+    for make in (_points, lambda: _registered_data("digits"), lambda: _registered_data("digits-domains")):
+        data = make()
+        if cls.applies_to(data.info):
+            return data
+    raise CheckSkipped("the metric applies to none of the kit's datasets (2-D points, digits, digit domains)")
+
+
+@_check("metrics")
+def check_metric_values_on_real_samples(name: str) -> None:
+    """On real samples: finite float values, the declared directions among them, the same values twice, provenance as result columns."""
+    cls = _plugin("metrics", name)
+    data = _metric_data(cls)
+    with tempfile.TemporaryDirectory(prefix="ganzoo-kit-") as cache:
+        metric = cls(data=data, device=torch.device("cpu"), cache_dir=Path(cache))
+        n = min(metric.num_samples, len(data))
+        _require(isinstance(metric.num_samples, int) and metric.num_samples > 0, f"{name}: num_samples must be a positive int")
+        samples = Samples(data.x[:n], None if data.y is None else data.y[:n])
+        if data.info.domains:
+            raise CheckSkipped("translation metrics need translations; run a translation variant's check instead")
+        a, b = metric.compute(samples), metric.compute(samples)
+    _require(isinstance(a, dict) and all(isinstance(v, float) for v in a.values()), f"{name}: compute() must return {{name: float}}, got {a!r}")
+    _require(all(math.isfinite(v) for v in a.values()), f"{name}: non-finite values on real samples: {a}")
+    missing = [k for k in cls.directions if k not in a and not any(v.startswith(k + "/") for v in a)]
+    _require(not missing, f"{name}: directions name {missing}, which compute() does not return")
+    _require(a == b, f"{name}: the same samples gave different values ({a} then {b})")
+    extra = set(metric.provenance()) - _ROW_COLUMNS
+    _require(not extra, f"{name}: provenance() keys {sorted(extra)} are not result columns ({', '.join(sorted(_ROW_COLUMNS))})")
+
+
+# -- running them ---------------------------------------------------------------------------------
+
+def kind_of(name: str) -> str:
+    """The plugin kind a name belongs to; a name two kinds share is an error naming both."""
+    kinds = [k for k, reg in registry.REGISTRIES.items() if name in reg.names()]
+    if not kinds:
+        known = sorted({n for reg in registry.REGISTRIES.values() for n in reg.names()})
+        raise ValueError(registry.unknown_message("plugin", name, known))
+    if len(kinds) > 1:
+        raise ValueError(f"{name!r} names a plugin of each of {', '.join(kinds)}; say which with --kind")
+    return kinds[0]
+
+
+@dataclass
+class CheckResult:
+    check: str
+    status: str  # passed | failed | skipped
+    message: str = ""
+
+
+def run_checks(name: str, kind: str | None = None) -> list[CheckResult]:
+    """Every check of the plugin's kind, each run on its own: a failure never stops the others."""
+    kind = kind or kind_of(name)
+    results = []
+    for check in CHECKS[kind]:
+        try:
+            check(name)
+            results.append(CheckResult(check.name, "passed"))
+        except CheckSkipped as exc:
+            results.append(CheckResult(check.name, "skipped", str(exc)))
+        except Exception as exc:  # a plugin that raises where it should not has failed the check
+            message = str(exc) if isinstance(exc, CheckFailed) else f"{type(exc).__name__}{registry.where(exc)}: {exc}"
+            results.append(CheckResult(check.name, "failed", message))
+    return results
+
+
+def parametrize_with_checks(kind: str, names: list[str]) -> Any:
+    """A pytest mark running every check of ``kind`` on each named plugin, one test per (plugin, check);
+    the test function takes ``plugin`` and ``check`` and calls ``check(plugin)``. Skips become pytest
+    skips."""
+    import pytest
+
+    def skipping(check: Check) -> Callable[[str], None]:
+        def run(plugin: str) -> None:
+            try:
+                check(plugin)
+            except CheckSkipped as exc:
+                pytest.skip(str(exc))
+
+        return run
+
+    params = [pytest.param(n, skipping(c), id=f"{n}-{c.name}") for n in names for c in CHECKS[kind]]
+    return pytest.mark.parametrize("plugin, check", params)
