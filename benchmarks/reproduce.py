@@ -6,7 +6,8 @@ The published protocol (400,000 iterations, 10 trials per variant) takes hours p
 CPU; ``--budget`` and ``--seeds`` shorten it, and the output says what was used.
 
     python benchmarks/reproduce.py                                   # the published budget: a GPU box
-    python benchmarks/reproduce.py --budget 10000steps --seeds 3     # what benchmarks/README.md records
+    python benchmarks/reproduce.py --budget 10000steps --seeds 3 --sweep-budget 4000steps --sweep-presets pacgan-ring
+                                                                     # what benchmarks/README.md records
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, help="trials per variant [default: the preset's, 10]")
     ap.add_argument("--variants", default="gan,pacgan4", help="the preset's labels to run")
     ap.add_argument("--sweep-budget", default="5000steps", help="per trial of the divergence sweep ('' skips it)")
+    ap.add_argument("--sweep-presets", default="pacgan-ring,pacgan-grid", help="the presets whose protocol the sweep runs")
     ap.add_argument("--sweep-seeds", type=int, default=2)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", type=Path, help="keep the bench folders here [default: a temporary folder]")
@@ -63,7 +65,7 @@ def main() -> None:
         run_bench(preset.config(out=out, **overrides(args, preset)))
         print(f"## {name} ({time.perf_counter() - t0:.0f} s)\n")
         print(report.to_markdown(report.published_display(report.published([out]))))
-        if args.sweep_budget and name.startswith("pacgan-"):
+        if args.sweep_budget and name in args.sweep_presets.split(","):
             sweep(preset, root / f"{name}-divergences", args)
 
 

@@ -173,6 +173,7 @@ def list_cmd(kind: str | None) -> None:
 @click.option("--resume", "resume", type=click.Path(file_okay=False, path_type=Path),
               help="Continue the bench in this folder after a kill or Ctrl-C, with the config it recorded (no other bench options).")
 @click.option("--allow-code-change", is_flag=True, help="With --resume: resume although ganzoo's or a plugin's code changed since.")
+@click.option("--metrics", "metrics", callback=_names("metrics"), help="Comma-separated metric plugins to compute. [default: every installed one that applies to the dataset]")
 @click.option("--preset", help="Run a paper's protocol (ganzoo list --kind presets); options given beside it override it, and are recorded.")
 @click.option("--executor", type=click.Choice(["local", "pool", "ray"]), default="local", show_default=True,
               help="local: this machine (a process pool with --workers > 1); pool: worker processes even for one worker "
@@ -189,7 +190,7 @@ def list_cmd(kind: str | None) -> None:
 @click.pass_context
 def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget, eval_every, seeds, batch_size, hparams, device, amp, out,
           force, features, inception_weights, cache_dir, checkpoint_every, keep_checkpoints, resume, allow_code_change,
-          preset, executor, workers, devices, workers_per_device, threads, allow_shared_device, ray_address, max_retries) -> None:
+          metrics, preset, executor, workers, devices, workers_per_device, threads, allow_shared_device, ray_address, max_retries) -> None:
     """Train each variant under the same budget and report FID tables."""
     from ganzoo.runner import BenchInterrupted
 
@@ -211,7 +212,8 @@ def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget
                                  features=features, inception_weights=inception_weights, hparams=hparams,
                                  checkpoint_every=checkpoint_every, keep_checkpoints=keep_checkpoints, executor=executor,
                                  workers=workers, devices=devices, workers_per_device=workers_per_device, threads=threads,
-                                 allow_shared_device=allow_shared_device, ray_address=ray_address, max_retries=max_retries)
+                                 allow_shared_device=allow_shared_device, ray_address=ray_address, max_retries=max_retries,
+                                 metrics=metrics)
     try:
         df = run_bench(config, console=err, resume=resume, allow_code_change=allow_code_change)
     except BenchInputError as exc:
@@ -307,6 +309,50 @@ def _preset_config(ctx: click.Context, name: str, out: Path) -> BenchConfig:
         else:
             shown.append(f"{flag} {','.join(map(str, v)) if isinstance(v, list) else v}")
     return pr.config(**given, out=out, preset_overrides=shown)
+
+
+@main.command("new")
+@click.argument("kind", type=click.Choice(["variant", "divergence", "dataset", "metric"]))
+@click.argument("name")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="The package folder. [default: ./ganzoo-NAME]")
+def new_cmd(kind: str, name: str, out: Path | None) -> None:
+    """A plugin package that installs and passes the conformance kit as generated; change what is marked CHANGE."""
+    from ganzoo.scaffold import new_plugin
+
+    out = out or Path(f"ganzoo-{name}")
+    try:
+        files = new_plugin(kind, name, out)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    click.echo("\n".join(str(f) for f in files))
+    click.echo(f"next: pip install -e \"{out}[test]\" && pytest {out} && ganzoo check {name}")
+
+
+@main.command("check")
+@click.argument("name")
+@click.option("--kind", type=click.Choice(sorted(registry.REGISTRIES)), help="The plugin's kind, where a name is used by two.")
+def check_cmd(name: str, kind: str | None) -> None:
+    """Run the conformance kit (ganzoo.testing) on an installed plugin and report each rule; exit 1 if one fails."""
+    from ganzoo import testing
+
+    try:
+        kind = kind or testing.kind_of(name)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    if name not in registry.REGISTRIES[kind].names():
+        raise InputError(registry.unknown_message(kind[:-1], name, registry.REGISTRIES[kind].names()))
+    results = testing.run_checks(name, kind)
+    colour = {"passed": "green", "failed": "red", "skipped": "yellow"}
+    rt = Table(title=f"ganzoo check {name} ({kind[:-1]}, {registry.REGISTRIES[kind].entry(name).package})")
+    for col in ("check", "result", "message"):
+        rt.add_column(col)
+    for r in results:
+        rt.add_row(r.check, f"[{colour[r.status]}]{r.status}[/]", r.message)
+    Console(width=200 if not sys.stdout.isatty() else None).print(rt)
+    failed = [r for r in results if r.status == "failed"]
+    click.echo(f"{len(results) - len(failed)} of {len(results)} checks passed or skipped" + (f"; {len(failed)} failed" if failed else ""))
+    if failed:
+        sys.exit(1)
 
 
 @main.command("table")

@@ -65,6 +65,9 @@ class Divergence:
     paper: ClassVar[str] = ""
     estimate_unit: ClassVar[str | None] = None  # what ``estimate`` returns, e.g. "JSD (nats)"; None: no estimate
     recipe: ClassVar[Recipe | None] = None  # the paper's training recipe, where it fixes one
+    # g_loss needs D's scores on real data too (relativistic GANs compare them with the fakes'): variants
+    # that pass them declare Variant.real_scores_for_g, and other pairs are refused before training
+    needs_real_scores: ClassVar[bool] = False
 
     def d_loss(self, real: Tensor, fake: Tensor) -> Tensor:
         """The loss D minimises, from scores on a real and a generated batch."""

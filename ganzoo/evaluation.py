@@ -39,7 +39,10 @@ def prepare_metrics(data: Data, device: torch.device, cache_dir: Path, options: 
             inception_space(options.inception_weights, cache_dir)
         except FeatureSpaceError as exc:
             raise BenchInputError(str(exc)) from None
+    chosen = None if options is None else options.metrics
     for entry in registry.metrics.entries():
+        if chosen is not None and entry.name not in chosen:
+            continue
         if entry.error is None and entry.obj.applies_to(data.info):
             try:
                 out[entry.name] = entry.obj(data=data, device=device, cache_dir=cache_dir, options=options)

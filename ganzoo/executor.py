@@ -113,8 +113,7 @@ def _init_worker(config: Any, slots: Any, channels: list, threads: int, stop_byt
     import signal
 
     from ganzoo.evaluation import prepare_metrics
-    from ganzoo.metrics.base import EvalOptions
-    from ganzoo.plan import default_cache_dir, load_data
+    from ganzoo.plan import default_cache_dir, eval_options, load_data
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver owns Ctrl-C and tells workers through stop_byte
     torch.set_num_threads(threads)
@@ -122,7 +121,7 @@ def _init_worker(config: Any, slots: Any, channels: list, threads: int, stop_byt
     data = load_data(config)
     _worker.update(device=torch.device(device), data=data, send=channels[slot].send, stop=StopFlag(stop_byte),
                    metrics=prepare_metrics(data, torch.device(device), config.cache_dir or default_cache_dir(),
-                                           EvalOptions(config.features, config.inception_weights)))
+                                           eval_options(config)))
 
 
 def _pool_trial(job: TrialJob) -> str:
@@ -300,7 +299,7 @@ def _cache_files(cache_dir: Path, data: Any, features: str) -> dict[str, bytes]:
 
 def _ray_trial(job: TrialJob, data: Any, cache: dict[str, bytes], events: Any) -> str:
     from ganzoo.evaluation import prepare_metrics
-    from ganzoo.metrics.base import EvalOptions
+    from ganzoo.plan import eval_options
 
     p = job.plan
     torch.set_num_threads(p.threads)
@@ -310,7 +309,7 @@ def _ray_trial(job: TrialJob, data: Any, cache: dict[str, bytes], events: Any) -
             path = Path(tmp) / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(blob)
-        metrics = prepare_metrics(data, device, Path(tmp), EvalOptions(p.config.features, p.config.inception_weights))
+        metrics = prepare_metrics(data, device, Path(tmp), eval_options(p.config))
         job = replace(job, plan=replace(p, device=device, cache_dir=Path(tmp)))
         execute(job, data, metrics, events.put, StopFlag())
     return job.spec.run_id

@@ -70,6 +70,7 @@ class BenchConfig:
     features: str = "classifier"
     inception_weights: Path | None = None
     hparams: dict[str, dict[str, str]] = field(default_factory=dict)  # variant (or label) -> {parameter: value as text}
+    metrics: list[str] | None = None  # metric plugins to compute; None: every installed one that applies to the dataset
     preset: str | None = None  # the preset this bench started from (see ganzoo.presets), recorded with its overrides
     preset_overrides: list[str] = field(default_factory=list)  # the options given beside --preset
 
@@ -201,6 +202,13 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
         raise BenchInputError(f"seeds must be non-negative integers, got {config.seeds}")
     if config.batch_size is not None and config.batch_size < 1:
         raise BenchInputError(f"batch size must be at least 1, got {config.batch_size}")
+    for m in config.metrics or []:
+        cls = _get(registry.metrics, m)
+        if not cls.applies_to(info):
+            raise BenchInputError(f"metric {m!r} does not apply to dataset {config.dataset!r} ({info.describe()}); metrics "
+                                  f"that do: {', '.join(n for n in registry.metrics.names() if _applies(n, info)) or 'none'}")
+    if config.metrics is not None and not config.metrics:
+        raise BenchInputError("--metrics names no metric")
     if config.preset is not None:
         from ganzoo.presets import get as get_preset
 
@@ -235,7 +243,11 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
     runs = [TrialSpec(v, d, s) for v in names for d in divergences_of(v) for s in config.seeds]
     for r in runs:
         if r.divergence != NO_DIVERGENCE:
-            _get(registry.divergences, r.divergence)
+            div_cls, var_cls = _get(registry.divergences, r.divergence), _get(registry.variants, plugins[r.variant])
+            if div_cls.needs_real_scores and not var_cls.real_scores_for_g:
+                raise BenchInputError(f"divergence {r.divergence!r} needs D's scores on real data in G's loss, and variant "
+                                      f"{r.variant!r} does not pass them (a variant passes them with Variant.adversarial_g "
+                                      "and declares real_scores_for_g = True)")
     unused = sorted(set(config.hparams) - set(names))
     if unused:
         raise BenchInputError(f"--set names variant(s) {', '.join(unused)}, which this bench does not run (it runs {', '.join(names)})")
@@ -416,6 +428,18 @@ def settings_text(p: Plan, variant: str) -> str:
     which tables group by, so runs that differ only in a ``--set`` value are never averaged together."""
     given = user_settings(p.hparams.get(variant, {}), p.config.batch_size)
     return ";".join(f"{k}={v}" for k, v in sorted(given.items()))
+
+
+def _applies(name: str, info: DatasetInfo) -> bool:
+    entry = registry.metrics.entry(name)
+    return entry.error is None and entry.obj.applies_to(info)
+
+
+def eval_options(config: BenchConfig) -> Any:
+    """What every process that prepares this bench's metrics must be told."""
+    from ganzoo.metrics.base import EvalOptions
+
+    return EvalOptions(config.features, config.inception_weights, tuple(config.metrics) if config.metrics is not None else None)
 
 
 def _incompatible(cls: type[Variant], name: str, info: DatasetInfo) -> str | None:

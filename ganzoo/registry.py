@@ -110,8 +110,11 @@ class Registry(Generic[T]):
     def unregister(self, name: str) -> None:
         self._discover().pop(name, None)
 
-    def names(self) -> list[str]:
-        return sorted(self._discover())
+    def names(self, package: str | None = None) -> list[str]:
+        """Every name of this kind, or those a distribution provides (``package``: its name, without
+        version), without importing any."""
+        entries = self._discover()
+        return sorted(n for n, e in entries.items() if package is None or e.package.split(" ")[0] == package)
 
     def entries(self) -> list[PluginEntry]:
         """Every plugin of this kind, each imported; failures carry their error instead of raising."""

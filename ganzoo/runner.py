@@ -24,8 +24,8 @@ from ganzoo import __version__, presets, registry
 from ganzoo.budget import Spent
 from ganzoo.evaluation import prepare_metrics
 from ganzoo.lock import LockHeld, OutLock
-from ganzoo.metrics.base import EvalOptions
 from ganzoo.plan import (
+    eval_options,
     NO_DIVERGENCE,
     BenchConfig,
     BenchInputError,
@@ -84,11 +84,15 @@ def code_fingerprint(p: Plan) -> dict[str, Any]:
     used = [("variants", v) for v in sorted({p.plugin(r.variant) for r in p.runs})]
     used += [("divergences", d) for d in sorted({r.divergence for r in p.runs} - {NO_DIVERGENCE})]
     used += [("datasets", split_dataset(p.config.dataset)[0])]
-    used += [("metrics", e.name) for e in registry.metrics.entries() if e.error is None and e.obj.applies_to(p.info)]
+    used += [("metrics", e.name) for e in registry.metrics.entries() if e.error is None and e.obj.applies_to(p.info)
+             and (p.config.metrics is None or e.name in p.config.metrics)]
     plugins = {}
     for kind, name in used:
         entry = registry.REGISTRIES[kind].entry(name)
-        source = inspect.getsourcefile(registry.REGISTRIES[kind].get(name))
+        try:
+            source = inspect.getsourcefile(registry.REGISTRIES[kind].get(name))
+        except TypeError:  # defined in a notebook or exec'd code: no file to hash
+            source = None
         plugins[f"{kind[:-1]}:{name}"] = {"package": entry.package, "source_sha256": source_sha256([Path(source)]) if source else None}
     roots = [Path(ganzoo.__file__).parent, Path(ganzoo_plugins.__file__).parent]
     return {"ganzoo": __version__, "ganzoo_source_sha256": source_sha256(roots), "plugins": plugins}
@@ -205,7 +209,7 @@ def run_bench(config: BenchConfig | None = None, *, console: Console | None = No
             for name, why in p.left_out.items():
                 console.print(f"[dim]left out: {name}: {why}[/]")
             console.print("preparing metrics (the dataset classifier is trained once and cached)...")
-        metrics = prepare_metrics(data, p.device, p.cache_dir, EvalOptions(config.features, config.inception_weights))
+        metrics = prepare_metrics(data, p.device, p.cache_dir, eval_options(config))
         kept, finished = _kept_rows(p) if manifest is not None else ([], set())
         started = True  # from here on the folder holds this bench
         writer = ResultsWriter(out, kept, order=[r.run_id for r in p.runs])

@@ -24,8 +24,7 @@ import copy
 import io
 import json
 import math
-import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -259,11 +258,16 @@ def check_state_restores_the_identical_next_step(name: str) -> None:
 
 
 @_check("variants")
-def check_hparams_are_recorded_as_json(name: str) -> None:
-    """hparams() is JSON (it is written into each run's config.json)."""
-    data = stand_in_data(_plugin("variants", name))
+def check_hparams_record_the_constructor_arguments(name: str) -> None:
+    """hparams() holds every constructor argument (kept as an attribute of the same name) and is JSON."""
+    cls = _plugin("variants", name)
+    data = stand_in_data(cls)
+    hp = _build(name, data).hparams()
+    missing = [k for k in cls.constructor_params() if k not in hp]
+    _require(not missing, f"{name}: hparams() lacks {', '.join(missing)}; keep each constructor argument as self.<name> "
+                          "so each run's config.json records what it ran with")
     try:
-        json.dumps(_build(name, data).hparams())
+        json.dumps(hp)
     except TypeError as exc:
         raise CheckFailed(f"{name}: hparams() must be JSON-serialisable: {exc}") from None
 
@@ -274,7 +278,10 @@ def check_learns_on_a_tiny_dataset(name: str) -> None:
     data = stand_in_data(_plugin("variants", name))
     variant = _build(name, data, batch_size=32)
     variant.set_training(lr=max(getattr(variant, "lr", 2e-4), 1e-3))
-    gen = lambda: _generate(variant, data, 256, torch.Generator().manual_seed(1)).float()  # noqa: E731
+    def gen() -> torch.Tensor:
+        with torch.no_grad():
+            return _generate(variant, data, 256, torch.Generator().manual_seed(1)).float()
+
     target = data.x.mean(0) if not variant.translates else data.x[data.y == variant.translation_pairs()[0][1]].mean(0)
     variant.train(False)
     before = float((gen().mean(0) - target).norm())
@@ -292,11 +299,12 @@ def check_learns_on_a_tiny_dataset(name: str) -> None:
 @_check("variants")
 def check_amp_on_cuda(name: str) -> None:
     """One mixed-precision step on CUDA gives finite losses (skipped without CUDA)."""
+    cls = _plugin("variants", name)
     if not torch.cuda.is_available():
         raise CheckSkipped("no CUDA device here")
     from ganzoo.trainer import Trainer
 
-    data = stand_in_data(_plugin("variants", name))
+    data = stand_in_data(cls)
     variant = _build(name, data).to(torch.device("cuda"))
     d_out, g_out, _ = Trainer(variant, BatchSampler(data, seed=0, device=variant.device), amp=True).step()
     for out in (d_out, g_out):
@@ -339,8 +347,9 @@ def check_d_and_g_agree_on_which_way_is_real(name: str) -> None:
     """D's loss is lower when it scores real and fake apart one way, and G's loss is lower when fakes score that same way."""
     div = _plugin("divergences", name)()
     hi, lo = _scores(2.0, 1.5, 2.5), _scores(-2.0, -1.5, -2.5)
-    real_high = float(div.d_loss(hi, lo)) < float(div.d_loss(lo, hi))
-    g_wants_high = float(div.g_loss(hi, lo)) < float(div.g_loss(lo, lo))
+    with torch.no_grad():
+        real_high = float(div.d_loss(hi, lo)) < float(div.d_loss(lo, hi))
+        g_wants_high = float(div.g_loss(hi, lo)) < float(div.g_loss(lo, lo))
     _require(real_high == g_wants_high, f"{name}: D is trained to score real samples {'high' if real_high else 'low'}, but G is "
                                        f"trained to make fakes score {'high' if g_wants_high else 'low'}: one of the losses has its sign flipped")
 
@@ -368,7 +377,7 @@ def check_loaded_data_matches_its_info(name: str) -> None:
     except FileNotFoundError as exc:
         raise CheckSkipped(f"{name} needs files that are not here: {exc}") from None
     check_data(a, cls.info)
-    _require(a.content_hash() == b.content_hash(), f"{name}: two loads gave different data; draw from a fixed seed")
+    _require(a.content_hash == b.content_hash, f"{name}: two loads gave different data; draw from a fixed seed")
 
 
 def check_data(data: Data, info: DatasetInfo) -> None:
@@ -410,16 +419,17 @@ def _metric_data(cls: type) -> Data:
 @_check("metrics")
 def check_metric_values_on_real_samples(name: str) -> None:
     """On real samples: finite float values, the declared directions among them, the same values twice, provenance as result columns."""
+    from ganzoo.plan import default_cache_dir
+
     cls = _plugin("metrics", name)
     data = _metric_data(cls)
-    with tempfile.TemporaryDirectory(prefix="ganzoo-kit-") as cache:
-        metric = cls(data=data, device=torch.device("cpu"), cache_dir=Path(cache))
-        n = min(metric.num_samples, len(data))
-        _require(isinstance(metric.num_samples, int) and metric.num_samples > 0, f"{name}: num_samples must be a positive int")
-        samples = Samples(data.x[:n], None if data.y is None else data.y[:n])
-        if data.info.domains:
-            raise CheckSkipped("translation metrics need translations; run a translation variant's check instead")
-        a, b = metric.compute(samples), metric.compute(samples)
+    if data.info.domains:
+        raise CheckSkipped("translation metrics score translations; a translation variant's bench checks them")
+    metric = cls(data=data, device=torch.device("cpu"), cache_dir=default_cache_dir())  # a classifier it trains is cached, as in a bench
+    _require(isinstance(metric.num_samples, int) and metric.num_samples > 0, f"{name}: num_samples must be a positive int")
+    n = min(metric.num_samples, len(data))
+    samples = Samples(data.x[:n], None if data.y is None else data.y[:n])
+    a, b = metric.compute(samples), metric.compute(samples)
     _require(isinstance(a, dict) and all(isinstance(v, float) for v in a.values()), f"{name}: compute() must return {{name: float}}, got {a!r}")
     _require(all(math.isfinite(v) for v in a.values()), f"{name}: non-finite values on real samples: {a}")
     missing = [k for k in cls.directions if k not in a and not any(v.startswith(k + "/") for v in a)]
@@ -465,11 +475,13 @@ def run_checks(name: str, kind: str | None = None) -> list[CheckResult]:
     return results
 
 
-def parametrize_with_checks(kind: str, names: list[str]) -> Any:
+def parametrize_with_checks(kind: str, names: list[str], slow: Iterable[str] = ()) -> Any:
     """A pytest mark running every check of ``kind`` on each named plugin, one test per (plugin, check);
     the test function takes ``plugin`` and ``check`` and calls ``check(plugin)``. Skips become pytest
-    skips."""
+    skips. ``slow``: test ids (``NAME-CHECK``) to mark ``pytest.mark.slow``, for suites that deselect them."""
     import pytest
+
+    slow = set(slow)
 
     def skipping(check: Check) -> Callable[[str], None]:
         def run(plugin: str) -> None:
@@ -480,5 +492,6 @@ def parametrize_with_checks(kind: str, names: list[str]) -> Any:
 
         return run
 
-    params = [pytest.param(n, skipping(c), id=f"{n}-{c.name}") for n in names for c in CHECKS[kind]]
+    params = [pytest.param(n, skipping(c), id=f"{n}-{c.name}", marks=[pytest.mark.slow] if f"{n}-{c.name}" in slow else [])
+              for n in names for c in CHECKS[kind]]
     return pytest.mark.parametrize("plugin, check", params)

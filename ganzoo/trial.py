@@ -32,7 +32,7 @@ from ganzoo.data import BatchSampler, Data
 from ganzoo.device import DeviceClock
 from ganzoo.evaluation import evaluate
 from ganzoo.metrics.base import Metric
-from ganzoo.plan import NO_DIVERGENCE, Plan, TrialSpec, build_variant, settings_text
+from ganzoo.plan import NO_DIVERGENCE, Plan, TrialSpec, build_variant, settings_text, split_dataset
 from ganzoo.results import Row, atomic_torch_save, atomic_write_json, atomic_write_text, environment, utc_now
 from ganzoo.trainer import Trainer
 from ganzoo.variant import StepOutput
@@ -199,9 +199,11 @@ def run_trial(p: Plan, spec: TrialSpec, data: Data, metrics: dict[str, Metric], 
                 "divergence_package": None if spec.divergence == NO_DIVERGENCE else registry.divergences.entry(spec.divergence).package,
                 "hparams": variant.hparams(), "d_steps": variant.d_steps, "recipe": recipe, "settings": base["settings"],
                 "dataset": {"name": data.name, "split": data.split, "source": data.source, "size": len(data),
-                            "content_sha256": data.content_hash, "info": data.info.describe()},
+                            "content_sha256": data.content_hash, "info": data.info.describe(),
+                            "package": registry.datasets.entry(split_dataset(p.config.dataset)[0]).package},
                 "budget": p.budget.text, "budget_measure": p.budget.measure, "eval_every": p.eval_every.text,
                 "amp": p.config.amp, "metrics": {k: m.provenance() for k, m in metrics.items()},
+                "metric_packages": {k: registry.metrics.entry(k).package for k in metrics if k in registry.metrics.names()},
                 "environment": environment(p.device), "executor": p.executor_note, "started": utc_now(), "status": "running",
             }
             atomic_write_json(folder / "config.json", config)

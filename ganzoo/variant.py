@@ -100,6 +100,9 @@ class Variant:
     # True when the variant's paper fixed its own training recipe with its default divergence (StarGAN
     # with WGAN-GP): the divergence's Recipe then applies only when the user picks another divergence
     own_recipe: ClassVar[bool] = False
+    # True when generator_loss passes D's scores on real data to the divergence (see adversarial_g), so
+    # divergences that need them (relativistic ones) can be paired with this variant
+    real_scores_for_g: ClassVar[bool] = False
 
     def __init__(self, *, info: DatasetInfo, divergence: Divergence | None, batch_size: int = 64) -> None:
         self.info = info
@@ -149,8 +152,11 @@ class Variant:
             raise IncompatibleData(f"dataset {name!r} is {info.kind.value}; this variant needs {allowed} data")
 
     def hparams(self) -> dict[str, Any]:
-        """The resolved hyper-parameters, recorded in each run's config.json."""
-        return {k: v for k, v in vars(self).items() if isinstance(v, (int, float, str, bool, tuple, list)) and not k.startswith("_")}
+        """The resolved hyper-parameters, recorded in each run's config.json: the constructor's arguments
+        (as the instance holds them, under the same names) and the training hyper-parameters; not every
+        public attribute, which would record counters and derived values."""
+        names = [*self.constructor_params(), *TRAINING_PARAMS]
+        return {k: getattr(self, k) for k in names if isinstance(getattr(self, k, None), (int, float, str, bool, tuple, list))}
 
     # -- the players ------------------------------------------------------------------------------
     def generators(self) -> dict[str, nn.Module]:
@@ -234,6 +240,13 @@ class Variant:
         else:
             z = torch.randn(n, dim, generator=generator, device=device)
         return z.to(self.device)
+
+    def adversarial_g(self, critic: Callable[[Tensor], Tensor], fake_x: Tensor, real_x: Tensor | None = None) -> Tensor:
+        """The divergence's G loss for one critic: its scores on ``fake_x``, and on ``real_x`` where the
+        divergence needs them (relativistic losses compare the two; D is frozen, so they only shape G's
+        gradient). A variant that calls this with ``real_x`` sets ``real_scores_for_g = True``."""
+        real = critic(real_x) if self.divergence.needs_real_scores and real_x is not None else None
+        return self.divergence.g_loss(critic(fake_x), real)
 
     def adversarial_d(self, critic: Callable[[Tensor], Tensor], real_x: Tensor, fake_x: Tensor, *,
                       real_scores: Tensor | None = None) -> StepOutput:

@@ -21,6 +21,7 @@ class CGAN(Variant):
 
     description = "class-conditional MLP G and D; reports conditional accuracy"
     paper = "Mirza & Osindero 2014, Conditional Generative Adversarial Nets"
+    real_scores_for_g = True  # relativistic divergences work here
     default_divergence = "nonsaturating"
     data_kinds = frozenset({DataKind.LABELLED})
     conditional = True
@@ -60,7 +61,7 @@ class CGAN(Variant):
         return self.adversarial_d(self._critic(batch.y), batch.x, fake)
 
     def generator_loss(self, batch: Batch) -> StepOutput:
-        return StepOutput(losses={"adv": self.divergence.g_loss(self._critic(batch.y)(self._fake(batch.y)))})
+        return StepOutput(losses={"adv": self.adversarial_g(self._critic(batch.y), self._fake(batch.y), batch.x)})
 
     @torch.no_grad()
     def generate(self, n: int, *, generator: torch.Generator | None = None, y: Tensor | None = None) -> Tensor:

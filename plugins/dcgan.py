@@ -90,6 +90,7 @@ class DCGAN(Variant):
 
     description = "conv G and D with BatchNorm, adapted to 8/16/28/32/64-pixel images"
     paper = "Radford et al. 2016, Unsupervised Representation Learning with DCGANs"
+    real_scores_for_g = True  # relativistic divergences work here
     default_divergence = "nonsaturating"
 
     @classmethod
@@ -131,7 +132,7 @@ class DCGAN(Variant):
 
     def generator_loss(self, batch: Batch) -> StepOutput:
         fake = self.G(self.noise(self.batch_size * self.pack, self.z_dim))
-        return StepOutput(losses={"adv": self.divergence.g_loss(self.D(fake))})
+        return StepOutput(losses={"adv": self.adversarial_g(self.D, fake, batch.x)})
 
     @torch.no_grad()
     def generate(self, n: int, *, generator: torch.Generator | None = None, y: Tensor | None = None) -> Tensor:

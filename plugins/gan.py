@@ -88,6 +88,7 @@ class GAN(Variant):
 
     description = "MLP G and D; the original GAN (pack=m: PacGAN)"
     paper = "Goodfellow et al. 2014, Generative Adversarial Nets"
+    real_scores_for_g = True  # relativistic divergences work here
     default_divergence = "minimax"
 
     def __init__(self, *, info: DatasetInfo, divergence: Divergence, batch_size: int = 64,
@@ -120,7 +121,7 @@ class GAN(Variant):
         return self.adversarial_d(self.D, batch.x, fake)
 
     def generator_loss(self, batch: Batch) -> StepOutput:
-        return StepOutput(losses={"adv": self.divergence.g_loss(self.D(self._fake(self.batch_size * self.pack)))})
+        return StepOutput(losses={"adv": self.adversarial_g(self.D, self._fake(self.batch_size * self.pack), batch.x)})
 
     @torch.no_grad()
     def generate(self, n: int, *, generator: torch.Generator | None = None, y: Tensor | None = None) -> Tensor:

@@ -48,7 +48,7 @@ def test_a_metric_that_raises_is_a_failure_row_and_the_run_goes_on(install_dist,
     assert result.exit_code == 0, result.output
     df = read_results(out)
     errors = df[df.metric == "error_boom"]
-    assert len(errors) == 2 and errors["value"].isna().all()  # both evaluation points
+    assert len(errors) == df[df.metric == "modes"]["step"].nunique() and errors["value"].isna().all()  # every evaluation point
     detail = errors["detail"].iloc[0]
     assert "'boom'" in detail and "thirdparty-metrics 1.2.3" in detail and "RuntimeError: boom at evaluation" in detail
     assert "thirdparty_metrics.py:9" in detail  # the line that raised
@@ -61,7 +61,7 @@ def test_a_metric_that_raises_is_a_failure_row_and_the_run_goes_on(install_dist,
 def test_a_metric_that_cannot_be_set_up_is_one_line_naming_it(install_dist, tmp_path):
     install_dist("thirdparty-metrics", {"thirdparty_metrics": PLUGINS}, {"ganzoo.metrics": {"badsetup": "thirdparty_metrics:BadSetup"}})
     result, out = bench(tmp_path, "--variants", "gan", "--dataset", "ring8")
-    lines = [line for line in result.output.splitlines() if line.strip()]
+    lines = [line for line in result.output.splitlines() if line.startswith("Error")]  # after the bench's progress lines
     assert result.exit_code == 2 and len(lines) == 1, result.output
     assert "metric 'badsetup'" in lines[0] and "thirdparty-metrics 1.2.3" in lines[0] and "KeyError" in lines[0]
     assert not (out / "runs").exists()
@@ -83,3 +83,38 @@ def test_the_default_bench_says_which_variants_it_left_out_and_why(install_dist,
     assert "needs libfoo" in p.left_out["broken"] and "thirdparty_broken.py:1" in p.left_out["broken"]
     assert "needs images" in p.left_out["dcgan"]
     assert "gan" in {r.variant for r in p.runs} and "broken" not in {r.variant for r in p.runs}
+
+
+RELATIVISTIC = '''
+from torch.nn.functional import softplus
+from ganzoo import Divergence, check_scores
+
+class RSGAN(Divergence):
+    """Jolicoeur-Martineau 2019: D judges whether real data is more realistic than fake."""
+    description = "relativistic standard GAN"
+    needs_real_scores = True
+    seen = []
+
+    def d_loss(self, real, fake):
+        real, fake = check_scores(real, fake)
+        return softplus(-(real - fake)).mean()
+
+    def g_loss(self, fake, real=None):
+        RSGAN.seen.append(real is not None)
+        fake, real = check_scores(fake, real)
+        return softplus(-(fake - real)).mean()
+'''
+
+
+def test_a_divergence_that_needs_real_scores_gets_them_or_is_refused_before_training(install_dist, tmp_path):
+    install_dist("thirdparty-rel", {"thirdparty_rel": RELATIVISTIC}, {"ganzoo.divergences": {"rsgan": "thirdparty_rel:RSGAN"}})
+    result, out = bench(tmp_path, "--variants", "gan,cgan", "--dataset", "ring8", "--divergences", "rsgan")
+    assert result.exit_code == 0, result.output
+    status = read_results(out).query("metric == 'status'")
+    assert list(status["detail"]) == ["ok", "ok"]
+    import thirdparty_rel
+    assert thirdparty_rel.RSGAN.seen and all(thirdparty_rel.RSGAN.seen)
+    refused, out2 = CliRunner().invoke(main, ["bench", "--variants", "ebgan", "--dataset", "ring8", "--divergences", "rsgan",
+                                              "--budget", "2steps", "--out", str(tmp_path / "o2")]), tmp_path / "o2"
+    assert refused.exit_code == 2 and "needs D's scores on real data" in refused.output and "'ebgan'" in refused.output
+    assert not out2.exists()

@@ -19,6 +19,7 @@ class EvalOptions:
 
     features: str = "classifier"
     inception_weights: Path | None = None
+    metrics: tuple[str, ...] | None = None  # --metrics: the metric plugins to compute; None: every one that applies
 
 
 @dataclass

@@ -1,0 +1,150 @@
+"""The conformance kit (ganzoo.testing) over every built-in plugin, over a package `ganzoo new` generates
+(which passes its own tests unchanged), and over broken plugins (which fail with the broken rule named)."""
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from click.testing import CliRunner
+
+from ganzoo import registry
+from ganzoo.cli import main
+from ganzoo.scaffold import KINDS, new_plugin
+from ganzoo.testing import CHECKS, parametrize_with_checks, run_checks
+
+
+# the translation variants' training checks take minutes on 2 cores: slow here (run with -m slow);
+# tests/test_translation.py and tests/test_reliability.py check that they learn and resume
+TRANSLATION_TRAINING = [f"{v}-{c}" for v in ("cyclegan", "stargan")
+                        for c in ("learns_on_a_tiny_dataset", "training_is_deterministic_under_a_seed", "state_restores_the_identical_next_step")]
+
+
+@parametrize_with_checks("variants", registry.variants.names(package="ganzoo"), slow=TRANSLATION_TRAINING)
+def test_built_in_variants_keep_the_contract(plugin, check):
+    check(plugin)
+
+
+@parametrize_with_checks("divergences", registry.divergences.names(package="ganzoo"))
+def test_built_in_divergences_keep_the_contract(plugin, check):
+    check(plugin)
+
+
+@parametrize_with_checks("datasets", registry.datasets.names(package="ganzoo"))
+def test_built_in_datasets_keep_the_contract(plugin, check):
+    check(plugin)
+
+
+@parametrize_with_checks("metrics", registry.metrics.names(package="ganzoo"))
+def test_built_in_metrics_keep_the_contract(plugin, check):
+    check(plugin)
+
+
+def _site(tmp_path, packages):
+    """What `pip install -e` gives each generated package: its folder on the path and a dist-info
+    carrying its entry points (read from its own pyproject.toml)."""
+    import tomllib
+
+    site = tmp_path / "site"
+    site.mkdir()
+    paths = [str(site)]
+    for folder in packages:
+        meta = tomllib.loads((folder / "pyproject.toml").read_text())["project"]
+        info = site / f"{meta['name'].replace('-', '_')}-{meta['version']}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {meta['name']}\nVersion: {meta['version']}\n")
+        lines = [f"[{group}]\n" + "".join(f"{k} = {v}\n" for k, v in eps.items()) for group, eps in meta["entry-points"].items()]
+        (info / "entry_points.txt").write_text("".join(lines))
+        paths.append(str(folder))
+    return paths
+
+
+def test_generated_packages_pass_their_own_tests_unchanged(tmp_path):
+    folders = []
+    for kind in KINDS:
+        folder = tmp_path / f"ganzoo-my{kind}"
+        files = new_plugin(kind, f"my{kind}", folder)
+        assert any("CHANGE" in f.read_text() for f in files if f.suffix == ".py")
+        folders.append(folder)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(_site(tmp_path, folders) + [os.environ.get("PYTHONPATH", "")])}
+    tests = [str(f / "tests") for f in folders]
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--import-mode=importlib", *tests],
+                         env=env, capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    counts = dict((k, int(n)) for n, k in re.findall(r"(\d+) (passed|skipped)", run.stdout))
+    assert counts.get("passed", 0) + counts.get("skipped", 0) == sum(len(CHECKS[g]) for g in KINDS.values()), run.stdout[-2000:]
+    assert counts.get("skipped", 0) <= 1  # AMP, where there is no CUDA
+
+
+BROKEN = '''
+import torch
+from torch import nn
+from ganzoo import StepOutput, Variant, Divergence, check_scores
+
+class GlobalNoise(Variant):
+    description = "draws evaluation noise from the global RNG"
+
+    def __init__(self, *, info, divergence, batch_size=64, width=None):
+        super().__init__(info=info, divergence=divergence, batch_size=batch_size)
+        self.G = nn.Sequential(nn.Linear(4, 2))
+        self.D = nn.Sequential(nn.Linear(2, 1))
+
+    def discriminator_loss(self, batch):
+        return self.adversarial_d(self.D, batch.x, self.G(torch.randn(len(batch.x), 4)).detach())
+
+    def generator_loss(self, batch):
+        return StepOutput(losses={"adv": self.divergence.g_loss(self.D(self.G(torch.randn(self.batch_size, 4))))})
+
+    def generate(self, n, *, generator=None, y=None):
+        return self.G(torch.randn(n, 4))
+
+class FlippedG(Divergence):
+    description = "G pushes fakes the wrong way"
+
+    def d_loss(self, real, fake):
+        real, fake = check_scores(real, fake)
+        return nn.functional.softplus(-real).mean() + nn.functional.softplus(fake).mean()
+
+    def g_loss(self, fake, real=None):
+        (fake,) = check_scores(fake)
+        return nn.functional.softplus(fake).mean()
+'''
+
+
+def test_broken_plugins_fail_with_the_broken_rule_named(install_dist):
+    install_dist("thirdparty-broken-kit", {"thirdparty_kit": BROKEN},
+                 {"ganzoo.variants": {"globalnoise": "thirdparty_kit:GlobalNoise"},
+                  "ganzoo.divergences": {"flippedg": "thirdparty_kit:FlippedG"}})
+    variant = {r.check: r for r in run_checks("globalnoise")}
+    assert variant["generation_uses_the_given_generator_only"].status == "failed"
+    assert "global RNG" in variant["generation_uses_the_given_generator_only"].message
+    assert variant["hyperparameters"].status == "failed" and "'width' defaults to None" in variant["hyperparameters"].message
+    assert variant["class_attributes"].status == "passed"
+    divergence = {r.check: r for r in run_checks("flippedg")}
+    assert divergence["d_and_g_agree_on_which_way_is_real"].status == "failed"
+    assert "sign flipped" in divergence["d_and_g_agree_on_which_way_is_real"].message
+    assert divergence["losses_are_finite_scalars_with_gradients"].status == "passed"
+    result = CliRunner().invoke(main, ["check", "flippedg"])
+    assert result.exit_code == 1 and "sign flipped" in result.output and "thirdparty-broken-kit 1.2.3" in result.output
+
+
+def test_a_broken_unrelated_plugin_does_not_stop_the_kit(install_dist):
+    install_dist("thirdparty-broken", {"thirdparty_broken": "raise ImportError('needs libfoo')\n"},
+                 {"ganzoo.variants": {"broken": "thirdparty_broken:X"}})
+    assert {r.status for r in run_checks("nonsaturating")} == {"passed"}
+    broken = run_checks("broken")
+    assert all(r.status == "failed" and "needs libfoo" in r.message for r in broken), broken
+
+
+def test_check_and_new_refuse_bad_input_in_one_line(tmp_path):
+    for args, needle in ((["check", "nosuch"], "unknown plugin 'nosuch'"),
+                         (["new", "variant", "../x", "--out", str(tmp_path / "x")], "plugin name '../x'"),
+                         (["new", "sampler", "x"], "Invalid value")):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2 and needle in result.output, result.output
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "file").write_text("")
+    result = CliRunner().invoke(main, ["new", "variant", "x", "--out", str(tmp_path / "taken")])
+    assert result.exit_code == 2 and "already holds files" in result.output
