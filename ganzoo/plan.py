@@ -216,9 +216,14 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
 
     left_out: dict[str, str] = {}
     if config.variants is None:  # the default bench: whatever can run here, and why the others are left out
+        relativistic = [d for d in config.divergences or [] if _get(registry.divergences, d).needs_real_scores]
         for n in registry.variants.names():
             entry = registry.variants.entry(n)
-            left_out.update({n: entry.error} if entry.error else {n: why} if (why := _incompatible(entry.obj, config.dataset, info)) else {})
+            why = entry.error or _incompatible(entry.obj, config.dataset, info)
+            if not why and relativistic and entry.obj.adversarial and not entry.obj.real_scores_for_g:
+                why = f"its G loss gets no scores on real data, which {', '.join(relativistic)} needs"
+            if why:
+                left_out[n] = why
         names = [n for n in registry.variants.names() if n not in left_out]
         if not names:
             raise BenchInputError(f"no installed variant can run on dataset {config.dataset!r}: "

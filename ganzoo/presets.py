@@ -84,14 +84,17 @@ _T1 = "PacGAN (Lin et al. 2018), Table 1"
 _T3 = "PacGAN (Lin et al. 2018), Table 3"
 _V2 = "VEEGAN (Srivastava et al. 2017), Table 2"
 
+
+def _table1(rows: dict[str, tuple[float, ...]]) -> tuple[Published, ...]:
+    """PacGAN's Table 1 rows: variant -> (modes, s.e., high-quality share, s.e., reverse KL, s.e.)."""
+    metrics = ("modes", "hq_share", "reverse_kl")
+    return tuple(Published(v, m, vals[2 * i], vals[2 * i + 1], _T1) for v, vals in rows.items() for i, m in enumerate(metrics))
+
 PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset(
         "pacgan-ring", "GAN and PacGAN2/3/4 on the 8-mode ring, PacGAN's protocol", "Lin et al. 2018, PacGAN",
         _pacgan_2d("ring8"),
-        published=(Published("gan", "modes", 6.3, 0.5, _T1), Published("gan", "hq_share", 0.982, 0.002, _T1),
-                   Published("gan", "reverse_kl", 0.45, 0.09, _T1),
-                   Published("pacgan4", "modes", 7.8, 0.1, _T1), Published("pacgan4", "hq_share", 0.959, 0.014, _T1),
-                   Published("pacgan4", "reverse_kl", 0.07, 0.02, _T1)),
+        published=_table1({"gan": (6.3, 0.5, 0.982, 0.002, 0.45, 0.09), "pacgan4": (7.8, 0.1, 0.959, 0.014, 0.07, 0.02)}),
         protocol="G 4x400 ReLU+BatchNorm, z 2-D Gaussian; D 3 maxout layers (200 units, 5 pieces); N(0, 0.02) init; "
                  "Adam(1e-4, beta1=0.8); batch 100 packs; non-saturating loss; 400,000 iterations; 10 trials; modes, "
                  "high-quality share (within 3 std of a centre) and reverse KL on 2,500 samples",
@@ -100,10 +103,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset(
         "pacgan-grid", "GAN and PacGAN2/3/4 on the 25-mode grid, PacGAN's protocol", "Lin et al. 2018, PacGAN",
         _pacgan_2d("grid25"),
-        published=(Published("gan", "modes", 17.3, 0.8, _T1), Published("gan", "hq_share", 0.948, 0.007, _T1),
-                   Published("gan", "reverse_kl", 0.70, 0.07, _T1),
-                   Published("pacgan4", "modes", 24.8, 0.2, _T1), Published("pacgan4", "hq_share", 0.936, 0.006, _T1),
-                   Published("pacgan4", "reverse_kl", 0.04, 0.01, _T1)),
+        published=_table1({"gan": (17.3, 0.8, 0.948, 0.007, 0.70, 0.07), "pacgan4": (24.8, 0.2, 0.936, 0.006, 0.04, 0.01)}),
         protocol="as pacgan-ring, on 25 Gaussians at {-4,-2,0,2,4}^2 with std 0.05",
         deviations="ganzoo alternates one D and one G update; the released code updates both from the same batch"),
     Preset(
