@@ -118,3 +118,14 @@ def test_a_divergence_that_needs_real_scores_gets_them_or_is_refused_before_trai
                                               "--budget", "2steps", "--out", str(tmp_path / "o2")]), tmp_path / "o2"
     assert refused.exit_code == 2 and "needs D's scores on real data" in refused.output and "'ebgan'" in refused.output
     assert not out2.exists()
+
+
+def test_metrics_choose_what_is_computed_and_one_that_does_not_apply_is_refused(tmp_path):
+    result, out = bench(tmp_path, "--variants", "gan", "--dataset", "ring8", "--metrics", "modes")
+    assert result.exit_code == 0, result.output
+    scores = {m for m in read_results(out)["metric"] if not m.startswith(("loss_", "status", "divergence"))}
+    assert scores == {"modes", "hq_share", "reverse_kl"}  # no fid, no classes
+    refused = CliRunner().invoke(main, ["bench", "--variants", "gan", "--dataset", "ring8", "--metrics", "stacked",
+                                        "--budget", "2steps", "--out", str(tmp_path / "o2")])
+    assert refused.exit_code == 2 and "metric 'stacked' does not apply to dataset 'ring8'" in refused.output
+    assert "modes" in refused.output  # the ones that do
