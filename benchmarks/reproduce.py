@@ -28,7 +28,7 @@ from ganzoo.runner import run_bench
 SWEEP = ["minimax", "nonsaturating", "least-squares", "hinge", "wasserstein-gp"]
 
 
-def overrides(args: argparse.Namespace, preset: presets.Preset) -> dict:
+def overrides(args: argparse.Namespace) -> dict:
     given, shown = {}, []
     if args.budget:
         given.update(budget=args.budget, eval_every=args.budget)
@@ -62,7 +62,7 @@ def main() -> None:
         preset = presets.get(name)
         t0 = time.perf_counter()
         out = root / name
-        run_bench(preset.config(out=out, **overrides(args, preset)))
+        run_bench(preset.config(out=out, **overrides(args)))
         print(f"## {name} ({time.perf_counter() - t0:.0f} s)\n")
         print(report.to_markdown(report.published_display(report.published([out]))))
         if args.sweep_budget and name in args.sweep_presets.split(","):
@@ -78,19 +78,29 @@ def sweep(preset: presets.Preset, out: Path, args: argparse.Namespace) -> None:
                             eval_every=args.sweep_budget, seeds=list(range(args.sweep_seeds)), workers=args.workers, threads=1,
                             preset_overrides=[f"--divergences {','.join(SWEEP)}", f"--budget {args.sweep_budget}",
                                               f"--seeds {args.sweep_seeds}"]))
-    df = report.load_many([out])
-    t = report.table(df, ["modes", "hq_share", "reverse_kl"])
-    target = {p.metric: p for p in preset.published if p.variant == "pacgan4"}
-    t["gap_se"] = [abs(m - target[k].mean) / target[k].se for m, k in zip(t["final_mean"], t["metric"])]
-    wide = t.pivot_table(index=["variant", "divergence"], columns="metric", values="final_mean")
-    wide["distance to PacGAN4 (s.e., summed)"] = t.pivot_table(index=["variant", "divergence"], columns="metric",
-                                                               values="gap_se").sum(axis=1, skipna=False)
-    wide = wide.sort_values("distance to PacGAN4 (s.e., summed)", na_position="last").reset_index()  # NaN: no sample near a mode
+    wide = sweep_table(preset, out)
     print(f"### {preset.name}: divergences with and without packing, {args.sweep_budget}, {args.sweep_seeds} seeds "
           f"({time.perf_counter() - t0:.0f} s)\n")
-    print(report.to_markdown(wide.round(3)))
+    print(report.to_markdown(wide))
     best = wide.iloc[0]
     print(f"closest to PacGAN4's published row: {best['variant']} with {best['divergence']}\n")
+
+
+def sweep_table(preset: presets.Preset, out: Path) -> pd.DataFrame:
+    """One row per variant x divergence of a sweep folder: final mean ± std per metric and the summed
+    distance to PacGAN4's published row, closest first (``python -c`` on a kept --out folder redraws it)."""
+    t = report.table(report.load_many([out]), ["modes", "hq_share", "reverse_kl"])
+    t = t[t["seeds"] > 0]  # settings with no finished run have nothing to rank
+    target = {p.metric: p for p in preset.published if p.variant == "pacgan4"}
+    t["gap_se"] = [abs(m - target[k].mean) / target[k].se for m, k in zip(t["final_mean"], t["metric"])]
+    t["cell"] = [report.cell(m, sd, n) for m, sd, n in zip(t["final_mean"], t["final_std"], t["seeds"])]
+    keys = ["variant", "divergence"]
+    wide = t.pivot_table(index=keys, columns="metric", values="cell", aggfunc="first")
+    wide["distance to PacGAN4 (s.e., summed)"] = t.pivot_table(index=keys, columns="metric", values="gap_se").sum(
+        axis=1, skipna=False).round(1)
+    # NaN: a metric undefined for the setting (reverse KL without one sample near a mode)
+    wide = wide.sort_values("distance to PacGAN4 (s.e., summed)", na_position="last").reset_index()
+    return wide[[*keys, "modes", "hq_share", "reverse_kl", "distance to PacGAN4 (s.e., summed)"]]
 
 
 if __name__ == "__main__":

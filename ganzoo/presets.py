@@ -49,7 +49,7 @@ class Preset:
     def config(self, **overrides: Any) -> BenchConfig:
         """The preset's bench with ``overrides`` (BenchConfig fields) on top; ``hparams`` merge per
         variant and parameter, the user's values winning."""
-        opts = {k: v for k, v in self.options.items()}
+        opts = dict(self.options)
         hp = {v: dict(s) for v, s in opts.pop("hparams", {}).items()}
         if overrides.get("variants"):  # the preset's labels stand for its settings: --variants gan,pacgan4
             labels = {item.partition("=")[0]: item for item in opts["variants"]}

@@ -193,7 +193,7 @@ def display(t: pd.DataFrame) -> pd.DataFrame:
     return d if (d["setting"] != "").any() else d.drop(columns="setting")
 
 
-def published(paths: list[Path], df: pd.DataFrame | None = None) -> pd.DataFrame:
+def published(paths: list[Path]) -> pd.DataFrame:
     """ganzoo's rows beside the paper's, in the same columns, for benches started from a preset (whose
     bench.json keeps the published numbers and the user's overrides of the protocol).
 
@@ -208,7 +208,7 @@ def published(paths: list[Path], df: pd.DataFrame | None = None) -> pd.DataFrame
             raise ValueError(f"{path} was not run from a preset (ganzoo bench --preset NAME): it holds no published numbers to set beside")
         records += rec["published"]
         notes.append(f"{rec['name']}: " + (", ".join(rec["overrides"]) if rec["overrides"] else "as published"))
-    df = load_many(list(paths)) if df is None else df
+    df = load_many(list(paths))
     pub = pd.DataFrame(records).drop_duplicates(["dataset", "variant", "metric", "source"])
     t = table(df, sorted(set(pub["metric"]) & set(df["metric"])) or None)
     t = t[t["metric"].isin(pub["metric"])]

@@ -89,8 +89,7 @@ def _points() -> Data:
     gen = torch.Generator().manual_seed(0)
     y = torch.randint(2, (512,), generator=gen)
     x = torch.tensor([3.0, -2.0]) + 0.5 * torch.randn(512, 2, generator=gen) + torch.stack([y.float(), -y.float()], 1) * 0.5
-    return Data(name="kit-points", info=DatasetInfo(kind=DataKind.LABELLED, shape=(2,), num_classes=2, bounded=False),
-                x=x, y=y, split="train", source="ganzoo.testing stand-in")
+    return Data(name="kit-points", info=_POINTS_INFO, x=x, y=y, split="train", source="ganzoo.testing stand-in")
 
 
 def _registered_data(name: str) -> Data:
@@ -99,24 +98,37 @@ def _registered_data(name: str) -> Data:
     return load_data(BenchConfig(dataset=name))
 
 
+_POINTS_INFO = DatasetInfo(kind=DataKind.LABELLED, shape=(2,), num_classes=2, bounded=False)
+# the kit's tiny datasets, in the order tried: (name, info, loader); infos are known before loading
+_KIT_DATA = (("kit-points", lambda: _POINTS_INFO, _points),
+             ("digits", lambda: registry.datasets.get("digits").info, lambda: _registered_data("digits")),
+             ("digits-domains", lambda: registry.datasets.get("digits-domains").info, lambda: _registered_data("digits-domains")))
+
+
+def _first_fitting(why_not: Callable[[str, DatasetInfo], str | None], what: str) -> Data:
+    """The first kit dataset ``why_not`` has no objection to (loaded only then); else a skip listing them."""
+    reasons = []
+    for name, info, load in _KIT_DATA:
+        reason = why_not(name, info())
+        if reason is None:
+            return load()
+        reasons.append(reason)
+    raise CheckSkipped(f"none of the kit's datasets suits this {what}: " + "; ".join(reasons))
+
+
 def stand_in_data(cls: type) -> Data:
     """The first of the kit's tiny datasets the variant accepts: labelled 2-D points, scikit-learn's
     8x8 digits, or the four digit domains."""
     from ganzoo.variant import IncompatibleData
 
-    makers = [("kit-points", _points), ("digits", lambda: _registered_data("digits")),
-              ("digits-domains", lambda: _registered_data("digits-domains"))]
-    reasons = []
-    for name, make in makers:
-        data = make() if name == "kit-points" else None
-        info = data.info if data is not None else registry.datasets.get(name).info
+    def why_not(name: str, info: DatasetInfo) -> str | None:
         try:
             cls.check_data(name, info)
+            return None
         except IncompatibleData as exc:
-            reasons.append(str(exc))
-            continue
-        return data if data is not None else make()
-    raise CheckSkipped("none of the kit's datasets suits this variant: " + "; ".join(reasons))
+            return str(exc)
+
+    return _first_fitting(why_not, "variant")
 
 
 def _build(name: str, data: Data, seed: int = 0, **overrides: Any) -> Any:
@@ -332,14 +344,14 @@ def check_divergence_attributes(name: str) -> None:
 def check_losses_are_finite_scalars_with_gradients(name: str) -> None:
     """d_loss and g_loss are finite scalars with finite gradients, for (N,) and (N, 1) scores, at logits up to ±50."""
     div = _plugin("divergences", name)()
-    for real, fake in ((_scores(0.3, -1.2, 2.0, 50.0), _scores(-0.5, 0.1, -50.0, 1.5)),):
-        for shape in ((4,), (4, 1)):
-            r, f = real.detach().reshape(shape).requires_grad_(), fake.detach().reshape(shape).requires_grad_()
-            for what, loss in (("d_loss", div.d_loss(r, f)), ("g_loss", div.g_loss(f, r))):
-                _require(loss.dim() == 0, f"{name}: {what} must be a scalar, got shape {tuple(loss.shape)}")
-                _require(bool(torch.isfinite(loss)), f"{name}: {what} is not finite at scores ±50")
-                grads = torch.autograd.grad(loss, [r, f], allow_unused=True)
-                _require(all(g is None or bool(torch.isfinite(g).all()) for g in grads), f"{name}: {what}'s gradient is not finite")
+    for shape in ((4,), (4, 1)):
+        r = _scores(0.3, -1.2, 2.0, 50.0).detach().reshape(shape).requires_grad_()
+        f = _scores(-0.5, 0.1, -50.0, 1.5).detach().reshape(shape).requires_grad_()
+        for what, loss in (("d_loss", div.d_loss(r, f)), ("g_loss", div.g_loss(f, r))):
+            _require(loss.dim() == 0, f"{name}: {what} must be a scalar, got shape {tuple(loss.shape)}")
+            _require(bool(torch.isfinite(loss)), f"{name}: {what} is not finite at scores ±50")
+            grads = torch.autograd.grad(loss, [r, f], allow_unused=True)
+            _require(all(g is None or bool(torch.isfinite(g).all()) for g in grads), f"{name}: {what}'s gradient is not finite")
 
 
 @_check("divergences")
@@ -409,11 +421,7 @@ def check_metric_attributes(name: str) -> None:
 
 
 def _metric_data(cls: type) -> Data:
-    for make in (_points, lambda: _registered_data("digits"), lambda: _registered_data("digits-domains")):
-        data = make()
-        if cls.applies_to(data.info):
-            return data
-    raise CheckSkipped("the metric applies to none of the kit's datasets (2-D points, digits, digit domains)")
+    return _first_fitting(lambda name, info: None if cls.applies_to(info) else f"not {name}", "metric")
 
 
 @_check("metrics")
