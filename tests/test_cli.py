@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from ganzoo import registry
 from ganzoo.cli import main
 from ganzoo.results import COLUMNS, load_weights, read_results
-from ganzoo_plugins.gan import GAN
+from ganzoo_plugins.variants.gan import GAN
 
 
 def bench(tmp_path, *args, out="out"):

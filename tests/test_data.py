@@ -8,7 +8,7 @@ import torch
 from conftest import SHARED_MNIST
 from ganzoo import registry
 from ganzoo.data import BatchSampler
-from ganzoo_plugins.mnist import read_idx
+from ganzoo_plugins.datasets.mnist import read_idx
 
 
 def load(name, **kw):

@@ -20,7 +20,7 @@ BENCH = ["--variants", "gan,dcgan", "--seeds", "0,1", "--budget", "30steps", "--
 PLUGIN = '''
 import os
 from pathlib import Path
-from ganzoo_plugins.gan import GAN
+from ganzoo_plugins.variants.gan import GAN
 
 class DiesOnce(GAN):
     """GAN whose worker process dies (as with kill -9) at its 15th G update, unless the marker exists."""

@@ -17,7 +17,7 @@ from ganzoo.presets import PRESETS
 from ganzoo.report import within_2se
 from ganzoo.results import read_results
 from ganzoo.trainer import Trainer
-from ganzoo_plugins.gan import Maxout
+from ganzoo_plugins.variants.mlp_nets import Maxout
 
 
 def cli(*args):

@@ -20,7 +20,7 @@ def test_builtins_come_in_through_entry_points_with_their_package():
     assert {"fidelity", "classes", "modes"} <= set(names["metrics"])
     entry = registry.variants.entry("dcgan")
     assert entry.error is None and entry.package.startswith("ganzoo ")
-    assert entry.target == "ganzoo_plugins.dcgan:DCGAN"
+    assert entry.target == "ganzoo_plugins.variants.dcgan:DCGAN"
 
 
 def test_third_party_package_plugs_in_like_a_builtin(install_dist):

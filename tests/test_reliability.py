@@ -269,7 +269,7 @@ def test_a_malicious_pickle_in_the_cache_never_runs(tmp_path):
 
 
 def test_a_plugin_name_that_is_a_path_is_refused(install_dist, tmp_path):
-    install_dist("thirdparty-evil", {"thirdparty_evil": "from ganzoo_plugins.gan import GAN as Evil\n"},
+    install_dist("thirdparty-evil", {"thirdparty_evil": "from ganzoo_plugins.variants.gan import GAN as Evil\n"},
                  {"ganzoo.variants": {"../../escape": "thirdparty_evil:Evil"}})
     entry = registry.variants.entry("../../escape")
     assert entry.error and "unsafe name" in entry.error

@@ -13,8 +13,8 @@ from conftest import SHARED_MNIST
 from ganzoo import Data, DataKind, DatasetInfo, Samples, registry
 from ganzoo.plan import default_cache_dir
 from ganzoo.translation import translate_sources, translation_sheet
-from ganzoo_plugins.cyclegan import ImageBuffer
-from ganzoo_plugins.digit_domains import DOMAINS, make_domains, render, true_translation, unrender
+from ganzoo_plugins.variants.cyclegan import ImageBuffer
+from ganzoo_plugins.datasets.digit_domains import DOMAINS, make_domains, render, true_translation, unrender
 
 
 @pytest.fixture(scope="module")
@@ -226,7 +226,7 @@ def test_image_folders_download_a_named_cyclegan_dataset_once(tmp_path, monkeypa
 
 
 def _celeba(root: Path, attrs: dict[str, list[int]], partition: list[int]):
-    from ganzoo_plugins.celeba import ATTRIBUTES
+    from ganzoo_plugins.datasets.celeba import ATTRIBUTES
 
     base = root / "celeba"
     names = [f"{i:06d}.jpg" for i in range(1, len(partition) + 1)]

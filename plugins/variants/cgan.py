@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ganzoo import Batch, DataKind, DatasetInfo, Divergence, IncompatibleData, StepOutput, Variant, pack_samples
-from ganzoo_plugins.gan import mlp_discriminator, mlp_generator
+from ganzoo_plugins.variants.mlp_nets import mlp_discriminator, mlp_generator
 
 
 class CGAN(Variant):

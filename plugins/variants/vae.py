@@ -14,7 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from ganzoo import Batch, DatasetInfo, Divergence, StepOutput, Variant
-from ganzoo_plugins.gan import mlp_generator
+from ganzoo_plugins.variants.mlp_nets import mlp_generator
 
 
 class VAE(Variant):

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ganzoo import Batch, DataKind, DatasetInfo, Divergence, StepOutput, Variant
-from ganzoo_plugins.translation_nets import check_image_side, init_weights, patch_trunk, resnet_generator
+from ganzoo_plugins.variants.translation_nets import check_image_side, init_weights, patch_trunk, resnet_generator
 
 
 class StarDiscriminator(nn.Module):

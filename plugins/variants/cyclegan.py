@@ -17,8 +17,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ganzoo import Batch, BatchSampler, DataKind, DatasetInfo, Divergence, StepOutput, Variant
-from ganzoo_plugins.divergences import LeastSquares
-from ganzoo_plugins.translation_nets import check_image_side, init_weights, patch_discriminator, resnet_generator
+from ganzoo_plugins.divergences.least_squares import LeastSquares
+from ganzoo_plugins.variants.translation_nets import check_image_side, init_weights, patch_discriminator, resnet_generator
 
 
 class ImageBuffer:

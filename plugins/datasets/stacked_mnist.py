@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from ganzoo import Data, DataKind, Dataset, DatasetInfo
-from ganzoo_plugins.mnist import MNIST
+from ganzoo_plugins.datasets.mnist import MNIST
 
 TRIPLES = 128_000  # VEEGAN and PacGAN: 128k triples (1.2 GB as float32)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from ganzoo import Data, DataKind, Dataset, DatasetInfo
-from ganzoo_plugins.image_folders import SIDE, to_tensor
+from ganzoo_plugins.datasets.image_folders import SIDE, to_tensor
 
 ATTRIBUTES = (
     "5_o_Clock_Shadow", "Arched_Eyebrows", "Attractive", "Bags_Under_Eyes", "Bald", "Bangs", "Big_Lips", "Big_Nose",

@@ -20,8 +20,8 @@ import torch
 from torch import Tensor
 
 from ganzoo import Data, DataKind, Dataset, DatasetInfo
-from ganzoo_plugins.digits import Digits
-from ganzoo_plugins.mnist import MNIST
+from ganzoo_plugins.datasets.digits import Digits
+from ganzoo_plugins.datasets.mnist import MNIST
 
 DOMAINS = ("plain", "inverted", "tinted", "rotated")
 STROKE = torch.tensor([1.0, 0.2, -0.6])  # tinted: g = -1 -> black, g = +1 -> orange; red channel = g

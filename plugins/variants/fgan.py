@@ -6,7 +6,7 @@ This variant only makes ``fgan-js`` its default.
 
 from __future__ import annotations
 
-from ganzoo_plugins.gan import GAN
+from ganzoo_plugins.variants.gan import GAN
 
 
 class FGAN(GAN):
