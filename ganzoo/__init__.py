@@ -6,13 +6,13 @@ from here.
 
 from ganzoo.data import Batch, BatchSampler, Data, DataKind, Dataset, DatasetInfo
 from ganzoo.divergence import Divergence, Recipe, check_scores
-from ganzoo.metrics.base import Metric, Samples
-from ganzoo.variant import IncompatibleData, Pack, StepOutput, Variant, pack_samples
+from ganzoo.metrics.base import Metric, NotApplicable, Samples
+from ganzoo.variant import IncompatibleData, Pack, Progress, SampleSheet, StepOutput, Variant, pack_samples
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Batch", "BatchSampler", "Data", "DataKind", "Dataset", "DatasetInfo",
-    "Divergence", "Recipe", "check_scores", "Metric", "Samples",
-    "IncompatibleData", "Pack", "StepOutput", "Variant", "pack_samples", "__version__",
+    "Divergence", "Recipe", "check_scores", "Metric", "NotApplicable", "Samples",
+    "IncompatibleData", "Pack", "Progress", "SampleSheet", "StepOutput", "Variant", "pack_samples", "__version__",
 ]

@@ -95,7 +95,7 @@ def _hparams(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
         key, eq, value = item.partition("=")
         variant, dot, name = key.partition(".")
         if not (eq and dot and variant and name):
-            raise InputError(f"{item!r} is not VARIANT.PARAM=VALUE (e.g. cyclegan.identity_weight=0.5)", ctx=ctx, param=param)
+            raise InputError(f"{item!r} is not NAME.PARAM=VALUE, NAME a variant, divergence or metric (e.g. cyclegan.identity_weight=0.5)", ctx=ctx, param=param)
         out.setdefault(variant, {})[name] = value
     return out
 
@@ -131,6 +131,9 @@ def list_cmd(kind: str | None) -> None:
                 text += (f"; recipe: {', '.join(f'{k}={v}' for k, v in recipe.settings().items())})[/]" if recipe else ")[/]")
             if not e.error and reg.kind == "metrics" and getattr(e.obj, "directions", None):
                 text += f" [dim](better: {', '.join(f'{k} {v}' for k, v in e.obj.directions.items())})[/]"
+            params = e.obj.constructor_params() if not e.error and reg.kind in ("divergences", "metrics") else {}
+            if params:
+                text += f" [dim](--set {e.name}.PARAM: {', '.join(f'{k}={v!r}' for k, v in params.items())})[/]"
             table.add_row(reg.kind[:-1], e.name, e.package, text)
     if kind in (None, "presets"):
         from ganzoo import presets
@@ -158,8 +161,9 @@ def list_cmd(kind: str | None) -> None:
 @click.option("--seeds", default="1", show_default=True, callback=_seeds,
               help="A count N (seeds 0..N-1), a list (0,3,7) or a range (10-19), or both (0,5-7): split a study by hand and merge with `ganzoo table`.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Override every variant's batch size.")
-@click.option("--set", "hparams", multiple=True, callback=_hparams, metavar="VARIANT.PARAM=VALUE",
-              help="Override a variant's hyper-parameter, e.g. --set cyclegan.identity_weight=0.5 (repeatable; recorded in config.json).")
+@click.option("--set", "hparams", multiple=True, callback=_hparams, metavar="NAME.PARAM=VALUE",
+              help="Set a parameter of a variant (or label), divergence or metric in this bench, e.g. --set cyclegan.identity_weight=0.5, "
+                   "--set wasserstein-gp.gp_weight=5, --set fidelity.max_samples=2000 (repeatable; recorded in config.json).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--amp/--no-amp", default=False, show_default=True, help="fp16 mixed precision (CUDA only).")
 @click.option("--out", type=click.Path(path_type=Path), help="Results folder. [default: results/bench-<date>-<time>]")
@@ -223,8 +227,8 @@ def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget
                   f"Continue with:\n  ganzoo bench --resume {exc.out}")
         sys.exit(exc.exit_code)
     out = resume if resume is not None else out
-    budget_text = json.loads((out / "bench.json").read_text())["config"]["budget"]
-    _print_summary(df, Budget.parse(budget_text).measure)
+    manifest = json.loads((out / "bench.json").read_text())
+    _print_summary(df, Budget.parse(manifest["config"]["budget"]).measure, manifest.get("summary_metrics", []))
     failed = df[(df["metric"] == "status") & (df["value"] == 0)]
     err.print(f"results: {out / 'results.csv'}  (runs, configs, samples and weights under {out / 'runs'})")
     broken = df[df["metric"].str.startswith("error_")].drop_duplicates("detail")
@@ -236,15 +240,12 @@ def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget
         sys.exit(1)
 
 
-SUMMARY_METRICS = ("fid", "kid", "precision", "recall", "coverage", "classes_covered", "modes", "hq_share", "stacked_modes", "cond_accuracy",
-                   "domain_accuracy", "content_accuracy", "cycle_error", "truth_error")
-
-
-def _print_summary(df: pd.DataFrame, measure: str) -> None:
-    """The headline metrics of a finished bench, in the same table `ganzoo table` prints."""
+def _print_summary(df: pd.DataFrame, measure: str, summary: list[str]) -> None:
+    """The headline values of a finished bench (those its metrics declare as their summary), in the same
+    table `ganzoo table` prints."""
     from ganzoo import report
 
-    present = [m for m in SUMMARY_METRICS if m in set(df["metric"])]
+    present = [m for m in summary if m in set(df["metric"])]
     if present:
         _print_table(report.table(df.assign(source=""), present, measure))  # equal budget in the bench's own measure
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import enum
 import hashlib
+import inspect
 from dataclasses import dataclass, field, replace
 from collections.abc import Callable
 from pathlib import Path
@@ -132,9 +133,10 @@ class Dataset(abc.ABC):
     argument: ClassVar[str | None] = None  # what ``--dataset NAME:ARGUMENT`` means, None when it takes none
 
     @classmethod
-    def info_for(cls, argument: str | None) -> DatasetInfo:
-        """The info for ``NAME:ARGUMENT`` (CelebA's domains are the attributes the user names);
-        raise ValueError naming what is wrong with the argument."""
+    def info_for(cls, argument: str | None, data_dir: Path | None = None) -> DatasetInfo:
+        """The info for ``NAME:ARGUMENT`` with ``--data-dir`` (CelebA's domains are the attributes the user
+        names; a folder of images has as many classes as it has sub-folders); raise ValueError naming what
+        is wrong. It runs before anything loads, so it should only look (list a folder), never read it all."""
         if argument is not None:
             raise ValueError("this dataset takes no argument after ':'")
         return cls.info
@@ -144,6 +146,14 @@ class Dataset(abc.ABC):
     def load(cls, *, name: str, data_dir: Path | None, split: str, download: bool) -> Data:
         """Load every sample into memory. ``split='auto'`` lets the dataset pick what is available.
         Datasets that take an argument receive it as the keyword ``argument``."""
+
+
+def describe_dataset(cls: type[Dataset], argument: str | None, data_dir: Path | None) -> DatasetInfo:
+    """``cls.info_for(argument, data_dir)``; a plugin written before ``info_for`` saw ``--data-dir``
+    (``info_for(cls, argument)``) is called without it."""
+    if "data_dir" in inspect.signature(cls.info_for).parameters:
+        return cls.info_for(argument, data_dir=data_dir)
+    return cls.info_for(argument)
 
 
 @dataclass

@@ -24,6 +24,8 @@ from typing import Any, ClassVar
 
 from torch import Tensor, nn
 
+from ganzoo.params import keyword_params
+
 
 def check_scores(*scores: Tensor) -> list[Tensor]:
     """Flatten per-sample scores of shape ``(N,)`` or ``(N, 1)``; anything else is a wiring error."""
@@ -68,6 +70,11 @@ class Divergence:
     # g_loss needs D's scores on real data too (relativistic GANs compare them with the fakes'): variants
     # that pass them declare Variant.real_scores_for_g, and other pairs are refused before training
     needs_real_scores: ClassVar[bool] = False
+
+    @classmethod
+    def constructor_params(cls) -> dict[str, Any]:
+        """Keyword-only constructor parameters and their defaults (``--set wasserstein-gp.gp_weight=5``)."""
+        return keyword_params(cls.__init__)
 
     def d_loss(self, real: Tensor, fake: Tensor) -> Tensor:
         """The loss D minimises, from scores on a real and a generated batch."""

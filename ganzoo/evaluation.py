@@ -13,7 +13,7 @@ import torch
 
 from ganzoo import registry
 from ganzoo.data import Data
-from ganzoo.metrics.base import EvalOptions, Metric, Samples
+from ganzoo.metrics.base import EvalOptions, Metric, NotApplicable, Samples
 from ganzoo.metrics.features import FeatureSpaceError, inception_space
 from ganzoo.plan import BenchInputError
 from ganzoo.samples import save_image_grid, save_point_scatter
@@ -31,21 +31,24 @@ def metric_failure(plugin: str, exc: BaseException) -> str:
 
 
 def prepare_metrics(data: Data, device: torch.device, cache_dir: Path, options: EvalOptions | None = None) -> dict[str, Metric]:
-    """Every installed metric that applies to the dataset, set up (classifiers trained, real features
-    cached). Runs before anything is written, so a metric that cannot be set up stops the bench early."""
+    """The metrics ``options.metrics`` names (the plan's choice; None: every installed one that can score the
+    data), each with its ``--set`` parameters, set up: classifiers trained, real features cached. Runs before
+    anything is written, so a metric that cannot be set up stops the bench early."""
     out = {}
     if options is not None and options.features == "inception":  # missing weights stop the bench before any classifier trains
         try:
             inception_space(options.inception_weights, cache_dir)
         except FeatureSpaceError as exc:
             raise BenchInputError(str(exc)) from None
-    chosen = None if options is None else options.metrics
-    for entry in registry.metrics.entries():
-        if chosen is not None and entry.name not in chosen:
-            continue
-        if entry.error is None and entry.obj.applies_to(data.info):
+    options = options or EvalOptions()
+    if options.metrics is None:  # library use without a plan: every metric that can score the data
+        chosen = [e.name for e in registry.metrics.entries() if e.error is None and _can_score(e.obj, data, options)]
+    else:
+        chosen = list(options.metrics)
+    for entry in [registry.metrics.entry(n) for n in chosen]:
+        if entry.error is None:
             try:
-                out[entry.name] = entry.obj(data=data, device=device, cache_dir=cache_dir, options=options)
+                out[entry.name] = entry.obj(data=data, device=device, cache_dir=cache_dir, options=options, **options.params.get(entry.name, {}))
             except FeatureSpaceError as exc:
                 raise BenchInputError(str(exc)) from None
             except Exception as exc:  # a plugin's bug: name it and its package, in one line
@@ -53,6 +56,13 @@ def prepare_metrics(data: Data, device: torch.device, cache_dir: Path, options: 
                                       f"{data.name!r}{registry.where(exc)}: {type(exc).__name__}: {exc}") from None
     return out
 
+
+def _can_score(cls: type[Metric], data: Data, options: EvalOptions) -> bool:
+    try:
+        cls.check_data(data.info, options)
+        return True
+    except NotApplicable:
+        return False
 
 
 def evaluate(variant: Variant, data: Data, metrics: dict[str, Metric], seed: int, run_dir: Path, step: int, title: str) -> dict[str, tuple[float, dict]]:
@@ -92,7 +102,14 @@ def _evaluate_now(variant: Variant, data: Data, metrics: dict[str, Metric], seed
         for name, value in computed.items():
             values[name] = (value, provenance)
     picture = run_dir / "samples" / f"step-{step:07d}.png"
-    if data.info.is_image and variant.conditional and data.info.num_classes <= 20:
+    variant.train(False)
+    sheet = variant.sample_sheet(generator=torch.Generator().manual_seed(20_000 + seed))
+    variant.train(True)
+    if sheet is not None and data.info.is_image:
+        save_image_grid(sheet.x.float().cpu(), picture, nrow=sheet.nrow, row_labels=sheet.row_labels)
+    elif sheet is not None:
+        save_point_scatter(sheet.x.float().cpu(), data.x, picture, title=f"{title} step {step}")
+    elif data.info.is_image and variant.conditional and data.info.num_classes <= 20:
         rows = torch.arange(data.info.num_classes).repeat_interleave(8)  # one row of 8 per class
         variant.train(False)
         grid = variant.generate(len(rows), generator=torch.Generator().manual_seed(20_000 + seed), y=rows.to(variant.device)).cpu()

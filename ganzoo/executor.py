@@ -28,6 +28,7 @@ from typing import Any
 import torch
 
 from ganzoo.budget import Spent
+from ganzoo.plan import eval_options
 from ganzoo.trial import CHECKPOINT, StopFlag, TrialResult, run_dir, run_trial
 
 # events a trial sends to the driver: ("rows", run_id, [Row]), ("files", run_id, {name: bytes}),
@@ -107,13 +108,13 @@ class InProcess:
 _worker: dict[str, Any] = {}
 
 
-def _init_worker(config: Any, slots: Any, channels: list, threads: int, stop_byte: Any) -> None:
+def _init_worker(config: Any, options: Any, slots: Any, channels: list, threads: int, stop_byte: Any) -> None:
     """Each worker: its slot (a device and a pipe of its own to the driver), its threads, the data and the
     (cached) metrics, once."""
     import signal
 
     from ganzoo.evaluation import prepare_metrics
-    from ganzoo.plan import default_cache_dir, eval_options, load_data
+    from ganzoo.plan import default_cache_dir, load_data
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver owns Ctrl-C and tells workers through stop_byte
     torch.set_num_threads(threads)
@@ -121,7 +122,7 @@ def _init_worker(config: Any, slots: Any, channels: list, threads: int, stop_byt
     data = load_data(config)
     _worker.update(device=torch.device(device), data=data, send=channels[slot].send, stop=StopFlag(stop_byte),
                    metrics=prepare_metrics(data, torch.device(device), config.cache_dir or default_cache_dir(),
-                                           eval_options(config)))
+                                           options))
 
 
 def _pool_trial(job: TrialJob) -> str:
@@ -157,7 +158,7 @@ class LocalPool:
             for i, d in enumerate(self.p.devices):
                 slots.put((i, str(d)))
             pool = ProcessPoolExecutor(max_workers=len(self.p.devices), mp_context=ctx, initializer=_init_worker,
-                                       initargs=(self.p.config, slots, [w for _, w in pipes], self.p.threads, stop_byte))
+                                       initargs=(self.p.config, eval_options(self.p), slots, [w for _, w in pipes], self.p.threads, stop_byte))
             futures = {pool.submit(_pool_trial, job): job for job in pending}  # starts every worker
             for _, w in pipes:
                 w.close()
@@ -299,7 +300,6 @@ def _cache_files(cache_dir: Path, data: Any, features: str) -> dict[str, bytes]:
 
 def _ray_trial(job: TrialJob, data: Any, cache: dict[str, bytes], events: Any) -> str:
     from ganzoo.evaluation import prepare_metrics
-    from ganzoo.plan import eval_options
 
     p = job.plan
     torch.set_num_threads(p.threads)
@@ -309,7 +309,7 @@ def _ray_trial(job: TrialJob, data: Any, cache: dict[str, bytes], events: Any) -
             path = Path(tmp) / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(blob)
-        metrics = prepare_metrics(data, device, Path(tmp), eval_options(p.config))
+        metrics = prepare_metrics(data, device, Path(tmp), eval_options(p))
         job = replace(job, plan=replace(p, device=device, cache_dir=Path(tmp)))
         execute(job, data, metrics, events.put, StopFlag())
     return job.spec.run_id

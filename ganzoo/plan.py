@@ -21,10 +21,12 @@ import torch
 
 from ganzoo import registry
 from ganzoo.budget import Budget
-from ganzoo.data import BatchSampler, Data, DatasetInfo
+from ganzoo.data import BatchSampler, Data, DatasetInfo, describe_dataset
 from ganzoo.device import resolve_device
 from ganzoo.lock import live_holder
+from ganzoo.metrics.base import EvalOptions, NotApplicable
 from ganzoo.metrics.features import FEATURE_SPACES
+from ganzoo.params import typed
 from ganzoo.results import MANIFEST
 from ganzoo.variant import TRAINING_PARAMS, IncompatibleData, Variant
 
@@ -69,7 +71,7 @@ class BenchConfig:
     cache_dir: Path | None = None
     features: str = "classifier"
     inception_weights: Path | None = None
-    hparams: dict[str, dict[str, str]] = field(default_factory=dict)  # variant (or label) -> {parameter: value as text}
+    hparams: dict[str, dict[str, str]] = field(default_factory=dict)  # variant label, divergence or metric -> {parameter: value as text}
     metrics: list[str] | None = None  # metric plugins to compute; None: every installed one that applies to the dataset
     preset: str | None = None  # the preset this bench started from (see ganzoo.presets), recorded with its overrides
     preset_overrides: list[str] = field(default_factory=list)  # the options given beside --preset
@@ -120,6 +122,10 @@ class Plan:
     executor_note: dict[str, Any] = field(default_factory=dict)  # recorded in each trial's config.json
     plugins: dict[str, str] = field(default_factory=dict)  # variant label -> installed variant it runs
     left_out: dict[str, str] = field(default_factory=dict)  # default bench: installed variants it does not run, and why
+    metrics: list[str] = field(default_factory=list)  # the metric plugins it computes
+    metrics_left_out: dict[str, str] = field(default_factory=dict)  # installed metrics it does not compute, and why
+    divergence_params: dict[str, dict[str, Any]] = field(default_factory=dict)  # --set on a divergence, typed
+    metric_params: dict[str, dict[str, Any]] = field(default_factory=dict)  # --set on a metric, typed
 
     @property
     def workers(self) -> int:
@@ -167,12 +173,13 @@ def split_dataset(spec: str) -> tuple[str, str | None]:
     return name, (argument if sep else None)
 
 
-def dataset_info(spec: str) -> DatasetInfo:
-    """The info of a dataset spec, checked: an unknown name or a bad argument is a BenchInputError."""
+def dataset_info(spec: str, data_dir: Path | None = None) -> DatasetInfo:
+    """The info of a dataset spec with ``--data-dir``, checked: an unknown name, a bad argument or a
+    folder the dataset cannot describe is a BenchInputError."""
     name, argument = split_dataset(spec)
     cls = _get(registry.datasets, name)
     try:
-        return cls.info_for(argument)
+        return describe_dataset(cls, argument, data_dir)
     except ValueError as exc:
         what = f" (it takes {cls.argument})" if cls.argument else ""
         raise BenchInputError(f"dataset {spec!r}: {exc}{what}") from None
@@ -182,7 +189,7 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
     """Resolve and check a bench config; raises :class:`BenchInputError` naming the bad value.
     ``resuming``: the output folder holds this bench already."""
     dataset_cls = _get(registry.datasets, split_dataset(config.dataset)[0])
-    info = dataset_info(config.dataset)
+    info = dataset_info(config.dataset, config.data_dir)
     if config.split != "auto" and config.split not in dataset_cls.splits:
         raise BenchInputError(f"dataset {config.dataset!r} has no split {config.split!r} (splits: auto, {', '.join(dataset_cls.splits)})")
     try:
@@ -202,13 +209,7 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
         raise BenchInputError(f"seeds must be non-negative integers, got {config.seeds}")
     if config.batch_size is not None and config.batch_size < 1:
         raise BenchInputError(f"batch size must be at least 1, got {config.batch_size}")
-    for m in config.metrics or []:
-        cls = _get(registry.metrics, m)
-        if not cls.applies_to(info):
-            raise BenchInputError(f"metric {m!r} does not apply to dataset {config.dataset!r} ({info.describe()}); metrics "
-                                  f"that do: {', '.join(n for n in registry.metrics.names() if _applies(n, info)) or 'none'}")
-    if config.metrics is not None and not config.metrics:
-        raise BenchInputError("--metrics names no metric")
+    metrics, metrics_left_out = choose_metrics(config, info)
     if config.preset is not None:
         from ganzoo.presets import get as get_preset
 
@@ -253,17 +254,15 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
                 raise BenchInputError(f"divergence {r.divergence!r} needs D's scores on real data in G's loss, and variant "
                                       f"{r.variant!r} does not pass them (a variant passes them with Variant.adversarial_g "
                                       "and declares real_scores_for_g = True)")
-    unused = sorted(set(config.hparams) - set(names))
-    if unused:
-        raise BenchInputError(f"--set names variant(s) {', '.join(unused)}, which this bench does not run (it runs {', '.join(names)})")
-    hparams = {v: typed_hparams(_get(registry.variants, plugins[v]), v, given) for v, given in config.hparams.items()}
+    hparams, divergence_params, metric_params = _route_settings(config.hparams, names, plugins, sorted({r.divergence for r in runs} - {NO_DIVERGENCE}), metrics)
     for v, d in sorted({(r.variant, r.divergence) for r in runs}):  # what a variant refuses fails here, not mid-bench
         given = user_settings(hparams.get(v, {}), config.batch_size)
         where = f"variant {v!r} with " + " ".join(f"{k}={val!r}" for k, val in given.items()) if given else f"variant {v!r}"
         try:
             with warnings.catch_warnings():  # one line per bad value: torch's own warnings about it are noise here
                 warnings.simplefilter("ignore")
-                variant, _ = build_variant(v, d, info, hparams.get(v, {}), config.batch_size, plugin=plugins[v])
+                variant, _ = build_variant(v, d, info, hparams.get(v, {}), config.batch_size, plugin=plugins[v],
+                                           divergence_params=divergence_params.get(d, {}))
         except Exception as exc:  # a plugin may refuse a value with any exception (z_dim=-5: RuntimeError)
             raise BenchInputError(f"{where} with divergence {d!r}: {type(exc).__name__}: {exc}") from None
         if given:  # values it accepts but cannot train with (hidden=0) fail here too
@@ -281,7 +280,65 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
     for what, folder in (("--out", Path(config.out)), ("--cache-dir", cache_dir)):
         check_writable(what, folder)
     return Plan(config, runs, budget, eval_every, device, info, cache_dir, hparams, checkpoint_every, slots, threads, note,
-                {v: n for v, n in plugins.items() if v != n}, left_out)
+                {v: n for v, n in plugins.items() if v != n}, left_out, metrics, metrics_left_out, divergence_params, metric_params)
+
+
+def metric_unsuitable(name: str, info: DatasetInfo, options: EvalOptions) -> str | None:
+    """Why the installed metric ``name`` cannot score the dataset with these options (None: it can)."""
+    entry = registry.metrics.entry(name)
+    if entry.error:
+        return entry.error
+    try:
+        entry.obj.check_data(info, options)
+    except NotApplicable as exc:
+        return str(exc)
+    return None
+
+
+def choose_metrics(config: BenchConfig, info: DatasetInfo) -> tuple[list[str], dict[str, str]]:
+    """(the metrics a bench computes, the installed ones it leaves out and why). ``--metrics`` naming one
+    that cannot score the dataset is refused with the reason; by default every one that can is chosen."""
+    options = EvalOptions(config.features, config.inception_weights)
+    if config.metrics is not None and not config.metrics:
+        raise BenchInputError("--metrics names no metric")
+    for m in config.metrics or []:
+        _get(registry.metrics, m)
+    why = {n: metric_unsuitable(n, info, options) for n in registry.metrics.names()}
+    for m in config.metrics or []:
+        if why[m]:
+            can = ", ".join(n for n, w in why.items() if w is None) or "none"
+            raise BenchInputError(f"metric {m!r} cannot score dataset {config.dataset!r}: {why[m]} (metrics that can: {can})")
+    chosen = list(config.metrics) if config.metrics is not None else [n for n, w in why.items() if w is None]
+    left_out = {} if config.metrics is not None else {n: w for n, w in why.items() if w}
+    return chosen, left_out
+
+
+def _route_settings(given: dict[str, dict[str, str]], variants: list[str], plugins: dict[str, str], divergences: list[str],
+                    metrics: list[str]) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """``--set NAME.PARAM=VALUE`` to (variant, divergence, metric) parameters, typed: NAME is a variant (or
+    label), a divergence or a metric this bench uses; anything else, or a name two of them share, is refused."""
+    out: tuple[dict, dict, dict] = ({}, {}, {})
+    for name, values in given.items():
+        kinds = [i for i, names in enumerate((variants, divergences, metrics)) if name in names]
+        if not kinds:
+            raise BenchInputError(f"--set names {name!r}, which this bench does not use (variants: {', '.join(variants)}; divergences: "
+                                  f"{', '.join(divergences) or 'none'}; metrics: {', '.join(metrics) or 'none'})")
+        if len(kinds) > 1:
+            raise BenchInputError(f"--set {name}.*: {name!r} names both a {' and a '.join(('variant', 'divergence', 'metric')[k] for k in kinds)} "
+                                  "in this bench; give the variant another label (LABEL=VARIANT)")
+        kind = kinds[0]
+        try:
+            if kind == 0:
+                cls = _get(registry.variants, plugins[name])
+                out[0][name] = typed(values, {**{k: t() for k, t in TRAINING_PARAMS.items()}, **cls.constructor_params()}, f"variant {name!r}")
+            elif kind == 1:
+                cls = _get(registry.divergences, name)
+                out[1][name] = typed(values, cls.constructor_params(), f"divergence {name!r}")
+            else:
+                out[2][name] = typed(values, _get(registry.metrics, name).constructor_params(), f"metric {name!r}")
+        except ValueError as exc:
+            raise BenchInputError(f"--set: {exc}") from None
+    return out
 
 
 def _placement(config: BenchConfig, device: torch.device, budget: Budget) -> tuple[list[torch.device], int, dict[str, Any]]:
@@ -354,41 +411,19 @@ def smoke_step(variant: Variant, info: DatasetInfo, n: int = 8) -> None:
         Trainer(variant, BatchSampler(stand_in, seed=0, device=torch.device("cpu")), amp=False).step()
 
 
-def typed_hparams(cls: type[Variant], name: str, given: dict[str, str]) -> dict[str, Any]:
-    """``--set`` values converted to the type of each parameter's default; unknown names and
-    unconvertible values are refused with what the variant accepts."""
-    defaults = {**{k: t() for k, t in TRAINING_PARAMS.items()}, **cls.constructor_params()}
-    out: dict[str, Any] = {}
-    for key, text in given.items():
-        if key not in defaults:
-            accepted = ", ".join(f"{k}={v!r}" for k, v in cls.constructor_params().items())
-            raise BenchInputError(f"variant {name!r} has no hyper-parameter {key!r}; it accepts {accepted}, and {', '.join(TRAINING_PARAMS)}")
-        default = defaults[key]
-        try:
-            if isinstance(default, bool):
-                if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
-                    raise ValueError("expected true or false")
-                out[key] = text.lower() in ("true", "1", "yes")
-            elif isinstance(default, (int, float)):
-                out[key] = type(default)(text)
-            else:
-                out[key] = text
-        except ValueError as exc:
-            raise BenchInputError(f"--set {name}.{key}={text}: not a {type(default).__name__} ({exc})") from None
-    return out
-
-
 def build_variant(name: str, divergence_name: str, info: DatasetInfo, overrides: dict[str, Any],
-                  batch_size: int | None = None, plugin: str | None = None) -> tuple[Variant, dict[str, Any]]:
+                  batch_size: int | None = None, plugin: str | None = None,
+                  divergence_params: dict[str, Any] | None = None) -> tuple[Variant, dict[str, Any]]:
     """The variant ``name`` with its divergence and hyper-parameters resolved, and the record of how.
 
     Precedence, lowest first: the variant's defaults, the divergence's paper recipe (unless the variant
     fixes its own recipe and runs with its own default divergence), the user's ``--set`` values. A
     recipe value the variant has no knob for is recorded as not applied. Raises ValueError for a value
     the variant refuses, and for a per-sample divergence (WGAN-GP) with a BatchNorm critic. ``name`` is
-    the bench's label for ``plugin``, the installed variant (the same unless ``--variants LABEL=VARIANT``)."""
+    the bench's label for ``plugin``, the installed variant (the same unless ``--variants LABEL=VARIANT``);
+    ``divergence_params`` are the divergence's constructor arguments (``--set wasserstein-gp.gp_weight=5``)."""
     cls = _get(registry.variants, plugin or name)
-    divergence = None if divergence_name == NO_DIVERGENCE else _get(registry.divergences, divergence_name)()
+    divergence = None if divergence_name == NO_DIVERGENCE else _get(registry.divergences, divergence_name)(**(divergence_params or {}))
     recipe = getattr(divergence, "recipe", None)
     follows = recipe is not None and not (cls.own_recipe and divergence_name == cls.default_divergence)
     ctor = cls.constructor_params()
@@ -417,7 +452,7 @@ def build_variant(name: str, divergence_name: str, info: DatasetInfo, overrides:
     record = {
         "source": (f"{divergence_name} ({type(divergence).paper})" if follows
                    else f"{name}'s own ({cls.paper})" if recipe is not None else None),
-        "applied": applied, "not_applicable": skipped, "user_set": dict(overrides),
+        "applied": applied, "not_applicable": skipped, "user_set": dict(overrides), "divergence_params": dict(divergence_params or {}),
         "d_steps": variant.d_steps, "optimizer": variant.optimizer,
     }
     return variant, record
@@ -428,23 +463,18 @@ def user_settings(overrides: dict[str, Any], batch_size: int | None) -> dict[str
     return {**({"batch_size": batch_size} if batch_size else {}), **overrides}
 
 
-def settings_text(p: Plan, variant: str) -> str:
-    """The user's overrides for one variant's runs as ``key=value;...`` (sorted): the ``settings`` column,
-    which tables group by, so runs that differ only in a ``--set`` value are never averaged together."""
+def settings_text(p: Plan, variant: str, divergence: str = NO_DIVERGENCE) -> str:
+    """The user's overrides for one variant x divergence as ``key=value;...`` (sorted; a divergence's own as
+    ``divergence.key=value``): the ``settings`` column, which tables group by, so runs that differ only in a
+    ``--set`` value are never averaged together."""
     given = user_settings(p.hparams.get(variant, {}), p.config.batch_size)
+    given.update({f"{divergence}.{k}": v for k, v in p.divergence_params.get(divergence, {}).items()})
     return ";".join(f"{k}={v}" for k, v in sorted(given.items()))
 
 
-def _applies(name: str, info: DatasetInfo) -> bool:
-    entry = registry.metrics.entry(name)
-    return entry.error is None and entry.obj.applies_to(info)
-
-
-def eval_options(config: BenchConfig) -> Any:
-    """What every process that prepares this bench's metrics must be told."""
-    from ganzoo.metrics.base import EvalOptions
-
-    return EvalOptions(config.features, config.inception_weights, tuple(config.metrics) if config.metrics is not None else None)
+def eval_options(p: Plan) -> EvalOptions:
+    """What every process that prepares this bench's metrics must be told: the chosen metrics and their parameters."""
+    return EvalOptions(p.config.features, p.config.inception_weights, tuple(p.metrics), p.metric_params)
 
 
 def _incompatible(cls: type[Variant], name: str, info: DatasetInfo) -> str | None:

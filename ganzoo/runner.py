@@ -84,8 +84,7 @@ def code_fingerprint(p: Plan) -> dict[str, Any]:
     used = [("variants", v) for v in sorted({p.plugin(r.variant) for r in p.runs})]
     used += [("divergences", d) for d in sorted({r.divergence for r in p.runs} - {NO_DIVERGENCE})]
     used += [("datasets", split_dataset(p.config.dataset)[0])]
-    used += [("metrics", e.name) for e in registry.metrics.entries() if e.error is None and e.obj.applies_to(p.info)
-             and (p.config.metrics is None or e.name in p.config.metrics)]
+    used += [("metrics", m) for m in p.metrics]
     plugins = {}
     for kind, name in used:
         entry = registry.REGISTRIES[kind].entry(name)
@@ -208,8 +207,14 @@ def run_bench(config: BenchConfig | None = None, *, console: Console | None = No
                     console.print(f"[dim]where ganzoo departs from the paper: {rec['deviations']}[/]")
             for name, why in p.left_out.items():
                 console.print(f"[dim]left out: {name}: {why}[/]")
+            for name, why in p.metrics_left_out.items():  # those made for other data are only recorded
+                entry = registry.metrics.entry(name)
+                if entry.error or entry.obj.applies_to(p.info):
+                    console.print(f"[yellow]metric left out: {name}: {why}[/]")
+            if not p.metrics:
+                console.print("[yellow]no metric can score this dataset: the bench records losses and sample sheets only[/]")
             console.print("preparing metrics (the dataset classifier is trained once and cached)...")
-        metrics = prepare_metrics(data, p.device, p.cache_dir, eval_options(config))
+        metrics = prepare_metrics(data, p.device, p.cache_dir, eval_options(p))
         kept, finished = _kept_rows(p) if manifest is not None else ([], set())
         started = True  # from here on the folder holds this bench
         writer = ResultsWriter(out, kept, order=[r.run_id for r in p.runs])
@@ -218,12 +223,15 @@ def run_bench(config: BenchConfig | None = None, *, console: Console | None = No
             "ganzoo_bench": 1, "config": config.to_json(), "runs": [r.run_id for r in p.runs],
             "dataset": {"name": data.name, "split": data.split, "source": data.source},
             "metric_directions": {k: v for m in metrics.values() for k, v in type(m).directions.items()},
+            "summary_metrics": list(dict.fromkeys(k for m in metrics.values() for k in type(m).summary_values())),
             "environment": environment(p.device), "code": fingerprint, "status": "running",
             "started": manifest["started"] if manifest else utc_now(),
             "resumed": [*(manifest or {}).get("resumed", []), *([{"time": utc_now(), "code_changes": changes}] if manifest else [])],
         }
         if p.left_out:
             bench["left_out"] = p.left_out
+        if p.metrics_left_out:
+            bench["metrics_left_out"] = p.metrics_left_out
         if config.preset:
             bench["preset"] = preset_record(config)
         atomic_write_json(out / MANIFEST, bench)

@@ -215,6 +215,27 @@ def check_generation_uses_the_given_generator_only(name: str) -> None:
     _require(torch.equal(a, b), f"{name}: the same generator seed gave different samples")
 
 
+@_check("variants")
+def check_sample_sheet(name: str) -> None:
+    """A sample_sheet of its own, where given, is a SampleSheet of finite samples of the dataset's shape, drawn from the given generator only."""
+    from ganzoo.variant import SampleSheet
+
+    data = stand_in_data(_plugin("variants", name))
+    variant = _build(name, data)
+    variant.train(False)
+    state = torch.get_rng_state()
+    a = variant.sample_sheet(generator=torch.Generator().manual_seed(7))
+    if a is None:
+        raise CheckSkipped(f"{name} draws ganzoo's default sample sheet")
+    _require(isinstance(a, SampleSheet), f"{name}: sample_sheet must return a ganzoo.SampleSheet or None, got {type(a).__name__}")
+    _require(tuple(a.x.shape[1:]) == tuple(data.info.shape), f"{name}: sheet samples have shape {tuple(a.x.shape[1:])}, the data {data.info.shape}")
+    _require(bool(torch.isfinite(a.x).all()), f"{name}: the sample sheet holds NaN or inf")
+    _require(torch.equal(state, torch.get_rng_state()), f"{name}: sample_sheet drew from torch's global RNG; draw from `generator`")
+    b = variant.sample_sheet(generator=torch.Generator().manual_seed(7))
+    _require(torch.equal(a.x, b.x), f"{name}: the same generator seed gave different sample sheets")
+    _require(a.row_labels is None or len(a.row_labels) == -(-len(a.x) // a.nrow), f"{name}: give one row label per row of the sheet")
+
+
 def _trainer(variant: Any, data: Data, seed: int = 0) -> Any:
     from ganzoo.trainer import Trainer
 

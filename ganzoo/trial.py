@@ -35,7 +35,7 @@ from ganzoo.metrics.base import Metric
 from ganzoo.plan import NO_DIVERGENCE, Plan, TrialSpec, build_variant, settings_text, split_dataset
 from ganzoo.results import Row, atomic_torch_save, atomic_write_json, atomic_write_text, environment, utc_now
 from ganzoo.trainer import Trainer
-from ganzoo.variant import StepOutput
+from ganzoo.variant import Progress, StepOutput
 
 CHECKPOINT = "checkpoint.pt"
 CHECKPOINT_FORMAT = 1
@@ -115,7 +115,7 @@ def run_dir(p: Plan, spec: TrialSpec) -> Path:
 def row_keys(p: Plan, spec: TrialSpec, data: Data) -> dict[str, Any]:
     """The columns every row of a trial shares."""
     return dict(run_id=spec.run_id, variant=spec.variant, divergence=spec.divergence, dataset=data.name, split=data.split,
-                seed=spec.seed, budget=p.budget.text, settings=settings_text(p, spec.variant))
+                seed=spec.seed, budget=p.budget.text, settings=settings_text(p, spec.variant, spec.divergence))
 
 
 def status_row(p: Plan, spec: TrialSpec, data: Data, spent: Spent, value: float, detail: str) -> Row:
@@ -150,7 +150,7 @@ def run_trial(p: Plan, spec: TrialSpec, data: Data, metrics: dict[str, Metric], 
     try:
         torch.manual_seed(spec.seed)
         variant, recipe = build_variant(spec.variant, spec.divergence, data.info, p.hparams.get(spec.variant, {}), p.config.batch_size,
-                                        plugin=p.plugin(spec.variant))
+                                        plugin=p.plugin(spec.variant), divergence_params=p.divergence_params.get(spec.divergence, {}))
         variant = variant.to(p.device)
         variant.train(True)
         sampler = BatchSampler(data, seed=spec.seed, device=p.device)
@@ -203,6 +203,7 @@ def run_trial(p: Plan, spec: TrialSpec, data: Data, metrics: dict[str, Metric], 
                             "package": registry.datasets.entry(split_dataset(p.config.dataset)[0]).package},
                 "budget": p.budget.text, "budget_measure": p.budget.measure, "eval_every": p.eval_every.text,
                 "amp": p.config.amp, "metrics": {k: m.provenance() for k, m in metrics.items()},
+                "metric_params": {k: v for k, v in p.metric_params.items() if k in metrics},
                 "metric_packages": {k: registry.metrics.entry(k).package for k in metrics if k in registry.metrics.names()},
                 "environment": environment(p.device), "executor": p.executor_note, "started": utc_now(), "status": "running",
             }
@@ -222,6 +223,7 @@ def run_trial(p: Plan, spec: TrialSpec, data: Data, metrics: dict[str, Metric], 
                 config.update(status="interrupted", interrupted=utc_now())
                 atomic_write_json(folder / "config.json", config)
                 return TrialResult("interrupted", spent, detail)
+            variant.progress = Progress(spent.steps, spent.images, spent.seconds, p.budget.fraction(spent))
             d_out, g_out, images = trainer.step()
             meter.add(d_out, g_out)
             before = spent.seconds

@@ -15,7 +15,6 @@ See docs/architecture.md for how each seed variant maps onto it.
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from torch import Tensor, nn
 
 from ganzoo.data import Batch, BatchSampler, DataKind, DatasetInfo
 from ganzoo.divergence import Divergence
+from ganzoo.params import keyword_params
 
 
 class IncompatibleData(ValueError):
@@ -62,6 +62,29 @@ class Pack(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return pack_samples(x, self.m)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where the trial stands, set before every step: what a variant's schedules read (a loss weight that
+    fades, instance noise annealed to zero, a learning rate that decays). It is derived from the budget
+    spent, which checkpoints keep, so a resumed trial sees what an uninterrupted one would.
+    ``seconds`` is current under a seconds budget, else as of the last evaluation point."""
+
+    step: int = 0  # steps done before this one
+    images: int = 0  # real images learned from so far
+    seconds: float = 0.0
+    fraction: float = 0.0  # of the budget spent, 0 at the start and 1 at the end
+
+
+@dataclass
+class SampleSheet:
+    """A picture of what a variant makes, drawn its own way (InfoGAN's latent traversals, one row per
+    code): images in [-1, 1] laid out ``nrow`` to a row with optional row labels, or 2-D points."""
+
+    x: Tensor
+    nrow: int = 8
+    row_labels: list[str] | None = None
 
 
 @dataclass
@@ -116,12 +139,12 @@ class Variant:
         self.optimizer = "adam"
         self.beta2 = 0.999
         self.z_dist = "normal"
+        self.progress = Progress()  # set by the trainer's loop before each step
 
     @classmethod
     def constructor_params(cls) -> dict[str, Any]:
         """Keyword-only constructor hyper-parameters and their defaults (what ``--set`` can name)."""
-        return {k: p.default for k, p in inspect.signature(cls.__init__).parameters.items()
-                if p.kind is inspect.Parameter.KEYWORD_ONLY and k not in ("info", "divergence")}
+        return keyword_params(cls.__init__, skip=("info", "divergence"))
 
     def set_training(self, **values: Any) -> None:
         """Set training hyper-parameters (:data:`TRAINING_PARAMS`) after construction, checked:
@@ -219,6 +242,13 @@ class Variant:
     def generate(self, n: int, *, generator: torch.Generator | None = None, y: Tensor | None = None) -> Tensor:
         """``n`` samples on this variant's device; ``y`` is the condition where the variant takes one."""
         raise NotImplementedError
+
+    @torch.no_grad()
+    def sample_sheet(self, *, generator: torch.Generator) -> SampleSheet | None:
+        """The picture saved at each evaluation point; None (the default) draws ganzoo's own: a row of 8 per
+        class for conditional variants on image data, else 64 samples (a scatter over the data for points).
+        Draw noise from ``generator`` only, so the sheet shows the same z at every point of a run."""
+        return None
 
     # -- translation variants (``translates = True``) ---------------------------------------------
     def translation_pairs(self) -> list[tuple[int, int]]:

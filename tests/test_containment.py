@@ -127,5 +127,5 @@ def test_metrics_choose_what_is_computed_and_one_that_does_not_apply_is_refused(
     assert scores == {"modes", "hq_share", "reverse_kl"}  # no fid, no classes
     refused = CliRunner().invoke(main, ["bench", "--variants", "gan", "--dataset", "ring8", "--metrics", "stacked",
                                         "--budget", "2steps", "--out", str(tmp_path / "o2")])
-    assert refused.exit_code == 2 and "metric 'stacked' does not apply to dataset 'ring8'" in refused.output
+    assert refused.exit_code == 2 and "metric 'stacked' cannot score dataset 'ring8': it does not apply" in refused.output
     assert "modes" in refused.output  # the ones that do

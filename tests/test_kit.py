@@ -84,7 +84,7 @@ def test_generated_packages_pass_their_own_tests_unchanged(tmp_path):
 BROKEN = '''
 import torch
 from torch import nn
-from ganzoo import StepOutput, Variant, Divergence, check_scores
+from ganzoo import SampleSheet, StepOutput, Variant, Divergence, check_scores
 
 class GlobalNoise(Variant):
     description = "draws evaluation noise from the global RNG"
@@ -102,6 +102,9 @@ class GlobalNoise(Variant):
 
     def generate(self, n, *, generator=None, y=None):
         return self.G(torch.randn(n, 4))
+
+    def sample_sheet(self, *, generator):
+        return SampleSheet(self.G(torch.randn(4, 4)), nrow=2)
 
 class FlippedG(Divergence):
     description = "G pushes fakes the wrong way"
@@ -125,6 +128,7 @@ def test_broken_plugins_fail_with_the_broken_rule_named(install_dist):
     assert "global RNG" in variant["generation_uses_the_given_generator_only"].message
     assert variant["hyperparameters"].status == "failed" and "'width' defaults to None" in variant["hyperparameters"].message
     assert variant["class_attributes"].status == "passed"
+    assert variant["sample_sheet"].status == "failed" and "sample_sheet drew from torch's global RNG" in variant["sample_sheet"].message
     divergence = {r.check: r for r in run_checks("flippedg")}
     assert divergence["d_and_g_agree_on_which_way_is_real"].status == "failed"
     assert "sign flipped" in divergence["d_and_g_agree_on_which_way_is_real"].message

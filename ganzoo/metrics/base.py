@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
 
 from ganzoo.data import Data, DatasetInfo
+from ganzoo.params import keyword_params
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,12 @@ class EvalOptions:
 
     features: str = "classifier"
     inception_weights: Path | None = None
-    metrics: tuple[str, ...] | None = None  # --metrics: the metric plugins to compute; None: every one that applies
+    metrics: tuple[str, ...] | None = None  # the metric plugins to compute (the plan's choice); None: every one that applies
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)  # metric -> its constructor parameters (--set)
+
+
+class NotApplicable(ValueError):
+    """A metric cannot score a dataset (or cannot with the chosen options); the message says why."""
 
 
 @dataclass
@@ -58,10 +64,30 @@ class Metric(abc.ABC):
     # which way is better for each value compute() returns: "lower" or "higher". Keys are names, or the
     # part before "/" for families of values (``fid/<domain>``). Tables rank and star only declared values.
     directions: ClassVar[dict[str, str]] = {}
+    # the values a bench's closing summary shows; None: every value with a declared direction
+    summary: ClassVar[tuple[str, ...] | None] = None
 
     @classmethod
     def applies_to(cls, info: DatasetInfo) -> bool:
+        """Whether the metric can score this kind of data (the simple case of :meth:`check_data`)."""
         return True
+
+    @classmethod
+    def check_data(cls, info: DatasetInfo, options: EvalOptions) -> None:
+        """Raise :class:`NotApplicable` saying why this metric cannot score the dataset with these options
+        (the classifier feature space needs labels): the default bench then leaves it out and says why, and
+        ``--metrics`` naming it is refused before anything loads."""
+        if not cls.applies_to(info):
+            raise NotApplicable(f"it does not apply to this dataset ({info.describe()})")
+
+    @classmethod
+    def summary_values(cls) -> tuple[str, ...]:
+        return tuple(cls.directions) if cls.summary is None else tuple(cls.summary)
+
+    @classmethod
+    def constructor_params(cls) -> dict[str, Any]:
+        """Keyword-only constructor parameters beyond the bench's own, and their defaults (what ``--set`` can name)."""
+        return keyword_params(cls.__init__, skip=("data", "device", "cache_dir", "options"))
 
     def __init__(self, *, data: Data, device: torch.device, cache_dir: Path, options: EvalOptions | None = None) -> None:
         self.data, self.device, self.cache_dir = data, device, cache_dir

@@ -35,6 +35,7 @@ class ClassMetrics(Metric):
 
     description = "classes covered, class-histogram KL, class score, conditional accuracy (dataset classifier)"
     directions = {"classes_covered": "higher", "class_kl": "lower", "class_score": "higher", "cond_accuracy": "higher"}
+    summary = ("classes_covered", "cond_accuracy")
     max_samples = 5000
 
     @classmethod

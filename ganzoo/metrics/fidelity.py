@@ -20,7 +20,7 @@ from torch_fidelity.metric_kid import KEY_METRIC_KID_MEAN, kid_features_to_metri
 from torch_fidelity.metric_prc import KEY_METRIC_PRECISION, KEY_METRIC_RECALL, prc_features_to_metric
 
 from ganzoo.data import Data, DataKind, DatasetInfo
-from ganzoo.metrics.base import EvalOptions, Metric, Samples
+from ganzoo.metrics.base import EvalOptions, Metric, NotApplicable, Samples
 from ganzoo.metrics.features import feature_space, real_features
 
 
@@ -52,14 +52,27 @@ class FidelityMetrics(Metric):
 
     description = "fid, kid, precision, recall, density, coverage in --features (classifier or inception)"
     directions = {"fid": "lower", "kid": "lower", "precision": "higher", "recall": "higher", "density": "higher", "coverage": "higher"}
-    max_samples = 5000
+    summary = ("fid", "kid", "precision", "recall", "coverage")
 
     @classmethod
     def applies_to(cls, info: DatasetInfo) -> bool:
         return info.kind is not DataKind.DOMAINS and (info.num_classes >= 2 or info.is_image)  # domains: metrics/translation.py
 
-    def __init__(self, *, data: Data, device: torch.device, cache_dir: Path, options: EvalOptions | None = None) -> None:
+    @classmethod
+    def check_data(cls, info: DatasetInfo, options: EvalOptions) -> None:
+        if info.kind is DataKind.DOMAINS:
+            raise NotApplicable("domain data is scored by the translation metric")
+        if options.features == "classifier" and info.num_classes < 2:
+            hint = "; --features inception works without labels" if info.is_image else ""
+            raise NotApplicable(f"its feature space is a classifier of the dataset's classes, and this dataset ({info.describe()}) has none{hint}")
+        super().check_data(info, options)
+
+    def __init__(self, *, data: Data, device: torch.device, cache_dir: Path, options: EvalOptions | None = None,
+                 max_samples: int = 5000, kid_subsets: int = KID_SUBSETS) -> None:
         super().__init__(data=data, device=device, cache_dir=cache_dir, options=options)
+        if max_samples < 10 or kid_subsets < 1:
+            raise ValueError(f"max_samples must be at least 10 and kid_subsets at least 1, got {max_samples} and {kid_subsets}")
+        self.max_samples, self.kid_subsets = max_samples, kid_subsets
         self.space = feature_space(self.options.features, data, cache_dir, device, self.options.inception_weights)
         pool = self.space.reference_pool  # the classifier's held-out images: never the ones it trained on
         self.n = min(len(data) if pool is None else len(pool), self.max_samples)
@@ -78,7 +91,7 @@ class FidelityMetrics(Metric):
         # float64 keeps FID's covariance square root exact; the neighbourhood metrics need no more than float32
         fake32, real32 = fake.float(), self.real32
         subset = min(1000, len(fake), len(self.real))
-        out["kid"] = kid_features_to_metric(fake32, real32, kid_subset_size=subset, kid_subsets=KID_SUBSETS, verbose=False, rng_seed=2020)[KEY_METRIC_KID_MEAN]
+        out["kid"] = kid_features_to_metric(fake32, real32, kid_subset_size=subset, kid_subsets=self.kid_subsets, verbose=False, rng_seed=2020)[KEY_METRIC_KID_MEAN]
         prc = prc_features_to_metric(fake32.to(self.device), real32.to(self.device), save_cpu_ram=len(fake) > 5000, verbose=False)
         out["precision"], out["recall"] = prc[KEY_METRIC_PRECISION], prc[KEY_METRIC_RECALL]
         out.update(density_coverage(real32.to(self.device), fake32.to(self.device), real_radii=self.real_radii))

@@ -38,6 +38,7 @@ class MixtureModes(Metric):
 
     description = "modes captured, high-quality share and reverse KL on 2,500 samples (VEEGAN/PacGAN protocol)"
     directions = {"modes": "higher", "hq_share": "higher", "reverse_kl": "lower"}
+    summary = ("modes", "hq_share")
 
     @classmethod
     def applies_to(cls, info: DatasetInfo) -> bool:

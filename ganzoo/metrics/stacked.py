@@ -43,6 +43,7 @@ class StackedModes(Metric):
 
     description = "Stacked MNIST: modes of 1,000 and KL to uniform on 26,000 samples (VEEGAN/PacGAN)"
     directions = {"stacked_modes": "higher", "stacked_kl": "lower"}
+    summary = ("stacked_modes",)
 
     @classmethod
     def applies_to(cls, info: DatasetInfo) -> bool:

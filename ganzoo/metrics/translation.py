@@ -67,6 +67,7 @@ class TranslationMetrics(Metric):
 
     description = "translation: fid per target domain, domain/content accuracy, cycle and truth error"
     directions = {"fid": "lower", "domain_accuracy": "higher", "content_accuracy": "higher", "cycle_error": "lower", "truth_error": "lower"}
+    summary = ("fid", "domain_accuracy", "content_accuracy", "cycle_error", "truth_error")
     max_samples = 2000
 
     @classmethod

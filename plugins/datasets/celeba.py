@@ -60,7 +60,7 @@ class CelebAAttributes(Dataset):
     argument = "comma-separated CelebA attributes (several: one domain each; one: with and without it)"
 
     @classmethod
-    def info_for(cls, argument: str | None) -> DatasetInfo:
+    def info_for(cls, argument: str | None, data_dir: Path | None = None) -> DatasetInfo:
         domains = domains_of(parse_attributes(argument))
         return DatasetInfo(kind=DataKind.DOMAINS, shape=(3, SIDE, SIDE), num_classes=len(domains), domains=domains)
 

@@ -55,7 +55,7 @@ class ImageFolders(Dataset):
     argument = f"a CycleGAN dataset to download when --data-dir lacks the folders ({', '.join(KNOWN)})"
 
     @classmethod
-    def info_for(cls, argument: str | None) -> DatasetInfo:
+    def info_for(cls, argument: str | None, data_dir: Path | None = None) -> DatasetInfo:
         if argument is not None and argument not in KNOWN:
             raise ValueError(f"unknown CycleGAN dataset {argument!r}")
         return cls.info

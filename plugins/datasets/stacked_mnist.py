@@ -31,7 +31,7 @@ class StackedMNIST(Dataset):
     argument = "the number of triples, e.g. stacked-mnist:20000 (default 128000)"
 
     @classmethod
-    def info_for(cls, argument: str | None) -> DatasetInfo:
+    def info_for(cls, argument: str | None, data_dir: Path | None = None) -> DatasetInfo:
         _triples(argument)
         return cls.info
 
