@@ -32,8 +32,7 @@ def timed(fn):
 def metric_costs(dataset: str, data_dir: Path | None, n: int, device: torch.device) -> dict[str, float]:
     data = registry.datasets.get(dataset).load(name=dataset, data_dir=data_dir, split="auto", download=False)
     cache = default_cache_dir()
-    F.FidelityMetrics.max_samples = n
-    fid_metric, setup = timed(lambda: registry.metrics.get("fidelity")(data=data, device=device, cache_dir=cache))
+    fid_metric, setup = timed(lambda: registry.metrics.get("fidelity")(data=data, device=device, cache_dir=cache, max_samples=n))
     classes = registry.metrics.get("classes")(data=data, device=device, cache_dir=cache)
     fake = torch.tanh(torch.randn(n, *data.info.shape, generator=torch.Generator().manual_seed(0)))
     feats, t_extract = timed(lambda: fid_metric.space.extract(fake, device))

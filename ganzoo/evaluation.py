@@ -103,7 +103,8 @@ def _evaluate_now(variant: Variant, data: Data, metrics: dict[str, Metric], seed
             values[name] = (value, provenance)
     picture = run_dir / "samples" / f"step-{step:07d}.png"
     variant.train(False)
-    sheet = variant.sample_sheet(generator=torch.Generator().manual_seed(20_000 + seed))
+    with torch.no_grad():
+        sheet = variant.sample_sheet(generator=torch.Generator().manual_seed(20_000 + seed))
     variant.train(True)
     if sheet is not None and data.info.is_image:
         save_image_grid(sheet.x.float().cpu(), picture, nrow=sheet.nrow, row_labels=sheet.row_labels)

@@ -20,26 +20,31 @@ def convert(text: str, default: Any) -> Any:
     """``text`` as the type of ``default`` (bool: true/false/1/0/yes/no); raises ValueError saying what was expected."""
     if isinstance(default, bool):
         if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
-            raise ValueError(f"not a bool (expected true or false)")
+            raise ValueError("not a bool (expected true or false)")
         return text.lower() in ("true", "1", "yes")
     if isinstance(default, (int, float)):
         try:
             return type(default)(text)
         except ValueError:
-            raise ValueError(f"not a {type(default).__name__}") from None
+            kind = type(default).__name__
+            raise ValueError(f"not {'an' if kind[0] in 'aeiou' else 'a'} {kind}") from None
     return text
 
 
-def typed(given: dict[str, str], defaults: dict[str, Any], what: str) -> dict[str, Any]:
-    """``given`` (parameter -> text) converted to the types of ``defaults``; raises ValueError naming an
-    unknown parameter with what ``what`` accepts, or a value that does not convert."""
+def typed(given: dict[str, str], defaults: dict[str, Any], what: str, also: dict[str, type] | None = None) -> dict[str, Any]:
+    """``given`` (parameter -> text) converted to the types of ``defaults`` (or of ``also``: parameters every
+    plugin of a kind takes, named by type); raises ValueError naming an unknown parameter with what ``what``
+    accepts, or a value that does not convert."""
+    also = also or {}
     out: dict[str, Any] = {}
     for key, text in given.items():
-        if key not in defaults:
+        if key not in defaults and key not in also:
             accepted = ", ".join(f"{k}={v!r}" for k, v in defaults.items()) or "no parameters"
-            raise ValueError(f"{what} has no parameter {key!r}; it accepts {accepted}")
+            shared = [k for k in also if k not in defaults]
+            and_shared = f"; and {', '.join(shared)}" if shared else ""
+            raise ValueError(f"{what} has no parameter {key!r}; it accepts {accepted}{and_shared}")
         try:
-            out[key] = convert(text, defaults[key])
+            out[key] = convert(text, defaults[key] if key in defaults else also[key]())
         except ValueError as exc:
             raise ValueError(f"{what}: {key}={text}: {exc}") from None
     return out

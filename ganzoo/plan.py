@@ -330,7 +330,7 @@ def _route_settings(given: dict[str, dict[str, str]], variants: list[str], plugi
         try:
             if kind == 0:
                 cls = _get(registry.variants, plugins[name])
-                out[0][name] = typed(values, {**{k: t() for k, t in TRAINING_PARAMS.items()}, **cls.constructor_params()}, f"variant {name!r}")
+                out[0][name] = typed(values, cls.constructor_params(), f"variant {name!r}", also=TRAINING_PARAMS)
             elif kind == 1:
                 cls = _get(registry.divergences, name)
                 out[1][name] = typed(values, cls.constructor_params(), f"divergence {name!r}")

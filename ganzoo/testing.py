@@ -201,17 +201,23 @@ def check_generate_shape_dtype_device(name: str) -> None:
         _require(out.abs().max() <= 1 + 1e-5, f"{name}: images must lie in [-1, 1] (Tanh output), got max |x| {float(out.abs().max()):.3f}")
 
 
+def _drawn_twice(draw: Callable[[torch.Generator], Any]) -> tuple[Any, Any, bool]:
+    """``draw`` twice from a generator seeded alike, and whether the first draw touched torch's global RNG."""
+    state = torch.get_rng_state()
+    a = draw(torch.Generator().manual_seed(7))
+    touched = not torch.equal(state, torch.get_rng_state())
+    return a, draw(torch.Generator().manual_seed(7)), touched
+
+
 @_check("variants")
 def check_generation_uses_the_given_generator_only(name: str) -> None:
     """The same generator seed gives the same samples, and generating leaves torch's global RNG alone."""
     data = stand_in_data(_plugin("variants", name))
     variant = _build(name, data)
     variant.train(False)
-    state = torch.get_rng_state()
-    a = _generate(variant, data, 8, torch.Generator().manual_seed(7))
-    _require(torch.equal(state, torch.get_rng_state()), f"{name}: generate drew from torch's global RNG; draw noise "
-                                                        "from the `generator` argument (self.noise(..., generator=generator))")
-    b = _generate(variant, data, 8, torch.Generator().manual_seed(7))
+    a, b, touched = _drawn_twice(lambda gen: _generate(variant, data, 8, gen))
+    _require(not touched, f"{name}: generate drew from torch's global RNG; draw noise "
+                          "from the `generator` argument (self.noise(..., generator=generator))")
     _require(torch.equal(a, b), f"{name}: the same generator seed gave different samples")
 
 
@@ -223,15 +229,13 @@ def check_sample_sheet(name: str) -> None:
     data = stand_in_data(_plugin("variants", name))
     variant = _build(name, data)
     variant.train(False)
-    state = torch.get_rng_state()
-    a = variant.sample_sheet(generator=torch.Generator().manual_seed(7))
+    a, b, touched = _drawn_twice(lambda gen: variant.sample_sheet(generator=gen))
     if a is None:
         raise CheckSkipped(f"{name} draws ganzoo's default sample sheet")
     _require(isinstance(a, SampleSheet), f"{name}: sample_sheet must return a ganzoo.SampleSheet or None, got {type(a).__name__}")
     _require(tuple(a.x.shape[1:]) == tuple(data.info.shape), f"{name}: sheet samples have shape {tuple(a.x.shape[1:])}, the data {data.info.shape}")
     _require(bool(torch.isfinite(a.x).all()), f"{name}: the sample sheet holds NaN or inf")
-    _require(torch.equal(state, torch.get_rng_state()), f"{name}: sample_sheet drew from torch's global RNG; draw from `generator`")
-    b = variant.sample_sheet(generator=torch.Generator().manual_seed(7))
+    _require(not touched, f"{name}: sample_sheet drew from torch's global RNG; draw from `generator`")
     _require(torch.equal(a.x, b.x), f"{name}: the same generator seed gave different sample sheets")
     _require(a.row_labels is None or len(a.row_labels) == -(-len(a.x) // a.nrow), f"{name}: give one row label per row of the sheet")
 
@@ -401,7 +405,13 @@ def check_dataset_info(name: str) -> None:
 @_check("datasets")
 def check_loaded_data_matches_its_info(name: str) -> None:
     """load() gives float32 samples of info.shape (in [-1, 1] when bounded) and labels in range, the same on every load."""
+    from ganzoo.data import describe_dataset
+
     cls = _plugin("datasets", name)
+    try:
+        describe_dataset(cls, None, None)
+    except ValueError as exc:
+        raise CheckSkipped(f"{name} needs more than its name ({exc}); check a load with ganzoo.testing.check_data(data, info)") from None
     if cls.argument is not None:
         raise CheckSkipped(f"{name} takes an argument ({cls.argument}); check it with ganzoo.testing.check_data(...)")
     try:

@@ -78,7 +78,7 @@ def test_generated_packages_pass_their_own_tests_unchanged(tmp_path):
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     counts = dict((k, int(n)) for n, k in re.findall(r"(\d+) (passed|skipped)", run.stdout))
     assert counts.get("passed", 0) + counts.get("skipped", 0) == sum(len(CHECKS[g]) for g in KINDS.values()), run.stdout[-2000:]
-    assert counts.get("skipped", 0) <= 1  # AMP, where there is no CUDA
+    assert counts.get("skipped", 0) <= 2  # AMP where there is no CUDA; the generated variant draws the default sample sheet
 
 
 BROKEN = '''

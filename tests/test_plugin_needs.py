@@ -60,6 +60,9 @@ def test_image_folder_loads_resized_images_with_classes_in_sorted_order(folders)
     flat = ImageFolder.load(name="f", data_dir=folders / "flat", split="auto", download=False, argument="8,gray")
     assert flat.y is None and tuple(flat.x.shape) == (6, 1, 8, 8)
     assert "a: 3, b: 2, c: 1" in data.source
+    from ganzoo.testing import check_data
+    check_data(data, describe_dataset(ImageFolder, "8", folders / "classes"))  # the kit's rules for a loaded dataset
+    check_data(flat, describe_dataset(ImageFolder, "8,gray", folders / "flat"))
 
 
 @pytest.mark.parametrize("argument, layout, message", [
@@ -212,3 +215,26 @@ def test_a_dataset_written_before_info_for_saw_data_dir_still_describes_itself()
             return DatasetInfo(kind=DataKind.UNCONDITIONAL, shape=(int(argument),), bounded=False)
 
     assert describe_dataset(Old, "3", data_dir=None).shape == (3,)
+
+
+def test_a_resumed_trial_sees_the_progress_it_stopped_at(fresh_registries, tmp_path):
+    from ganzoo.trial import StopFlag, run_trial
+
+    stop = StopFlag()
+
+    class Stopper(_Watcher):
+        def generator_loss(self, batch):
+            if self.progress.step == 3 and not _Watcher.seen[3:]:
+                stop.signal = 2  # as Ctrl-C would: the trial checkpoints after this step and returns
+            return super().generator_loss(batch)
+
+    registry.variants.register("stopper", Stopper)
+    _Watcher.seen = []
+    p = plan(BenchConfig(variants=["stopper"], dataset="ring8", budget="8steps", metrics=["modes"], out=tmp_path / "o"))
+    data, rows = load_data(p.config), []
+    first = run_trial(p, p.runs[0], data, {}, rows.extend, stop=stop)
+    assert first.status == "interrupted" and first.spent.steps == 4
+    second = run_trial(p, p.runs[0], data, {}, rows.extend, stop=StopFlag())
+    assert second.status == "ok"
+    assert [s.step for s in _Watcher.seen] == list(range(8))  # 0-3, then 4-7 after the resume: not 0 again
+    assert [s.fraction for s in _Watcher.seen] == [i / 8 for i in range(8)]
