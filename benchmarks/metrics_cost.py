@@ -43,7 +43,7 @@ def metric_costs(dataset: str, data_dir: Path | None, n: int, device: torch.devi
         "fid": timed(lambda: F.fid_statistics_to_metric(F.fid_features_to_statistics(feats.double()), fid_metric.real_stats, False))[1],
         "kid": timed(lambda: F.kid_features_to_metric(feats, real, kid_subset_size=min(1000, len(real)), kid_subsets=F.KID_SUBSETS, verbose=False, rng_seed=2020))[1],
         "precision/recall": timed(lambda: F.prc_features_to_metric(feats.to(device), real.to(device), save_cpu_ram=len(feats) > 5000, verbose=False))[1],
-        "density/coverage": timed(lambda: F.density_coverage(real.to(device), feats.to(device), real_radii=fid_metric.real_radii))[1],
+        "density/coverage": timed(lambda: F.density_coverage(fid_metric.real.to(device), feats.double().to(device), real_radii=fid_metric.real_radii))[1],
         "fidelity metric, all of the above per evaluation": timed(lambda: fid_metric.compute(Samples(fake)))[1],
         "classes (covered, KL, class score)": timed(lambda: classes.compute(Samples(fake)))[1],
     }
