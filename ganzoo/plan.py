@@ -126,6 +126,7 @@ class Plan:
     metrics_left_out: dict[str, str] = field(default_factory=dict)  # installed metrics it does not compute, and why
     divergence_params: dict[str, dict[str, Any]] = field(default_factory=dict)  # --set on a divergence, typed
     metric_params: dict[str, dict[str, Any]] = field(default_factory=dict)  # --set on a metric, typed
+    code: dict[str, Any] = field(default_factory=dict)  # the runner's code fingerprint: versions and source hashes
 
     @property
     def workers(self) -> int:

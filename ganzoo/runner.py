@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import signal
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -75,9 +76,23 @@ def preset_record(config: BenchConfig) -> dict[str, Any]:
             "overrides": list(config.preset_overrides), "published": pr.published_rows()}
 
 
+def plugin_source(obj: type) -> Path | None:
+    """The code a plugin class runs: its top-level package's folder (so helpers in sibling modules count,
+    as the shared networks beside the built-in variants do), or its module file; None when it was
+    defined where there is no file (a notebook, exec'd code)."""
+    top = sys.modules.get(obj.__module__.split(".")[0])
+    if top is not None and getattr(top, "__path__", None):
+        return Path(list(top.__path__)[0])
+    try:
+        source = inspect.getsourcefile(obj)
+    except TypeError:
+        return None
+    return Path(source) if source else None
+
+
 def code_fingerprint(p: Plan) -> dict[str, Any]:
     """What produced the numbers: ganzoo's version and source, and each plugin in use with its package
-    and the sha256 of its module file (an editable install keeps its version while its code changes)."""
+    and the sha256 of its source (an editable or VCS install keeps its version while its code changes)."""
     import ganzoo
     import ganzoo_plugins
 
@@ -88,11 +103,8 @@ def code_fingerprint(p: Plan) -> dict[str, Any]:
     plugins = {}
     for kind, name in used:
         entry = registry.REGISTRIES[kind].entry(name)
-        try:
-            source = inspect.getsourcefile(registry.REGISTRIES[kind].get(name))
-        except TypeError:  # defined in a notebook or exec'd code: no file to hash
-            source = None
-        plugins[f"{kind[:-1]}:{name}"] = {"package": entry.package, "source_sha256": source_sha256([Path(source)]) if source else None}
+        source = plugin_source(registry.REGISTRIES[kind].get(name))
+        plugins[f"{kind[:-1]}:{name}"] = {"package": entry.package, "source_sha256": source_sha256([source]) if source else None}
     roots = [Path(ganzoo.__file__).parent, Path(ganzoo_plugins.__file__).parent]
     return {"ganzoo": __version__, "ganzoo_source_sha256": source_sha256(roots), "plugins": plugins}
 
@@ -189,6 +201,7 @@ def run_bench(config: BenchConfig | None = None, *, console: Console | None = No
             raise BenchInputError(f"dataset {config.dataset!r} ({entry.target} from {entry.package}) failed to load"
                                   f"{registry.where(exc)}: {type(exc).__name__}: {exc}") from None
         fingerprint = code_fingerprint(p)
+        p.code = fingerprint  # each trial's config.json records its own plugins' part
         if manifest is not None:
             changes = fingerprint_changes(manifest.get("code", {}), fingerprint)
             if changes and not allow_code_change:

@@ -205,6 +205,7 @@ def run_trial(p: Plan, spec: TrialSpec, data: Data, metrics: dict[str, Metric], 
                 "amp": p.config.amp, "metrics": {k: m.provenance() for k, m in metrics.items()},
                 "metric_params": {k: v for k, v in p.metric_params.items() if k in metrics},
                 "metric_packages": {k: registry.metrics.entry(k).package for k in metrics if k in registry.metrics.names()},
+                "code": _trial_code(p, spec, list(metrics)),
                 "environment": environment(p.device), "executor": p.executor_note, "started": utc_now(), "status": "running",
             }
             atomic_write_json(folder / "config.json", config)
@@ -269,6 +270,17 @@ def run_trial(p: Plan, spec: TrialSpec, data: Data, metrics: dict[str, Metric], 
             atomic_write_json(folder / "config.json", config)
         emit([status_row(p, spec, data, spent, 0.0, error)])
         return TrialResult("failed", spent, error)
+
+
+def _trial_code(p: Plan, spec: TrialSpec, metrics: list[str]) -> dict[str, Any]:
+    """The bench's code fingerprint narrowed to what this trial ran: ganzoo's version and source hash, and
+    the package and source hash of its variant, divergence, dataset and metrics."""
+    if not p.code:
+        return {}
+    keys = [f"variant:{p.plugin(spec.variant)}", f"divergence:{spec.divergence}", f"dataset:{split_dataset(p.config.dataset)[0]}",
+            *(f"metric:{m}" for m in metrics)]
+    return {"ganzoo": p.code["ganzoo"], "ganzoo_source_sha256": p.code["ganzoo_source_sha256"],
+            "plugins": {k: p.code["plugins"][k] for k in keys if k in p.code["plugins"]}}
 
 
 def _read_json(path: Path) -> dict[str, Any]:

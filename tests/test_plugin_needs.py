@@ -238,3 +238,24 @@ def test_a_resumed_trial_sees_the_progress_it_stopped_at(fresh_registries, tmp_p
     assert second.status == "ok"
     assert [s.step for s in _Watcher.seen] == list(range(8))  # 0-3, then 4-7 after the resume: not 0 again
     assert [s.fraction for s in _Watcher.seen] == [i / 8 for i in range(8)]
+
+
+def test_each_run_records_its_plugins_and_a_hash_of_their_whole_package(install_dist, tmp_path):
+    from ganzoo.runner import code_fingerprint, run_bench
+
+    root = install_dist("thirdparty-pkg", {}, {"ganzoo.variants": {"pkggan": "thirdparty_pkg.plugin:PkgGAN"}})
+    pkg = root / "thirdparty_pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "nets.py").write_text("HIDDEN = 64\n")
+    (pkg / "plugin.py").write_text("from ganzoo_plugins.variants.gan import GAN\nfrom thirdparty_pkg.nets import HIDDEN\n\n\n"
+                                   "class PkgGAN(GAN):\n    description = 'a GAN from a package'\n")
+    config = BenchConfig(variants=["pkggan"], dataset="ring8", budget="1steps", metrics=["modes"], out=tmp_path / "a")
+    run_bench(config)
+    code = json.loads((tmp_path / "a" / "runs" / "pkggan-minimax-s0" / "config.json").read_text())["code"]
+    assert set(code["plugins"]) == {"variant:pkggan", "divergence:minimax", "dataset:ring8", "metric:modes"}
+    assert code["plugins"]["variant:pkggan"]["package"] == "thirdparty-pkg 1.2.3"
+    (pkg / "nets.py").write_text("HIDDEN = 32\n")  # a helper module changed, the plugin's own file did not
+    again = code_fingerprint(plan(BenchConfig(**{**config.__dict__, "out": tmp_path / "b"})))
+    assert again["plugins"]["variant:pkggan"]["source_sha256"] != code["plugins"]["variant:pkggan"]["source_sha256"]
+    assert again["plugins"]["divergence:minimax"] == code["plugins"]["divergence:minimax"]
