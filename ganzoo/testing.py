@@ -457,7 +457,7 @@ def _metric_data(cls: type) -> Data:
 
 @_check("metrics")
 def check_metric_values_on_real_samples(name: str) -> None:
-    """On real samples: finite float values, the declared directions among them, the same values twice, provenance as result columns."""
+    """On real samples: finite float values, the declared directions and summary among them, the same values twice, provenance as result columns."""
     from ganzoo.plan import default_cache_dir
 
     cls = _plugin("metrics", name)
@@ -473,6 +473,8 @@ def check_metric_values_on_real_samples(name: str) -> None:
     _require(all(math.isfinite(v) for v in a.values()), f"{name}: non-finite values on real samples: {a}")
     missing = [k for k in cls.directions if k not in a and not any(v.startswith(k + "/") for v in a)]
     _require(not missing, f"{name}: directions name {missing}, which compute() does not return")
+    unknown = [k for k in cls.summary_values() if k not in a]
+    _require(not unknown, f"{name}: summary names {unknown}, which compute() does not return")
     _require(a == b, f"{name}: the same samples gave different values ({a} then {b})")
     extra = set(metric.provenance()) - _ROW_COLUMNS
     _require(not extra, f"{name}: provenance() keys {sorted(extra)} are not result columns ({', '.join(sorted(_ROW_COLUMNS))})")
