@@ -13,9 +13,9 @@ import torch
 
 from ganzoo import registry
 from ganzoo.data import Data
-from ganzoo.metrics.base import EvalOptions, Metric, NotApplicable, Samples
+from ganzoo.metrics.base import EvalOptions, Metric, Samples
 from ganzoo.metrics.features import FeatureSpaceError, inception_space
-from ganzoo.plan import BenchInputError
+from ganzoo.plan import BenchInputError, metric_unsuitable
 from ganzoo.samples import save_image_grid, save_point_scatter
 from ganzoo.translation import evaluate_translation
 from ganzoo.variant import Variant
@@ -42,7 +42,7 @@ def prepare_metrics(data: Data, device: torch.device, cache_dir: Path, options: 
             raise BenchInputError(str(exc)) from None
     options = options or EvalOptions()
     if options.metrics is None:  # library use without a plan: every metric that can score the data
-        chosen = [e.name for e in registry.metrics.entries() if e.error is None and _can_score(e.obj, data, options)]
+        chosen = [n for n in registry.metrics.names() if metric_unsuitable(n, data.info, options) is None]
     else:
         chosen = list(options.metrics)
     for entry in [registry.metrics.entry(n) for n in chosen]:
@@ -55,14 +55,6 @@ def prepare_metrics(data: Data, device: torch.device, cache_dir: Path, options: 
                 raise BenchInputError(f"metric {entry.name!r} ({entry.target} from {entry.package}) could not be set up on "
                                       f"{data.name!r}{registry.where(exc)}: {type(exc).__name__}: {exc}") from None
     return out
-
-
-def _can_score(cls: type[Metric], data: Data, options: EvalOptions) -> bool:
-    try:
-        cls.check_data(data.info, options)
-        return True
-    except NotApplicable:
-        return False
 
 
 def evaluate(variant: Variant, data: Data, metrics: dict[str, Metric], seed: int, run_dir: Path, step: int, title: str) -> dict[str, tuple[float, dict]]:
