@@ -82,6 +82,7 @@ class Metric(abc.ABC):
 
     @classmethod
     def summary_values(cls) -> tuple[str, ...]:
+        """The values the closing summary shows: ``summary``, or every value with a declared direction."""
         return tuple(cls.directions) if cls.summary is None else tuple(cls.summary)
 
     @classmethod
