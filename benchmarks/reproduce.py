@@ -29,18 +29,15 @@ SWEEP = ["minimax", "nonsaturating", "least-squares", "hinge", "wasserstein-gp"]
 
 
 def overrides(args: argparse.Namespace) -> dict:
-    given, shown = {}, []
+    """The options this script gives beside each preset (Preset.config records them as overrides)."""
+    given: dict = {}
     if args.budget:
         given.update(budget=args.budget, eval_every=args.budget)
-        shown += [f"--budget {args.budget}", f"--eval-every {args.budget}"]
     if args.seeds:
         given["seeds"] = list(range(args.seeds))
-        shown.append(f"--seeds {args.seeds}")
     if args.variants:
         given["variants"] = args.variants.split(",")
-        shown.append(f"--variants {args.variants}")
-    given.update(workers=args.workers, threads=1)
-    return dict(**given, preset_overrides=shown)
+    return {**given, "workers": args.workers, "threads": 1}
 
 
 def main() -> None:
@@ -75,9 +72,7 @@ def sweep(preset: presets.Preset, out: Path, args: argparse.Namespace) -> None:
     published row in published standard errors, summed over its metrics."""
     t0 = time.perf_counter()
     run_bench(preset.config(out=out, variants=["gan", "pacgan4"], divergences=SWEEP, budget=args.sweep_budget,
-                            eval_every=args.sweep_budget, seeds=list(range(args.sweep_seeds)), workers=args.workers, threads=1,
-                            preset_overrides=[f"--divergences {','.join(SWEEP)}", f"--budget {args.sweep_budget}",
-                                              f"--seeds {args.sweep_seeds}"]))
+                            eval_every=args.sweep_budget, seeds=list(range(args.sweep_seeds)), workers=args.workers, threads=1))
     wide = sweep_table(preset, out)
     print(f"### {preset.name}: divergences with and without packing, {args.sweep_budget}, {args.sweep_seeds} seeds "
           f"({time.perf_counter() - t0:.0f} s)\n")

@@ -37,10 +37,9 @@ def _names(kind: str):
         names = [v.strip() for v in value.split(",") if v.strip()]
         if not names:
             raise InputError(f"give at least one {kind[:-1]} name", ctx=ctx, param=param)
-        for item in names:
-            if kind == "variants":  # LABEL=VARIANT, or a preset's label: plan() checks them
-                continue
-            name = item
+        if kind == "variants":  # LABEL=VARIANT, or a preset's label: plan() checks them
+            return names
+        for name in names:
             if name not in reg.names():
                 raise InputError(registry.unknown_message(kind[:-1], name, reg.names()), ctx=ctx, param=param)
         return names
@@ -300,16 +299,7 @@ def _preset_config(ctx: click.Context, name: str, out: Path) -> BenchConfig:
     fields = set(BenchConfig.__dataclass_fields__)
     given = {k: v for k, v in ctx.params.items() if k in fields and k not in ("out", "preset")
              and ctx.get_parameter_source(k) is not click.core.ParameterSource.DEFAULT}
-    shown = []
-    for k, v in given.items():
-        flag = "--" + k.replace("_", "-")
-        if k == "hparams":
-            shown += [f"--set {var}.{p}={val}" for var, kv in v.items() for p, val in kv.items()]
-        elif isinstance(v, bool):
-            shown.append(flag)
-        else:
-            shown.append(f"{flag} {','.join(map(str, v)) if isinstance(v, list) else v}")
-    return pr.config(**given, out=out, preset_overrides=shown)
+    return pr.config(**given, out=out)
 
 
 @main.command("new")
@@ -370,27 +360,20 @@ def table_cmd(results, metrics, fmt, measure, published) -> None:
 
     if published:
         t = report.published(list(results))
-        if fmt == "csv":
-            click.echo(t.to_csv(index=False), nl=False)
-            return
-        d = report.published_display(t)
-        if fmt == "markdown":
-            click.echo(report.to_markdown(d), nl=False)
-        elif fmt == "latex":
-            click.echo(report.to_latex(d), nl=False)
-        else:
-            _rich_table(d, "ganzoo beside the published numbers")
-        return
-    t = report.table(report.load_many(list(results)), metrics, measure)
+        shown = report.published_display(t)
+        show_rich = lambda: _rich_table(shown, "ganzoo beside the published numbers")  # noqa: E731
+    else:
+        t = report.table(report.load_many(list(results)), metrics, measure)
+        shown = report.display(t)
+        show_rich = lambda: _print_table(t)  # noqa: E731
     if fmt == "csv":
         click.echo(t.to_csv(index=False), nl=False)
-        return
-    if fmt == "markdown":
-        click.echo(report.to_markdown(report.display(t)), nl=False)
+    elif fmt == "markdown":
+        click.echo(report.to_markdown(shown), nl=False)
     elif fmt == "latex":
-        click.echo(report.to_latex(report.display(t)), nl=False)
+        click.echo(report.to_latex(shown), nl=False)
     else:
-        _print_table(t)
+        show_rich()
 
 
 @main.command("compare")

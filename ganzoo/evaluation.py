@@ -18,7 +18,7 @@ from ganzoo.metrics.features import FeatureSpaceError, inception_space
 from ganzoo.plan import BenchInputError, metric_unsuitable
 from ganzoo.samples import save_image_grid, save_point_scatter
 from ganzoo.translation import evaluate_translation
-from ganzoo.variant import Variant
+from ganzoo.variant import SampleSheet, Variant
 
 
 METRIC_ERROR = "error_"  # a metric that raised: row ``error_<metric>`` with NaN and the error in ``detail``
@@ -93,25 +93,25 @@ def _evaluate_now(variant: Variant, data: Data, metrics: dict[str, Metric], seed
             continue
         for name, value in computed.items():
             values[name] = (value, provenance)
-    picture = run_dir / "samples" / f"step-{step:07d}.png"
+    sheet_gen = torch.Generator().manual_seed(20_000 + seed)
     variant.train(False)
     with torch.no_grad():
-        sheet = variant.sample_sheet(generator=torch.Generator().manual_seed(20_000 + seed))
+        sheet = variant.sample_sheet(generator=sheet_gen) or _default_sheet(variant, data, fake, sheet_gen)
     variant.train(True)
-    if sheet is not None and data.info.is_image:
+    picture = run_dir / "samples" / f"step-{step:07d}.png"
+    if data.info.is_image:
         save_image_grid(sheet.x.float().cpu(), picture, nrow=sheet.nrow, row_labels=sheet.row_labels)
-    elif sheet is not None:
-        save_point_scatter(sheet.x.float().cpu(), data.x, picture, title=f"{title} step {step}")
-    elif data.info.is_image and variant.conditional and data.info.num_classes <= 20:
-        rows = torch.arange(data.info.num_classes).repeat_interleave(8)  # one row of 8 per class
-        variant.train(False)
-        grid = variant.generate(len(rows), generator=torch.Generator().manual_seed(20_000 + seed), y=rows.to(variant.device)).cpu()
-        variant.train(True)
-        save_image_grid(grid, picture, nrow=8)
-    elif data.info.is_image:
-        save_image_grid(fake[:64], picture)
     else:
-        save_point_scatter(fake[:2500], data.x, picture, title=f"{title} step {step}")
+        save_point_scatter(sheet.x.float().cpu(), data.x, picture, title=f"{title} step {step}")
     return values
+
+
+def _default_sheet(variant: Variant, data: Data, fake: torch.Tensor, generator: torch.Generator) -> SampleSheet:
+    """ganzoo's own picture: a row of 8 per class for a conditional variant on images (up to 20 classes),
+    else the first 64 evaluation samples (2,500 points for a scatter)."""
+    if data.info.is_image and variant.conditional and data.info.num_classes <= 20:
+        rows = torch.arange(data.info.num_classes).repeat_interleave(8)
+        return SampleSheet(variant.generate(len(rows), generator=generator, y=rows.to(variant.device)), nrow=8)
+    return SampleSheet(fake[:64] if data.info.is_image else fake[:2500])
 
 

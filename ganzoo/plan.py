@@ -218,12 +218,11 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
 
     left_out: dict[str, str] = {}
     if config.variants is None:  # the default bench: whatever can run here, and why the others are left out
-        relativistic = [d for d in config.divergences or [] if _get(registry.divergences, d).needs_real_scores]
         for n in registry.variants.names():
             entry = registry.variants.entry(n)
-            why = entry.error or _incompatible(entry.obj, config.dataset, info)
-            if not why and relativistic and entry.obj.adversarial and not entry.obj.real_scores_for_g:
-                why = f"its G loss gets no scores on real data, which {', '.join(relativistic)} needs"
+            starved = [] if entry.error else _starved_of_real_scores(entry.obj, config.divergences or [])
+            why = entry.error or _incompatible(entry.obj, config.dataset, info) or (
+                f"its G loss gets no scores on real data, which {', '.join(starved)} needs" if starved else None)
             if why:
                 left_out[n] = why
         names = [n for n in registry.variants.names() if n not in left_out]
@@ -235,10 +234,9 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
         plugins = _labels(config.variants)
         names = list(plugins)
         for name, plugin in plugins.items():
-            try:
-                _get(registry.variants, plugin).check_data(config.dataset, info)
-            except IncompatibleData as exc:
-                raise BenchInputError(f"variant {name!r} cannot run on dataset {config.dataset!r}: {exc}") from None
+            why = _incompatible(_get(registry.variants, plugin), config.dataset, info)
+            if why:
+                raise BenchInputError(f"variant {name!r} cannot run on dataset {config.dataset!r}: {why}")
     for div in config.divergences or []:
         _get(registry.divergences, div)
     def divergences_of(v: str) -> list[str]:
@@ -248,13 +246,12 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
         return config.divergences or [cls.default_divergence]
 
     runs = [TrialSpec(v, d, s) for v in names for d in divergences_of(v) for s in config.seeds]
-    for r in runs:
-        if r.divergence != NO_DIVERGENCE:
-            div_cls, var_cls = _get(registry.divergences, r.divergence), _get(registry.variants, plugins[r.variant])
-            if div_cls.needs_real_scores and not var_cls.real_scores_for_g:
-                raise BenchInputError(f"divergence {r.divergence!r} needs D's scores on real data in G's loss, and variant "
-                                      f"{r.variant!r} does not pass them (a variant passes them with Variant.adversarial_g "
-                                      "and declares real_scores_for_g = True)")
+    for v in names:
+        starved = _starved_of_real_scores(_get(registry.variants, plugins[v]), divergences_of(v))
+        if starved:
+            raise BenchInputError(f"divergence {starved[0]!r} needs D's scores on real data in G's loss, and variant "
+                                  f"{v!r} does not pass them (a variant passes them with Variant.adversarial_g "
+                                  "and declares real_scores_for_g = True)")
     hparams, divergence_params, metric_params = _route_settings(config.hparams, names, plugins, sorted({r.divergence for r in runs} - {NO_DIVERGENCE}), metrics)
     for v, d in sorted({(r.variant, r.divergence) for r in runs}):  # what a variant refuses fails here, not mid-bench
         given = user_settings(hparams.get(v, {}), config.batch_size)
@@ -476,6 +473,14 @@ def settings_text(p: Plan, variant: str, divergence: str = NO_DIVERGENCE) -> str
 def eval_options(p: Plan) -> EvalOptions:
     """What every process that prepares this bench's metrics must be told: the chosen metrics and their parameters."""
     return EvalOptions(p.config.features, p.config.inception_weights, tuple(p.metrics), p.metric_params)
+
+
+def _starved_of_real_scores(cls: type[Variant], divergences: list[str]) -> list[str]:
+    """The divergences among ``divergences`` whose G loss needs D's scores on real data, which the
+    adversarial variant ``cls`` does not pass (relativistic losses)."""
+    if not cls.adversarial or cls.real_scores_for_g:
+        return []
+    return [d for d in divergences if d != NO_DIVERGENCE and _get(registry.divergences, d).needs_real_scores]
 
 
 def _incompatible(cls: type[Variant], name: str, info: DatasetInfo) -> str | None:

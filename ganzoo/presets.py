@@ -48,7 +48,9 @@ class Preset:
 
     def config(self, **overrides: Any) -> BenchConfig:
         """The preset's bench with ``overrides`` (BenchConfig fields) on top; ``hparams`` merge per
-        variant and parameter, the user's values winning."""
+        variant and parameter, the user's values winning. The overrides (all but ``out``) are recorded as
+        the command line spells them."""
+        overrides.setdefault("preset_overrides", override_flags({k: v for k, v in overrides.items() if k != "out"}))
         opts = dict(self.options)
         hp = {v: dict(s) for v, s in opts.pop("hparams", {}).items()}
         if overrides.get("variants"):  # the preset's labels stand for its settings: --variants gan,pacgan4
@@ -62,6 +64,21 @@ class Preset:
 
     def published_rows(self) -> list[dict[str, Any]]:
         return [{**p.as_json(), "dataset": p.dataset or self.options["dataset"]} for p in self.published]
+
+
+def override_flags(overrides: dict[str, Any]) -> list[str]:
+    """BenchConfig fields given beside a preset, as ``ganzoo bench`` options (``--set V.P=X`` per value):
+    what bench.json records and the bench prints as overridden."""
+    shown = []
+    for k, v in overrides.items():
+        flag = "--" + k.replace("_", "-")
+        if k == "hparams":
+            shown += [f"--set {name}.{p}={val}" for name, kv in v.items() for p, val in kv.items()]
+        elif isinstance(v, bool):
+            shown.append(flag)
+        else:
+            shown.append(f"{flag} {','.join(map(str, v)) if isinstance(v, list) else v}")
+    return shown
 
 
 # PacGAN's 2-D protocol, from its released code (synthetic_data_experiments/2D*_GAN&PacGAN/config.py and

@@ -75,6 +75,10 @@ def _require(ok: bool, message: str) -> None:
         raise CheckFailed(message)
 
 
+def _require_description(cls: type, name: str) -> None:
+    _require(isinstance(cls.description, str) and cls.description.strip() != "", f"{name}: give the class a one-line `description`")
+
+
 def _plugin(kind: str, name: str) -> Any:
     try:
         return registry.REGISTRIES[kind].get(name)
@@ -141,6 +145,14 @@ def _build(name: str, data: Data, seed: int = 0, **overrides: Any) -> Any:
     return variant
 
 
+def _evaluating(name: str) -> tuple[Data, Any]:
+    """The kit's stand-in data for the variant, and the variant built on it, in eval mode."""
+    data = stand_in_data(_plugin("variants", name))
+    variant = _build(name, data)
+    variant.train(False)
+    return data, variant
+
+
 def _params(variant: Any) -> dict[str, torch.Tensor]:
     nets = {**variant.generators(), **variant.discriminators()}
     return {f"{n}.{k}": v.detach().clone() for n, net in nets.items() for k, v in net.state_dict().items()}
@@ -161,7 +173,7 @@ def _generate(variant: Any, data: Data, n: int, gen: torch.Generator) -> torch.T
 def check_class_attributes(name: str) -> None:
     """description, paper and data_kinds are declared; the default divergence is installed."""
     cls = _plugin("variants", name)
-    _require(isinstance(cls.description, str) and cls.description.strip() != "", f"{name}: give the class a one-line `description`")
+    _require_description(cls, name)
     _require(isinstance(cls.paper, str), f"{name}: `paper` must be a string (the paper the variant follows, or '')")
     _require(bool(cls.data_kinds) and all(isinstance(k, DataKind) for k in cls.data_kinds),
              f"{name}: `data_kinds` must be a non-empty set of ganzoo.DataKind, got {cls.data_kinds!r}")
@@ -188,9 +200,7 @@ def check_hyperparameters(name: str) -> None:
 @_check("variants")
 def check_generate_shape_dtype_device(name: str) -> None:
     """generate (or translate) returns n finite float32 samples of the dataset's shape on the variant's device."""
-    data = stand_in_data(_plugin("variants", name))
-    variant = _build(name, data)
-    variant.train(False)
+    data, variant = _evaluating(name)
     out = _generate(variant, data, 10, torch.Generator().manual_seed(0))
     _require(isinstance(out, torch.Tensor), f"{name}: generate must return a tensor, got {type(out).__name__}")
     _require(tuple(out.shape) == (10, *data.info.shape), f"{name}: generate(10) gave shape {tuple(out.shape)}, expected {(10, *data.info.shape)}")
@@ -212,9 +222,7 @@ def _drawn_twice(draw: Callable[[torch.Generator], Any]) -> tuple[Any, Any, bool
 @_check("variants")
 def check_generation_uses_the_given_generator_only(name: str) -> None:
     """The same generator seed gives the same samples, and generating leaves torch's global RNG alone."""
-    data = stand_in_data(_plugin("variants", name))
-    variant = _build(name, data)
-    variant.train(False)
+    data, variant = _evaluating(name)
     a, b, touched = _drawn_twice(lambda gen: _generate(variant, data, 8, gen))
     _require(not touched, f"{name}: generate drew from torch's global RNG; draw noise "
                           "from the `generator` argument (self.noise(..., generator=generator))")
@@ -226,9 +234,7 @@ def check_sample_sheet(name: str) -> None:
     """A sample_sheet of its own, where given, is a SampleSheet of finite samples of the dataset's shape, drawn from the given generator only."""
     from ganzoo.variant import SampleSheet
 
-    data = stand_in_data(_plugin("variants", name))
-    variant = _build(name, data)
-    variant.train(False)
+    data, variant = _evaluating(name)
     a, b, touched = _drawn_twice(lambda gen: variant.sample_sheet(generator=gen))
     if a is None:
         raise CheckSkipped(f"{name} draws ganzoo's default sample sheet")
@@ -240,10 +246,10 @@ def check_sample_sheet(name: str) -> None:
     _require(a.row_labels is None or len(a.row_labels) == -(-len(a.x) // a.nrow), f"{name}: give one row label per row of the sheet")
 
 
-def _trainer(variant: Any, data: Data, seed: int = 0) -> Any:
+def _trainer(variant: Any, data: Data, seed: int = 0, amp: bool = False) -> Any:
     from ganzoo.trainer import Trainer
 
-    return Trainer(variant, BatchSampler(data, seed=seed, device=variant.device))
+    return Trainer(variant, BatchSampler(data, seed=seed, device=variant.device), amp=amp)
 
 
 @_check("variants")
@@ -339,11 +345,9 @@ def check_amp_on_cuda(name: str) -> None:
     cls = _plugin("variants", name)
     if not torch.cuda.is_available():
         raise CheckSkipped("no CUDA device here")
-    from ganzoo.trainer import Trainer
-
     data = stand_in_data(cls)
     variant = _build(name, data).to(torch.device("cuda"))
-    d_out, g_out, _ = Trainer(variant, BatchSampler(data, seed=0, device=variant.device), amp=True).step()
+    d_out, g_out, _ = _trainer(variant, data, amp=True).step()
     for out in (d_out, g_out):
         if out is not None:
             _require(bool(torch.isfinite(out.total)), f"{name}: a mixed-precision step gave a non-finite loss")
@@ -359,7 +363,7 @@ def _scores(*values: float) -> torch.Tensor:
 def check_divergence_attributes(name: str) -> None:
     """description is declared, and estimate_unit is set exactly when estimate() returns a value."""
     cls = _plugin("divergences", name)
-    _require(isinstance(cls.description, str) and cls.description.strip() != "", f"{name}: give the class a one-line `description`")
+    _require_description(cls, name)
     est = cls().estimate(torch.randn(8), torch.randn(8))
     _require((est is None) == (cls.estimate_unit is None),
              f"{name}: estimate() returns {'nothing' if est is None else 'a value'} but estimate_unit is {cls.estimate_unit!r}")
@@ -398,7 +402,7 @@ def check_dataset_info(name: str) -> None:
     """info is a DatasetInfo; description is declared; the splits name the ones load() takes."""
     cls = _plugin("datasets", name)
     _require(isinstance(getattr(cls, "info", None), DatasetInfo), f"{name}: `info` must be a ganzoo.DatasetInfo class attribute")
-    _require(isinstance(cls.description, str) and cls.description.strip() != "", f"{name}: give the class a one-line `description`")
+    _require_description(cls, name)
     _require(bool(cls.splits) and all(isinstance(s, str) for s in cls.splits), f"{name}: `splits` must name at least one split")
 
 
@@ -409,7 +413,7 @@ def check_loaded_data_matches_its_info(name: str) -> None:
 
     cls = _plugin("datasets", name)
     try:
-        describe_dataset(cls, None, None)
+        info = describe_dataset(cls, None, None)
     except ValueError as exc:
         raise CheckSkipped(f"{name} needs more than its name ({exc}); check a load with ganzoo.testing.check_data(data, info)") from None
     if cls.argument is not None:
@@ -419,7 +423,7 @@ def check_loaded_data_matches_its_info(name: str) -> None:
         b = cls.load(name=name, data_dir=None, split="auto", download=False)
     except FileNotFoundError as exc:
         raise CheckSkipped(f"{name} needs files that are not here: {exc}") from None
-    check_data(a, cls.info)
+    check_data(a, info)
     _require(a.content_hash == b.content_hash, f"{name}: two loads gave different data; draw from a fixed seed")
 
 
@@ -446,13 +450,17 @@ _ROW_COLUMNS = set(Row.__dataclass_fields__)
 def check_metric_attributes(name: str) -> None:
     """directions say lower or higher; description is declared."""
     cls = _plugin("metrics", name)
-    _require(isinstance(cls.description, str) and cls.description.strip() != "", f"{name}: give the class a one-line `description`")
+    _require_description(cls, name)
     bad = {k: v for k, v in cls.directions.items() if v not in (LOWER, HIGHER)}
     _require(not bad, f"{name}: directions must be 'lower' or 'higher', got {bad}")
 
 
-def _metric_data(cls: type) -> Data:
-    return _first_fitting(lambda name, info: None if cls.applies_to(info) else f"not {name}", "metric")
+def _metric_data(name: str) -> Data:
+    """The first of the kit's datasets the metric can score, by the rule a bench uses (``check_data``)."""
+    from ganzoo.metrics.base import EvalOptions
+    from ganzoo.plan import metric_unsuitable
+
+    return _first_fitting(lambda data_name, info: metric_unsuitable(name, info, EvalOptions()), "metric")
 
 
 @_check("metrics")
@@ -461,7 +469,7 @@ def check_metric_values_on_real_samples(name: str) -> None:
     from ganzoo.plan import default_cache_dir
 
     cls = _plugin("metrics", name)
-    data = _metric_data(cls)
+    data = _metric_data(name)
     if data.info.domains:
         raise CheckSkipped("translation metrics score translations; a translation variant's bench checks them")
     metric = cls(data=data, device=torch.device("cpu"), cache_dir=default_cache_dir())  # a classifier it trains is cached, as in a bench

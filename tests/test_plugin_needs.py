@@ -155,6 +155,7 @@ class _Watcher(GAN):
     """Records the progress it sees before each step, and draws a sheet of its own: 3 rows of 2."""
 
     seen: list = []
+    sheets = 0
 
     def generator_loss(self, batch):
         _Watcher.seen.append(self.progress)
@@ -162,12 +163,13 @@ class _Watcher(GAN):
 
     @torch.no_grad()
     def sample_sheet(self, *, generator):
+        _Watcher.sheets += 1
         return SampleSheet(self.generate(6, generator=generator), nrow=2)
 
 
 def test_a_variant_sees_its_progress_and_draws_its_own_sheet(fresh_registries, tmp_path):
     registry.variants.register("watcher", _Watcher)
-    _Watcher.seen = []
+    _Watcher.seen, _Watcher.sheets = [], 0
     out = tmp_path / "o"
     from ganzoo.runner import run_bench
     run_bench(BenchConfig(variants=["watcher"], dataset="ring8", budget="8steps", metrics=["modes"], out=out))
@@ -175,8 +177,8 @@ def test_a_variant_sees_its_progress_and_draws_its_own_sheet(fresh_registries, t
     assert [s.fraction for s in _Watcher.seen] == [i / 8 for i in range(8)]
     assert [s.images for s in _Watcher.seen] == [64 * i for i in range(8)]  # one D batch of 64 per step
     assert isinstance(_Watcher.seen[0], Progress)
-    # 2-D points: the sheet is scattered over the data; the default would scatter the 2,500 evaluation samples
-    assert (out / "runs" / "watcher-minimax-s0" / "samples" / "step-0000008.png").is_file()
+    # 2-D points: the variant's sheet is scattered over the data at each of the 5 evaluation points (0, 2, 4, 6, 8)
+    assert _Watcher.sheets == 5 and (out / "runs" / "watcher-minimax-s0" / "samples" / "step-0000008.png").is_file()
 
 
 def test_an_image_sheet_is_laid_out_as_the_variant_says(fresh_registries, folders, tmp_path):

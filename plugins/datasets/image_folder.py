@@ -95,17 +95,21 @@ class ImageFolder(Dataset):
 
     @classmethod
     def info_for(cls, argument: str | None, data_dir: Path | None = None) -> DatasetInfo:
+        return cls._survey(argument, data_dir)[0]
+
+    @staticmethod
+    def _survey(argument: str | None, data_dir: Path | None) -> tuple[DatasetInfo, list[str], list[list[Path]]]:
+        """(info, class names, image paths per class) from the argument and one listing of the folder."""
         side, gray, flat = _options(argument)
         if data_dir is None:
             raise ValueError("give the folder of images with --data-dir (images in it, or in one sub-folder per class)")
-        classes, _ = scan(Path(data_dir), flat)
-        return _info(side, gray, classes)
+        classes, paths = scan(Path(data_dir), flat)
+        return _info(side, gray, classes), classes, paths
 
     @classmethod
     def load(cls, *, name: str, data_dir: Path | None, split: str, download: bool, argument: str | None = None) -> Data:
-        info = cls.info_for(argument, data_dir)
-        side, gray, flat = _options(argument)
-        classes, paths = scan(Path(data_dir), flat)  # type: ignore[arg-type]
+        info, classes, paths = cls._survey(argument, data_dir)
+        side, gray = info.shape[1], info.shape[0] == 1
         to_tensor = transforms.Compose([transforms.Resize(side), transforms.CenterCrop(side), transforms.ToTensor(),
                                         transforms.Normalize([0.5] * info.shape[0], [0.5] * info.shape[0])])
         x, y = [], []
