@@ -100,11 +100,13 @@ def code_fingerprint(p: Plan) -> dict[str, Any]:
     used += [("divergences", d) for d in sorted({r.divergence for r in p.runs} - {NO_DIVERGENCE})]
     used += [("datasets", split_dataset(p.config.dataset)[0])]
     used += [("metrics", m) for m in p.metrics]
-    plugins = {}
+    plugins, hashed = {}, {}  # built-ins share a package: each folder is read once
     for kind, name in used:
         entry = registry.REGISTRIES[kind].entry(name)
         source = plugin_source(registry.REGISTRIES[kind].get(name))
-        plugins[f"{kind[:-1]}:{name}"] = {"package": entry.package, "source_sha256": source_sha256([source]) if source else None}
+        if source is not None and source not in hashed:
+            hashed[source] = source_sha256([source])
+        plugins[f"{kind[:-1]}:{name}"] = {"package": entry.package, "source_sha256": hashed.get(source)}
     roots = [Path(ganzoo.__file__).parent, Path(ganzoo_plugins.__file__).parent]
     return {"ganzoo": __version__, "ganzoo_source_sha256": source_sha256(roots), "plugins": plugins}
 

@@ -117,6 +117,7 @@ class Variant:
     default_divergence: ClassVar[str] = "nonsaturating"
     data_kinds: ClassVar[frozenset[DataKind]] = frozenset({DataKind.UNCONDITIONAL, DataKind.LABELLED})
     d_steps: int = 1  # D updates per G update: the class default, copied per instance in __init__
+    pack: int = 1  # PacGAN's packing: D judges this many samples at once, and a batch is batch_size packs
     conditional: ClassVar[bool] = False  # generate() uses y; the runner then draws y from the real labels
     adversarial: ClassVar[bool] = True  # False for baselines without D (d_steps = 0, divergence "none")
     translates: ClassVar[bool] = False  # maps images between domains: evaluated through translate(), not generate()
@@ -229,8 +230,9 @@ class Variant:
 
     # -- one step ---------------------------------------------------------------------------------
     def next_batch(self, sampler: BatchSampler) -> Batch:
-        """Draw what one update needs; translation variants override this to draw two domains."""
-        return sampler.sample(self.batch_size)
+        """Draw what one update needs: ``batch_size`` packs of ``pack`` samples (PacGAN keeps the number of
+        D's inputs); translation variants override this to draw two domains."""
+        return sampler.sample(self.batch_size * self.pack)
 
     def discriminator_loss(self, batch: Batch) -> StepOutput:
         raise NotImplementedError

@@ -53,9 +53,6 @@ class CGAN(Variant):
     def _fake(self, y: Tensor, generator: torch.Generator | None = None) -> Tensor:
         return self.G(torch.cat([self.noise(len(y), self.z_dim, generator=generator), self._onehot(y)], dim=1))
 
-    def next_batch(self, sampler) -> Batch:
-        return sampler.sample(self.batch_size * self.pack)
-
     def discriminator_loss(self, batch: Batch) -> StepOutput:
         fake = self._fake(batch.y).detach()  # fakes carry the same labels as the real batch
         return self.adversarial_d(self._critic(batch.y), batch.x, fake)

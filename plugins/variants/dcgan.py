@@ -122,10 +122,6 @@ class DCGAN(Variant):
         self.G.apply(_init_weights)
         self.D.apply(_init_weights)
 
-    def next_batch(self, sampler) -> Batch:
-        """``batch_size`` packs of ``pack`` images each."""
-        return sampler.sample(self.batch_size * self.pack)
-
     def discriminator_loss(self, batch: Batch) -> StepOutput:
         fake = self.G(self.noise(batch.x.shape[0], self.z_dim)).detach()
         return self.adversarial_d(self.D, batch.x, fake)

@@ -47,10 +47,6 @@ class GAN(Variant):
             self.G.apply(init_normal)
             self.D.apply(init_normal)
 
-    def next_batch(self, sampler) -> Batch:
-        """``batch_size`` packs of ``pack`` samples each (PacGAN keeps the number of D's inputs)."""
-        return sampler.sample(self.batch_size * self.pack)
-
     def _fake(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         return self.G(self.noise(n, self.z_dim, generator=generator))
 
