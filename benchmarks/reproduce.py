@@ -6,8 +6,13 @@ The published protocol (400,000 iterations, 10 trials per variant) takes hours p
 CPU; ``--budget`` and ``--seeds`` shorten it, and the output says what was used.
 
     python benchmarks/reproduce.py                                   # the published budget: a GPU box
-    python benchmarks/reproduce.py --budget 10000steps --seeds 3 --sweep-budget 4000steps --sweep-presets pacgan-ring
-                                                                     # what benchmarks/README.md records
+    python benchmarks/reproduce.py --presets pacgan-ring --budget 40000steps --seeds 3 --evals 20 --metrics modes \
+        --sweep-budget '' --out /tmp/repro                           # what benchmarks/README.md records
+    python benchmarks/reproduce.py --curves /tmp/repro/pacgan-ring --presets pacgan-ring   # the picture again
+
+Besides the tables it draws, per preset, each published metric against iterations for every seed, with the
+published mean ± 2 s.e. as a band (``<out>/<preset>-curves.png``), so a reader sees whether the runs are
+heading there, and prints the measured steps per second (device seconds of training, evaluation excluded).
 """
 
 from __future__ import annotations
@@ -32,7 +37,13 @@ def overrides(args: argparse.Namespace) -> dict:
     """The options this script gives beside each preset (Preset.config records them as overrides)."""
     given: dict = {}
     if args.budget:
-        given.update(budget=args.budget, eval_every=args.budget)
+        from ganzoo.budget import Budget
+
+        every = Budget.parse(args.budget).split(args.evals)
+        unit = {"steps": "steps", "images": "img", "seconds": "s"}[every.measure]
+        given.update(budget=args.budget, eval_every=f"{every.amount:g}{unit}")
+    if args.metrics:
+        given["metrics"] = args.metrics.split(",")
     if args.seeds:
         given["seeds"] = list(range(args.seeds))
     if args.variants:
@@ -46,12 +57,18 @@ def main() -> None:
     ap.add_argument("--budget", help="per trial [default: the preset's, 400000steps]")
     ap.add_argument("--seeds", type=int, help="trials per variant [default: the preset's, 10]")
     ap.add_argument("--variants", default="gan,pacgan4", help="the preset's labels to run")
+    ap.add_argument("--evals", type=int, default=1, help="evaluation points over --budget (the curves' resolution)")
+    ap.add_argument("--metrics", help="only these metrics (modes: the published ones of the 2-D presets, cheap to compute)")
+    ap.add_argument("--curves", type=Path, help="draw the curves picture of this kept bench folder and stop")
     ap.add_argument("--sweep-budget", default="5000steps", help="per trial of the divergence sweep ('' skips it)")
     ap.add_argument("--sweep-presets", default="pacgan-ring,pacgan-grid", help="the presets whose protocol the sweep runs")
     ap.add_argument("--sweep-seeds", type=int, default=2)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", type=Path, help="keep the bench folders here [default: a temporary folder]")
     args = ap.parse_args()
+    if args.curves:
+        print(curves(presets.get(args.presets.split(",")[0]), args.curves, args.curves.with_name(args.curves.name + "-curves.png")))
+        return
     root = args.out or Path(tempfile.mkdtemp(prefix="ganzoo-reproduce-"))
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
           f"{'CUDA ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'CPU only'}; folders under {root}\n")
@@ -62,8 +79,50 @@ def main() -> None:
         run_bench(preset.config(out=out, **overrides(args)))
         print(f"## {name} ({time.perf_counter() - t0:.0f} s)\n")
         print(report.to_markdown(report.published_display(report.published([out]))))
+        print(f"\n{speed(out)}\n\npicture: {curves(preset, out, root / f'{name}-curves.png')}\n")
         if args.sweep_budget and name in args.sweep_presets.split(","):
             sweep(preset, root / f"{name}-divergences", args)
+
+
+def speed(out: Path) -> str:
+    """Steps per second of training per variant, from each finished run's device seconds (evaluation excluded)."""
+    df = report.load_many([out])
+    done = df[(df["metric"] == "status") & (df["value"] == 1)]
+    rates = (done["step"] / done["device_seconds"]).groupby(done["variant"]).agg(["mean", "min", "max", "size"])
+    return "steps/s (training, per trial): " + "; ".join(
+        f"{v} {r['mean']:.1f} ({r['min']:.1f}-{r['max']:.1f}, {int(r['size'])} trials)" for v, r in rates.iterrows())
+
+
+def curves(preset: presets.Preset, out: Path, png: Path) -> Path:
+    """Each published metric against iterations: one line per seed (a colour per variant), and the published
+    mean ± 2 s.e. as a band of the variant's colour."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    df = report.load_many([out])
+    metrics = list(dict.fromkeys(p.metric for p in preset.published))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.6), dpi=110, squeeze=False)
+    colours = {v: f"C{i}" for i, v in enumerate(sorted(df["variant"].unique()))}
+    for ax, metric in zip(axes[0], metrics):
+        for (variant, seed), g in df[df["metric"] == metric].groupby(["variant", "seed"]):
+            g = g.sort_values("step")
+            ax.plot(g["step"], g["value"], color=colours[variant], lw=1, marker="o", ms=2,
+                    label=f"{variant}" if seed == df["seed"].min() else None)
+        for p in preset.published:
+            if p.metric == metric and p.variant in colours and p.se is not None:
+                ax.axhspan(p.mean - 2 * p.se, p.mean + 2 * p.se, color=colours[p.variant], alpha=0.18)
+                ax.axhline(p.mean, color=colours[p.variant], ls="--", lw=0.8)
+        ax.set_xlabel("iterations")
+        ax.set_title(metric)
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle(f"{preset.name}: every seed; band: published mean ± 2 s.e. ({preset.published[0].source})", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(png)
+    plt.close(fig)
+    return png
 
 
 def sweep(preset: presets.Preset, out: Path, args: argparse.Namespace) -> None:

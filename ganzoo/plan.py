@@ -72,6 +72,8 @@ class BenchConfig:
     features: str = "classifier"
     inception_weights: Path | None = None
     hparams: dict[str, dict[str, str]] = field(default_factory=dict)  # variant label, divergence or metric -> {parameter: value as text}
+    # a preset's own values per variant label: below a divergence's recipe and the user's --set (see build_variant)
+    preset_hparams: dict[str, dict[str, str]] = field(default_factory=dict)
     metrics: list[str] | None = None  # metric plugins to compute; None: every installed one that applies to the dataset
     preset: str | None = None  # the preset this bench started from (see ganzoo.presets), recorded with its overrides
     preset_overrides: list[str] = field(default_factory=list)  # the options given beside --preset
@@ -127,6 +129,7 @@ class Plan:
     divergence_params: dict[str, dict[str, Any]] = field(default_factory=dict)  # --set on a divergence, typed
     metric_params: dict[str, dict[str, Any]] = field(default_factory=dict)  # --set on a metric, typed
     code: dict[str, Any] = field(default_factory=dict)  # the runner's code fingerprint: versions and source hashes
+    preset_hparams: dict[str, dict[str, Any]] = field(default_factory=dict)  # a preset's values per variant, typed
 
     @property
     def workers(self) -> int:
@@ -252,15 +255,17 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
             raise BenchInputError(f"divergence {starved[0]!r} needs D's scores on real data in G's loss, and variant "
                                   f"{v!r} does not pass them (a variant passes them with Variant.adversarial_g "
                                   "and declares real_scores_for_g = True)")
-    hparams, divergence_params, metric_params = _route_settings(config.hparams, names, plugins, sorted({r.divergence for r in runs} - {NO_DIVERGENCE}), metrics)
+    used_divergences = sorted({r.divergence for r in runs} - {NO_DIVERGENCE})
+    hparams, divergence_params, metric_params = _route_settings(config.hparams, names, plugins, used_divergences, metrics)
+    preset_hparams = _route_settings({v: s for v, s in config.preset_hparams.items() if v in names}, names, plugins, [], [])[0]
     for v, d in sorted({(r.variant, r.divergence) for r in runs}):  # what a variant refuses fails here, not mid-bench
-        given = user_settings(hparams.get(v, {}), config.batch_size)
+        given = {**preset_hparams.get(v, {}), **user_settings(hparams.get(v, {}), config.batch_size)}
         where = f"variant {v!r} with " + " ".join(f"{k}={val!r}" for k, val in given.items()) if given else f"variant {v!r}"
         try:
             with warnings.catch_warnings():  # one line per bad value: torch's own warnings about it are noise here
                 warnings.simplefilter("ignore")
                 variant, _ = build_variant(v, d, info, hparams.get(v, {}), config.batch_size, plugin=plugins[v],
-                                           divergence_params=divergence_params.get(d, {}))
+                                           divergence_params=divergence_params.get(d, {}), preset=preset_hparams.get(v, {}))
         except Exception as exc:  # a plugin may refuse a value with any exception (z_dim=-5: RuntimeError)
             raise BenchInputError(f"{where} with divergence {d!r}: {type(exc).__name__}: {exc}") from None
         if given:  # values it accepts but cannot train with (hidden=0) fail here too
@@ -278,7 +283,8 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
     for what, folder in (("--out", Path(config.out)), ("--cache-dir", cache_dir)):
         check_writable(what, folder)
     return Plan(config, runs, budget, eval_every, device, info, cache_dir, hparams, checkpoint_every, slots, threads, note,
-                {v: n for v, n in plugins.items() if v != n}, left_out, metrics, metrics_left_out, divergence_params, metric_params)
+                {v: n for v, n in plugins.items() if v != n}, left_out, metrics, metrics_left_out, divergence_params, metric_params,
+                preset_hparams=preset_hparams)
 
 
 def metric_unsuitable(name: str, info: DatasetInfo, options: EvalOptions) -> str | None:
@@ -411,35 +417,24 @@ def smoke_step(variant: Variant, info: DatasetInfo, n: int = 8) -> None:
 
 def build_variant(name: str, divergence_name: str, info: DatasetInfo, overrides: dict[str, Any],
                   batch_size: int | None = None, plugin: str | None = None,
-                  divergence_params: dict[str, Any] | None = None) -> tuple[Variant, dict[str, Any]]:
+                  divergence_params: dict[str, Any] | None = None,
+                  preset: dict[str, Any] | None = None) -> tuple[Variant, dict[str, Any]]:
     """The variant ``name`` with its divergence and hyper-parameters resolved, and the record of how.
 
-    Precedence, lowest first: the variant's defaults, the divergence's paper recipe (unless the variant
-    fixes its own recipe and runs with its own default divergence), the user's ``--set`` values. A
-    recipe value the variant has no knob for is recorded as not applied. Raises ValueError for a value
-    the variant refuses, and for a per-sample divergence (WGAN-GP) with a BatchNorm critic. ``name`` is
-    the bench's label for ``plugin``, the installed variant (the same unless ``--variants LABEL=VARIANT``);
+    Precedence, highest first (:func:`resolve_settings`): the user's ``--set`` values (and
+    ``--batch-size``), the divergence's paper recipe (unless the variant fixes its own recipe and runs
+    with its own default divergence), the preset's values (``preset``), the variant's defaults. A recipe
+    value the variant has no knob for is recorded as not applied. Raises ValueError for a value the
+    variant refuses, and for a per-sample divergence (WGAN-GP) with a BatchNorm critic. ``name`` is the
+    bench's label for ``plugin``, the installed variant (the same unless ``--variants LABEL=VARIANT``);
     ``divergence_params`` are the divergence's constructor arguments (``--set wasserstein-gp.gp_weight=5``)."""
     cls = _get(registry.variants, plugin or name)
     divergence = None if divergence_name == NO_DIVERGENCE else _get(registry.divergences, divergence_name)(**(divergence_params or {}))
-    recipe = getattr(divergence, "recipe", None)
-    follows = recipe is not None and not (cls.own_recipe and divergence_name == cls.default_divergence)
+    chosen, won, applied, skipped, follows = resolve_settings(cls, divergence_name, overrides, preset or {}, batch_size)
     ctor = cls.constructor_params()
-    applied, skipped = {}, []
-    if follows:
-        for key, value in recipe.settings().items():
-            if key in overrides:
-                continue
-            if key in ctor or key in TRAINING_PARAMS:
-                applied[key] = value
-            else:
-                skipped.append(key)
-    chosen = {**applied, **overrides}
-    kwargs = {k: v for k, v in chosen.items() if k in ctor}
-    if batch_size and "batch_size" not in overrides:
-        kwargs["batch_size"] = batch_size
-    variant: Variant = cls(info=info, divergence=divergence, **kwargs)
+    variant: Variant = cls(info=info, divergence=divergence, **{k: v for k, v in chosen.items() if k in ctor})
     variant.set_training(**{k: v for k, v in chosen.items() if k in TRAINING_PARAMS})  # checks them, constructor ones too
+    recipe = getattr(divergence, "recipe", None)
     if recipe is not None and recipe.per_sample_critic:
         batchnorm = [net_name for net_name, net in variant.discriminators().items()
                      if any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in net.modules())]
@@ -451,9 +446,40 @@ def build_variant(name: str, divergence_name: str, info: DatasetInfo, overrides:
         "source": (f"{divergence_name} ({type(divergence).paper})" if follows
                    else f"{name}'s own ({cls.paper})" if recipe is not None else None),
         "applied": applied, "not_applicable": skipped, "user_set": dict(overrides), "divergence_params": dict(divergence_params or {}),
-        "d_steps": variant.d_steps, "optimizer": variant.optimizer,
+        "preset_set": dict(preset or {}), "won": won,
+        "d_steps": variant.d_steps, "optimizer": variant.optimizer, "update": variant.update,
     }
     return variant, record
+
+
+def resolve_settings(cls: type[Variant], divergence_name: str, overrides: dict[str, Any], preset: dict[str, Any],
+                     batch_size: int | None) -> tuple[dict[str, Any], dict[str, str], dict[str, Any], list[str], bool]:
+    """One variant's settings from its layers, highest first: ``--set`` (then ``--batch-size``), the
+    divergence's recipe, the preset, the variant's defaults (left to the constructor). Returns (the chosen
+    values, which layer each came from: ``set``, ``batch-size``, ``recipe`` or ``preset``; the recipe's
+    applied values, the recipe's keys the variant has no knob for, whether the recipe applies)."""
+    recipe = None
+    if divergence_name != NO_DIVERGENCE:
+        recipe = getattr(_get(registry.divergences, divergence_name), "recipe", None)
+    follows = recipe is not None and not (cls.own_recipe and divergence_name == cls.default_divergence)
+    ctor = cls.constructor_params()
+    applied, skipped = {}, []
+    if follows:
+        for key, value in recipe.settings().items():  # type: ignore[union-attr]
+            if key in overrides:
+                continue
+            if key in ctor or key in TRAINING_PARAMS:
+                applied[key] = value
+            else:
+                skipped.append(key)
+    layers = [("preset", preset), ("recipe", applied),
+              ("batch-size", {"batch_size": batch_size} if batch_size and "batch_size" in ctor else {}), ("set", overrides)]
+    chosen: dict[str, Any] = {}
+    won: dict[str, str] = {}
+    for source, values in layers:
+        for key, value in values.items():
+            chosen[key], won[key] = value, source
+    return chosen, won, applied, skipped, follows
 
 
 def user_settings(overrides: dict[str, Any], batch_size: int | None) -> dict[str, Any]:
@@ -462,10 +488,14 @@ def user_settings(overrides: dict[str, Any], batch_size: int | None) -> dict[str
 
 
 def settings_text(p: Plan, variant: str, divergence: str = NO_DIVERGENCE) -> str:
-    """The user's overrides for one variant x divergence as ``key=value;...`` (sorted; a divergence's own as
-    ``divergence.key=value``): the ``settings`` column, which tables group by, so runs that differ only in a
-    ``--set`` value are never averaged together."""
-    given = user_settings(p.hparams.get(variant, {}), p.config.batch_size)
+    """What this variant x divergence was told beyond its defaults and its divergence's recipe, as
+    ``key=value;...`` (sorted; a divergence's own as ``divergence.key=value``): the user's values and the
+    preset's where they won. It is the ``settings`` column, which tables group by, so runs that differ only in
+    a ``--set`` value are never averaged together."""
+    cls = _get(registry.variants, p.plugin(variant))
+    _, won, _, _, _ = resolve_settings(cls, divergence, p.hparams.get(variant, {}), p.preset_hparams.get(variant, {}), None)
+    given = {k: v for k, v in p.preset_hparams.get(variant, {}).items() if won.get(k) == "preset"}
+    given.update(user_settings(p.hparams.get(variant, {}), p.config.batch_size))
     given.update({f"{divergence}.{k}": v for k, v in p.divergence_params.get(divergence, {}).items()})
     return ";".join(f"{k}={v}" for k, v in sorted(given.items()))
 

@@ -47,9 +47,10 @@ class Preset:
     needs: str = ""  # what a user must have (both MNIST splits, the Inception weights)
 
     def config(self, **overrides: Any) -> BenchConfig:
-        """The preset's bench with ``overrides`` (BenchConfig fields) on top; ``hparams`` merge per
-        variant and parameter, the user's values winning. The overrides (all but ``out``) are recorded as
-        the command line spells them."""
+        """The preset's bench with ``overrides`` (BenchConfig fields) on top. The preset's per-variant values
+        go to ``preset_hparams``, below a divergence's recipe and the user's ``--set`` (``hparams``): a
+        divergence swept under a preset trains with its own paper's recipe. The overrides (all but ``out``)
+        are recorded as the command line spells them."""
         overrides.setdefault("preset_overrides", override_flags({k: v for k, v in overrides.items() if k != "out"}))
         opts = dict(self.options)
         hp = {v: dict(s) for v, s in opts.pop("hparams", {}).items()}
@@ -58,9 +59,7 @@ class Preset:
             overrides["variants"] = [labels.get(item, item) for item in overrides["variants"]]
             kept = {item.partition("=")[0] for item in overrides["variants"]}
             hp = {v: s for v, s in hp.items() if v in kept}
-        for v, given in (overrides.pop("hparams", None) or {}).items():
-            hp.setdefault(v, {}).update(given)
-        return BenchConfig(**{**opts, **overrides, "hparams": hp, "preset": self.name})
+        return BenchConfig(**{**opts, **overrides, "preset_hparams": hp, "preset": self.name})
 
     def published_rows(self) -> list[dict[str, Any]]:
         return [{**p.as_json(), "dataset": p.dataset or self.options["dataset"]} for p in self.published]
@@ -82,11 +81,15 @@ def override_flags(overrides: dict[str, Any]) -> list[str]:
 
 
 # PacGAN's 2-D protocol, from its released code (synthetic_data_experiments/2D*_GAN&PacGAN/config.py and
-# pacgan_task.py): G 4 x 400 ReLU with BatchNorm, 2-D N(0, I) noise; D 3 maxout layers of 200 units, 5
-# pieces; N(0, 0.02) init; Adam(1e-4, beta1 0.8); batch 100 (packs, so D sees 100 m samples); the
-# non-saturating loss; 400 epochs of 100,000 samples = 400,000 iterations; 10 trials.
+# pacgan_task.py, pacgan/bricks.py): G 4 x 400 ReLU with BatchNorm, 2-D N(0, I) noise; D 3 maxout layers
+# of 200 units, 5 pieces; N(0, 0.02) init; Adam(1e-4, beta1 0.8); batch 100 (packs, so D sees 100 m
+# samples); the non-saturating loss; 400 epochs of 100,000 samples = 400,000 iterations; 10 trials. The
+# update is ALI's ali_algorithm: both players' gradients from one forward pass (D scores the real and the
+# fake batch in one call), both steps at once. G runs once per noise batch of 100 (m calls), and the m
+# BatchNorm updates are averaged and applied with momentum 0.05.
 _PACGAN_MLP = {"z_dim": "2", "hidden": "400", "g_layers": "4", "activation": "relu", "d_hidden": "200",
-               "d_layers": "3", "d_maxout": "5", "init": "normal", "lr": "1e-4", "beta1": "0.8", "batch_size": "100"}
+               "d_layers": "3", "d_maxout": "5", "init": "normal", "lr": "1e-4", "beta1": "0.8", "batch_size": "100",
+               "update": "simultaneous", "g_per_noise_batch": "true", "g_bn_momentum": "0.05"}
 _PACKS = (1, 2, 3, 4)
 
 
@@ -98,8 +101,23 @@ def _pacgan_2d(dataset: str) -> dict[str, Any]:
 
 
 _T1 = "PacGAN (Lin et al. 2018), Table 1"
-_T3 = "PacGAN (Lin et al. 2018), Table 3"
+_T2 = "PacGAN (Lin et al. 2018), Table 2"
 _V2 = "VEEGAN (Srivastava et al. 2017), Table 2"
+
+# PacGAN's Stacked MNIST protocol (stacked_MNIST_experiments/VEEGAN_experiment/model.py, DCGAN-tensorflow):
+# G a linear layer to 2x2x512, four 5x5 stride-2 transposed convolutions to 256, 128, 64 and 3 channels,
+# BatchNorm and ReLU, tanh; G once per noise batch (m calls, joined along channels); D four 5x5 stride-2
+# convolutions (64-512) and a linear score; z ~ U[-1, 1]^100; Adam(2e-4, beta1 0.5); batch 64; one D update
+# then two G updates, all three from the same z.
+_PACGAN_DCGAN = {"g_layers": "4", "d_layers": "4", "g_steps": "2", "same_z": "true", "z_dist": "uniform", "batch_size": "64",
+                 "lr": "2e-4", "beta1": "0.5", "g_per_noise_batch": "true"}
+_STACKED_PACKS = (1, 2, 3, 4)
+
+
+def _table2(rows: dict[str, tuple[float, float, float, float]]) -> tuple[Published, ...]:
+    """PacGAN's Table 2 rows: variant -> (modes, s.e., KL, s.e.)."""
+    return tuple(p for v, (m, m_se, kl, kl_se) in rows.items()
+                 for p in (Published(v, "stacked_modes", m, m_se, _T2), Published(v, "stacked_kl", kl, kl_se, _T2)))
 
 
 def _table1(rows: dict[str, tuple[float, ...]]) -> tuple[Published, ...]:
@@ -112,32 +130,33 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
         "pacgan-ring", "GAN and PacGAN2/3/4 on the 8-mode ring, PacGAN's protocol", "Lin et al. 2018, PacGAN",
         _pacgan_2d("ring8"),
         published=_table1({"gan": (6.3, 0.5, 0.982, 0.002, 0.45, 0.09), "pacgan4": (7.8, 0.1, 0.959, 0.014, 0.07, 0.02)}),
-        protocol="G 4x400 ReLU+BatchNorm, z 2-D Gaussian; D 3 maxout layers (200 units, 5 pieces); N(0, 0.02) init; "
-                 "Adam(1e-4, beta1=0.8); batch 100 packs; non-saturating loss; 400,000 iterations; 10 trials; modes, "
-                 "high-quality share (within 3 std of a centre) and reverse KL on 2,500 samples",
-        deviations="ganzoo alternates one D and one G update; the released code updates both from the same batch "
-                   "(simultaneous gradient steps)"),
+        protocol="G 4x400 ReLU+BatchNorm (statistics per noise batch of 100, running averages at momentum 0.05), z 2-D "
+                 "Gaussian; D 3 maxout layers (200 units, 5 pieces); N(0, 0.02) init; Adam(1e-4, beta1=0.8); batch 100 packs; "
+                 "non-saturating loss; both players stepped at once from one forward pass; 400,000 iterations; 10 trials; "
+                 "modes, high-quality share (within 3 std of a centre) and reverse KL on 2,500 samples",
+        deviations="PacGAN2/3 rows of Table 1 are not recorded (their numbers could not be checked against a copy of the "
+                   "table here); G's hidden layers keep a bias (BatchNorm cancels it)"),
     Preset(
         "pacgan-grid", "GAN and PacGAN2/3/4 on the 25-mode grid, PacGAN's protocol", "Lin et al. 2018, PacGAN",
         _pacgan_2d("grid25"),
         published=_table1({"gan": (17.3, 0.8, 0.948, 0.007, 0.70, 0.07), "pacgan4": (24.8, 0.2, 0.936, 0.006, 0.04, 0.01)}),
         protocol="as pacgan-ring, on 25 Gaussians at {-4,-2,0,2,4}^2 with std 0.05",
-        deviations="ganzoo alternates one D and one G update; the released code updates both from the same batch"),
+        deviations="as pacgan-ring: PacGAN2/3 rows not recorded; G's hidden layers keep a bias"),
     Preset(
-        "pacgan-stacked-mnist", "DCGAN and PacDCGAN2 on Stacked MNIST (1,000 modes), PacGAN's protocol",
+        "pacgan-stacked-mnist", "DCGAN and PacDCGAN2/3/4 on Stacked MNIST (1,000 modes), PacGAN's protocol",
         "Lin et al. 2018, PacGAN; Srivastava et al. 2017, VEEGAN",
-        dict(dataset="stacked-mnist", variants=["dcgan", "pacdcgan2=dcgan"], divergences=["nonsaturating"],
-             budget="100000steps", eval_every="25000steps", seeds=list(range(10)),
-             hparams={v: {"d_layers": "4", "g_steps": "2", "z_dist": "uniform", "batch_size": "64", "pack": str(m)}
-                      for v, m in (("dcgan", 1), ("pacdcgan2", 2))}),
+        dict(dataset="stacked-mnist", variants=["dcgan" if m == 1 else f"pacdcgan{m}=dcgan" for m in _STACKED_PACKS],
+             divergences=["nonsaturating"], budget="100000steps", eval_every="25000steps", seeds=list(range(10)),
+             hparams={("dcgan" if m == 1 else f"pacdcgan{m}"): {**_PACGAN_DCGAN, "pack": str(m)} for m in _STACKED_PACKS}),
         published=(Published("dcgan", "stacked_modes", 99.0, None, _V2), Published("dcgan", "stacked_kl", 3.40, None, _V2),
-                   Published("dcgan", "stacked_modes", 78.9, None, _T3), Published("dcgan", "stacked_kl", 4.50, None, _T3),
-                   Published("pacdcgan2", "stacked_modes", 1000.0, None, _T3),
-                   Published("pacdcgan2", "stacked_kl", 0.06, None, _T3)),
-        protocol="128k triples from all 70k MNIST digits; DCGAN with a 4-layer D (64-512 channels); z ~ U[-1, 1]; two G "
-                 "updates per D update; 100,000 iterations; 26,000 samples scored by an MNIST classifier",
-        deviations="ganzoo's G is its DCGAN G for 28x28 (7x7 base map); the classifier is ganzoo's, trained on the "
-                   "training digits",
+                   *_table2({"dcgan": (78.9, 6.46, 4.50, 0.127), "pacdcgan2": (1000.0, 0.0, 0.06, 0.003),
+                             "pacdcgan3": (1000.0, 0.0, 0.06, 0.003), "pacdcgan4": (1000.0, 0.0, 0.07, 0.005)})),
+        protocol="128k triples from all 70k MNIST digits; DCGAN-tensorflow's G (linear to 2x2x512, four 5x5 stride-2 "
+                 "transposed convolutions, about 4.5M parameters) and D (four 5x5 stride-2 convolutions, 64-512 channels); "
+                 "G once per noise batch; z ~ U[-1, 1]; Adam(2e-4, beta1=0.5); batch 64; one D update and two G updates per "
+                 "iteration from the same z; 100,000 iterations; 26,000 samples scored by an MNIST classifier",
+        deviations="the classifier is ganzoo's, trained on the training digits; the m BatchNorm updates of G's m calls are "
+                   "averaged into one (the TensorFlow code applies them one after another)",
         needs="both MNIST splits (--data-dir with the four idx files, or internet for the download)"),
     Preset(
         "lucic-mnist", "GAN losses on MNIST under Lucic et al.'s protocol (Inception FID)",

@@ -1,4 +1,13 @@
-"""The alternating update every variant shares: fix G and update D (k times), then fix D and update G.
+"""The update schemes every variant shares, chosen per variant by its ``update`` setting.
+
+- ``alternating`` (Goodfellow et al.'s Algorithm 1, the default): fix G and update D ``d_steps`` times,
+  then fix D and update G ``g_steps`` times.
+- ``simultaneous`` (ALI's and PacGAN's 2-D code): both players' gradients at the same parameters, from
+  one real batch and one z (:meth:`Variant.joint_losses`), then both optimizer steps. A recipe's extra
+  critic steps (``d_steps`` > 1) run alternately before it, extra G steps after it.
+
+With ``same_z`` the G updates of a step reuse the noise and the real batch of the step's last D update
+(PacGAN's Stacked MNIST code feeds one z to the D update and both G updates).
 
 Variants say what each player minimises; this loop decides when, with which parameters frozen, and
 under which precision. Mixed precision (``amp``) is CUDA-only: fp16 autocast with one GradScaler per
@@ -8,6 +17,7 @@ player, since each player's loss is scaled and stepped separately.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import nullcontext
 
 import torch
 from torch import nn
@@ -52,30 +62,64 @@ class Trainer:
         scaler.step(opt)
         scaler.update()
 
-    def step(self) -> tuple[StepOutput | None, StepOutput, int]:
-        """One step: ``d_steps`` D updates, then ``g_steps`` G updates (1 by default); returns both outputs (D's is None for a
-        non-adversarial variant) and the real images learned from (shown to D, or to G without a D)."""
-        v, images, d_out = self.variant, 0, None
+    def _autocast(self):  # noqa: ANN202
+        return torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp)
 
-        # (1) Discriminator: G fixed, k updates on fresh batches.
+    def step(self) -> tuple[StepOutput | None, StepOutput, int]:
+        """One step: ``d_steps`` D updates, then ``g_steps`` G updates (1 by default), alternating or
+        simultaneous as the variant's ``update`` says; returns both outputs (D's is None for a
+        non-adversarial variant) and the real images learned from (shown to D, or to G without a D)."""
+        v = self.variant
+        simultaneous = v.update == "simultaneous" and v.d_steps > 0
+        images, d_out, g_out, tape, batch = 0, None, None, None, None
+
+        # (1) Discriminator: G fixed, k updates on fresh batches (the last one joint, when simultaneous).
         _set_trainable(self.g_nets, False)
         _set_trainable(self.d_nets, True)
-        for _ in range(v.d_steps):
+        for i in range(v.d_steps - 1 if simultaneous else v.d_steps):
             batch = v.next_batch(self.sampler)
-            with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp):
+            recording = v.same_z and i == v.d_steps - 1
+            with self._autocast(), (v.noise_tape() if recording else nullcontext()) as recorded:
                 d_out = v.discriminator_loss(batch)
+            tape = recorded if recording else tape
             self._update(d_out, self.d_opt, self.d_scaler)
             v.divergence.after_d_step(self.d_nets)
             images += batch.images
+        g_updates = v.g_steps
+        if simultaneous:
+            _set_trainable(self.g_nets, True)
+            batch = v.next_batch(self.sampler)
+            with self._autocast(), v.noise_tape() as tape:
+                d_out, g_out = v.joint_losses(batch)
+            self._joint_update(d_out, g_out)
+            v.divergence.after_d_step(self.d_nets)
+            images += batch.images
+            g_updates -= 1
 
         # (2) Generator: D fixed, g_steps updates (1 unless a protocol asks for more).
         _set_trainable(self.d_nets, False)
         _set_trainable(self.g_nets, True)
-        for _ in range(v.g_steps):
-            batch = v.next_batch(self.sampler)
-            with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp):
+        for _ in range(g_updates):
+            reuse = v.same_z and tape is not None
+            batch = batch if reuse else v.next_batch(self.sampler)
+            with self._autocast(), (v.noise_tape(replay=tape) if reuse else nullcontext()):
                 g_out = v.generator_loss(batch)
             self._update(g_out, self.g_opt, self.g_scaler)
             if v.d_steps == 0:
                 images += batch.images
+        assert g_out is not None
         return d_out, g_out, images
+
+    def _joint_update(self, d_out: StepOutput, g_out: StepOutput) -> None:
+        """Both players' gradients from the same graph at the same parameters (D's loss by D's parameters,
+        G's by G's), then both optimizer steps: neither sees the other's update within the step."""
+        d_params = [p for net in self.d_nets for p in net.parameters()]
+        g_params = [p for net in self.g_nets for p in net.parameters()]
+        d_grads = torch.autograd.grad(self.d_scaler.scale(d_out.total), d_params, retain_graph=True, allow_unused=True)
+        g_grads = torch.autograd.grad(self.g_scaler.scale(g_out.total), g_params, allow_unused=True)
+        for params, grads in ((d_params, d_grads), (g_params, g_grads)):
+            for p, g in zip(params, grads):
+                p.grad = g
+        for opt, scaler in ((self.d_opt, self.d_scaler), (self.g_opt, self.g_scaler)):
+            scaler.step(opt)
+            scaler.update()

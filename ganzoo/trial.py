@@ -150,13 +150,16 @@ def run_trial(p: Plan, spec: TrialSpec, data: Data, metrics: dict[str, Metric], 
     try:
         torch.manual_seed(spec.seed)
         variant, recipe = build_variant(spec.variant, spec.divergence, data.info, p.hparams.get(spec.variant, {}), p.config.batch_size,
-                                        plugin=p.plugin(spec.variant), divergence_params=p.divergence_params.get(spec.divergence, {}))
+                                        plugin=p.plugin(spec.variant), divergence_params=p.divergence_params.get(spec.divergence, {}),
+                                        preset=p.preset_hparams.get(spec.variant, {}))
         variant = variant.to(p.device)
         variant.train(True)
         sampler = BatchSampler(data, seed=spec.seed, device=p.device)
         trainer = Trainer(variant, sampler, amp=p.config.amp)
         clock, meter, schedule = DeviceClock(p.device), LossMeter(), EvalSchedule(p.eval_every)
         saves = EvalSchedule(p.checkpoint_every) if p.checkpoint_every else None
+
+        estimate_label = variant.estimate_label()
 
         def record(values: dict[str, tuple[float, dict]]) -> None:
             emit([Row(**base, step=spent.steps, images_seen=spent.images, device_seconds=round(spent.seconds, 4),
@@ -198,6 +201,7 @@ def run_trial(p: Plan, spec: TrialSpec, data: Data, metrics: dict[str, Metric], 
                 "variant_plugin": p.plugin(spec.variant), "variant_package": registry.variants.entry(p.plugin(spec.variant)).package,
                 "divergence_package": None if spec.divergence == NO_DIVERGENCE else registry.divergences.entry(spec.divergence).package,
                 "hparams": variant.hparams(), "d_steps": variant.d_steps, "recipe": recipe, "settings": base["settings"],
+                "divergence_estimate": estimate_label,
                 "dataset": {"name": data.name, "split": data.split, "source": data.source, "size": len(data),
                             "content_sha256": data.content_hash, "info": data.info.describe(),
                             "package": registry.datasets.entry(split_dataset(p.config.dataset)[0]).package},
@@ -238,7 +242,7 @@ def run_trial(p: Plan, spec: TrialSpec, data: Data, metrics: dict[str, Metric], 
                 losses = meter.pop()
                 if not all(map(math.isfinite, losses.values())):
                     raise FloatingPointError(f"non-finite loss by step {spent.steps}: {losses}")
-                record({**{k: (v, {}) for k, v in losses.items()}, **evaluate(variant, data, metrics, spec.seed, folder, spent.steps, spec.run_id)})
+                record({**{k: (v, {"detail": estimate_label} if k == "divergence" else {}) for k, v in losses.items()}, **evaluate(variant, data, metrics, spec.seed, folder, spent.steps, spec.run_id)})
                 checkpoint()
                 if not last:
                     clock.start()

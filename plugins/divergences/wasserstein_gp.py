@@ -28,8 +28,9 @@ class WassersteinGP(Wasserstein):
         pass
 
     def penalty(self, critic, real_x: Tensor, fake_x: Tensor) -> Tensor:
-        # one interpolation weight per sample, the gradient norm per sample, and a graph through the
-        # gradient (create_graph) so the penalty trains the critic: tests/test_divergences.py checks each
+        # one interpolation weight per critic input, the gradient norm per input, and a graph through the
+        # gradient (create_graph) so the penalty trains the critic: tests/test_divergences.py checks each.
+        # Under packing the inputs are packs (Variant.critic_penalty): epsilon and the norm are per pack.
         eps = torch.rand(real_x.shape[0], *[1] * (real_x.dim() - 1), device=real_x.device)
         x_hat = (eps * real_x.detach() + (1 - eps) * fake_x.detach()).requires_grad_(True)
         (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)

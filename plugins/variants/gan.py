@@ -6,8 +6,11 @@ paper's game (``minimax``) as the default divergence so the saturation it descri
 
 Every knob a published MLP protocol pins is a hyper-parameter, so a preset can rebuild the paper's
 networks: depth and width per player, G's activation, maxout units in D, N(0, 0.02) initialisation and
-PacGAN's packing (``pack``: D judges that many samples at once). ``ganzoo bench --preset pacgan-ring``
-sets them to PacGAN's 2-D protocol.
+PacGAN's packing (``pack``: D judges that many samples at once), and how G's BatchNorm learns under
+packing: ``g_per_noise_batch`` runs G on each of the m noise batches of ``batch_size`` on its own, as
+PacGAN's code does, so its statistics come from ``batch_size`` samples, not ``batch_size * m``;
+``g_bn_momentum`` is the running averages' step (PacGAN's blocks code: 0.05; torch: 0.1).
+``ganzoo bench --preset pacgan-ring`` sets them to PacGAN's 2-D protocol, with the simultaneous update.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ganzoo import Batch, DatasetInfo, Divergence, Pack, StepOutput, Variant
+from ganzoo import Batch, DatasetInfo, Divergence, Pack, StepOutput, Variant, interleave_packs, split_noise_batches
 from ganzoo_plugins.variants.mlp_nets import init_normal, mlp_discriminator, mlp_generator
 
 INITS = ("default", "normal")
@@ -32,14 +35,18 @@ class GAN(Variant):
     def __init__(self, *, info: DatasetInfo, divergence: Divergence, batch_size: int = 64,
                  z_dim: int = 64, hidden: int = 256, lr: float = 2e-4, beta1: float = 0.5,
                  g_layers: int = 2, d_layers: int = 2, d_hidden: int = 0, activation: str = "leaky_relu",
-                 d_maxout: int = 0, init: str = "default", pack: int = 1) -> None:
+                 d_maxout: int = 0, init: str = "default", pack: int = 1, g_per_noise_batch: bool = False,
+                 g_bn_momentum: float = 0.1) -> None:
         super().__init__(info=info, divergence=divergence, batch_size=batch_size)
         if init not in INITS:
             raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
         self.z_dim, self.hidden, self.lr, self.beta1 = z_dim, hidden, lr, beta1
         self.g_layers, self.d_layers, self.d_hidden, self.activation = g_layers, d_layers, d_hidden, activation
         self.d_maxout, self.init, self.pack = d_maxout, init, pack
-        self.G = mlp_generator(z_dim, hidden, info, layers=g_layers, activation=activation)
+        self.g_per_noise_batch, self.g_bn_momentum = g_per_noise_batch, g_bn_momentum
+        self.G = mlp_generator(z_dim, hidden, info, layers=g_layers, activation=activation, bn_momentum=g_bn_momentum)
+        if g_per_noise_batch:
+            split_noise_batches(self.G, pack)
         packing = [Pack(pack)] if pack != 1 else []  # pack=1 keeps the state_dict keys of earlier weights
         self.D = nn.Sequential(*packing, nn.Flatten(), mlp_discriminator(d_hidden or hidden, info, layers=d_layers,
                                                                          maxout=d_maxout, pack=pack))
@@ -48,11 +55,16 @@ class GAN(Variant):
             self.D.apply(init_normal)
 
     def _fake(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        return self.G(self.noise(n, self.z_dim, generator=generator))
+        x = self.G(self.noise(n, self.z_dim, generator=generator))
+        return interleave_packs(x, self.pack) if self.g_per_noise_batch and self.G.training else x
 
     def discriminator_loss(self, batch: Batch) -> StepOutput:
         fake = self._fake(batch.x.shape[0]).detach()
         return self.adversarial_d(self.D, batch.x, fake)
+
+    def joint_losses(self, batch: Batch) -> tuple[StepOutput, StepOutput]:
+        # one G pass and one D pass over the real and the fake batch together (D has no BatchNorm)
+        return self.adversarial_joint(self.D, batch.x, self._fake(batch.x.shape[0]), together=True)
 
     def generator_loss(self, batch: Batch) -> StepOutput:
         return StepOutput(losses={"adv": self.adversarial_g(self.D, self._fake(self.batch_size * self.pack), batch.x)})

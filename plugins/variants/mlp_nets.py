@@ -7,13 +7,13 @@ import math
 
 from torch import Tensor, nn
 
-from ganzoo import DatasetInfo
+from ganzoo import DatasetInfo, SplitBatchNorm
 
 ACTIVATIONS = {"leaky_relu": lambda: nn.LeakyReLU(0.2), "relu": nn.ReLU}
 
 
 def mlp_generator(z_dim: int, hidden: int, info: DatasetInfo, batchnorm: bool = True, layers: int = 2,
-                  activation: str = "leaky_relu") -> nn.Sequential:
+                  activation: str = "leaky_relu", bn_momentum: float = 0.1) -> nn.Sequential:
     """z_dim (noise, plus any condition the caller concatenates) -> one sample of ``info.shape``, through
     ``layers`` hidden layers of ``hidden`` units.
 
@@ -26,7 +26,7 @@ def mlp_generator(z_dim: int, hidden: int, info: DatasetInfo, batchnorm: bool = 
     body: list[nn.Module] = []
     for i in range(layers):
         body += [nn.Linear(z_dim if i == 0 else hidden, hidden),
-                 nn.BatchNorm1d(hidden) if batchnorm else nn.Identity(), ACTIVATIONS[activation]()]
+                 SplitBatchNorm(hidden, momentum=bn_momentum) if batchnorm else nn.Identity(), ACTIVATIONS[activation]()]
     return nn.Sequential(
         *body,  # -> hidden
         nn.Linear(hidden, math.prod(info.shape)),  # -> one flattened sample
