@@ -70,9 +70,23 @@ def test_published_table_puts_ganzoos_rows_beside_the_papers(ring):
 
 
 def test_within_two_standard_errors_is_measured_from_the_published_mean():
-    assert within_2se(6.3 + 0.99, 6.3, 0.5) == "yes" and within_2se(6.3 - 0.99, 6.3, 0.5) == "yes"
-    assert within_2se(6.3 + 1.01, 6.3, 0.5) == "no" and within_2se(6.3 - 1.01, 6.3, 0.5) == "no"
-    assert within_2se(5.0, 6.3, None) == "no s.e." and within_2se(float("nan"), 6.3, 0.5) == "no value"
+    # ours 1 run each side of a published 6.3 ± 0.5, ours ± 0.3: combined s.e. 0.583, so 2 of them is 1.166
+    assert within_2se(6.3 + 1.16, 0.3, 6.3, 0.5)[0] == "yes" and within_2se(6.3 - 1.16, 0.3, 6.3, 0.5)[0] == "yes"
+    assert within_2se(6.3 + 1.17, 0.3, 6.3, 0.5)[0] == "no" and within_2se(6.3 - 1.17, 0.3, 6.3, 0.5)[0] == "no"
+    assert within_2se(5.0, 0.3, 6.3, None)[0] == "no s.e." and within_2se(float("nan"), 0.3, 6.3, 0.5)[0] == "no value"
+    assert within_2se(7.0, float("nan"), 6.3, 0.5)[0] == "one run"
+    assert within_2se(1000.0, 0.0, 1000.0, 0.0) == ("yes", 0.0) and within_2se(999.0, 0.0, 1000.0, 0.0)[0] == "no"
+
+
+def test_within_two_standard_errors_combines_both_errors_in_quadrature():
+    """Asymmetric errors, so each classic wrong rule reads differently from the right one."""
+    # |d| = 1.2: the published s.e. alone (2 x 0.5 = 1.0) says no, ganzoo's alone (0.8) says no; combined
+    # sqrt(0.4^2 + 0.5^2) = 0.640 (2 x = 1.28) says yes
+    verdict, distance = within_2se(7.5, 0.4, 6.3, 0.5)
+    assert verdict == "yes" and distance == pytest.approx(1.2 / 0.6403, rel=1e-3)
+    # |d| = 1.5: the linear sum (2 x 0.9 = 1.8) would say yes; in quadrature it is 2.34 s.e.: no
+    verdict, distance = within_2se(6.3 - 1.5, 0.4, 6.3, 0.5)
+    assert verdict == "no" and distance == pytest.approx(2.343, rel=1e-3)
 
 
 def test_published_needs_a_preset_bench(tmp_path):

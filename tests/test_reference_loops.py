@@ -22,6 +22,7 @@ from ganzoo.plan import build_variant, plan
 from ganzoo.trainer import Trainer
 
 STEPS = 20
+BATCH = 25  # packs per batch in the ring checks (the preset's 100, cut with --set to keep the suite quick)
 
 
 @pytest.fixture(autouse=True)
@@ -143,7 +144,7 @@ class RefPacGAN2D:
             raise NotImplementedError  # the reference is the paper's scheme only
 
 
-def _ring_feed(m: int, steps: int = STEPS, batch: int = 100, repeat: int = 1) -> Feed:
+def _ring_feed(m: int, steps: int = STEPS, batch: int = BATCH, repeat: int = 1) -> Feed:
     """``steps`` real batches of ring8 points and noise batches; ``repeat``: each handed out that many times
     in a row (an alternating step takes one for D's update and one for G's)."""
     gen = torch.Generator().manual_seed(1)
@@ -174,8 +175,8 @@ def _run_reference(v0_g: dict, v0_d: dict, m: int, feed: Feed) -> RefPacGAN2D:
 
 @pytest.mark.parametrize("label,m", [("gan", 1), ("pacgan4", 4)])
 def test_pacgan_ring_matches_the_papers_loop(tmp_path: Path, label: str, m: int) -> None:
-    v = _preset_variant(tmp_path, "pacgan-ring", label)
-    assert (v.update, v.g_per_noise_batch, v.g_bn_momentum, v.pack) == ("simultaneous", True, 0.05, m)
+    v = _preset_variant(tmp_path, "pacgan-ring", label, batch_size=str(BATCH))
+    assert (v.update, v.g_per_noise_batch, v.g_bn_momentum, v.pack, v.batch_size) == ("simultaneous", True, 0.05, m, BATCH)
     g0 = {k: t.clone() for k, t in v.G.state_dict().items()}
     d0 = {k: t.clone() for k, t in v.D.state_dict().items() if k.endswith(("weight", "bias"))}
     ref = _run_reference(g0, d0, m, _ring_feed(m))
@@ -185,7 +186,7 @@ def test_pacgan_ring_matches_the_papers_loop(tmp_path: Path, label: str, m: int)
     # the classic wrong versions end elsewhere: alternating updates; G's BatchNorm over 100 m samples
     wrong = [{"update": "alternating"}] + ([{"g_per_noise_batch": "false"}] if m > 1 else [])
     for given in wrong:
-        w = _preset_variant(tmp_path / "wrong", "pacgan-ring", label, **given)
+        w = _preset_variant(tmp_path / "wrong", "pacgan-ring", label, batch_size=str(BATCH), **given)
         _train_ganzoo(w, _ring_feed(m, repeat=2 if given.get("update") == "alternating" else 1))
         assert _max_gap(_ganzoo_state(w), _reference_state(ref)) > 1e-3, given
 
@@ -193,15 +194,197 @@ def test_pacgan_ring_matches_the_papers_loop(tmp_path: Path, label: str, m: int)
 def test_simultaneous_steps_use_one_set_of_parameters(tmp_path: Path) -> None:
     """After one simultaneous step, G's update equals the gradient at D's old parameters: the step is the
     same whichever player the trainer steps first (it cannot see the other's new weights)."""
-    v = _preset_variant(tmp_path, "pacgan-ring", "gan")
+    v = _preset_variant(tmp_path, "pacgan-ring", "gan", batch_size=str(BATCH))
     feed = _ring_feed(1, steps=1)
     d_before = {k: t.clone() for k, t in v.D.state_dict().items()}
     _train_ganzoo(v, feed, steps=1)
     g_after = [t.clone() for t in v.G.parameters()]
-    w = _preset_variant(tmp_path / "b", "pacgan-ring", "gan")
+    w = _preset_variant(tmp_path / "b", "pacgan-ring", "gan", batch_size=str(BATCH))
     w.D.load_state_dict(d_before)
     trainer = Trainer(w, _ring_feed(1, steps=1))  # type: ignore[arg-type]
     trainer.d_opt, trainer.g_opt = trainer.g_opt, trainer.d_opt  # step order swapped: G's optimizer first
     w.draw_noise = _ring_feed(1, steps=1).draw  # type: ignore[method-assign]
     trainer.step()
     assert all(torch.equal(a, b) for a, b in zip(g_after, w.G.parameters()))
+
+
+# -- WGAN-GP under packing: the penalty per pack ---------------------------------------------------------
+
+def _reference_pack_penalty(critic_on_packs, real_packs: torch.Tensor, fake_packs: torch.Tensor, weight: float = 10.0) -> torch.Tensor:
+    """Gulrajani et al.'s penalty on what the critic scores: one epsilon per pack, the gradient's norm over
+    the whole pack."""
+    eps = torch.rand(len(real_packs), 1)
+    x_hat = (eps * real_packs + (1 - eps) * fake_packs).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic_on_packs(x_hat).sum(), x_hat, create_graph=True)
+    return weight * ((grad.norm(dim=1) - 1) ** 2).mean()
+
+
+def _packed_wgan_gp(tmp_path: Path, m: int):
+    cfg = presets.get("pacgan-ring").config(out=tmp_path / "gp", variants=[f"pacgan{m}"], divergences=["wasserstein-gp"], seeds=[0])
+    p = plan(cfg)
+    v, record = build_variant(f"pacgan{m}", "wasserstein-gp", p.info, {}, None, plugin="gan", preset=p.preset_hparams[f"pacgan{m}"])
+    return v, record
+
+
+def test_packed_wgan_gp_penalty_is_per_pack(tmp_path: Path) -> None:
+    m = 4
+    v, record = _packed_wgan_gp(tmp_path, m)
+    assert record["won"]["lr"] == "recipe" and v.beta1 == 0.0 and v.d_steps == 5  # the recipe beats the preset
+    gen = torch.Generator().manual_seed(0)
+    w1, w2 = torch.randn(16, 2 * m, generator=gen), torch.randn(16, generator=gen)
+    critic_on_packs = lambda packs: torch.tanh(packs @ w1.T) @ w2  # noqa: E731  a non-linear critic of packs
+    critic = torch.nn.Sequential(torch.nn.Flatten())  # ganzoo's D takes samples and packs them itself
+    samples_critic = lambda x: critic_on_packs(x.reshape(len(x) // m, 2 * m))  # noqa: E731
+    real, fake = torch.randn(40 * m, 2, generator=gen), torch.randn(40 * m, 2, generator=gen)
+    torch.manual_seed(5)
+    ours = v.critic_penalty(samples_critic, real, fake)
+    torch.manual_seed(5)
+    expected = _reference_pack_penalty(critic_on_packs, real.reshape(40, 2 * m), fake.reshape(40, 2 * m))
+    assert float(ours) == pytest.approx(float(expected), rel=1e-10)
+
+    # the wrong version: epsilon and the norm per sample, as an unpacked critic would have them
+    torch.manual_seed(5)
+    eps = torch.rand(len(real), 1)
+    x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(samples_critic(x_hat).sum(), x_hat, create_graph=True)
+    per_sample = 10.0 * ((grad.norm(dim=1) - 1) ** 2).mean()
+    assert abs(float(per_sample) - float(expected)) > 1e-2
+
+
+def test_packed_wgan_gp_scores_a_unit_norm_critic_of_packs_zero(tmp_path: Path) -> None:
+    """A linear critic whose gradient over the pack has norm exactly 1 is 1-Lipschitz: penalty 0; one with
+    norm sqrt(m) per pack (norm 1 per sample) is not: penalty 10 (sqrt(m) - 1)^2."""
+    m = 4
+    v, _ = _packed_wgan_gp(tmp_path, m)
+    real, fake = torch.randn(8 * m, 2), torch.randn(8 * m, 2)
+    w = torch.randn(2 * m)
+    for scale, expected in ((1 / w.norm(), 0.0), (m ** 0.5 / w.norm(), 10.0 * (m ** 0.5 - 1) ** 2)):
+        linear = lambda x, s=scale: x.reshape(len(x) // m, 2 * m) @ (w * s)  # noqa: E731
+        assert float(v.critic_penalty(linear, real, fake)) == pytest.approx(expected, abs=1e-9)
+
+
+# -- Stacked MNIST: DCGAN-tensorflow's networks, one D update and two G updates from one z -----------------
+
+class RefStackedDCGAN:
+    """PacGAN's Stacked MNIST DCGAN (DCGAN-tensorflow) from its description, on tensors taken in the
+    order of the shared state dicts. G: linear to 512 x 2 x 2, BatchNorm, ReLU; 5x5 stride-2 transposed
+    convolutions to 4, 7, 14 and 28 pixels (BatchNorm and ReLU between, tanh out); once per noise batch,
+    the m outputs joined along channels. D: 5x5 stride-2 convolutions (BatchNorm from the second, leaky
+    ReLU 0.2) and a linear score, called on the real and on the fake batch apart. Adam(2e-4, 0.5)."""
+
+    SIDES = (2, 4, 7, 14, 28)
+
+    def __init__(self, g_state: dict[str, torch.Tensor], d_state: dict[str, torch.Tensor], m: int) -> None:
+        self.m = m
+        self.g = {k: t.detach().clone() for k, t in g_state.items()}
+        self.d = {k: t.detach().clone() for k, t in d_state.items()}
+        self.g_params = [t.requires_grad_(True) for k, t in self.g.items() if k.endswith(("weight", "bias"))]
+        self.d_params = [t.requires_grad_(True) for k, t in self.d.items() if k.endswith(("weight", "bias"))]
+        self.g_opt = torch.optim.Adam(self.g_params, 2e-4, betas=(0.5, 0.999))
+        self.d_opt = torch.optim.Adam(self.d_params, 2e-4, betas=(0.5, 0.999))
+
+    @staticmethod
+    def _groups(state: dict[str, torch.Tensor]) -> list[list[torch.Tensor]]:
+        """The state's tensors grouped by layer (the prefix before the last dot), in order."""
+        out: dict[str, list[torch.Tensor]] = {}
+        for k, t in state.items():
+            out.setdefault(k.rsplit(".", 1)[0], []).append(t)
+        return list(out.values())
+
+    def _bn(self, chunks: list[torch.Tensor], layer: list[torch.Tensor], momentum: float = 0.1) -> list[torch.Tensor]:
+        gamma, beta, r_mean, r_var, _ = layer
+        outs, means, vars_ = [], [], []
+        for a in chunks:
+            mu, var = a.mean((0, 2, 3)), a.var((0, 2, 3), unbiased=False)
+            outs.append((a - mu[:, None, None]) / torch.sqrt(var[:, None, None] + 1e-5) * gamma[:, None, None] + beta[:, None, None])
+            means.append(mu.detach())
+            vars_.append(a.detach().var((0, 2, 3), unbiased=True))
+        with torch.no_grad():
+            r_mean.mul_(1 - momentum).add_(torch.stack(means).mean(0), alpha=momentum)
+            r_var.mul_(1 - momentum).add_(torch.stack(vars_).mean(0), alpha=momentum)
+        return outs
+
+    def generator(self, z: torch.Tensor) -> torch.Tensor:
+        layers = self._groups(self.g)
+        lin, bn0, convs = layers[0], layers[1], layers[2:]
+        chunks = [(_linear(c, *lin)).reshape(len(c), 512, 2, 2) for c in z.chunk(self.m)]
+        chunks = [F.relu(c) for c in self._bn(chunks, bn0)]
+        for i in range(4):
+            w, b = convs[2 * i]
+            side = self.SIDES[i + 1]
+            chunks = [F.conv_transpose2d(c, w, b, stride=2, padding=2, output_padding=side - 2 * c.shape[-1] + 1) for c in chunks]
+            chunks = [torch.tanh(c) for c in chunks] if i == 3 else [F.relu(c) for c in self._bn(chunks, convs[2 * i + 1])]
+        return torch.cat(chunks, dim=1)  # pack j = the j-th image of every noise batch, channel after channel
+
+    def discriminator(self, x: torch.Tensor) -> torch.Tensor:
+        layers = self._groups(self.d)
+        h, i = x, 0
+        for k in range(4):
+            w, b = layers[i]
+            h = F.conv2d(h, w, b, stride=2, padding=2)
+            i += 1
+            if k:
+                gamma, beta, r_mean, r_var, _ = layers[i]
+                h = F.batch_norm(h, r_mean, r_var, gamma, beta, training=True, momentum=0.1)
+                i += 1
+            h = F.leaky_relu(h, 0.2)
+        return _linear(h.flatten(1), *layers[i])[:, 0]
+
+    def step(self, real: torch.Tensor, z: torch.Tensor, g_noise: list[torch.Tensor]) -> None:
+        real_packs = real.reshape(len(real) // self.m, 3 * self.m, 28, 28)
+        d_loss = F.softplus(-self.discriminator(real_packs)).mean() + F.softplus(self.discriminator(self.generator(z).detach())).mean()
+        self.d_opt.zero_grad()
+        d_loss.backward(inputs=self.d_params)
+        self.d_opt.step()
+        for zg in g_noise:  # two G updates; the paper's code feeds both the D update's z
+            g_loss = F.softplus(-self.discriminator(self.generator(zg))).mean()
+            self.g_opt.zero_grad()
+            g_loss.backward(inputs=self.g_params)
+            self.g_opt.step()
+
+
+def _stacked_feed(m: int, batch: int, steps: int, *, fresh_g_noise: bool) -> tuple[Feed, list]:
+    gen = torch.Generator().manual_seed(2)
+    real = [torch.rand(batch * m, 3, 28, 28, generator=gen) * 2 - 1 for _ in range(steps)]
+    z = [torch.rand(batch * m, 100, generator=gen) * 2 - 1 for _ in range(steps)]
+    fresh = [[torch.rand(batch * m, 100, generator=gen) * 2 - 1 for _ in range(2)] for _ in range(steps)]
+    if fresh_g_noise:  # what a G update that draws its own z and batch would be handed
+        feed = Feed([x for x in real for _ in range(3)], [n for s in range(steps) for n in (z[s], *fresh[s])])
+    else:
+        feed = Feed(real, z)
+    return feed, [(real[s], z[s], [z[s], z[s]]) for s in range(steps)]
+
+
+@pytest.mark.parametrize("label,m", [("dcgan", 1), ("pacdcgan2", 2)])
+def test_pacgan_stacked_mnist_matches_the_papers_loop(tmp_path: Path, label: str, m: int) -> None:
+    from ganzoo.data import DataKind, DatasetInfo
+
+    cfg = presets.get("pacgan-stacked-mnist").config(out=tmp_path / "bench", variants=[label], seeds=[0])
+    given = {k: v for k, v in cfg.preset_hparams[label].items()}
+    from ganzoo.params import typed
+    from ganzoo.variant import TRAINING_PARAMS
+    from ganzoo_plugins.variants.dcgan import DCGAN
+
+    info = DatasetInfo(kind=DataKind.LABELLED, shape=(3, 28, 28), num_classes=1000, tags=frozenset({"stacked-digits"}))
+    preset = {**typed(given, DCGAN.constructor_params(), "dcgan", also=TRAINING_PARAMS), "batch_size": 4}
+
+    def build():
+        torch.manual_seed(0)
+        return build_variant(label, "nonsaturating", info, {}, None, plugin="dcgan", preset=preset)[0]
+
+    v = build()
+    assert (v.g_layers, v.d_layers, v.g_steps, v.same_z, v.z_dist, v.lr, v.beta1) == (4, 4, 2, True, "uniform", 2e-4, 0.5)
+    assert 4.4e6 < sum(p.numel() for p in v.G.parameters()) < 4.6e6
+    ref = RefStackedDCGAN(v.G.state_dict(), v.D.state_dict(), m)
+    feed, steps = _stacked_feed(m, 4, 2, fresh_g_noise=False)
+    for real, z, g_noise in steps:
+        ref.step(real, z, g_noise)
+    _train_ganzoo(v, feed, steps=2)
+    assert _max_gap([*v.G.state_dict().values(), *v.D.state_dict().values()], [*ref.g.values(), *ref.d.values()]) < 1e-9
+
+    # the wrong version: each G update draws a fresh z (and batch)
+    w = build()
+    w.same_z = False
+    feed, _ = _stacked_feed(m, 4, 2, fresh_g_noise=True)
+    _train_ganzoo(w, feed, steps=2)
+    assert _max_gap([*w.G.state_dict().values()], [*ref.g.values()]) > 1e-4
