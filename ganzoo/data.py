@@ -86,6 +86,9 @@ class Data:
     # indices the dataset itself reserves for evaluation (MNIST's test split inside train+test): feature
     # classifiers never train on them and reference sets come from them; None lets ganzoo hold out half
     held_out: Tensor | None = field(default=None, repr=False)
+    # with held_out: the indices a feature classifier may train on, where not every other index may (Stacked
+    # MNIST: triples made only of digits no held-out triple contains); None: every index not held out
+    classifier_pool: Tensor | None = field(default=None, repr=False)
     # the dataset this one is composed of (Stacked MNIST: its MNIST digits), for metrics that label the parts
     base: Data | None = field(default=None, repr=False)
     _hash: str | None = field(default=None, repr=False)

@@ -80,3 +80,24 @@ def test_real_stacked_mnist_scores_nearly_all_modes():
     metric = registry.metrics.get("stacked")(data=data, device=torch.device("cpu"), cache_dir=default_cache_dir())
     out = metric.compute(Samples(data.x[torch.randint(len(data), (26_000,), generator=torch.Generator().manual_seed(1))]))
     assert out["stacked_modes"] > 950 and out["stacked_kl"] < 0.2
+
+
+def test_stacked_fid_reference_is_held_out_by_digit(tmp_path):
+    """No digit of a reference triple is in a triple the feature classifier trains on; held out by triple
+    (the old rule: a seeded half of the triples), nearly every reference triple shares a digit with one."""
+    _write_split(tmp_path, "test", np.arange(200) % 10, 0)
+    data = registry.datasets.get("stacked-mnist").load(name="stacked-mnist", data_dir=tmp_path, split="auto", download=False, argument="4000")
+    from ganzoo.metrics.classifier import classifier_split
+
+    train, held = classifier_split(data)
+    idx = torch.randint(len(data.base), (4000, 3), generator=torch.Generator().manual_seed(0))  # the triples' digits
+    assert torch.equal(data.x[5].reshape(3, -1), data.base.x[idx[5]].reshape(3, -1))  # the same draw as the dataset's
+
+    def shares_a_digit(train_idx, held_idx):
+        seen = set(idx[train_idx].flatten().tolist())
+        return float(np.mean([bool(seen & set(t)) for t in idx[held_idx].tolist()]))
+
+    assert len(held) > 300 and len(train) > 300 and not set(train.tolist()) & set(held.tolist())
+    assert shares_a_digit(train, held) == 0.0
+    perm = torch.randperm(4000, generator=torch.Generator().manual_seed(0))
+    assert shares_a_digit(perm[2000:], perm[:2000]) > 0.95  # the wrong version leaks

@@ -72,6 +72,8 @@ def classifier_split(data: Data) -> tuple[Tensor, Tensor]:
     """(training indices, held-out indices): the dataset's own held-out part where it has one (MNIST's
     test split), else a permutation with seed 0 holds out half the data, at most :data:`HELD_OUT_MAX`."""
     if data.held_out is not None:
+        if data.classifier_pool is not None:
+            return data.classifier_pool.cpu(), data.held_out.cpu()
         mask = torch.ones(len(data), dtype=torch.bool)
         mask[data.held_out.cpu()] = False
         return torch.nonzero(mask).flatten(), data.held_out.cpu()
@@ -117,8 +119,12 @@ def predict_logits(model: nn.Module, x: Tensor, device: torch.device, batch_size
 
 
 def classifier_path(data: Data, cache_dir: Path, held_out: Tensor | None = None) -> Path:
-    """Keyed by dataset, split, content and which images were held out."""
-    held = hashlib.sha256((held_out if held_out is not None else classifier_split(data)[1]).numpy().tobytes()).hexdigest()[:8]
+    """Keyed by dataset, split, content and which images were held out (and which it trained on, where the
+    dataset names them)."""
+    h = hashlib.sha256((held_out if held_out is not None else classifier_split(data)[1]).numpy().tobytes())
+    if data.classifier_pool is not None:
+        h.update(data.classifier_pool.cpu().numpy().tobytes())
+    held = h.hexdigest()[:8]
     return cache_dir / "classifiers" / f"{safe_name(data.name)}-{data.split}-{data.content_hash[:16]}-h{held}-v{ARCH_VERSION}.pt"
 
 

@@ -50,7 +50,8 @@ class FeatureSpace:
         where = f"{data.name}/{data.split}"
         if self.reference_pool is None:
             return f"{where}, {n} of {len(data)} (seed 0)"
-        return f"{where}, {n} held out from the feature classifier (trained on the other {len(data) - len(self.reference_pool)})"
+        trained = len(data) - len(self.reference_pool) if data.classifier_pool is None else len(data.classifier_pool)
+        return f"{where}, {n} held out from the feature classifier (trained on {trained} others)"
 
     def prepare(self, x: Tensor) -> Tensor:
         """Samples in ganzoo's range ([-1, 1], any channel count) to this extractor's input."""
