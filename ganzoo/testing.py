@@ -35,6 +35,7 @@ from ganzoo import registry
 from ganzoo.data import BatchSampler, Data, DataKind, DatasetInfo
 from ganzoo.metrics.base import HIGHER, LOWER, Samples
 from ganzoo.results import Row
+from ganzoo.variant import Variant
 
 
 class CheckFailed(AssertionError):
@@ -298,6 +299,37 @@ def check_state_restores_the_identical_next_step(name: str) -> None:
     differ = [k for k in expected if not torch.allclose(expected[k], got[k], rtol=0, atol=0)]
     _require(not differ, f"{name}: after restoring its state the next step differs in {', '.join(differ[:3])}; "
                          "put everything the variant changes while training into training_state()")
+
+
+@_check("variants")
+def check_joint_losses_agree_with_the_separate_losses(name: str) -> None:
+    """joint_losses (what the simultaneous update differentiates) gives the losses discriminator_loss and
+    generator_loss give on the same batch and the same noise, and one simultaneous step moves both players."""
+    cls = _plugin("variants", name)
+    if not cls.adversarial:
+        return
+    data = stand_in_data(cls)
+    variant = _build(name, data)
+    batch = variant.next_batch(BatchSampler(data, seed=0, device=variant.device))
+    totals = []
+    for joint in (type(variant).joint_losses, Variant.joint_losses):
+        v = copy.deepcopy(variant)  # BatchNorm's running averages move on each pass
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(7)
+            d_out, g_out = joint(v, batch)
+        totals.append((d_out.total.item(), g_out.total.item()))
+    (d1, g1), (d2, g2) = totals
+    _require(abs(d1 - d2) <= 1e-4 * (1 + abs(d2)) and abs(g1 - g2) <= 1e-4 * (1 + abs(g2)),
+             f"{name}: joint_losses gives D {d1:.6g} and G {g1:.6g}, but discriminator_loss and generator_loss on the same "
+             f"batch and noise give D {d2:.6g} and G {g2:.6g}; draw noise with self.noise() and share one z")
+    variant.set_training(update="simultaneous")
+    before = _params(variant)
+    _trainer(variant, data).step()
+    after = _params(variant)
+    for player, nets in (("G", variant.generators()), ("D", variant.discriminators())):
+        keys = [f"{n}.{k}" for n, net in nets.items() for k, t in net.state_dict().items() if t.is_floating_point()]
+        _require(any(not torch.equal(before[k], after[k]) for k in keys), f"{name}: a simultaneous step left {player} unchanged")
+        _require(all(torch.isfinite(after[k]).all() for k in keys), f"{name}: a simultaneous step made {player}'s weights non-finite")
 
 
 @_check("variants")

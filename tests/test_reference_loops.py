@@ -388,3 +388,46 @@ def test_pacgan_stacked_mnist_matches_the_papers_loop(tmp_path: Path, label: str
     feed, _ = _stacked_feed(m, 4, 2, fresh_g_noise=True)
     _train_ganzoo(w, feed, steps=2)
     assert _max_gap([*w.G.state_dict().values()], [*ref.g.values()]) > 1e-4
+
+
+def test_a_simultaneous_trial_resumed_mid_interval_equals_the_uninterrupted_one(tmp_path: Path) -> None:
+    """The update scheme, same_z and G's per-noise-batch BatchNorm survive a checkpoint: a pacgan-ring PacGAN4
+    trial stopped between evaluation points and resumed ends with the uninterrupted trial's weights."""
+    import signal
+
+    from ganzoo.plan import load_data
+    from ganzoo.results import load_weights
+    from ganzoo.trial import StopFlag, run_trial
+
+    torch.set_default_dtype(torch.float32)  # as a bench runs
+
+    def trial(out: Path, stop_at: int | None = None):
+        cfg = presets.get("pacgan-ring").config(out=out, variants=["pacgan4"], seeds=[0], budget="16steps", eval_every="8steps",
+                                                metrics=["modes"], hparams={"pacgan4": {"batch_size": "10", "same_z": "true"}})
+        p = plan(cfg)
+        data = load_data(cfg)
+        metrics = _metrics(p, data)
+        stop = StopFlag()
+
+        def progress(spent, losses):
+            if stop_at is not None and spent.steps >= stop_at:
+                stop.signal = signal.SIGINT
+
+        first = run_trial(p, p.runs[0], data, metrics, lambda rows: None, stop=stop, on_progress=progress)
+        if stop_at is not None:
+            assert first.status == "interrupted" and first.spent.steps == 10
+            assert run_trial(p, p.runs[0], data, metrics, lambda rows: None).status == "ok"
+        return load_weights(out / "runs" / p.runs[0].run_id / "weights.pt")
+
+    a, b = trial(tmp_path / "a"), trial(tmp_path / "b", stop_at=10)
+    for player in a:
+        for net in a[player]:
+            for k, v in a[player][net].items():
+                assert torch.equal(v, b[player][net][k]), (net, k)
+
+
+def _metrics(p, data):
+    from ganzoo.evaluation import prepare_metrics
+    from ganzoo.plan import eval_options
+
+    return prepare_metrics(data, p.device, p.cache_dir, eval_options(p))
