@@ -71,12 +71,22 @@ def execute(job: TrialJob, data: Any, metrics: dict, send: Callable[[Event], Non
             if changed:
                 send(("files", spec.run_id, changed))
 
+        held: list = []  # status rows: sent once the trial's files are, so no status row precedes its weights
+
+        def emit(rows: list) -> None:
+            held.extend(r for r in rows if r.metric == "status")
+            rest = [r for r in rows if r.metric != "status"]
+            if rest:
+                send(("rows", spec.run_id, rest))
+
         try:
-            result = run_trial(job.plan, spec, data, metrics, lambda rows: send(("rows", spec.run_id, rows)), stop=stop,
+            result = run_trial(job.plan, spec, data, metrics, emit, stop=stop,
                                on_progress=lambda spent, text: send(("progress", spec.run_id, (spent, text))),
                                folder=folder, on_checkpoint=ship)
         finally:
             ship()
+            if held:
+                send(("rows", spec.run_id, held))
         if not (folder / CHECKPOINT).exists():  # a finished trial dropped it: the driver drops its copy too
             send(("files", spec.run_id, {CHECKPOINT: None}))
     send(("done", spec.run_id, result))

@@ -435,3 +435,42 @@ def test_cyclegan_resumed_mid_interval_equals_the_uninterrupted_trial(tmp_path):
         for net in w_a[player]:
             for k, v in w_a[player][net].items():
                 assert torch.equal(v, w_b[player][net][k]), (net, k)
+
+
+def test_an_ok_row_without_its_files_is_continued_on_resume_not_skipped(slow_plugin, tmp_path):
+    """A kill between a run's ok status row and its files reaching --out: --resume checks every finished
+    run's files and continues one that lacks them from its checkpoint (or from the start without one)."""
+    import shutil
+
+    env = {"PYTHONPATH": str(slow_plugin)}
+    full = tmp_path / "full"
+    assert ganzoo(["bench", *BENCH, "--keep-checkpoints", "--out", str(full)], env).returncode == 0
+    for case, drop_checkpoint in (("from-checkpoint", False), ("from-scratch", True)):
+        out = tmp_path / case
+        shutil.copytree(full, out)
+        run = out / "runs" / "gan-minimax-s1"
+        (run / "weights.pt").unlink()
+        config = json.loads((run / "config.json").read_text())
+        (run / "config.json").write_text(json.dumps({**config, "status": "running"}))
+        if drop_checkpoint:
+            (run / "checkpoint.pt").unlink()
+        result = ganzoo(["bench", "--resume", str(out)], env)
+        assert result.returncode == 0, result.stderr
+        assert json.loads((run / "config.json").read_text())["status"] == "ok"
+        assert_same_bench(full, out)
+
+
+def test_a_trials_status_row_is_sent_after_its_files(tmp_path):
+    from ganzoo.evaluation import prepare_metrics
+    from ganzoo.executor import execute, job_for
+    from ganzoo.plan import BenchConfig, eval_options, load_data, plan
+    from ganzoo.trial import StopFlag
+
+    config = BenchConfig(variants=["gan"], dataset="ring8", budget="4steps", eval_every="2steps", metrics=["modes"], out=tmp_path / "b")
+    p = plan(config)
+    data = load_data(config)
+    events = []
+    execute(job_for(p, p.runs[0], p.device), data, prepare_metrics(data, p.device, p.cache_dir, eval_options(p)), events.append, StopFlag())
+    weights_at = next(i for i, (kind, _, payload) in enumerate(events) if kind == "files" and "weights.pt" in payload)
+    status_at = next(i for i, (kind, _, payload) in enumerate(events) if kind == "rows" and any(r.metric == "status" for r in payload))
+    assert weights_at < status_at
