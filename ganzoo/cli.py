@@ -99,7 +99,37 @@ def _hparams(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
     return out
 
 
-@click.group()
+class _OneLineUsageError(click.UsageError):
+    """Click's own usage errors (a value out of range, an unknown choice or option, a file for a folder) in
+    the one-line form the rest of the CLI uses, naming where help is."""
+
+    def show(self, file=None) -> None:  # type: ignore[override]
+        where = f" (see '{self.ctx.command_path} --help')" if self.ctx is not None else ""
+        click.echo(f"Error: {self.format_message()}{where}", err=True)
+
+
+def _one_line(fn):  # noqa: ANN001, ANN202
+    def wrapped(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        try:
+            return fn(*args, **kwargs)
+        except click.UsageError as exc:
+            if isinstance(exc, (InputError, _OneLineUsageError)):
+                raise
+            raise _OneLineUsageError(exc.format_message(), ctx=exc.ctx) from None
+    return wrapped
+
+
+class _Group(click.Group):
+    """A group whose subcommands' parse errors print one line."""
+
+    def make_context(self, *args, **kwargs) -> click.Context:  # noqa: ANN002, ANN003
+        return _one_line(super().make_context)(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context):  # noqa: ANN201
+        return _one_line(super().invoke)(ctx)
+
+
+@click.group(cls=_Group)
 @click.version_option(__version__, prog_name="ganzoo")
 def main() -> None:
     """ganzoo: train GAN variants under one budget and compare them."""
@@ -198,12 +228,16 @@ def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget
     from ganzoo.runner import BenchInterrupted
 
     err = Console(stderr=True)
+    machine = {"cache_dir": cache_dir, "data_dir": data_dir, "ray_address": ray_address}
     if resume is not None:
-        given = [f"--{name.replace('_', '-')}" for name in ctx.params if name not in ("resume", "allow_code_change")
+        given = [f"--{name.replace('_', '-')}" for name in ctx.params if name not in ("resume", "allow_code_change", *machine)
                  and ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
         if given:
-            raise InputError(f"--resume takes no other bench options (the bench's config is in {resume}/bench.json), got {', '.join(given)}")
+            raise InputError(f"--resume takes no other bench options than --cache-dir, --data-dir and --ray-address (the bench's "
+                             f"config is in {resume}/bench.json), got {', '.join(given)}")
         config = None
+    elif allow_code_change:
+        raise InputError("--allow-code-change goes with --resume (it lets a resumed bench continue under changed code)")
     else:
         out = out or Path("results") / f"bench-{datetime.now():%Y%m%d-%H%M%S}"
         if preset is not None:
@@ -218,7 +252,7 @@ def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget
                                  allow_shared_device=allow_shared_device, ray_address=ray_address, max_retries=max_retries,
                                  metrics=metrics)
     try:
-        df = run_bench(config, console=err, resume=resume, allow_code_change=allow_code_change)
+        df = run_bench(config, console=err, resume=resume, allow_code_change=allow_code_change, machine=machine)
     except BenchInputError as exc:
         raise InputError(str(exc)) from None
     except BenchInterrupted as exc:
@@ -363,7 +397,10 @@ def table_cmd(results, metrics, fmt, measure, published) -> None:
         shown = report.published_display(t)
         show_rich = lambda: _rich_table(shown, "ganzoo beside the published numbers")  # noqa: E731
     else:
-        t = report.table(report.load_many(list(results)), metrics, measure)
+        df = report.load_many(list(results))
+        for note in report.notes(df):
+            click.echo(f"note: {note}", err=True)
+        t = report.table(df, metrics, measure)
         shown = report.display(t)
         show_rich = lambda: _print_table(t)  # noqa: E731
     if fmt == "csv":
@@ -388,6 +425,8 @@ def compare_cmd(a, b, metrics, alpha, fmt) -> None:
     from ganzoo import report
 
     c = report.compare(a, b, metrics, alpha)
+    for note in report.unfinished([a, b]):
+        click.echo(f"note: {note}", err=True)
     if fmt == "csv":
         click.echo(c.to_csv(index=False), nl=False)
         return
@@ -416,4 +455,7 @@ def plot_cmd(results, metric, out) -> None:
     """A metric against device seconds and images seen: one line per variant, seeds as a band."""
     from ganzoo import report
 
-    click.echo(str(report.plot(report.load_many(list(results)), metric, out)))
+    df = report.load_many(list(results))
+    for note in report.notes(df[df["metric"] == metric]):
+        click.echo(f"note: {note}", err=True)
+    click.echo(str(report.plot(df, metric, out)))

@@ -9,6 +9,8 @@ bad bench fails in a second with one line, not after metric preparation.
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
 import shutil
 import tempfile
@@ -84,12 +86,54 @@ class BenchConfig:
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> BenchConfig:
+        """The config a bench.json records, each value checked for its type first (a results folder may be
+        copied or crafted): raises :class:`BenchInputError` naming the field. The values themselves get the
+        command line's checks in :func:`plan`."""
         known = {f.name: f for f in fields(cls)}
         kw = {k: v for k, v in obj.items() if k in known}
+        for key, value in kw.items():
+            why = _json_type_error(key, value, cls.__dataclass_fields__[key].default)
+            if why:
+                raise BenchInputError(f"bench.json: {key} = {json.dumps(value)[:80]}: {why}")
         for k in ("out", "data_dir", "cache_dir", "inception_weights"):
             if kw.get(k) is not None:
                 kw[k] = Path(kw[k])
         return cls(**kw)
+
+
+_INT_LISTS = ("seeds",)
+_STR_LISTS = ("variants", "divergences", "devices", "metrics", "preset_overrides")
+_SETTINGS = ("hparams", "preset_hparams")
+_INTS = {"batch_size": 1, "workers_per_device": 1, "threads": 1, "workers": 1, "max_retries": 0}  # the least each may be
+
+
+def _json_type_error(key: str, value: Any, default: Any) -> str | None:
+    """Why ``value`` cannot be BenchConfig's ``key`` as read from JSON, or None."""
+    if key in _INT_LISTS:
+        ok = isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)
+        return None if ok else "expected a list of non-negative integers"
+    if key in _STR_LISTS:
+        ok = value is None or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+        return None if ok else "expected a list of strings"
+    if key in _SETTINGS:
+        ok = isinstance(value, dict) and all(isinstance(n, str) and isinstance(kv, dict) and
+                                             all(isinstance(k, str) and isinstance(v, str) for k, v in kv.items())
+                                             for n, kv in value.items())
+        return None if ok else "expected {name: {parameter: value as text}}"
+    if key in _INTS:
+        if value is None and default is None:
+            return None
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= _INTS[key]
+        return None if ok else f"expected an integer of at least {_INTS[key]}"
+    if isinstance(default, bool):
+        return None if isinstance(value, bool) else "expected true or false"
+    if isinstance(default, int):
+        return None if isinstance(value, int) and not isinstance(value, bool) else "expected an integer"
+    if value is None:
+        return None
+    if isinstance(default, (str, Path)) or default is None:
+        return None if isinstance(value, (str, int)) and not isinstance(value, bool) else "expected text"
+    return None
 
 
 @dataclass(frozen=True)
@@ -248,6 +292,9 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
             return [NO_DIVERGENCE]  # a baseline without D: one run, whatever --divergences says
         return config.divergences or [cls.default_divergence]
 
+    if config.divergences and not any(_get(registry.variants, plugins[v]).adversarial for v in names):
+        raise BenchInputError(f"--divergences {','.join(config.divergences)}: no variant of this bench has a discriminator "
+                              f"({', '.join(names)}), so no divergence applies; leave --divergences out")
     runs = [TrialSpec(v, d, s) for v in names for d in divergences_of(v) for s in config.seeds]
     for v in names:
         starved = _starved_of_real_scores(_get(registry.variants, plugins[v]), divergences_of(v))
@@ -352,6 +399,8 @@ def _placement(config: BenchConfig, device: torch.device, budget: Budget) -> tup
     run alone: a seconds budget with several trials per device is refused unless allowed."""
     if config.executor not in ("local", "pool", "ray"):
         raise BenchInputError(f"unknown executor {config.executor!r} (known: local, pool, ray)")
+    if config.executor == "ray" and importlib.util.find_spec("ray") is None:  # before anything is written
+        raise BenchInputError('--executor ray needs Ray, which is not installed: pip install "ganzoo[ray]"')
     if config.workers < 1:
         raise BenchInputError(f"--workers must be at least 1, got {config.workers}")
     try:

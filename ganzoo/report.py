@@ -57,6 +57,34 @@ def load_many(paths: list[Path]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def notes(df: pd.DataFrame) -> list[str]:
+    """What a reader of a table or plot of ``df`` must be told: infinite scores (a histogram KL where the
+    generated classes include one the reference lacks), and results of several datasets."""
+    out = []
+    scores = df[df["metric"].map(is_score)]
+    infinite = scores[np.isinf(scores["value"].to_numpy(dtype=float))]
+    if len(infinite):
+        first = infinite.iloc[0]
+        out.append(f"{len(infinite)} score(s) are infinite ({', '.join(sorted(infinite['metric'].unique()))}; first: run "
+                   f"{first['run_id']} at step {first['step']}): a mean over one is infinite, and a plot leaves them out")
+    datasets = sorted(df["dataset"].unique())
+    if len(datasets) > 1:
+        out.append(f"these results hold {len(datasets)} datasets ({', '.join(datasets)}): each is ranked on its own, but the "
+                   "equal-budget point is the largest one every run of all of them reached")
+    return out
+
+
+def unfinished(paths: list[Path]) -> list[str]:
+    """Each results folder whose bench did not finish, with its status, for a comparison to say so."""
+    out = []
+    for path in paths:
+        manifest = read_manifest(Path(path)) if Path(path).is_dir() else None
+        if manifest is not None and manifest.get("status") != "finished":
+            out.append(f"{path} is a bench that has not finished (bench.json: {manifest.get('status')}): only cells where "
+                       "every run finished in both are compared")
+    return out
+
+
 def _scores(df: pd.DataFrame, metrics: list[str] | None) -> pd.DataFrame:
     out = df[df["metric"].map(is_score)]
     if metrics:
@@ -152,7 +180,13 @@ def table(df: pd.DataFrame, metrics: list[str] | None = None, measure: str = "au
     if measure == "auto":
         measure = budget_measure(sources, df)
     directions = metric_directions(sources)
-    runs = per_run(_scores(df, metrics), measure, directions, run_info(df))
+    scores = _scores(df, metrics)
+    if scores.empty:
+        info = run_info(df)
+        statuses = ", ".join(f"{n} {k}" for k, n in info["status"].value_counts().sort_index().items()) or "none"
+        raise ValueError(f"the results hold no scores to tabulate, only status and loss rows ({len(info)} runs: {statuses}); "
+                         "no metric could score the data, or no run reached its first evaluation")
+    runs = per_run(scores, measure, directions, run_info(df))
     g = runs.groupby([*GROUP, "metric"])
     agg = g.agg(seeds=("final", "count"), runs=("run_id", "nunique"),
                 final_mean=("final", "mean"), final_std=("final", "std"),
@@ -367,6 +401,7 @@ def plot(df: pd.DataFrame, metric: str, out: Path) -> Path:
     import matplotlib.pyplot as plt
 
     data = _scores(df, [metric])
+    data = data[np.isfinite(data["value"].to_numpy(dtype=float)) | data["value"].isna()]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), dpi=110)
     for (dataset, variant, divergence), g in data.groupby(KEYS):
         curve = g.groupby("step").agg(x_s=("device_seconds", "mean"), x_i=("images_seen", "mean"),

@@ -155,7 +155,7 @@ def read_results(path: Path) -> pd.DataFrame:
         df = pd.read_csv(path, keep_default_na=False, na_values=[""],
                          dtype={"detail": str, "features": str, "resize": str, "budget": str, "settings": str, "value": str})
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise ResultsFileError(f"{path}: not a CSV file ({type(exc).__name__}: {exc})") from None
+        raise ResultsFileError(f"{path}: not a CSV file ({type(exc).__name__}: {' '.join(str(exc).split())})") from None
     missing = [c for c in COLUMNS[: COLUMNS.index("detail")] if c not in df.columns]
     if missing:
         raise ResultsFileError(f"{path}: not a ganzoo results file, missing column(s) {', '.join(missing)}")

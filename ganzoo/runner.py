@@ -129,6 +129,21 @@ def fingerprint_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return changes
 
 
+MACHINE_OPTIONS = ("cache_dir", "data_dir", "ray_address")  # where a resumed bench reads, writes and connects
+
+
+def _machine_options(recorded: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """Where a resumed bench reads, caches and connects comes from this command line, never from the
+    results folder (which may be copied or crafted): the cache falls back to the default, and a bench that
+    read its data from a folder or ran on a Ray cluster must be told again."""
+    out = {k: given.get(k) for k in MACHINE_OPTIONS}
+    for key, flag in (("data_dir", "--data-dir"), ("ray_address", "--ray-address")):
+        if recorded.get(key) is not None and out[key] is None:
+            raise BenchInputError(f"this bench ran with {flag} {recorded[key]}; a results folder does not choose where ganzoo "
+                                  f"reads or connects, so give it again: ganzoo bench --resume DIR {flag} ...")
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in out.items()}
+
+
 def _manifest_to_resume(out: Path) -> dict[str, Any]:
     try:
         manifest = read_manifest(Path(out)) if Path(out).is_dir() else None
@@ -167,7 +182,7 @@ def _kept_rows(p: Plan) -> tuple[list[Row], set[str]]:
     for spec in p.runs:
         if spec.run_id in finished:
             continue
-        state = load_checkpoint(run_dir(p, spec) / CHECKPOINT)
+        state = load_checkpoint(run_dir(p, spec) / CHECKPOINT, quiet=True)  # the trial itself says it restarts
         if state is not None:
             keep |= (df["run_id"] == spec.run_id) & (df["metric"] != "status") & (df["step"] <= state["spent"]["steps"])
     return rows_from_frame(df[keep]), finished
@@ -187,13 +202,15 @@ def _install_stop_handlers(stop: StopFlag) -> dict[int, Any]:
 
 
 def run_bench(config: BenchConfig | None = None, *, console: Console | None = None, resume: Path | None = None,
-              allow_code_change: bool = False) -> pd.DataFrame:
+              allow_code_change: bool = False, machine: dict[str, Any] | None = None) -> pd.DataFrame:
     """Plan, load, train and evaluate every trial; returns the tidy results table (also on disk).
-    ``resume``: a bench folder to continue, with the config it recorded."""
+    ``resume``: a bench folder to continue, with the config it recorded, but ``machine``'s (this command
+    line's) ``cache_dir``, ``data_dir`` and ``ray_address``."""
     manifest = None
     if resume is not None:
         manifest = _manifest_to_resume(resume)
-        config = BenchConfig.from_json({**manifest["config"], "out": str(resume), "force": False})
+        config = BenchConfig.from_json({**manifest["config"], "out": str(resume), "force": False,
+                                        **_machine_options(manifest["config"], machine or {})})
     assert config is not None
     p = plan(config, resuming=resume is not None)
     out = Path(config.out)

@@ -19,6 +19,7 @@ import json
 import math
 import signal
 import traceback
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,15 +125,28 @@ def status_row(p: Plan, spec: TrialSpec, data: Data, spent: Spent, value: float,
                metric="status", value=value, detail=detail)
 
 
-def load_checkpoint(path: Path) -> dict[str, Any] | None:
-    """A trial's checkpoint, or None when there is none or it cannot be read (the trial then restarts)."""
+class CheckpointWarning(UserWarning):
+    """A checkpoint could not be used: the trial starts again from step 0."""
+
+
+def load_checkpoint(path: Path, *, quiet: bool = False) -> dict[str, Any] | None:
+    """A trial's checkpoint, or None when there is none or it cannot be read safely (a foreign pickle, a
+    truncated file: the trial then restarts, and says so unless ``quiet``)."""
     if not path.is_file():
         return None
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:
+    except Exception as exc:
+        if not quiet:
+            warnings.warn(f"{path} cannot be loaded safely ({type(exc).__name__}: {str(exc).splitlines()[0][:120]}); "
+                          "the trial starts again from step 0", CheckpointWarning, stacklevel=2)
         return None
-    return state if isinstance(state, dict) and state.get("format") == CHECKPOINT_FORMAT else None
+    if isinstance(state, dict) and state.get("format") == CHECKPOINT_FORMAT:
+        return state
+    if not quiet:
+        warnings.warn(f"{path} is not a ganzoo checkpoint of format {CHECKPOINT_FORMAT}; the trial starts again from step 0",
+                      CheckpointWarning, stacklevel=2)
+    return None
 
 
 def run_trial(p: Plan, spec: TrialSpec, data: Data, metrics: dict[str, Metric], emit: Callable[[list[Row]], None], *,

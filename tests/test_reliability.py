@@ -474,3 +474,21 @@ def test_a_trials_status_row_is_sent_after_its_files(tmp_path):
     weights_at = next(i for i, (kind, _, payload) in enumerate(events) if kind == "files" and "weights.pt" in payload)
     status_at = next(i for i, (kind, _, payload) in enumerate(events) if kind == "rows" and any(r.metric == "status" for r in payload))
     assert weights_at < status_at
+
+
+def test_a_checkpoint_that_cannot_be_loaded_safely_restarts_the_trial_saying_so(tmp_path):
+    from ganzoo.evaluation import prepare_metrics
+    from ganzoo.plan import BenchConfig, eval_options, load_data, plan
+    from ganzoo.trial import CheckpointWarning, run_trial
+
+    config = BenchConfig(variants=["gan"], dataset="ring8", budget="4steps", eval_every="2steps", metrics=["modes"], out=tmp_path / "b")
+    p = plan(config)
+    data = load_data(config)
+    metrics = prepare_metrics(data, p.device, p.cache_dir, eval_options(p))
+    for i, blob in enumerate((b"truncated", pickle.dumps({"format": 1}))):
+        folder = tmp_path / f"run{i}"
+        folder.mkdir()
+        (folder / "checkpoint.pt").write_bytes(blob)
+        with pytest.warns(CheckpointWarning, match="cannot be loaded safely|not a ganzoo checkpoint"):
+            result = run_trial(p, p.runs[0], data, metrics, lambda rows: None, folder=folder)
+        assert result.status == "ok" and result.spent.steps == 4
