@@ -60,8 +60,10 @@ def load_many(paths: list[Path]) -> pd.DataFrame:
 def notes(df: pd.DataFrame) -> list[str]:
     """What a reader of a table or plot of ``df`` must be told: infinite scores (a histogram KL where the
     generated classes include one the reference lacks), and results of several datasets."""
-    out = []
-    scores = df[df["metric"].map(is_score)]
+    out: list[str] = []
+    if df.empty:
+        return out
+    scores = df[df["metric"].map(is_score).astype(bool)]
     infinite = scores[np.isinf(scores["value"].to_numpy(dtype=float))]
     if len(infinite):
         first = infinite.iloc[0]

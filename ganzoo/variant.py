@@ -430,15 +430,8 @@ class Variant:
             real, fake = scores[: len(scores) // 2], scores[len(scores) // 2:]
         else:
             real, fake = critic(real_x), critic(fake_x)
-        d_out = StepOutput(losses={"adv": self.divergence.d_loss(real, fake)})
-        penalty = self.critic_penalty(critic, real_x, fake_x)
-        if penalty is not None:
-            d_out.losses["penalty"] = penalty
-        estimate = self.divergence.estimate(real.detach(), fake.detach())
-        if estimate is not None:
-            d_out.stats["divergence"] = estimate
         g_loss = self.divergence.g_loss(fake, real if self.divergence.needs_real_scores else None)
-        return d_out, StepOutput(losses={"adv": g_loss})
+        return self._d_output(critic, real_x, fake_x, real, fake), StepOutput(losses={"adv": g_loss})
 
     def adversarial_d(self, critic: Callable[[Tensor], Tensor], real_x: Tensor, fake_x: Tensor, *,
                       real_scores: Tensor | None = None) -> StepOutput:
@@ -446,7 +439,10 @@ class Variant:
         ``real_scores``: the critic's scores on ``real_x`` when the variant already has them (StarGAN's D
         scores and classifies real images in one pass)."""
         real = critic(real_x) if real_scores is None else real_scores
-        fake = critic(fake_x)
+        return self._d_output(critic, real_x, fake_x, real, critic(fake_x))
+
+    def _d_output(self, critic: Callable[[Tensor], Tensor], real_x: Tensor, fake_x: Tensor, real: Tensor, fake: Tensor) -> StepOutput:
+        """D's loss from its scores, its penalty on the critic, and the estimate the scores imply."""
         out = StepOutput(losses={"adv": self.divergence.d_loss(real, fake)})
         penalty = self.critic_penalty(critic, real_x, fake_x)
         if penalty is not None:

@@ -437,14 +437,13 @@ def test_cyclegan_resumed_mid_interval_equals_the_uninterrupted_trial(tmp_path):
                 assert torch.equal(v, w_b[player][net][k]), (net, k)
 
 
-def test_an_ok_row_without_its_files_is_continued_on_resume_not_skipped(slow_plugin, tmp_path):
+def test_an_ok_row_without_its_files_is_continued_on_resume_not_skipped(tmp_path):
     """A kill between a run's ok status row and its files reaching --out: --resume checks every finished
     run's files and continues one that lacks them from its checkpoint (or from the start without one)."""
     import shutil
 
-    env = {"PYTHONPATH": str(slow_plugin)}
     full = tmp_path / "full"
-    assert ganzoo(["bench", *BENCH, "--keep-checkpoints", "--out", str(full)], env).returncode == 0
+    assert CliRunner().invoke(main, ["bench", *BENCH, "--keep-checkpoints", "--out", str(full)]).exit_code == 0
     for case, drop_checkpoint in (("from-checkpoint", False), ("from-scratch", True)):
         out = tmp_path / case
         shutil.copytree(full, out)
@@ -454,8 +453,8 @@ def test_an_ok_row_without_its_files_is_continued_on_resume_not_skipped(slow_plu
         (run / "config.json").write_text(json.dumps({**config, "status": "running"}))
         if drop_checkpoint:
             (run / "checkpoint.pt").unlink()
-        result = ganzoo(["bench", "--resume", str(out)], env)
-        assert result.returncode == 0, result.stderr
+        result = CliRunner().invoke(main, ["bench", "--resume", str(out)])
+        assert result.exit_code == 0, result.output
         assert json.loads((run / "config.json").read_text())["status"] == "ok"
         assert_same_bench(full, out)
 

@@ -50,8 +50,9 @@ class FeatureSpace:
         where = f"{data.name}/{data.split}"
         if self.reference_pool is None:
             return f"{where}, {n} of {len(data)} (seed 0)"
-        trained = len(data) - len(self.reference_pool) if data.classifier_pool is None else len(data.classifier_pool)
-        return f"{where}, {n} held out from the feature classifier (trained on {trained} others)"
+        if data.classifier_pool is None:
+            return f"{where}, {n} held out from the feature classifier (trained on the other {len(data) - len(self.reference_pool)})"
+        return f"{where}, {n} held out from the feature classifier (trained on {len(data.classifier_pool)} others the dataset names)"
 
     def prepare(self, x: Tensor) -> Tensor:
         """Samples in ganzoo's range ([-1, 1], any channel count) to this extractor's input."""
