@@ -233,7 +233,6 @@ def test_packed_wgan_gp_penalty_is_per_pack(tmp_path: Path) -> None:
     gen = torch.Generator().manual_seed(0)
     w1, w2 = torch.randn(16, 2 * m, generator=gen), torch.randn(16, generator=gen)
     critic_on_packs = lambda packs: torch.tanh(packs @ w1.T) @ w2  # noqa: E731  a non-linear critic of packs
-    critic = torch.nn.Sequential(torch.nn.Flatten())  # ganzoo's D takes samples and packs them itself
     samples_critic = lambda x: critic_on_packs(x.reshape(len(x) // m, 2 * m))  # noqa: E731
     real, fake = torch.randn(40 * m, 2, generator=gen), torch.randn(40 * m, 2, generator=gen)
     torch.manual_seed(5)
