@@ -28,6 +28,7 @@ import pandas as pd
 import torch
 
 from ganzoo import presets, report
+from ganzoo.budget import Budget
 from ganzoo.runner import run_bench
 
 SWEEP = ["minimax", "nonsaturating", "least-squares", "hinge", "wasserstein-gp"]
@@ -37,8 +38,6 @@ def overrides(args: argparse.Namespace) -> dict:
     """The options this script gives beside each preset (Preset.config records them as overrides)."""
     given: dict = {}
     if args.budget:
-        from ganzoo.budget import Budget
-
         every = Budget.parse(args.budget).split(args.evals)
         unit = {"steps": "steps", "images": "img", "seconds": "s"}[every.measure]
         given.update(budget=args.budget, eval_every=f"{every.amount:g}{unit}")

@@ -18,7 +18,7 @@ from rich.table import Table
 from ganzoo import __version__, registry
 from ganzoo.budget import Budget
 from ganzoo.plan import BenchConfig, BenchInputError
-from ganzoo.runner import run_bench
+from ganzoo.runner import MACHINE_OPTIONS, run_bench
 
 
 class InputError(click.BadParameter):
@@ -228,7 +228,7 @@ def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget
     from ganzoo.runner import BenchInterrupted
 
     err = Console(stderr=True)
-    machine = {"cache_dir": cache_dir, "data_dir": data_dir, "ray_address": ray_address}
+    machine = {k: ctx.params[k] for k in MACHINE_OPTIONS}  # where this machine reads, caches and connects
     if resume is not None:
         given = [f"--{name.replace('_', '-')}" for name in ctx.params if name not in ("resume", "allow_code_change", *machine)
                  and ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]

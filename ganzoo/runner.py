@@ -11,7 +11,6 @@ the end of its step, checkpoint it, and leave the bench resumable.
 from __future__ import annotations
 
 import inspect
-import json
 import signal
 import sys
 import threading
@@ -52,7 +51,7 @@ from ganzoo.results import (
     utc_now,
 )
 from ganzoo.executor import executor_for, job_for
-from ganzoo.trial import CHECKPOINT, StopFlag, load_checkpoint, run_dir, status_row
+from ganzoo.trial import CHECKPOINT, StopFlag, finished_files_in_place, load_checkpoint, run_dir, status_row
 
 EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
@@ -154,16 +153,6 @@ def _manifest_to_resume(out: Path) -> dict[str, Any]:
     return manifest
 
 
-def finished_files_in_place(folder: Path) -> bool:
-    """A finished run's files: its weights and a config.json that says it finished."""
-    if not (folder / "weights.pt").is_file():
-        return False
-    try:
-        return json.loads((folder / "config.json").read_text()).get("status") == "ok"
-    except (OSError, ValueError, AttributeError):
-        return False
-
-
 def _kept_rows(p: Plan) -> tuple[list[Row], set[str]]:
     """The rows a resumed bench keeps, and the trials that are finished (ok or failed). An unfinished
     trial keeps its rows up to its checkpoint; without one it starts again."""
@@ -173,11 +162,14 @@ def _kept_rows(p: Plan) -> tuple[list[Row], set[str]]:
     except ResultsFileError:
         return [], set()
     status = df[df["metric"] == "status"].groupby("run_id").last()
-    finished = {r for r, row in status.iterrows() if row["value"] == 1 or not str(row["detail"]).startswith("interrupted")}
-    # an ok row is believed only with the run's files in place: a kill between the row and the files (or a
-    # folder copied without them) leaves a run to continue from its checkpoint, not to skip
-    ok = {r for r, row in status.iterrows() if row["value"] == 1}
-    finished -= {spec.run_id for spec in p.runs if spec.run_id in ok and not finished_files_in_place(run_dir(p, spec))}
+    folders = {spec.run_id: run_dir(p, spec) for spec in p.runs}
+
+    def done(run_id: str, row: pd.Series) -> bool:
+        if row["value"] == 1:  # ok, believed only with its files in place: a kill between the row and the files
+            return run_id not in folders or finished_files_in_place(folders[run_id])  # (or a copy without them) continues
+        return not str(row["detail"]).startswith("interrupted")  # failed
+
+    finished = {r for r, row in status.iterrows() if done(r, row)}
     keep = df["run_id"].isin(finished)
     for spec in p.runs:
         if spec.run_id in finished:

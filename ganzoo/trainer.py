@@ -40,6 +40,8 @@ class Trainer:
         self.variant, self.sampler, self.amp, self.device = variant, sampler, amp, device
         self.d_nets = list(variant.discriminators().values())
         self.g_nets = list(variant.generators().values())
+        self.d_params = [p for net in self.d_nets for p in net.parameters()]
+        self.g_params = [p for net in self.g_nets for p in net.parameters()]
         self.d_opt, self.g_opt = variant.optimizers()
         self.d_scaler = torch.amp.GradScaler("cuda", enabled=amp)
         self.g_scaler = torch.amp.GradScaler("cuda", enabled=amp)
@@ -78,10 +80,9 @@ class Trainer:
         _set_trainable(self.d_nets, True)
         for i in range(v.d_steps - 1 if simultaneous else v.d_steps):
             batch = v.next_batch(self.sampler)
-            recording = v.same_z and i == v.d_steps - 1
-            with self._autocast(), (v.noise_tape() if recording else nullcontext()) as recorded:
+            with self._autocast(), (v.noise_tape() if v.same_z and i == v.d_steps - 1 else nullcontext()) as recorded:
                 d_out = v.discriminator_loss(batch)
-            tape = recorded if recording else tape
+            tape = recorded or tape
             self._update(d_out, self.d_opt, self.d_scaler)
             v.divergence.after_d_step(self.d_nets)
             images += batch.images
@@ -113,11 +114,9 @@ class Trainer:
     def _joint_update(self, d_out: StepOutput, g_out: StepOutput) -> None:
         """Both players' gradients from the same graph at the same parameters (D's loss by D's parameters,
         G's by G's), then both optimizer steps: neither sees the other's update within the step."""
-        d_params = [p for net in self.d_nets for p in net.parameters()]
-        g_params = [p for net in self.g_nets for p in net.parameters()]
-        d_grads = torch.autograd.grad(self.d_scaler.scale(d_out.total), d_params, retain_graph=True, allow_unused=True)
-        g_grads = torch.autograd.grad(self.g_scaler.scale(g_out.total), g_params, allow_unused=True)
-        for params, grads in ((d_params, d_grads), (g_params, g_grads)):
+        d_grads = torch.autograd.grad(self.d_scaler.scale(d_out.total), self.d_params, retain_graph=True, allow_unused=True)
+        g_grads = torch.autograd.grad(self.g_scaler.scale(g_out.total), self.g_params, allow_unused=True)
+        for params, grads in ((self.d_params, d_grads), (self.g_params, g_grads)):
             for p, g in zip(params, grads):
                 p.grad = g
         for opt, scaler in ((self.d_opt, self.d_scaler), (self.g_opt, self.g_scaler)):

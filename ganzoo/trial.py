@@ -149,6 +149,11 @@ def load_checkpoint(path: Path, *, quiet: bool = False) -> dict[str, Any] | None
     return None
 
 
+def finished_files_in_place(folder: Path) -> bool:
+    """Whether a finished trial's files are there: its weights and a config.json that says it finished."""
+    return (folder / "weights.pt").is_file() and _read_json(folder / "config.json").get("status") == "ok"
+
+
 def run_trial(p: Plan, spec: TrialSpec, data: Data, metrics: dict[str, Metric], emit: Callable[[list[Row]], None], *,
               stop: StopFlag | None = None, on_progress: Callable[[Spent, str], None] | None = None,
               folder: Path | None = None, on_checkpoint: Callable[[], None] | None = None) -> TrialResult:

@@ -417,7 +417,7 @@ class Variant:
         if m == 1:
             return self.divergence.penalty(critic, real_x, fake_x)
         return self.divergence.penalty(lambda packs: critic(unpack_samples(packs, m)),
-                                       pack_samples(real_x.detach(), m), pack_samples(fake_x.detach(), m))
+                                       pack_samples(real_x, m), pack_samples(fake_x, m))
 
     def adversarial_joint(self, critic: Callable[[Tensor], Tensor], real_x: Tensor, fake_x: Tensor, *,
                           together: bool = True) -> tuple[StepOutput, StepOutput]:
