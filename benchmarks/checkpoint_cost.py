@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 from ganzoo import trial
-from ganzoo.plan import BenchConfig
+from ganzoo.config import BenchConfig
 from ganzoo.runner import run_bench
 
 

@@ -18,7 +18,7 @@ import torch
 
 from ganzoo import Samples, registry, trial
 from ganzoo.metrics import fidelity as F
-from ganzoo.plan import BenchConfig, default_cache_dir
+from ganzoo.config import BenchConfig, default_cache_dir
 from ganzoo.device import resolve_device
 from ganzoo.runner import run_bench
 

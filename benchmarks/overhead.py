@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from ganzoo import registry
 from ganzoo.device import resolve_device, synchronize
 from ganzoo.results import read_results
-from ganzoo.plan import BenchConfig
+from ganzoo.config import BenchConfig
 from ganzoo.runner import run_bench
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from ganzoo.plan import BenchConfig
+from ganzoo.config import BenchConfig
 from ganzoo.runner import run_bench
 
 SETUPS = {"in-process, 1 trial at a time, 2 threads": {"workers": 1, "threads": 2},

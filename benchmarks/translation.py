@@ -21,7 +21,7 @@ import torch
 
 from ganzoo import registry
 from ganzoo.report import to_markdown
-from ganzoo.plan import BenchConfig, default_cache_dir
+from ganzoo.config import BenchConfig, default_cache_dir
 from ganzoo.runner import run_bench
 from ganzoo.translation import translate_sources
 

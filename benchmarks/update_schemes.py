@@ -20,7 +20,8 @@ import torch
 
 from ganzoo import presets
 from ganzoo.data import BatchSampler
-from ganzoo.plan import build_variant, load_data, plan
+from ganzoo.factory import build_variant, load_data
+from ganzoo.plan import plan
 from ganzoo.trainer import Trainer
 
 

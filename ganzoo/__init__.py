@@ -1,20 +1,43 @@
 """ganzoo: GAN variants made comparable.
 
 The public plugin API is what this module exports; built-in and third-party plugins import only
-from here.
+from here. The names load on first use (PEP 562), so ``import ganzoo`` (and the CLI's start) does not
+import torch until something needs it.
 """
 
-from ganzoo.data import Batch, BatchSampler, Data, DataKind, Dataset, DatasetInfo
-from ganzoo.divergence import Divergence, Recipe, check_scores
-from ganzoo.metrics.base import Metric, NotApplicable, Samples
-from ganzoo.variant import (IncompatibleData, Pack, Progress, SampleSheet, SplitBatchNorm, StepOutput, Variant, interleave_packs,
-                            pack_samples, split_noise_batches)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Batch", "BatchSampler", "Data", "DataKind", "Dataset", "DatasetInfo",
-    "Divergence", "Recipe", "check_scores", "Metric", "NotApplicable", "Samples",
-    "IncompatibleData", "Pack", "Progress", "SampleSheet", "SplitBatchNorm", "StepOutput", "Variant", "interleave_packs",
-    "pack_samples", "split_noise_batches", "__version__",
-]
+_HOMES = {
+    "ganzoo.data": ("Batch", "BatchSampler", "Data", "DataKind", "Dataset", "DatasetInfo"),
+    "ganzoo.divergence": ("Divergence", "Recipe", "check_scores"),
+    "ganzoo.metrics.base": ("Metric", "NotApplicable", "Samples"),
+    "ganzoo.variant": ("IncompatibleData", "Pack", "Progress", "SampleSheet", "SplitBatchNorm", "StepOutput", "Variant",
+                       "interleave_packs", "pack_samples", "split_noise_batches"),
+}
+_HOME = {name: module for module, names in _HOMES.items() for name in names}
+
+__all__ = [*_HOME, "__version__"]
+
+if TYPE_CHECKING:
+    from ganzoo.data import Batch, BatchSampler, Data, DataKind, Dataset, DatasetInfo  # noqa: F401
+    from ganzoo.divergence import Divergence, Recipe, check_scores  # noqa: F401
+    from ganzoo.metrics.base import Metric, NotApplicable, Samples  # noqa: F401
+    from ganzoo.variant import (IncompatibleData, Pack, Progress, SampleSheet, SplitBatchNorm, StepOutput,  # noqa: F401
+                                Variant, interleave_packs, pack_samples, split_noise_batches)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'ganzoo' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOME[name]), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,6 +1,8 @@
 """The ``ganzoo`` command: one click group, thin commands over the library.
 
-Progress and diagnostics go to stderr; tables go to stdout; results go to files.
+Progress and diagnostics go to stderr; tables go to stdout; results go to files. This module imports
+only what parsing needs (click, rich, the configuration, entry-point names); torch, pandas and the
+plugins load inside the command that uses them, so help, names and input errors answer at once.
 """
 
 from __future__ import annotations
@@ -10,15 +12,20 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import click
-import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from ganzoo import __version__, registry
+from ganzoo import __version__
+from ganzoo import config as configuration
+from ganzoo import registry
 from ganzoo.budget import Budget
-from ganzoo.plan import BenchConfig, BenchInputError
-from ganzoo.runner import MACHINE_OPTIONS, run_bench
+from ganzoo.config import MACHINE_OPTIONS, BenchConfig, BenchInputError, Settings, split_variant
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class InputError(click.BadParameter):
@@ -89,14 +96,10 @@ def _seeds(ctx: click.Context, param: click.Parameter, value: str) -> list[int]:
 
 
 def _hparams(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, dict[str, str]]:
-    out: dict[str, dict[str, str]] = {}
-    for item in values:
-        key, eq, value = item.partition("=")
-        variant, dot, name = key.partition(".")
-        if not (eq and dot and variant and name):
-            raise InputError(f"{item!r} is not NAME.PARAM=VALUE, NAME a variant, divergence or metric (e.g. cyclegan.identity_weight=0.5)", ctx=ctx, param=param)
-        out.setdefault(variant, {})[name] = value
-    return out
+    try:
+        return Settings.parse(values)
+    except ValueError as exc:
+        raise InputError(str(exc), ctx=ctx, param=param) from None
 
 
 class _OneLineUsageError(click.UsageError):
@@ -137,8 +140,20 @@ def main() -> None:
 
 @main.command("list")
 @click.option("--kind", type=click.Choice([*sorted(registry.REGISTRIES), "presets"]), help="Only this plugin kind, or the presets.")
-def list_cmd(kind: str | None) -> None:
+@click.option("--names", is_flag=True, help="Only kind, name and package, one per line, from the installed metadata (imports no plugin).")
+def list_cmd(kind: str | None, names: bool) -> None:
     """Installed variants, datasets, divergences and metrics, with the package providing each; and the presets."""
+    if names:
+        for reg in registry.REGISTRIES.values():
+            if kind in (None, reg.kind):
+                for name in reg.names():
+                    click.echo(f"{reg.kind[:-1]}\t{name}\t{reg.package(name)}")
+        if kind in (None, "presets"):
+            from ganzoo import presets
+
+            for name in presets.PRESETS:
+                click.echo(f"preset\t{name}\tganzoo")
+        return
     table = Table(title="ganzoo plugins")
     for col in ("kind", "name", "package", "description"):
         table.add_column(col)
@@ -225,7 +240,6 @@ def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget
           force, features, inception_weights, cache_dir, checkpoint_every, keep_checkpoints, resume, allow_code_change,
           metrics, preset, executor, workers, devices, workers_per_device, threads, allow_shared_device, ray_address, max_retries) -> None:
     """Train each variant under the same budget and report FID tables."""
-    from ganzoo.runner import BenchInterrupted
 
     err = Console(stderr=True)
     machine = {k: ctx.params[k] for k in MACHINE_OPTIONS}  # where this machine reads, caches and connects
@@ -251,6 +265,10 @@ def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget
                                  workers=workers, devices=devices, workers_per_device=workers_per_device, threads=threads,
                                  allow_shared_device=allow_shared_device, ray_address=ray_address, max_retries=max_retries,
                                  metrics=metrics)
+    if config is not None:
+        _check_fast(config)
+    from ganzoo.runner import BenchInterrupted, run_bench  # torch and the plugins load from here on
+
     try:
         df = run_bench(config, console=err, resume=resume, allow_code_change=allow_code_change, machine=machine)
     except BenchInputError as exc:
@@ -273,6 +291,21 @@ def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget
         sys.exit(1)
 
 
+def _check_fast(config: BenchConfig) -> None:
+    """The bench's checks that need no torch, plugin code or data, before those load (the planner runs
+    them again, with the rest): a bad budget, seed list, executor or variant name answers in a moment."""
+    try:
+        configuration.check(config)
+    except BenchInputError as exc:
+        raise InputError(str(exc)) from None
+    if config.preset is None:  # a preset's labels (pacgan4) are its own; the planner checks those
+        known = registry.variants.names()
+        for item in config.variants or []:
+            name = split_variant(item)[1]
+            if name not in known:
+                raise InputError(f"--variants: {registry.unknown_message('variant', name, known)}")
+
+
 def _print_summary(df: pd.DataFrame, measure: str, summary: list[str]) -> None:
     """The headline values of a finished bench (those its metrics declare as their summary), in the same
     table `ganzoo table` prints."""
@@ -284,6 +317,8 @@ def _print_summary(df: pd.DataFrame, measure: str, summary: list[str]) -> None:
 
 
 def _print_table(t: pd.DataFrame) -> None:
+    import pandas as pd
+
     from ganzoo import report
 
     w = report.display(t)
@@ -309,11 +344,11 @@ def _report_errors(fn):
     """Errors in result files or metric names: one line, exit code 2."""
     from functools import wraps
 
-    from ganzoo.report import NotComparable
-    from ganzoo.results import ResultsFileError
-
     @wraps(fn)
     def wrapper(*args, **kwargs):
+        from ganzoo.report import NotComparable  # here: the decorator runs at import, and report imports pandas
+        from ganzoo.results import ResultsFileError
+
         try:
             return fn(*args, **kwargs)
         except (ResultsFileError, NotComparable, ValueError) as exc:
@@ -423,6 +458,8 @@ def table_cmd(results, metrics, fmt, measure, published) -> None:
 def compare_cmd(a, b, metrics, alpha, fmt) -> None:
     """Change from result set A to B per variant x metric: 95% Welch interval and t-test p-value."""
     from ganzoo import report
+
+    import pandas as pd
 
     c = report.compare(a, b, metrics, alpha)
     for note in report.unfinished([a, b]):

@@ -7,21 +7,37 @@ not depend on the schedule, on cache hits, or on where a trial was resumed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
 from ganzoo import registry
-from ganzoo.data import Data
-from ganzoo.metrics.base import EvalOptions, Metric, Samples
+from ganzoo.config import BenchInputError
+from ganzoo.data import Data, DatasetInfo
+from ganzoo.metrics.base import EvalOptions, Metric, NotApplicable, Samples
 from ganzoo.metrics.features import FeatureSpaceError, inception_space
-from ganzoo.plan import BenchInputError, metric_unsuitable
 from ganzoo.samples import save_image_grid, save_point_scatter
-from ganzoo.translation import evaluate_translation
+from ganzoo.translation import translate_sources, translation_sheet
 from ganzoo.variant import SampleSheet, Variant
 
 
 METRIC_ERROR = "error_"  # a metric that raised: row ``error_<metric>`` with NaN and the error in ``detail``
+# the evaluation noise (or translated sources) and the sample sheet of a trial with seed s draw from
+# generators seeded NOISE_SEED + s and SHEET_SEED + s: the same at every evaluation point, apart from training's
+NOISE_SEED, SHEET_SEED = 10_000, 20_000
+
+
+def metric_unsuitable(name: str, info: DatasetInfo, options: EvalOptions) -> str | None:
+    """Why the installed metric ``name`` cannot score the dataset with these options (None: it can)."""
+    entry = registry.metrics.entry(name)
+    if entry.error:
+        return entry.error
+    try:
+        entry.obj.check_data(info, options)
+    except NotApplicable as exc:
+        return str(exc)
+    return None
 
 
 def metric_failure(plugin: str, exc: BaseException) -> str:
@@ -68,10 +84,17 @@ def evaluate(variant: Variant, data: Data, metrics: dict[str, Metric], seed: int
 
 
 def _evaluate_now(variant: Variant, data: Data, metrics: dict[str, Metric], seed: int, run_dir: Path, step: int, title: str) -> dict[str, tuple[float, dict]]:
+    gen = torch.Generator().manual_seed(NOISE_SEED + seed)
+    picture = run_dir / "samples" / f"step-{step:07d}.png"
     if variant.translates:
-        return evaluate_translation(variant, data, metrics, seed, run_dir, step)
+        variant.train(False)
+        translated = translate_sources(variant, data, max([m.num_samples for m in metrics.values()] + [256]), gen)
+        variant.train(True)
+        values = score(metrics, lambda metric: translated)
+        sheet, nrow, labels = translation_sheet(translated, data.info.domains)
+        save_image_grid(sheet, picture, nrow=nrow, row_labels=labels)
+        return values
     n = max([m.num_samples for m in metrics.values()] + [64])
-    gen = torch.Generator().manual_seed(10_000 + seed)
     y = None
     if variant.conditional and data.y is not None:
         y = data.y[torch.randint(len(data), (n,), generator=gen)]
@@ -82,27 +105,33 @@ def _evaluate_now(variant: Variant, data: Data, metrics: dict[str, Metric], seed
         chunks.append(variant.generate(min(500, n - i), generator=gen, y=cond).float().cpu())
     variant.train(True)
     fake = torch.cat(chunks)
-    values: dict[str, tuple[float, dict]] = {}
-    for plugin, metric in metrics.items():
-        k = metric.num_samples
-        try:
-            provenance = metric.provenance()
-            computed = metric.compute(Samples(fake[:k], None if y is None else y[:k]))
-        except Exception as exc:  # one metric's failure is its own row; the run and the other metrics go on
-            values[f"{METRIC_ERROR}{plugin}"] = (float("nan"), {"detail": metric_failure(plugin, exc)})
-            continue
-        for name, value in computed.items():
-            values[name] = (value, provenance)
-    sheet_gen = torch.Generator().manual_seed(20_000 + seed)
+    values = score(metrics, lambda metric: Samples(fake[:metric.num_samples], None if y is None else y[:metric.num_samples]))
+    sheet_gen = torch.Generator().manual_seed(SHEET_SEED + seed)
     variant.train(False)
     with torch.no_grad():
         sheet = variant.sample_sheet(generator=sheet_gen) or _default_sheet(variant, data, fake, sheet_gen)
     variant.train(True)
-    picture = run_dir / "samples" / f"step-{step:07d}.png"
     if data.info.is_image:
         save_image_grid(sheet.x.float().cpu(), picture, nrow=sheet.nrow, row_labels=sheet.row_labels)
     else:
         save_point_scatter(sheet.x.float().cpu(), data.x, picture, title=f"{title} step {step}")
+    return values
+
+
+def score(metrics: dict[str, Metric], samples_for: Callable[[Metric], Samples]) -> dict[str, tuple[float, dict]]:
+    """Every metric on its samples (generated or translated alike), each value with its provenance. A metric
+    that raises is its own row, ``error_<metric>`` with NaN and the error in ``detail``; the trial and the
+    other metrics go on."""
+    values: dict[str, tuple[float, dict]] = {}
+    for plugin, metric in metrics.items():
+        try:
+            provenance = metric.provenance()
+            computed = metric.compute(samples_for(metric))
+        except Exception as exc:  # one metric's failure is its own row
+            values[f"{METRIC_ERROR}{plugin}"] = (float("nan"), {"detail": metric_failure(plugin, exc)})
+            continue
+        for name, value in computed.items():
+            values[name] = (value, provenance)
     return values
 
 

@@ -52,6 +52,37 @@ def job_for(p: Any, spec: Any, device: torch.device) -> TrialJob:
     return TrialJob(replace(p, device=device), spec, files if CHECKPOINT in files else {})
 
 
+class Driver:
+    """The driver's side of the one event protocol every executor speaks: each event goes to the runner's
+    ``handle``; a trial counts as done once its final status row (or its "done" event) arrived, so a worker
+    that dies between the two never runs it twice; and the one retry rule: a trial whose worker died starts
+    again from the latest checkpoint the driver holds, up to ``max_retries`` times, then is recorded failed."""
+
+    def __init__(self, p: Any, jobs: list[TrialJob], handle: Callable[[Event], None]) -> None:
+        self.p, self.handle = p, handle
+        self.done: set[str] = set()
+        self.attempts = {job.spec.run_id: 0 for job in jobs}
+
+    def __call__(self, event: Event) -> None:
+        kind, run_id, payload = event
+        if kind == "done" or (kind == "rows" and any(r.metric == "status" and not r.detail.startswith("interrupted") for r in payload)):
+            self.done.add(run_id)
+        self.handle(event)
+
+    def failed(self, run_id: str, detail: str) -> None:
+        self(("done", run_id, TrialResult("failed", Spent(), detail)))
+
+    def again(self, job: TrialJob, what: str) -> TrialJob | None:
+        """The job to start again after ``what`` (its worker, its Ray task) died, or None: out of retries,
+        recorded failed."""
+        run_id = job.spec.run_id
+        self.attempts[run_id] += 1
+        if self.attempts[run_id] > self.p.config.max_retries:
+            self.failed(run_id, f"{what} died {self.attempts[run_id]} times")
+            return None
+        return job_for(self.p, job.spec, job.plan.device)
+
+
 def execute(job: TrialJob, data: Any, metrics: dict, send: Callable[[Event], None], stop: StopFlag) -> TrialResult:
     """Run one trial in a folder of its own and send everything it produces back through ``send``."""
     spec = job.spec
@@ -104,11 +135,12 @@ class InProcess:
     def run(self, jobs: list[TrialJob], data: Any, metrics: dict, stop: StopFlag, handle: Callable[[Event], None]) -> None:
         previous = torch.get_num_threads()
         torch.set_num_threads(self.p.threads)
+        driver = Driver(self.p, jobs, handle)  # nothing to retry here: a dying trial takes this process with it
         try:
             for job in jobs:
                 if stop.requested:
                     return
-                execute(job, data, metrics, handle, stop)
+                execute(job, data, metrics, driver, stop)
         finally:
             torch.set_num_threads(previous)
 
@@ -124,7 +156,8 @@ def _init_worker(config: Any, options: Any, slots: Any, channels: list, threads:
     import signal
 
     from ganzoo.evaluation import prepare_metrics
-    from ganzoo.plan import default_cache_dir, load_data
+    from ganzoo.config import default_cache_dir
+    from ganzoo.factory import load_data
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver owns Ctrl-C and tells workers through stop_byte
     torch.set_num_threads(threads)
@@ -160,7 +193,7 @@ class LocalPool:
     def run(self, jobs: list[TrialJob], data: Any, metrics: dict, stop: StopFlag, handle: Callable[[Event], None]) -> None:
         ctx = mp.get_context("spawn")
         stop_byte = ctx.RawValue("b", 0)
-        attempts = {job.spec.run_id: 0 for job in jobs}
+        driver = Driver(self.p, jobs, handle)
         pending = list(jobs)
         while pending:
             slots = ctx.SimpleQueue()
@@ -173,13 +206,12 @@ class LocalPool:
             for _, w in pipes:
                 w.close()
             readers = [r for r, _ in pipes]
-            done_ids: set[str] = set()
             broken = False
             while futures:
                 if stop.requested:
                     stop_byte.value = 1
                 finished, _ = wait(list(futures), timeout=0.2, return_when=FIRST_COMPLETED)
-                _events(readers, done_ids, handle)
+                _events(readers, driver)
                 for f in finished:
                     job = futures.pop(f)
                     try:
@@ -187,34 +219,19 @@ class LocalPool:
                     except BrokenProcessPool:
                         broken = True
                     except Exception:  # the job itself could not be run (not unpickled, say): one failed trial
-                        _events(readers, done_ids, handle)
-                        if job.spec.run_id not in done_ids:
-                            done_ids.add(job.spec.run_id)
-                            handle(("done", job.spec.run_id, TrialResult("failed", Spent(), traceback.format_exc(limit=3))))
+                        _events(readers, driver)
+                        if job.spec.run_id not in driver.done:
+                            driver.failed(job.spec.run_id, traceback.format_exc(limit=3))
             pool.shutdown(wait=True, cancel_futures=True)
-            _events(readers, done_ids, handle, until_closed=True)
-            pending = [j for j in pending if j.spec.run_id not in done_ids]
+            _events(readers, driver, until_closed=True)
+            pending = [j for j in pending if j.spec.run_id not in driver.done]
             if not broken or stop.requested:
                 break
-            retry = []
-            for job in pending:  # a worker died: continue its trials from the checkpoints the driver holds
-                attempts[job.spec.run_id] += 1
-                if attempts[job.spec.run_id] > self.p.config.max_retries:
-                    handle(("done", job.spec.run_id, TrialResult("failed", Spent(), f"its worker died {attempts[job.spec.run_id]} times")))
-                else:
-                    retry.append(job_for(self.p, job.spec, job.plan.device))
-            pending = retry
+            # a worker died: continue its trials from the checkpoints the driver holds
+            pending = [again for job in pending if (again := driver.again(job, "its worker")) is not None]
 
 
-def _note_done(event: Event, done_ids: set[str]) -> None:
-    """A trial is done once its final status row arrived (a dying pool can take a worker down between
-    that row and its "done" event: it must not run twice)."""
-    kind, run_id, payload = event
-    if kind == "done" or (kind == "rows" and any(r.metric == "status" and not r.detail.startswith("interrupted") for r in payload)):
-        done_ids.add(run_id)
-
-
-def _events(readers: list, done_ids: set[str], handle: Callable[[Event], None], until_closed: bool = False) -> None:
+def _events(readers: list, driver: Driver, until_closed: bool = False) -> None:
     """Everything the workers have sent so far; with ``until_closed`` (the pool has shut down), everything
     until each pipe's end, a message cut short by a dying worker included (it is dropped)."""
     while readers:
@@ -228,8 +245,7 @@ def _events(readers: list, done_ids: set[str], handle: Callable[[Event], None], 
                 readers.remove(r)
                 r.close()
                 continue
-            _note_done(event, done_ids)
-            handle(event)
+            driver(event)
 
 
 # -- Ray -----------------------------------------------------------------------------------------------
@@ -261,38 +277,30 @@ class RayTasks:
         remote = ray.remote(num_cpus=self.p.threads, num_gpus=(1 / self.p.executor_note["trials_per_device"]) if gpu else 0,
                             max_retries=0)(_ray_trial)
         pending = {remote.remote(job, data_ref, cache_ref, events): job for job in jobs}
-        attempts = {job.spec.run_id: 0 for job in jobs}
-        done_ids: set[str] = set()
+        driver = Driver(self.p, jobs, handle)
         while pending:
             if stop.requested:
                 for ref in pending:
                     ray.cancel(ref)
             ready, _ = ray.wait(list(pending), timeout=0.2, num_returns=1)
-            _ray_events(events, done_ids, handle)
+            _ray_events(events, driver)
             for ref in ready:
                 job = pending.pop(ref)
                 try:
                     ray.get(ref)
                 except Exception as exc:  # the task's worker died, its node was lost, or it was cancelled
-                    _ray_events(events, done_ids, handle)
-                    run_id = job.spec.run_id
-                    if run_id in done_ids or stop.requested:
+                    _ray_events(events, driver)
+                    if job.spec.run_id in driver.done or stop.requested:
                         continue
-                    attempts[run_id] += 1
-                    if attempts[run_id] > self.p.config.max_retries:
-                        handle(("done", run_id, TrialResult("failed", Spent(), f"its Ray task died {attempts[run_id]} times "
-                                                                              f"({type(exc).__name__})")))
-                    else:
-                        again = job_for(self.p, job.spec, job.plan.device)
+                    again = driver.again(job, f"its Ray task ({type(exc).__name__})")
+                    if again is not None:
                         pending[remote.remote(again, data_ref, cache_ref, events)] = again
-        _ray_events(events, done_ids, handle)
+        _ray_events(events, driver)
 
 
-def _ray_events(events: Any, done_ids: set[str], handle: Callable[[Event], None]) -> None:
+def _ray_events(events: Any, driver: Driver) -> None:
     while not events.empty():
-        event = events.get()
-        _note_done(event, done_ids)
-        handle(event)
+        driver(events.get())
 
 
 def _cache_files(cache_dir: Path, data: Any, features: str) -> dict[str, bytes]:

@@ -13,10 +13,10 @@ figure. Where a protocol cannot be followed (a dataset ganzoo does not ship), th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from ganzoo.plan import BenchConfig, BenchInputError
+from ganzoo.config import BenchConfig, BenchInputError, Settings, split_variant
 
 
 @dataclass(frozen=True)
@@ -55,9 +55,9 @@ class Preset:
         opts = dict(self.options)
         hp = {v: dict(s) for v, s in opts.pop("hparams", {}).items()}
         if overrides.get("variants"):  # the preset's labels stand for its settings: --variants gan,pacgan4
-            labels = {item.partition("=")[0]: item for item in opts["variants"]}
+            labels = {split_variant(item)[0]: item for item in opts["variants"]}
             overrides["variants"] = [labels.get(item, item) for item in overrides["variants"]]
-            kept = {item.partition("=")[0] for item in overrides["variants"]}
+            kept = {split_variant(item)[0] for item in overrides["variants"]}
             hp = {v: s for v, s in hp.items() if v in kept}
         return BenchConfig(**{**opts, **overrides, "preset_hparams": hp, "preset": self.name})
 
@@ -72,7 +72,7 @@ def override_flags(overrides: dict[str, Any]) -> list[str]:
     for k, v in overrides.items():
         flag = "--" + k.replace("_", "-")
         if k == "hparams":
-            shown += [f"--set {name}.{p}={val}" for name, kv in v.items() for p, val in kv.items()]
+            shown += Settings.flags(v)
         elif isinstance(v, bool):
             shown.append(flag)
         else:

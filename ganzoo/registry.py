@@ -8,22 +8,28 @@ through the same entry-point groups a third-party package uses::
 
 Entry points are listed eagerly (cheap) but imported lazily, one at a time, so a plugin that fails to
 import is reported with its error and does not break the others. Contracts (the base class) are
-checked at load time, not halfway through training.
+checked at load time, not halfway through training. Listing names reads entry-point metadata only: this
+module imports neither torch nor a plugin, so ``ganzoo list --names`` and a misspelt name answer at once.
 """
 
 from __future__ import annotations
 
+import ast
 import difflib
+import importlib.util
 import re
 import traceback
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any, Generic, TypeVar
+import importlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from ganzoo.data import Dataset
-from ganzoo.divergence import Divergence
-from ganzoo.metrics.base import Metric
-from ganzoo.variant import Variant
+if TYPE_CHECKING:
+    from ganzoo.data import Dataset
+    from ganzoo.divergence import Divergence
+    from ganzoo.metrics.base import Metric
+    from ganzoo.variant import Variant
 
 T = TypeVar("T")
 # plugin names become file and folder names (run ids, cache files): no separators, no leading dot
@@ -48,9 +54,15 @@ class PluginEntry:
 class Registry(Generic[T]):
     """The plugins of one kind: ``names()``, ``get(name)``, ``entries()`` and ``register()``."""
 
-    def __init__(self, kind: str, group: str, base: type) -> None:
-        self.kind, self.group, self.base = kind, group, base
+    def __init__(self, kind: str, group: str, base: str) -> None:
+        self.kind, self.group, self._base = kind, group, base  # base: "module:Class", imported when a plugin is
         self._entries: dict[str, PluginEntry] | None = None
+
+    @property
+    def base(self) -> type:
+        """The class every plugin of this kind subclasses (imported on first use: it imports torch)."""
+        module, _, name = self._base.partition(":")
+        return getattr(importlib.import_module(module), name)
 
     def _discover(self) -> dict[str, PluginEntry]:
         if self._entries is not None:
@@ -116,6 +128,22 @@ class Registry(Generic[T]):
         entries = self._discover()
         return sorted(n for n, e in entries.items() if package is None or e.package.split(" ")[0] == package)
 
+    def package(self, name: str) -> str:
+        """The distribution (with version) that provides ``name``, without importing it."""
+        return self._discover()[name].package
+
+    def declared(self, name: str, attr: str) -> Any:
+        """A plugin class's attribute as its source spells it (a literal assigned in the class body), read
+        without importing the plugin: how ``ganzoo table`` learns the metrics' directions without loading
+        torch. Where the source does not say it as a literal (inherited, computed), the plugin is imported."""
+        entry = self._discover()[name]
+        if not entry.loaded:
+            value = _literal_attribute(entry.target, attr)
+            if value is not _MISSING:
+                return value
+        entry = self.entry(name)
+        return None if entry.error else getattr(entry.obj, attr, None)
+
     def entries(self) -> list[PluginEntry]:
         """Every plugin of this kind, each imported; failures carry their error instead of raising."""
         entries = self._discover()
@@ -138,6 +166,30 @@ class Registry(Generic[T]):
         return entry.obj
 
 
+_MISSING = object()
+
+
+def _literal_attribute(target: str, attr: str) -> Any:
+    """``attr`` of the class ``module:Class`` evaluated as a literal from the module's source (parsed, never
+    run; finding the module imports its parent packages only), or _MISSING."""
+    module, _, qualname = target.partition(":")
+    try:
+        spec = importlib.util.find_spec(module)
+        tree = ast.parse(Path(spec.origin).read_text()) if spec is not None and spec.origin else None
+    except Exception:  # noqa: BLE001 (any failure means: import it the usual way, which reports it properly)
+        return _MISSING
+    for node in tree.body if tree is not None else []:
+        if isinstance(node, ast.ClassDef) and node.name == qualname:
+            for stmt in node.body:
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(stmt, ast.AnnAssign) else []
+                if any(isinstance(t, ast.Name) and t.id == attr for t in targets) and stmt.value is not None:
+                    try:
+                        return ast.literal_eval(stmt.value)
+                    except ValueError:
+                        return _MISSING
+    return _MISSING
+
+
 def where(exc: BaseException) -> str:
     """`` at FILE:LINE``: the plugin's own line that raised (a syntax error's line; else the innermost
     frame outside Python's import machinery), so an author sees where to look."""
@@ -153,9 +205,9 @@ def unknown_message(what: str, name: str, known: list[str]) -> str:
     return f"unknown {what} {name!r} (known: {', '.join(sorted(known)) or 'none installed'}){hint}"
 
 
-variants: Registry[Variant] = Registry("variants", "ganzoo.variants", Variant)
-divergences: Registry[Divergence] = Registry("divergences", "ganzoo.divergences", Divergence)
-datasets: Registry[Dataset] = Registry("datasets", "ganzoo.datasets", Dataset)
-metrics: Registry[Metric] = Registry("metrics", "ganzoo.metrics", Metric)
+variants: Registry[Variant] = Registry("variants", "ganzoo.variants", "ganzoo.variant:Variant")
+divergences: Registry[Divergence] = Registry("divergences", "ganzoo.divergences", "ganzoo.divergence:Divergence")
+datasets: Registry[Dataset] = Registry("datasets", "ganzoo.datasets", "ganzoo.data:Dataset")
+metrics: Registry[Metric] = Registry("metrics", "ganzoo.metrics", "ganzoo.metrics.base:Metric")
 
 REGISTRIES: dict[str, Registry[Any]] = {r.kind: r for r in (variants, datasets, divergences, metrics)}

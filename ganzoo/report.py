@@ -13,10 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from ganzoo.metrics.base import HIGHER, LOWER, direction
-from ganzoo.results import KEYS, atomic_write_bytes, read_manifest, read_results
+from ganzoo.config import Settings
+from ganzoo.results import HIGHER, KEYS, LOWER, direction, atomic_write_bytes, read_manifest, read_results
 
 NOT_SCORES = ("loss_", "status", "divergence", "error_")
 MEASURES = {"steps": "step", "images": "images_seen", "seconds": "device_seconds"}
@@ -34,9 +33,10 @@ def metric_directions(sources: list[str] | None = None) -> dict[str, str]:
     from ganzoo import registry
 
     out: dict[str, str] = {}
-    for entry in registry.metrics.entries():
-        if entry.error is None:
-            out.update(getattr(entry.obj, "directions", {}))
+    for name in registry.metrics.names():  # read from each plugin's source where it can be: no torch for a table
+        declared = registry.metrics.declared(name, "directions")
+        if isinstance(declared, dict):
+            out.update({k: v for k, v in declared.items() if v in (LOWER, HIGHER)})
     for src in sources or []:
         if not src:  # rows that came from memory, not from a file
             continue
@@ -137,7 +137,7 @@ def run_info(df: pd.DataFrame) -> pd.DataFrame:
 def _differing(settings: pd.Series) -> pd.Series:
     """Each run's ``key=value;...`` settings, keeping only the keys whose value is not the same in every
     run (a preset sets a dozen values in every run; its runs differ in ``pack`` alone)."""
-    parsed = [dict(kv.partition("=")[::2] for kv in str(text).split(";") if kv) for text in settings]
+    parsed = [Settings.read_column(text) for text in settings]
     keys = sorted({k for d in parsed for k in d})
     varying = [k for k in keys if len({d.get(k) for d in parsed}) > 1]
     return pd.Series([" ".join(f"{k}={d[k]}" for k in varying if k in d) for d in parsed], index=settings.index)
@@ -353,6 +353,8 @@ def welch(x: np.ndarray, y: np.ndarray) -> Welch:
     se = math.sqrt(vx + vy)
     if se == 0:
         return Welch(diff, diff, diff, 1.0 if diff == 0 else 0.0)
+    from scipy import stats  # here: only compare needs it, and it costs a table a quarter second
+
     dof = (vx + vy) ** 2 / (vx**2 / (len(x) - 1) + vy**2 / (len(y) - 1))
     half = stats.t.ppf(0.975, dof) * se
     p = float(stats.ttest_ind(y, x, equal_var=False).pvalue)

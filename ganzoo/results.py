@@ -21,10 +21,12 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 PROVENANCE = ["features", "features_sha256", "reference", "reference_images", "generated_images", "resize"]
 COLUMNS = [
@@ -32,6 +34,12 @@ COLUMNS = [
     "step", "images_seen", "device_seconds", "metric", "value", "detail", *PROVENANCE, "budget", "settings",
 ]
 MANIFEST = "bench.json"
+LOWER, HIGHER = "lower", "higher"  # which way a value is better, as a metric declares it and bench.json records it
+
+
+def direction(directions: dict[str, str], metric: str) -> str | None:
+    """"lower", "higher" or None (undeclared) for a value name such as ``fid`` or ``fid/inverted``."""
+    return directions.get(metric, directions.get(metric.split("/", 1)[0]))
 
 
 def _umask() -> int:
@@ -99,6 +107,8 @@ def atomic_write_json(path: Path, obj: Any) -> None:
 
 
 def atomic_torch_save(obj: Any, path: Path) -> None:
+    import torch  # here, not at the top: reading and tabling results needs no torch
+
     buf = io.BytesIO()
     torch.save(obj, buf)
     atomic_write_bytes(path, buf.getvalue())
@@ -106,6 +116,8 @@ def atomic_torch_save(obj: Any, path: Path) -> None:
 
 def load_weights(path: Path) -> dict[str, dict[str, dict[str, torch.Tensor]]]:
     """A run's ``weights.pt``: {"generators": {name: state_dict}, "discriminators": {...}}."""
+    import torch
+
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
@@ -255,6 +267,8 @@ def _version(dist: str) -> str | None:
 
 def environment(device: torch.device) -> dict[str, Any]:
     """Versions, device and revision: what a reader needs to reproduce or distrust a number."""
+    import torch
+
     env: dict[str, Any] = {
         "python": sys.version.split()[0],
         "platform": platform.platform(),

@@ -25,17 +25,9 @@ from ganzoo import __version__, presets, registry
 from ganzoo.budget import Spent
 from ganzoo.evaluation import prepare_metrics
 from ganzoo.lock import LockHeld, OutLock
-from ganzoo.plan import (
-    eval_options,
-    NO_DIVERGENCE,
-    BenchConfig,
-    BenchInputError,
-    Plan,
-    clear_out,
-    load_data,
-    plan,
-    split_dataset,
-)
+from ganzoo.config import MACHINE_OPTIONS, NO_DIVERGENCE, BenchConfig, BenchInputError, split_dataset
+from ganzoo.factory import load_data
+from ganzoo.plan import Plan, clear_out, eval_options, plan
 from ganzoo.results import (
     MANIFEST,
     ResultsFileError,
@@ -126,9 +118,6 @@ def fingerprint_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         elif a["source_sha256"] != b["source_sha256"]:
             changes.append(f"{key}: source code changed")
     return changes
-
-
-MACHINE_OPTIONS = ("cache_dir", "data_dir", "ray_address")  # where a resumed bench reads, writes and connects
 
 
 def _machine_options(recorded: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:

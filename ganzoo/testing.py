@@ -26,7 +26,6 @@ import json
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -98,7 +97,8 @@ def _points() -> Data:
 
 
 def _registered_data(name: str) -> Data:
-    from ganzoo.plan import BenchConfig, load_data
+    from ganzoo.config import BenchConfig
+    from ganzoo.factory import load_data
 
     return load_data(BenchConfig(dataset=name))
 
@@ -137,7 +137,7 @@ def stand_in_data(cls: type) -> Data:
 
 
 def _build(name: str, data: Data, seed: int = 0, **overrides: Any) -> Any:
-    from ganzoo.plan import build_variant
+    from ganzoo.factory import build_variant
 
     cls = _plugin("variants", name)
     torch.manual_seed(seed)
@@ -490,7 +490,7 @@ def check_metric_attributes(name: str) -> None:
 def _metric_data(name: str) -> Data:
     """The first of the kit's datasets the metric can score, by the rule a bench uses (``check_data``)."""
     from ganzoo.metrics.base import EvalOptions
-    from ganzoo.plan import metric_unsuitable
+    from ganzoo.evaluation import metric_unsuitable
 
     return _first_fitting(lambda data_name, info: metric_unsuitable(name, info, EvalOptions()), "metric")
 
@@ -498,7 +498,7 @@ def _metric_data(name: str) -> Data:
 @_check("metrics")
 def check_metric_values_on_real_samples(name: str) -> None:
     """On real samples: finite float values, the declared directions and summary among them, the same values twice, provenance as result columns."""
-    from ganzoo.plan import default_cache_dir
+    from ganzoo.config import default_cache_dir
 
     cls = _plugin("metrics", name)
     data = _metric_data(name)

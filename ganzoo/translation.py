@@ -1,16 +1,14 @@
-"""How a translation variant is evaluated: real images of each source domain go through every pair
-the variant translates (and back, where the reverse pair exists), the metrics score the result, and a
-sample sheet shows source | translation | reconstruction for each pair."""
+"""What a translation variant is evaluated on: real images of each source domain go through every pair
+the variant translates (and back, where the reverse pair exists), and a sample sheet shows source |
+translation | reconstruction for each pair. :mod:`ganzoo.evaluation` scores them in the same metric loop
+as generated samples."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import torch
 
 from ganzoo.data import Data
-from ganzoo.metrics.base import Metric, Samples
-from ganzoo.samples import save_image_grid
+from ganzoo.metrics.base import Samples
 from ganzoo.variant import Variant
 
 
@@ -59,18 +57,3 @@ def translation_sheet(samples: Samples, domains: tuple[str, ...], *, total: int 
             tiles += [samples.source[i], samples.x[i]] + ([samples.reconstruction[i]] if width == 3 else [])
         labels.append(f"{domains[s]} > {domains[t]}")
     return torch.stack(tiles), width * each, labels
-
-
-def evaluate_translation(variant: Variant, data: Data, metrics: dict[str, Metric], seed: int, run_dir: Path, step: int) -> dict[str, tuple[float, dict]]:
-    per_target = max([m.num_samples for m in metrics.values()] + [256])
-    variant.train(False)
-    samples = translate_sources(variant, data, per_target, torch.Generator().manual_seed(10_000 + seed))
-    variant.train(True)
-    values: dict[str, tuple[float, dict]] = {}
-    for metric in metrics.values():
-        provenance = metric.provenance()
-        for name, value in metric.compute(samples).items():
-            values[name] = (value, provenance)
-    sheet, nrow, labels = translation_sheet(samples, data.info.domains)
-    save_image_grid(sheet, run_dir / "samples" / f"step-{step:07d}.png", nrow=nrow, row_labels=labels)
-    return values

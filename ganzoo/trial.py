@@ -33,7 +33,9 @@ from ganzoo.data import BatchSampler, Data
 from ganzoo.device import DeviceClock
 from ganzoo.evaluation import evaluate
 from ganzoo.metrics.base import Metric
-from ganzoo.plan import NO_DIVERGENCE, Plan, TrialSpec, build_variant, settings_text, split_dataset
+from ganzoo.config import NO_DIVERGENCE, split_dataset
+from ganzoo.factory import build_variant
+from ganzoo.plan import Plan, TrialSpec, settings_text
 from ganzoo.results import Row, atomic_torch_save, atomic_write_json, atomic_write_text, environment, utc_now
 from ganzoo.trainer import Trainer
 from ganzoo.variant import Progress, StepOutput

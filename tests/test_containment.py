@@ -7,7 +7,8 @@ import json
 from click.testing import CliRunner
 
 from ganzoo.cli import main
-from ganzoo.plan import BenchConfig, plan
+from ganzoo.config import BenchConfig
+from ganzoo.plan import plan
 from ganzoo.results import read_results
 
 PLUGINS = '''

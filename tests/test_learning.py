@@ -6,7 +6,7 @@ import torch
 
 from ganzoo import IncompatibleData, Samples, registry
 from ganzoo.data import BatchSampler
-from ganzoo.plan import default_cache_dir
+from ganzoo.config import default_cache_dir
 from ganzoo.trainer import Trainer
 
 STEPS = 300

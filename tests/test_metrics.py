@@ -8,7 +8,7 @@ from scipy import linalg
 from ganzoo import Samples, registry
 from ganzoo.metrics.classifier import classifier_path, load_classifier
 from ganzoo.metrics.modes import mode_stats
-from ganzoo.plan import default_cache_dir
+from ganzoo.config import default_cache_dir
 
 
 def load(name):

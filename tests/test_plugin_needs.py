@@ -17,7 +17,9 @@ from ganzoo import DatasetInfo, DataKind, Progress, SampleSheet, registry
 from ganzoo.cli import main
 from ganzoo.data import describe_dataset
 from ganzoo.metrics.base import EvalOptions
-from ganzoo.plan import BenchConfig, BenchInputError, build_variant, choose_metrics, load_data, plan
+from ganzoo.config import BenchConfig, BenchInputError
+from ganzoo.factory import build_variant, load_data
+from ganzoo.plan import choose_metrics, plan
 from ganzoo.results import read_results
 from ganzoo_plugins.datasets.image_folder import ImageFolder
 from ganzoo_plugins.variants.gan import GAN

@@ -12,7 +12,8 @@ from conftest import SHARED_MNIST
 from ganzoo import pack_samples
 from ganzoo.cli import main
 from ganzoo.data import BatchSampler
-from ganzoo.plan import build_variant, dataset_info, load_data, BenchConfig
+from ganzoo.config import BenchConfig
+from ganzoo.factory import build_variant, dataset_info, load_data
 from ganzoo.presets import PRESETS
 from ganzoo.report import within_2se
 from ganzoo.results import read_results

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from ganzoo import Batch, registry
 from ganzoo.cli import main
-from ganzoo.plan import build_variant
+from ganzoo.factory import build_variant
 
 DIGITS = registry.datasets.get("digits").info
 MNIST = registry.datasets.get("mnist").info  # 28 px: DCGAN's D has BatchNorm layers (8 px digits: none)

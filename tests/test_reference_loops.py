@@ -18,7 +18,8 @@ import torch
 import torch.nn.functional as F
 
 from ganzoo import Batch, presets
-from ganzoo.plan import build_variant, plan
+from ganzoo.factory import build_variant
+from ganzoo.plan import plan
 from ganzoo.trainer import Trainer
 
 STEPS = 20
@@ -394,7 +395,7 @@ def test_a_simultaneous_trial_resumed_mid_interval_equals_the_uninterrupted_one(
     trial stopped between evaluation points and resumed ends with the uninterrupted trial's weights."""
     import signal
 
-    from ganzoo.plan import load_data
+    from ganzoo.factory import load_data
     from ganzoo.results import load_weights
     from ganzoo.trial import StopFlag, run_trial
 

@@ -406,7 +406,9 @@ def test_a_seconds_budget_overrun_is_in_the_status_row(tmp_path, fresh_registrie
 def test_cyclegan_resumed_mid_interval_equals_the_uninterrupted_trial(tmp_path):
     """A stop between evaluation points checkpoints the loss meter and CycleGAN's image buffers too."""
     from ganzoo.evaluation import prepare_metrics
-    from ganzoo.plan import BenchConfig, load_data, plan
+    from ganzoo.config import BenchConfig
+    from ganzoo.factory import load_data
+    from ganzoo.plan import plan
     from ganzoo.trial import StopFlag, run_trial
 
     def trial(out, stop_at=None):
@@ -462,7 +464,9 @@ def test_an_ok_row_without_its_files_is_continued_on_resume_not_skipped(tmp_path
 def test_a_trials_status_row_is_sent_after_its_files(tmp_path):
     from ganzoo.evaluation import prepare_metrics
     from ganzoo.executor import execute, job_for
-    from ganzoo.plan import BenchConfig, eval_options, load_data, plan
+    from ganzoo.config import BenchConfig
+    from ganzoo.factory import load_data
+    from ganzoo.plan import eval_options, plan
     from ganzoo.trial import StopFlag
 
     config = BenchConfig(variants=["gan"], dataset="ring8", budget="4steps", eval_every="2steps", metrics=["modes"], out=tmp_path / "b")
@@ -477,7 +481,9 @@ def test_a_trials_status_row_is_sent_after_its_files(tmp_path):
 
 def test_a_checkpoint_that_cannot_be_loaded_safely_restarts_the_trial_saying_so(tmp_path):
     from ganzoo.evaluation import prepare_metrics
-    from ganzoo.plan import BenchConfig, eval_options, load_data, plan
+    from ganzoo.config import BenchConfig
+    from ganzoo.factory import load_data
+    from ganzoo.plan import eval_options, plan
     from ganzoo.trial import CheckpointWarning, run_trial
 
     config = BenchConfig(variants=["gan"], dataset="ring8", budget="4steps", eval_every="2steps", metrics=["modes"], out=tmp_path / "b")

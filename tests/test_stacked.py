@@ -75,7 +75,7 @@ def test_the_channel_classifier_is_scored_on_digits_it_never_saw(tmp_path):
 @pytest.mark.skipif(not SHARED_MNIST.exists(), reason="needs the shared MNIST test split")
 def test_real_stacked_mnist_scores_nearly_all_modes():
     data = registry.datasets.get("stacked-mnist").load(name="stacked-mnist", data_dir=SHARED_MNIST, split="auto", download=False)
-    from ganzoo.plan import default_cache_dir
+    from ganzoo.config import default_cache_dir
 
     metric = registry.metrics.get("stacked")(data=data, device=torch.device("cpu"), cache_dir=default_cache_dir())
     out = metric.compute(Samples(data.x[torch.randint(len(data), (26_000,), generator=torch.Generator().manual_seed(1))]))

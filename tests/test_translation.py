@@ -11,7 +11,7 @@ from PIL import Image
 
 from conftest import SHARED_MNIST
 from ganzoo import Data, DataKind, DatasetInfo, Samples, registry
-from ganzoo.plan import default_cache_dir
+from ganzoo.config import default_cache_dir
 from ganzoo.translation import translate_sources, translation_sheet
 from ganzoo_plugins.variants.cyclegan import ImageBuffer
 from ganzoo_plugins.datasets.digit_domains import DOMAINS, make_domains, render, true_translation, unrender
@@ -338,3 +338,20 @@ def test_translation_variants_fit_mnist_and_photo_sizes(variant, side):
     assert torch.isfinite(d_out.total) and torch.isfinite(g_out.total)
     for s, t in v.translation_pairs():
         assert v.translate(data.x[:2], source=s, target=t).shape == (2, 3, side, side)
+
+
+def test_a_metric_that_raises_on_translations_is_its_own_row_and_the_others_go_on(domains, metric, tmp_path):
+    from ganzoo import Metric
+    from ganzoo.evaluation import evaluate
+    from ganzoo.factory import build_variant
+
+    class Boom(Metric):
+        def compute(self, samples):
+            raise RuntimeError("boom on translations")
+
+    variant, _ = build_variant("cyclegan", "least-squares", domains.info, {})
+    metrics = {"boom": Boom(data=domains, device=torch.device("cpu"), cache_dir=tmp_path), "translation": metric}
+    values = evaluate(variant, domains, metrics, seed=0, run_dir=tmp_path, step=0, title="t")
+    value, record = values["error_boom"]
+    assert math.isnan(value) and "RuntimeError: boom on translations" in record["detail"]
+    assert any(k.startswith("fid/") for k in values) and (tmp_path / "samples" / "step-0000000.png").is_file()

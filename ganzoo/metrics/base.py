@@ -12,6 +12,7 @@ from torch import Tensor
 
 from ganzoo.data import Data, DatasetInfo
 from ganzoo.params import keyword_params
+from ganzoo.results import HIGHER, LOWER, direction  # noqa: F401 (part of the metric contract's vocabulary)
 
 
 @dataclass(frozen=True)
@@ -43,14 +44,6 @@ class Samples:
     source_y: Tensor | None = None
     source_content: Tensor | None = None
     reconstruction: Tensor | None = None
-
-
-LOWER, HIGHER = "lower", "higher"
-
-
-def direction(directions: dict[str, str], metric: str) -> str | None:
-    """"lower", "higher" or None (undeclared) for a value name such as ``fid`` or ``fid/inverted``."""
-    return directions.get(metric, directions.get(metric.split("/", 1)[0]))
 
 
 class Metric(abc.ABC):

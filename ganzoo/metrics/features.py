@@ -19,11 +19,11 @@ import torch
 from torch import Tensor
 from torch_fidelity.utils import create_feature_extractor
 
+from ganzoo.config import FEATURE_SPACES
 from ganzoo.data import Data
 from ganzoo.metrics.classifier import EXTRACTOR_NAME, CacheWarning, classifier_split, ensure_classifier, file_sha256, safe_name
 from ganzoo.results import atomic_torch_save
 
-FEATURE_SPACES = ("classifier", "inception")
 INCEPTION_EXTRACTOR = "inception-v3-compat"
 INCEPTION_URL = "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/weights-inception-2015-12-05-6726825d.pth"
 INCEPTION_FILE = INCEPTION_URL.rsplit("/", 1)[1]

@@ -1,0 +1,134 @@
+"""Plugin objects built by name: the one place a variant, divergence or dataset named in a bench (or a
+check) becomes an object, with the settings of every layer resolved in one order and the record of which
+layer won. The planner, a trial and the conformance kit all build through here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ganzoo import registry
+from ganzoo.config import NO_DIVERGENCE, BenchConfig, BenchInputError, split_dataset
+from ganzoo.data import BatchSampler, Data, DatasetInfo, describe_dataset
+from ganzoo.variant import TRAINING_PARAMS, Variant
+
+
+def get_plugin(reg: registry.Registry, name: str) -> Any:
+    """The plugin class ``name`` of a registry; an unknown or broken one is a :class:`BenchInputError`."""
+    try:
+        return reg.get(name)
+    except registry.PluginError as exc:
+        raise BenchInputError(str(exc)) from None
+
+
+def dataset_info(spec: str, data_dir: Path | None = None) -> DatasetInfo:
+    """The info of a dataset spec with ``--data-dir``, checked: an unknown name, a bad argument or a
+    folder the dataset cannot describe is a BenchInputError."""
+    name, argument = split_dataset(spec)
+    cls = get_plugin(registry.datasets, name)
+    try:
+        return describe_dataset(cls, argument, data_dir)
+    except ValueError as exc:
+        what = f" (it takes {cls.argument})" if cls.argument else ""
+        raise BenchInputError(f"dataset {spec!r}: {exc}{what}") from None
+
+
+def smoke_step(variant: Variant, info: DatasetInfo, n: int = 8) -> None:
+    """One training step of ``variant`` on random stand-in data of the dataset's shape, on the CPU, with
+    the RNG untouched: a value the variant accepts but cannot train with fails here, before any data loads."""
+    from ganzoo.trainer import Trainer
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        k = max(info.num_classes, 1)
+        y = (torch.arange(max(n, 2 * k)) % k) if info.num_classes else None
+        x = torch.rand(len(y) if y is not None else n, *info.shape) * 2 - 1
+        stand_in = Data(name="stand-in", info=info, x=x, y=y, split="stand-in", source="random",
+                        content=(torch.arange(len(x)) % info.content_classes) if info.content_classes else None)
+        variant.batch_size = min(variant.batch_size, len(x))
+        Trainer(variant, BatchSampler(stand_in, seed=0, device=torch.device("cpu")), amp=False).step()
+
+
+def build_variant(name: str, divergence_name: str, info: DatasetInfo, overrides: dict[str, Any],
+                  batch_size: int | None = None, plugin: str | None = None,
+                  divergence_params: dict[str, Any] | None = None,
+                  preset: dict[str, Any] | None = None) -> tuple[Variant, dict[str, Any]]:
+    """The variant ``name`` with its divergence and hyper-parameters resolved, and the record of how.
+
+    Precedence, highest first (:func:`resolve_settings`): the user's ``--set`` values (and
+    ``--batch-size``), the divergence's paper recipe (unless the variant fixes its own recipe and runs
+    with its own default divergence), the preset's values (``preset``), the variant's defaults. A recipe
+    value the variant has no knob for is recorded as not applied. Raises ValueError for a value the
+    variant refuses, and for a per-sample divergence (WGAN-GP) with a BatchNorm critic. ``name`` is the
+    bench's label for ``plugin``, the installed variant (the same unless ``--variants LABEL=VARIANT``);
+    ``divergence_params`` are the divergence's constructor arguments (``--set wasserstein-gp.gp_weight=5``)."""
+    cls = get_plugin(registry.variants, plugin or name)
+    divergence = None if divergence_name == NO_DIVERGENCE else get_plugin(registry.divergences, divergence_name)(**(divergence_params or {}))
+    chosen, won, applied, skipped, follows = resolve_settings(cls, divergence_name, overrides, preset or {}, batch_size)
+    ctor = cls.constructor_params()
+    variant: Variant = cls(info=info, divergence=divergence, **{k: v for k, v in chosen.items() if k in ctor})
+    variant.set_training(**{k: v for k, v in chosen.items() if k in TRAINING_PARAMS})  # checks them, constructor ones too
+    recipe = getattr(divergence, "recipe", None)
+    if recipe is not None and recipe.per_sample_critic:
+        batchnorm = [net_name for net_name, net in variant.discriminators().items()
+                     if any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in net.modules())]
+        if batchnorm:
+            knob = f" (--set {name}.d_norm=layer, as the paper advises)" if "d_norm" in ctor else ""
+            raise ValueError(f"divergence {divergence_name!r} needs a critic that scores each sample on its own (its penalty "
+                             f"is per sample), but {name}'s {', '.join(batchnorm)} uses BatchNorm; switch it off{knob}")
+    record = {
+        "source": (f"{divergence_name} ({type(divergence).paper})" if follows
+                   else f"{name}'s own ({cls.paper})" if recipe is not None else None),
+        "applied": applied, "not_applicable": skipped, "user_set": dict(overrides), "divergence_params": dict(divergence_params or {}),
+        "preset_set": dict(preset or {}), "won": won,
+        "d_steps": variant.d_steps, "optimizer": variant.optimizer, "update": variant.update,
+    }
+    return variant, record
+
+
+def resolve_settings(cls: type[Variant], divergence_name: str, overrides: dict[str, Any], preset: dict[str, Any],
+                     batch_size: int | None) -> tuple[dict[str, Any], dict[str, str], dict[str, Any], list[str], bool]:
+    """One variant's settings from its layers, highest first: ``--set`` (then ``--batch-size``), the
+    divergence's recipe, the preset, the variant's defaults (left to the constructor). Returns (the chosen
+    values, which layer each came from: ``set``, ``batch-size``, ``recipe`` or ``preset``; the recipe's
+    applied values, the recipe's keys the variant has no knob for, whether the recipe applies)."""
+    recipe = None
+    if divergence_name != NO_DIVERGENCE:
+        recipe = getattr(get_plugin(registry.divergences, divergence_name), "recipe", None)
+    follows = recipe is not None and not (cls.own_recipe and divergence_name == cls.default_divergence)
+    ctor = cls.constructor_params()
+    applied, skipped = {}, []
+    if follows:
+        for key, value in recipe.settings().items():  # type: ignore[union-attr]
+            if key in overrides:
+                continue
+            if key in ctor or key in TRAINING_PARAMS:
+                applied[key] = value
+            else:
+                skipped.append(key)
+    layers = [("preset", preset), ("recipe", applied),
+              ("batch-size", {"batch_size": batch_size} if batch_size and "batch_size" in ctor else {}), ("set", overrides)]
+    chosen: dict[str, Any] = {}
+    won: dict[str, str] = {}
+    for source, values in layers:
+        for key, value in values.items():
+            chosen[key], won[key] = value, source
+    return chosen, won, applied, skipped, follows
+
+
+def user_settings(overrides: dict[str, Any], batch_size: int | None) -> dict[str, Any]:
+    """What the user set for one variant: its ``--set`` values and ``--batch-size`` (which ``--set`` beats)."""
+    return {**({"batch_size": batch_size} if batch_size else {}), **overrides}
+
+
+def load_data(config: BenchConfig) -> Data:
+    """Load the dataset; its name in the results is the whole spec, so different arguments never compare."""
+    name, argument = split_dataset(config.dataset)
+    cls = get_plugin(registry.datasets, name)
+    extra = {} if argument is None else {"argument": argument}
+    return cls.load(name=config.dataset, data_dir=config.data_dir, split=config.split, download=config.download, **extra)
+
+
