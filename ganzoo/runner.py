@@ -60,6 +60,16 @@ class BenchInterrupted(Exception):
         return EXIT_CODES.get(self.signum, 130)
 
 
+def remove_torn_writes(out: Path) -> list[Path]:
+    """Remove what a killed write left in ``out``: the temporary files the atomic writer renames into place
+    (``.NAME.*.tmp``), which a finished write never leaves. Called only while this bench holds the lock, so
+    no other writer's file is in flight."""
+    torn = [f for f in Path(out).rglob(".*.tmp") if f.is_file()]
+    for f in torn:
+        f.unlink(missing_ok=True)
+    return torn
+
+
 def preset_record(config: BenchConfig) -> dict[str, Any]:
     """What bench.json keeps of the preset a bench started from: its protocol, the user's overrides and
     the published numbers, so ``ganzoo table --published`` needs nothing but the results folder."""
@@ -207,6 +217,7 @@ def run_bench(config: BenchConfig | None = None, *, console: Console | None = No
             console.print(f"[yellow]{note}[/]")
         if manifest is None and config.force:
             clear_out(out)
+        remove_torn_writes(out)
         try:
             data = load_data(config)
         except (FileNotFoundError, ValueError) as exc:  # the dataset's own account of what is missing or wrong
@@ -312,7 +323,9 @@ def _run_trials(p: Plan, data: Any, metrics: dict, writer: ResultsWriter, finish
                 writer.add(payload)
             elif kind == "files":
                 folder = Path(p.config.out) / "runs" / run_id
-                for name, blob in payload.items():
+                # the checkpoint last: one in place means the sheets and config.json it follows are too, so a
+                # kill between two of these writes resumes from the checkpoint before, which writes them again
+                for name, blob in sorted(payload.items(), key=lambda item: item[0] == CHECKPOINT):
                     if blob is None:
                         (folder / name).unlink(missing_ok=True)
                     else:

@@ -1,7 +1,8 @@
 """The plugin conformance kit: checks that a plugin keeps ganzoo's contract, for plugin authors' own
 test suites and for ``ganzoo check NAME``.
 
-A check is a function of the plugin's registered name; it raises :class:`CheckFailed` naming the broken
+A check is a function of the plugin's registered name (or of a :class:`Configured` name: the plugin
+with parameters, such as a packed GAN); it raises :class:`CheckFailed` naming the broken
 contract, or :class:`CheckSkipped` saying why it cannot run here (no CUDA, no data files). Checks look
 plugins up by name when they run, never when tests are collected, so a broken unrelated plugin fails
 its own checks and nothing else::
@@ -35,6 +36,28 @@ from ganzoo.data import BatchSampler, Data, DataKind, DatasetInfo
 from ganzoo.metrics.base import HIGHER, LOWER, Samples
 from ganzoo.results import Row
 from ganzoo.variant import Variant
+
+
+class Configured(str):
+    """A registered plugin's name with parameters the checks build it with instead of its defaults (a
+    variant's constructor and training parameters; a divergence's or metric's constructor arguments):
+    ``check(Configured("gan", pack=4))`` checks a packed GAN. Everywhere a name goes it is the name; it
+    shows as ``gan[pack=4]``."""
+
+    params: dict[str, Any]
+
+    def __new__(cls, name: str, **params: Any) -> Configured:
+        obj = super().__new__(cls, name)
+        obj.params = params
+        return obj
+
+    def __repr__(self) -> str:
+        return f"{str(self)}[{','.join(f'{k}={v}' for k, v in self.params.items())}]"
+
+
+def params_of(name: str) -> dict[str, Any]:
+    """The parameters a :class:`Configured` name carries (none for a plain name)."""
+    return dict(getattr(name, "params", {}))
 
 
 class CheckFailed(AssertionError):
@@ -142,7 +165,7 @@ def _build(name: str, data: Data, seed: int = 0, **overrides: Any) -> Any:
     cls = _plugin("variants", name)
     torch.manual_seed(seed)
     divergence = cls.default_divergence if cls.adversarial else "none"
-    variant, _ = build_variant(name, divergence, data.info, {"batch_size": 16, **overrides})
+    variant, _ = build_variant(str(name), divergence, data.info, {"batch_size": 16, **params_of(name), **overrides})
     return variant
 
 
@@ -396,7 +419,7 @@ def check_divergence_attributes(name: str) -> None:
     """description is declared, and estimate_unit is set exactly when estimate() returns a value."""
     cls = _plugin("divergences", name)
     _require_description(cls, name)
-    est = cls().estimate(torch.randn(8), torch.randn(8))
+    est = cls(**params_of(name)).estimate(torch.randn(8), torch.randn(8))
     _require((est is None) == (cls.estimate_unit is None),
              f"{name}: estimate() returns {'nothing' if est is None else 'a value'} but estimate_unit is {cls.estimate_unit!r}")
 
@@ -404,7 +427,7 @@ def check_divergence_attributes(name: str) -> None:
 @_check("divergences")
 def check_losses_are_finite_scalars_with_gradients(name: str) -> None:
     """d_loss and g_loss are finite scalars with finite gradients, for (N,) and (N, 1) scores, at logits up to ±50."""
-    div = _plugin("divergences", name)()
+    div = _plugin("divergences", name)(**params_of(name))
     for shape in ((4,), (4, 1)):
         r = _scores(0.3, -1.2, 2.0, 50.0).detach().reshape(shape).requires_grad_()
         f = _scores(-0.5, 0.1, -50.0, 1.5).detach().reshape(shape).requires_grad_()
@@ -418,7 +441,7 @@ def check_losses_are_finite_scalars_with_gradients(name: str) -> None:
 @_check("divergences")
 def check_d_and_g_agree_on_which_way_is_real(name: str) -> None:
     """D's loss is lower when it scores real and fake apart one way, and G's loss is lower when fakes score that same way."""
-    div = _plugin("divergences", name)()
+    div = _plugin("divergences", name)(**params_of(name))
     hi, lo = _scores(2.0, 1.5, 2.5), _scores(-2.0, -1.5, -2.5)
     with torch.no_grad():
         real_high = float(div.d_loss(hi, lo)) < float(div.d_loss(lo, hi))
@@ -504,7 +527,7 @@ def check_metric_values_on_real_samples(name: str) -> None:
     data = _metric_data(name)
     if data.info.domains:
         raise CheckSkipped("translation metrics score translations; a translation variant's bench checks them")
-    metric = cls(data=data, device=torch.device("cpu"), cache_dir=default_cache_dir())  # a classifier it trains is cached, as in a bench
+    metric = cls(data=data, device=torch.device("cpu"), cache_dir=default_cache_dir(), **params_of(name))  # a classifier it trains is cached, as in a bench
     _require(isinstance(metric.num_samples, int) and metric.num_samples > 0, f"{name}: num_samples must be a positive int")
     n = min(metric.num_samples, len(data))
     samples = Samples(data.x[:n], None if data.y is None else data.y[:n])
@@ -541,7 +564,8 @@ class CheckResult:
 
 
 def run_checks(name: str, kind: str | None = None) -> list[CheckResult]:
-    """Every check of the plugin's kind, each run on its own: a failure never stops the others."""
+    """Every check of the plugin's kind, each run on its own: a failure never stops the others. ``name``
+    may be a :class:`Configured` name, checking the plugin with those parameters."""
     kind = kind or kind_of(name)
     results = []
     for check in CHECKS[kind]:
@@ -573,6 +597,7 @@ def parametrize_with_checks(kind: str, names: list[str], slow: Iterable[str] = (
 
         return run
 
-    params = [pytest.param(n, skipping(c), id=f"{n}-{c.name}", marks=[pytest.mark.slow] if f"{n}-{c.name}" in slow else [])
+    params = [pytest.param(n, skipping(c), id=f"{n!r}-{c.name}" if isinstance(n, Configured) else f"{n}-{c.name}",
+                           marks=[pytest.mark.slow] if f"{n}-{c.name}" in slow else [])
               for n in names for c in CHECKS[kind]]
     return pytest.mark.parametrize("plugin, check", params)

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from ganzoo import registry
 from ganzoo.cli import main
 from ganzoo.scaffold import KINDS, new_plugin
-from ganzoo.testing import CHECKS, parametrize_with_checks, run_checks
+from ganzoo.testing import CHECKS, Configured, parametrize_with_checks, run_checks
 
 
 # the translation variants' training checks take minutes on 2 cores: slow here (run with -m slow);
@@ -155,3 +155,29 @@ def test_check_and_new_refuse_bad_input_in_one_line(tmp_path):
     (tmp_path / "taken" / "file").write_text("")
     result = CliRunner().invoke(main, ["new", "variant", "x", "--out", str(tmp_path / "taken")])
     assert result.exit_code == 2 and "already holds files" in result.output
+
+
+# the kit checks a plugin with parameters too: PacGAN4 as the 2-D presets run it
+PACKED = Configured("gan", pack=4, update="simultaneous")
+
+
+@parametrize_with_checks("variants", [PACKED], slow=[f"gan-{c.name}" for c in CHECKS["variants"]])  # the plain gan runs them by default
+def test_a_packed_simultaneous_gan_keeps_the_contract(plugin, check):
+    check(plugin)
+
+
+def test_a_configured_name_is_built_with_its_parameters():
+    from ganzoo import testing
+
+    data = testing.stand_in_data(registry.variants.get("gan"))
+    packed, plain = testing._build(PACKED, data), testing._build("gan", data)
+    assert (packed.hparams()["pack"], packed.update) == (4, "simultaneous") and plain.hparams()["pack"] == 1
+    assert PACKED == "gan" and repr(PACKED) == "gan[pack=4,update=simultaneous]"
+
+
+def test_check_takes_parameters_and_refuses_unknown_ones_in_one_line():
+    ok = CliRunner().invoke(main, ["check", "wasserstein-gp", "--set", "gp_weight=5"])
+    assert ok.exit_code == 0 and "wasserstein-gp[gp_weight=5.0]" in ok.output, ok.output  # typed as its default's type
+    bad = CliRunner().invoke(main, ["check", "gan", "--set", "packs=2"])
+    lines = [line for line in bad.output.splitlines() if line.strip()]
+    assert bad.exit_code == 2 and len(lines) == 1 and "no parameter 'packs'" in lines[0], bad.output
