@@ -257,7 +257,6 @@ def run_bench(config: BenchConfig | None = None, *, console: Console | None = No
         kept, finished = _kept_rows(p) if manifest is not None else ([], set())
         started = True  # from here on the folder holds this bench
         writer = ResultsWriter(out, kept, order=[r.run_id for r in p.runs])
-        writer.flush()
         bench = {
             "ganzoo_bench": 1, "config": config.to_json(), "runs": [r.run_id for r in p.runs],
             "dataset": {"name": data.name, "split": data.split, "source": data.source},
@@ -273,7 +272,8 @@ def run_bench(config: BenchConfig | None = None, *, console: Console | None = No
             bench["metrics_left_out"] = p.metrics_left_out
         if config.preset:
             bench["preset"] = preset_record(config)
-        atomic_write_json(out / MANIFEST, bench)
+        atomic_write_json(out / MANIFEST, bench)  # first: a kill before it leaves no bench here, so the same command starts it again
+        writer.flush()
         stop = StopFlag()
         previous = _install_stop_handlers(stop)
         try:

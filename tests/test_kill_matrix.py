@@ -114,10 +114,16 @@ def uninterrupted(request, killer, tmp_path_factory):
     return request.param, out, log.read_text().splitlines()
 
 
-def kill_then_resume(executor: str, killer: Path, out: Path, at: int) -> None:
-    killed = ganzoo([*BENCH, "--executor", executor, "--out", str(out)], {"SITE": str(killer), "KILL_OUT": str(out), "KILL_AT": str(at)})
+def kill_then_resume(executor: str, killer: Path, out: Path, at: int, started: bool = True) -> None:
+    """Kill the bench at write ``at``, then continue it: with ``--resume`` once its bench.json is in place
+    (``started``); before that nothing of it is there, --resume says so, and the same command starts it."""
+    command = [*BENCH, "--executor", executor, "--out", str(out)]
+    killed = ganzoo(command, {"SITE": str(killer), "KILL_OUT": str(out), "KILL_AT": str(at)})
     assert killed.returncode == 137, killed.stderr[-2000:]
     resumed = ganzoo(["bench", "--resume", str(out)], {})
+    if not started:
+        assert resumed.returncode == 2 and "no bench.json there" in resumed.stderr, resumed.stderr[-2000:]
+        resumed = ganzoo(command, {})
     assert resumed.returncode == 0, resumed.stderr[-2000:]
 
 
@@ -136,14 +142,15 @@ def test_a_kill_at_each_kind_of_write_then_resume_equals_the_uninterrupted_bench
         chosen.setdefault(kind(w), []).append(i)
     for k, at in sorted((k, v[len(v) // 2]) for k, v in chosen.items()):
         out = tmp_path / f"killed-{at}"
-        kill_then_resume(executor, killer, out, at)
+        kill_then_resume(executor, killer, out, at, started=at > writes.index("bench.json") + 1)
         assert_same(full, out)
 
 
 @pytest.mark.slow
 def test_a_kill_at_every_write_then_resume_equals_the_uninterrupted_bench(uninterrupted, killer, tmp_path):
     executor, full, writes = uninterrupted
+    first_manifest = writes.index("bench.json") + 1
     for at in range(1, len(writes) + 1):
         out = tmp_path / f"killed-{at}"
-        kill_then_resume(executor, killer, out, at)
+        kill_then_resume(executor, killer, out, at, started=at > first_manifest)
         assert_same(full, out)
