@@ -134,8 +134,6 @@ def test_the_writes_cover_every_kind_of_file(uninterrupted):
 
 def test_a_kill_at_each_kind_of_write_then_resume_equals_the_uninterrupted_bench(uninterrupted, killer, tmp_path):
     executor, full, writes = uninterrupted
-    if executor != "local":
-        pytest.skip("the local pool's kills run with -m slow")
     # the middle write of each kind: past the bench's start, before its end
     chosen = {}
     for i, w in enumerate(writes, 1):
