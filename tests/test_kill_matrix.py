@@ -5,10 +5,11 @@ The kill is real: a ``sitecustomize`` put on the bench's path wraps ganzoo's one
 chosen write into ``--out``, leaves the half-written temporary file and ends the process with ``os._exit``
 (no cleanup, no lock release, no atexit), as SIGKILL would between two bytes. The default suite kills once
 at each kind of file (results.csv, bench.json, config.json, checkpoint, weights, sample sheet) under the
-in-process executor; ``-m slow`` kills at every write, under the in-process executor and the local pool."""
+in-process executor, the local pool and Ray (where installed); the every-write test kills at each of the bench's writes."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -104,7 +105,10 @@ def _equal(a, b) -> bool:
     return a == b
 
 
-@pytest.fixture(scope="module", params=["local", "pool"])
+RAY = pytest.param("ray", marks=pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason='needs Ray: pip install "ganzoo[ray]"'))
+
+
+@pytest.fixture(scope="module", params=["local", "pool", RAY])
 def uninterrupted(request, killer, tmp_path_factory):
     """The bench run whole under ``executor``, and the list of its writes into --out, in order."""
     root = tmp_path_factory.mktemp(f"full-{request.param}")
