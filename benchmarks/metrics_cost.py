@@ -71,7 +71,7 @@ def bench_share(device: str) -> dict[str, float]:
         with tempfile.TemporaryDirectory() as tmp:
             run_bench(BenchConfig(out=Path(tmp) / "b", device=device))  # warm the caches
             spent["evaluation"] = 0.0
-            df, wall = timed(lambda: run_bench(BenchConfig(out=Path(tmp) / "c", device=device)))
+            df, wall = timed(lambda: run_bench(BenchConfig(out=Path(tmp) / "c", device=device)).frame)
     finally:
         trial.evaluate = original
     training = float(df[df.metric == "status"]["device_seconds"].sum())

@@ -65,7 +65,7 @@ def ganzoo_loop(steps: int, batch: int, device: str, seed: int, workdir: Path) -
     out = workdir / f"bench-{time.perf_counter_ns()}"
     config = BenchConfig(variants=["dcgan"], dataset="digits", budget=f"{steps}steps", eval_every=f"{steps}steps",
                          seeds=[seed], batch_size=batch, device=device, out=out)
-    df = run_bench(config)
+    df = run_bench(config).frame
     return float(read_results(out).query("metric == 'loss_d'")["device_seconds"].max()) if not df.empty else float("nan")
 
 

@@ -86,7 +86,7 @@ def main() -> None:
     for label, config in runs.items():
         config.dataset, config.data_dir, config.budget = args.dataset, args.data_dir, args.budget
         config.seeds, config.out, config.force = list(range(args.seeds)), args.out / label.replace(" ", "-"), True
-        df = run_bench(config)
+        df = run_bench(config).frame
         final = df[df.step == df.groupby("run_id").step.transform("max")]
         final = final.assign(run=final.variant + (" (identity 0.5)" if "identity" in label else ""))
         frames.append(final[final.metric.isin(METRICS + PAIR)])

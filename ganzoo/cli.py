@@ -7,7 +7,6 @@ plugins load inside the command that uses them, so help, names and input errors 
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +21,6 @@ from rich.table import Table
 from ganzoo import __version__
 from ganzoo import config as configuration
 from ganzoo import registry
-from ganzoo.budget import Budget
 from ganzoo.config import MACHINE_OPTIONS, BenchConfig, BenchInputError, Settings, split_variant
 
 if TYPE_CHECKING:
@@ -268,20 +266,22 @@ def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget
                                  metrics=metrics)
     if config is not None:
         _check_fast(config)
+    from ganzoo.display import BenchDisplay
     from ganzoo.runner import BenchInterrupted, run_bench  # torch and the plugins load from here on
 
+    display = BenchDisplay(err)
     try:
-        df = run_bench(config, console=err, resume=resume, allow_code_change=allow_code_change, machine=machine)
+        outcome = run_bench(config, on_event=display, resume=resume, allow_code_change=allow_code_change, machine=machine)
     except BenchInputError as exc:
         raise InputError(str(exc)) from None
     except BenchInterrupted as exc:
         err.print(f"[yellow]{exc}[/]: the trial in progress is checkpointed and everything finished is saved. "
                   f"Continue with:\n  ganzoo bench --resume {exc.out}")
         sys.exit(exc.exit_code)
-    out = resume if resume is not None else out
-    manifest = json.loads((out / "bench.json").read_text())
-    _print_summary(df, Budget.parse(manifest["config"]["budget"]).measure, manifest.get("summary_metrics", []))
-    failed = df[(df["metric"] == "status") & (df["value"] == 0)]
+    finally:
+        display.close()
+    df, out, failed = outcome.frame, outcome.out, outcome.failed
+    _print_summary(df, outcome.measure, outcome.summary_metrics)
     err.print(f"results: {out / 'results.csv'}  (runs, configs, samples and weights under {out / 'runs'})")
     broken = df[df["metric"].str.startswith("error_")].drop_duplicates("detail")
     for _, row in broken.iterrows():

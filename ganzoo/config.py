@@ -69,6 +69,16 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("GANZOO_CACHE", Path.home() / ".cache" / "ganzoo"))
 
 
+@dataclass(frozen=True)
+class DataSource:
+    """Where a bench's data comes from: what a worker needs to load it again, and nothing else."""
+
+    dataset: str = "digits"
+    data_dir: Path | None = None
+    split: str = "auto"
+    download: bool = True
+
+
 @dataclass
 class BenchConfig:
     variants: list[str] | None = None  # None: every installed variant that can run on the dataset; LABEL=VARIANT names a setting
@@ -104,6 +114,10 @@ class BenchConfig:
     metrics: list[str] | None = None  # metric plugins to compute; None: every installed one that applies to the dataset
     preset: str | None = None  # the preset this bench started from (see ganzoo.presets), recorded with its overrides
     preset_overrides: list[str] = field(default_factory=list)  # the options given beside --preset
+
+    @property
+    def source(self) -> DataSource:
+        return DataSource(self.dataset, self.data_dir, self.split, self.download)
 
     def to_json(self) -> dict[str, Any]:
         """As written into bench.json, which is all ``ganzoo bench --resume`` needs."""

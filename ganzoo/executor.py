@@ -28,8 +28,8 @@ from typing import Any
 import torch
 
 from ganzoo.budget import Spent
-from ganzoo.plan import eval_options
-from ganzoo.trial import CHECKPOINT, StopFlag, TrialResult, run_dir, run_trial
+from ganzoo.plan import Plan, TrialSpec
+from ganzoo.trial import CHECKPOINT, StopFlag, TrialResult, run_trial
 
 # events a trial sends to the driver: ("rows", run_id, [Row]), ("files", run_id, {name: bytes}),
 # ("progress", run_id, (Spent, text)), ("done", run_id, TrialResult)
@@ -38,18 +38,16 @@ Event = tuple[str, str, Any]
 
 @dataclass
 class TrialJob:
-    """One trial as a worker receives it: the plan (its device the worker's), the spec, and the files the
-    driver holds for it (its checkpoint and config.json, to resume from)."""
+    """One trial as a worker receives it: its self-contained spec and the files the driver holds for it
+    (its checkpoint and config.json, to resume from)."""
 
-    plan: Any
-    spec: Any
+    spec: TrialSpec
     files: dict[str, bytes]
 
 
-def job_for(p: Any, spec: Any, device: torch.device) -> TrialJob:
-    folder = run_dir(p, spec)
-    files = {name: (folder / name).read_bytes() for name in (CHECKPOINT, "config.json") if (folder / name).is_file()}
-    return TrialJob(replace(p, device=device), spec, files if CHECKPOINT in files else {})
+def job_for(spec: TrialSpec) -> TrialJob:
+    files = {name: (spec.folder / name).read_bytes() for name in (CHECKPOINT, "config.json") if (spec.folder / name).is_file()}
+    return TrialJob(spec, files if CHECKPOINT in files else {})
 
 
 class Driver:
@@ -58,8 +56,8 @@ class Driver:
     that dies between the two never runs it twice; and the one retry rule: a trial whose worker died starts
     again from the latest checkpoint the driver holds, up to ``max_retries`` times, then is recorded failed."""
 
-    def __init__(self, p: Any, jobs: list[TrialJob], handle: Callable[[Event], None]) -> None:
-        self.p, self.handle = p, handle
+    def __init__(self, max_retries: int, jobs: list[TrialJob], handle: Callable[[Event], None]) -> None:
+        self.max_retries, self.handle = max_retries, handle
         self.done: set[str] = set()
         self.attempts = {job.spec.run_id: 0 for job in jobs}
 
@@ -77,10 +75,10 @@ class Driver:
         recorded failed."""
         run_id = job.spec.run_id
         self.attempts[run_id] += 1
-        if self.attempts[run_id] > self.p.config.max_retries:
+        if self.attempts[run_id] > self.max_retries:
             self.failed(run_id, f"{what} died {self.attempts[run_id]} times")
             return None
-        return job_for(self.p, job.spec, job.plan.device)
+        return job_for(job.spec)
 
 
 def execute(job: TrialJob, data: Any, metrics: dict, send: Callable[[Event], None], stop: StopFlag) -> TrialResult:
@@ -111,7 +109,7 @@ def execute(job: TrialJob, data: Any, metrics: dict, send: Callable[[Event], Non
                 send(("rows", spec.run_id, rest))
 
         try:
-            result = run_trial(job.plan, spec, data, metrics, emit, stop=stop,
+            result = run_trial(spec, data, metrics, emit, stop=stop,
                                on_progress=lambda spent, text: send(("progress", spec.run_id, (spent, text))),
                                folder=folder, on_checkpoint=ship)
         finally:
@@ -129,18 +127,17 @@ class InProcess:
 
     name = "in-process"
 
-    def __init__(self, p: Any) -> None:
+    def __init__(self, p: Plan) -> None:
         self.p = p
 
     def run(self, jobs: list[TrialJob], data: Any, metrics: dict, stop: StopFlag, handle: Callable[[Event], None]) -> None:
         previous = torch.get_num_threads()
         torch.set_num_threads(self.p.threads)
-        driver = Driver(self.p, jobs, handle)  # nothing to retry here: a dying trial takes this process with it
-        try:
+        try:  # nothing to retry here: a dying trial takes this process with it
             for job in jobs:
                 if stop.requested:
                     return
-                execute(job, data, metrics, driver, stop)
+                execute(job, data, metrics, handle, stop)
         finally:
             torch.set_num_threads(previous)
 
@@ -150,27 +147,25 @@ class InProcess:
 _worker: dict[str, Any] = {}
 
 
-def _init_worker(config: Any, options: Any, slots: Any, channels: list, threads: int, stop_byte: Any) -> None:
+def _init_worker(source: Any, options: Any, cache_dir: Path, slots: Any, channels: list, threads: int, stop_byte: Any) -> None:
     """Each worker: its slot (a device and a pipe of its own to the driver), its threads, the data and the
     (cached) metrics, once."""
     import signal
 
     from ganzoo.evaluation import prepare_metrics
-    from ganzoo.config import default_cache_dir
     from ganzoo.factory import load_data
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver owns Ctrl-C and tells workers through stop_byte
     torch.set_num_threads(threads)
     slot, device = slots.get()
-    data = load_data(config)
+    data = load_data(source)
     _worker.update(device=torch.device(device), data=data, send=channels[slot].send, stop=StopFlag(stop_byte),
-                   metrics=prepare_metrics(data, torch.device(device), config.cache_dir or default_cache_dir(),
-                                           options))
+                   metrics=prepare_metrics(data, torch.device(device), cache_dir, options))
 
 
 def _pool_trial(job: TrialJob) -> str:
     try:
-        job = replace(job, plan=replace(job.plan, device=_worker["device"]))
+        job = replace(job, spec=job.spec.on(_worker["device"]))
         execute(job, _worker["data"], _worker["metrics"], _worker["send"], _worker["stop"])
     except Exception:  # execute reports a trial's own failures; anything else must still reach the driver
         _worker["send"](("done", job.spec.run_id, TrialResult("failed", Spent(), traceback.format_exc(limit=3))))
@@ -187,13 +182,13 @@ class LocalPool:
 
     name = "local pool"
 
-    def __init__(self, p: Any) -> None:
+    def __init__(self, p: Plan) -> None:
         self.p = p
 
     def run(self, jobs: list[TrialJob], data: Any, metrics: dict, stop: StopFlag, handle: Callable[[Event], None]) -> None:
         ctx = mp.get_context("spawn")
         stop_byte = ctx.RawValue("b", 0)
-        driver = Driver(self.p, jobs, handle)
+        driver = Driver(self.p.max_retries, jobs, handle)
         pending = list(jobs)
         while pending:
             slots = ctx.SimpleQueue()
@@ -201,7 +196,8 @@ class LocalPool:
             for i, d in enumerate(self.p.devices):
                 slots.put((i, str(d)))
             pool = ProcessPoolExecutor(max_workers=len(self.p.devices), mp_context=ctx, initializer=_init_worker,
-                                       initargs=(self.p.config, eval_options(self.p), slots, [w for _, w in pipes], self.p.threads, stop_byte))
+                                       initargs=(self.p.source, self.p.evaluation, self.p.cache_dir, slots, [w for _, w in pipes],
+                                                 self.p.threads, stop_byte))
             futures = {pool.submit(_pool_trial, job): job for job in pending}  # starts every worker
             for _, w in pipes:
                 w.close()
@@ -257,7 +253,7 @@ class RayTasks:
 
     name = "ray"
 
-    def __init__(self, p: Any) -> None:
+    def __init__(self, p: Plan) -> None:
         self.p = p
 
     def run(self, jobs: list[TrialJob], data: Any, metrics: dict, stop: StopFlag, handle: Callable[[Event], None]) -> None:
@@ -267,17 +263,17 @@ class RayTasks:
         except ImportError:
             raise RuntimeError('--executor ray needs Ray: pip install "ganzoo[ray]"') from None
         if not ray.is_initialized():
-            ray.init(address=self.p.config.ray_address, include_dashboard=False, log_to_driver=False,
-                     num_cpus=None if self.p.config.ray_address else max(len(self.p.devices) * self.p.threads, 1))
+            ray.init(address=self.p.ray_address, include_dashboard=False, log_to_driver=False,
+                     num_cpus=None if self.p.ray_address else max(len(self.p.devices) * self.p.threads, 1))
         events = Queue()
-        cache = _cache_files(self.p.cache_dir, data, self.p.config.features)
+        cache = _cache_files(self.p.cache_dir, data, self.p.evaluation.features)
         data_ref, cache_ref = ray.put(data), ray.put(cache)
         gpu = self.p.devices[0].type == "cuda"
         # no task-level retries: a task that dies is started again here, from the latest checkpoint it shipped
         remote = ray.remote(num_cpus=self.p.threads, num_gpus=(1 / self.p.executor_note["trials_per_device"]) if gpu else 0,
                             max_retries=0)(_ray_trial)
         pending = {remote.remote(job, data_ref, cache_ref, events): job for job in jobs}
-        driver = Driver(self.p, jobs, handle)
+        driver = Driver(self.p.max_retries, jobs, handle)
         while pending:
             if stop.requested:
                 for ref in pending:
@@ -319,22 +315,22 @@ def _cache_files(cache_dir: Path, data: Any, features: str) -> dict[str, bytes]:
 def _ray_trial(job: TrialJob, data: Any, cache: dict[str, bytes], events: Any) -> str:
     from ganzoo.evaluation import prepare_metrics
 
-    p = job.plan
-    torch.set_num_threads(p.threads)
-    device = torch.device("cuda") if p.device.type == "cuda" and torch.cuda.is_available() else torch.device("cpu")
+    spec = job.spec
+    torch.set_num_threads(spec.threads)
+    device = torch.device("cuda") if spec.device.type == "cuda" and torch.cuda.is_available() else torch.device("cpu")
     with tempfile.TemporaryDirectory(prefix="ganzoo-cache-") as tmp:
         for name, blob in cache.items():  # the driver's prepared files: nothing is trained again here
             path = Path(tmp) / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(blob)
-        metrics = prepare_metrics(data, device, Path(tmp), eval_options(p))
-        job = replace(job, plan=replace(p, device=device, cache_dir=Path(tmp)))
+        metrics = prepare_metrics(data, device, Path(tmp), spec.evaluation)
+        job = replace(job, spec=spec.on(device, cache_dir=Path(tmp)))
         execute(job, data, metrics, events.put, StopFlag())
     return job.spec.run_id
 
 
-def executor_for(p: Any) -> Any:
-    if p.config.executor == "ray":
+def executor_for(p: Plan) -> InProcess | LocalPool | RayTasks:
+    if p.executor == "ray":
         return RayTasks(p)
-    return LocalPool(p) if p.workers > 1 or p.config.executor == "pool" else InProcess(p)
+    return LocalPool(p) if p.workers > 1 or p.executor == "pool" else InProcess(p)
 

@@ -5,13 +5,14 @@ layer won. The planner, a trial and the conformance kit all build through here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from ganzoo import registry
-from ganzoo.config import NO_DIVERGENCE, BenchConfig, BenchInputError, split_dataset
+from ganzoo.config import NO_DIVERGENCE, BenchConfig, BenchInputError, DataSource, Settings, split_dataset
 from ganzoo.data import BatchSampler, Data, DatasetInfo, describe_dataset
 from ganzoo.variant import TRAINING_PARAMS, Variant
 
@@ -50,6 +51,44 @@ def smoke_step(variant: Variant, info: DatasetInfo, n: int = 8) -> None:
                         content=(torch.arange(len(x)) % info.content_classes) if info.content_classes else None)
         variant.batch_size = min(variant.batch_size, len(x))
         Trainer(variant, BatchSampler(stand_in, seed=0, device=torch.device("cpu")), amp=False).step()
+
+
+@dataclass(frozen=True)
+class VariantSpec:
+    """What one trial builds: a variant (by its bench label and the installed plugin it runs) with a
+    divergence, and every layer of settings, typed: the user's ``--set`` values, ``--batch-size``, the
+    divergence's constructor arguments and the preset's values. Built the same way by the planner (to
+    check it) and by the trial (to train it)."""
+
+    label: str
+    plugin: str
+    divergence: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    batch_size: int | None = None
+    divergence_params: dict[str, Any] = field(default_factory=dict)
+    preset: dict[str, Any] = field(default_factory=dict)
+
+    def build(self, info: DatasetInfo) -> tuple[Variant, dict[str, Any]]:
+        """The variant object and the record of which layer each setting came from (:func:`build_variant`)."""
+        return build_variant(self.label, self.divergence, info, self.settings, self.batch_size, plugin=self.plugin,
+                             divergence_params=self.divergence_params, preset=self.preset)
+
+    def given(self) -> dict[str, Any]:
+        """What this variant was told beyond its defaults: the preset's values and the user's (``--set``
+        beats ``--batch-size`` beats the preset)."""
+        return {**self.preset, **user_settings(self.settings, self.batch_size)}
+
+    def column(self) -> str:
+        """The ``settings`` column: what the variant was told beyond its defaults and its divergence's
+        recipe (the user's values and the preset's where they won; a divergence's own as
+        ``divergence.key=value``). Tables group by it, so runs that differ only in a ``--set`` value are never
+        averaged together."""
+        cls = get_plugin(registry.variants, self.plugin)
+        _, won, _, _, _ = resolve_settings(cls, self.divergence, self.settings, self.preset, None)
+        given = {k: v for k, v in self.preset.items() if won.get(k) == "preset"}
+        given.update(user_settings(self.settings, self.batch_size))
+        given.update({f"{self.divergence}.{k}": v for k, v in self.divergence_params.items()})
+        return Settings.column(given)
 
 
 def build_variant(name: str, divergence_name: str, info: DatasetInfo, overrides: dict[str, Any],
@@ -124,11 +163,13 @@ def user_settings(overrides: dict[str, Any], batch_size: int | None) -> dict[str
     return {**({"batch_size": batch_size} if batch_size else {}), **overrides}
 
 
-def load_data(config: BenchConfig) -> Data:
+def load_data(source: DataSource | BenchConfig) -> Data:
     """Load the dataset; its name in the results is the whole spec, so different arguments never compare."""
-    name, argument = split_dataset(config.dataset)
+    if isinstance(source, BenchConfig):
+        source = source.source
+    name, argument = split_dataset(source.dataset)
     cls = get_plugin(registry.datasets, name)
     extra = {} if argument is None else {"argument": argument}
-    return cls.load(name=config.dataset, data_dir=config.data_dir, split=config.split, download=config.download, **extra)
+    return cls.load(name=source.dataset, data_dir=source.data_dir, split=source.split, download=source.download, **extra)
 
 

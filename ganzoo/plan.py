@@ -13,64 +13,120 @@ import os
 import shutil
 import tempfile
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 
 from ganzoo import config as configuration
-from ganzoo import presets, registry
-from ganzoo.budget import Budget
-from ganzoo.config import NO_DIVERGENCE, BenchConfig, BenchInputError, Settings, default_cache_dir, split_dataset, split_variant
+from ganzoo import fingerprint, presets, registry
+from ganzoo.budget import Budget, Spent
+from ganzoo.config import NO_DIVERGENCE, BenchConfig, BenchInputError, DataSource, default_cache_dir, split_dataset, split_variant
 from ganzoo.data import DatasetInfo
 from ganzoo.device import resolve_device
 from ganzoo.evaluation import metric_unsuitable
-from ganzoo.factory import build_variant, dataset_info, get_plugin, resolve_settings, smoke_step, user_settings
+from ganzoo.factory import VariantSpec, dataset_info, get_plugin, smoke_step
+from ganzoo.fingerprint import code_fingerprint
 from ganzoo.lock import live_holder
 from ganzoo.metrics.base import EvalOptions
 from ganzoo.params import typed
-from ganzoo.results import MANIFEST
+from ganzoo.results import MANIFEST, Row
 from ganzoo.variant import TRAINING_PARAMS, IncompatibleData, Variant
+
+
+class _Trial(NamedTuple):
+    variant: str
+    divergence: str
+    seed: int
 
 
 @dataclass(frozen=True)
 class TrialSpec:
-    """One trial: a variant x divergence x seed; its settings (``--set``) come from the plan. It is run,
-    checkpointed and resumed on its own, in ``runs/<run_id>/``."""
+    """One trial, resolved and self-contained: what to build (the variant's plugin and every layer of its
+    settings, typed), on which data, for how long, on which device and threads, where its files go and how
+    it is evaluated, and the plugins' packages and code it runs. The trial, the executors and evaluation read
+    only this: nothing goes back to the config or to the planner. It is run, checkpointed and resumed on
+    its own, in ``runs/<run_id>/``."""
 
-    variant: str
+    variant: str  # the bench's label (the plugin's name unless --variants LABEL=VARIANT)
     divergence: str
     seed: int
+    build: VariantSpec
+    settings: str  # the results' ``settings`` column: what the variant was told beyond its defaults
+    source: DataSource
+    budget: Budget
+    eval_every: Budget
+    checkpoint_every: Budget | None
+    device: torch.device
+    threads: int
+    amp: bool
+    folder: Path  # runs/<run_id> under --out
+    keep_checkpoints: bool
+    evaluation: EvalOptions
+    cache_dir: Path
+    packages: dict[str, Any]  # the package providing each plugin: variant, divergence, dataset, metrics
+    executor_note: dict[str, Any]  # where and how it runs, recorded in its config.json
+    code: dict[str, Any]  # the part of the bench's code fingerprint this trial runs
 
     @property
     def run_id(self) -> str:
         return f"{self.variant}-{self.divergence}-s{self.seed}"
 
+    @property
+    def plugin(self) -> str:
+        """The installed variant this trial runs."""
+        return self.build.plugin
 
-@dataclass
+    @property
+    def label(self) -> str:
+        return f"{self.variant}/{self.divergence} seed {self.seed}"
+
+    def on(self, device: torch.device, cache_dir: Path | None = None) -> TrialSpec:
+        """The same trial on a worker's own device (and, on a node without the driver's cache, its own cache)."""
+        return replace(self, device=device, cache_dir=self.cache_dir if cache_dir is None else cache_dir)
+
+    def row_keys(self, data: Any) -> dict[str, Any]:
+        """The columns every row of this trial shares."""
+        return dict(run_id=self.run_id, variant=self.variant, divergence=self.divergence, dataset=data.name, split=data.split,
+                    seed=self.seed, budget=self.budget.text, settings=self.settings)
+
+    def status_row(self, data: Any, spent: Spent, value: float, detail: str) -> Row:
+        """This trial's status row (1 ok, 0 failed or interrupted), at the step, images and seconds it reached."""
+        return Row(**self.row_keys(data), step=spent.steps, images_seen=spent.images, device_seconds=round(spent.seconds, 4),
+                   metric="status", value=value, detail=detail)
+
+
+@dataclass(frozen=True)
 class Plan:
-    """A checked bench: everything resolved, nothing trained or written yet."""
+    """A checked bench: everything resolved, nothing trained or written yet. ``runs`` are self-contained;
+    the rest is what the runner and the executors need for the bench as a whole (its folder, where its
+    workers run, what it left out and why, and the config bench.json records)."""
 
-    config: BenchConfig
+    config: BenchConfig  # as asked for: bench.json records it, and ``--resume`` plans it again
     runs: list[TrialSpec]
     budget: Budget
     eval_every: Budget
     device: torch.device
     info: DatasetInfo
+    source: DataSource
+    out: Path
     cache_dir: Path
-    hparams: dict[str, dict[str, Any]] = field(default_factory=dict)  # checked and typed overrides per variant
-    checkpoint_every: Budget | None = None
-    devices: list[torch.device] = field(default_factory=list)  # one entry per worker slot
-    threads: int = 1  # torch CPU threads per trial
-    executor_note: dict[str, Any] = field(default_factory=dict)  # recorded in each trial's config.json
+    evaluation: EvalOptions
+    executor: str  # "local", "pool" or "ray"
+    devices: list[torch.device]  # one entry per worker slot
+    threads: int  # torch CPU threads per trial
+    max_retries: int
+    ray_address: str | None
+    executor_note: dict[str, Any]
+    code: dict[str, Any]  # the code fingerprint: ganzoo's and each plugin's version and source hash
     plugins: dict[str, str] = field(default_factory=dict)  # variant label -> installed variant it runs
     left_out: dict[str, str] = field(default_factory=dict)  # default bench: installed variants it does not run, and why
     metrics: list[str] = field(default_factory=list)  # the metric plugins it computes
     metrics_left_out: dict[str, str] = field(default_factory=dict)  # installed metrics it does not compute, and why
+    hparams: dict[str, dict[str, Any]] = field(default_factory=dict)  # --set on a variant, typed
     divergence_params: dict[str, dict[str, Any]] = field(default_factory=dict)  # --set on a divergence, typed
     metric_params: dict[str, dict[str, Any]] = field(default_factory=dict)  # --set on a metric, typed
-    code: dict[str, Any] = field(default_factory=dict)  # the runner's code fingerprint: versions and source hashes
     preset_hparams: dict[str, dict[str, Any]] = field(default_factory=dict)  # a preset's values per variant, typed
 
     @property
@@ -151,7 +207,7 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
     if config.divergences and not any(get_plugin(registry.variants, plugins[v]).adversarial for v in names):
         raise BenchInputError(f"--divergences {','.join(config.divergences)}: no variant of this bench has a discriminator "
                               f"({', '.join(names)}), so no divergence applies; leave --divergences out")
-    runs = [TrialSpec(v, d, s) for v in names for d in divergences_of(v) for s in config.seeds]
+    runs = [_Trial(v, d, s) for v in names for d in divergences_of(v) for s in config.seeds]
     for v in names:
         starved = _starved_of_real_scores(get_plugin(registry.variants, plugins[v]), divergences_of(v))
         if starved:
@@ -161,14 +217,17 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
     used_divergences = sorted({r.divergence for r in runs} - {NO_DIVERGENCE})
     hparams, divergence_params, metric_params = _route_settings(config.hparams, names, plugins, used_divergences, metrics)
     preset_hparams = _route_settings({v: s for v, s in config.preset_hparams.items() if v in names}, names, plugins, [], [])[0]
+
+    def variant_spec(v: str, d: str) -> VariantSpec:
+        return VariantSpec(v, plugins[v], d, hparams.get(v, {}), config.batch_size, divergence_params.get(d, {}), preset_hparams.get(v, {}))
+
     for v, d in sorted({(r.variant, r.divergence) for r in runs}):  # what a variant refuses fails here, not mid-bench
-        given = {**preset_hparams.get(v, {}), **user_settings(hparams.get(v, {}), config.batch_size)}
+        given = variant_spec(v, d).given()
         where = f"variant {v!r} with " + " ".join(f"{k}={val!r}" for k, val in given.items()) if given else f"variant {v!r}"
         try:
             with warnings.catch_warnings():  # one line per bad value: torch's own warnings about it are noise here
                 warnings.simplefilter("ignore")
-                variant, _ = build_variant(v, d, info, hparams.get(v, {}), config.batch_size, plugin=plugins[v],
-                                           divergence_params=divergence_params.get(d, {}), preset=preset_hparams.get(v, {}))
+                variant, _ = variant_spec(v, d).build(info)
         except Exception as exc:  # a plugin may refuse a value with any exception (z_dim=-5: RuntimeError)
             raise BenchInputError(f"{where} with divergence {d!r}: {type(exc).__name__}: {exc}") from None
         if given:  # values it accepts but cannot train with (hidden=0) fail here too
@@ -185,8 +244,31 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
         _check_out(config.out, config.force)
     for what, folder in (("--out", Path(config.out)), ("--cache-dir", cache_dir)):
         check_writable(what, folder)
-    return Plan(config, runs, budget, eval_every, device, info, cache_dir, hparams, checkpoint_every, slots, threads, note,
-                {v: n for v, n in plugins.items() if v != n}, left_out, metrics, metrics_left_out, divergence_params, metric_params,
+
+    dataset_name = split_dataset(config.dataset)[0]
+    used = [("variants", n) for n in sorted({plugins[r.variant] for r in runs})]
+    used += [("divergences", d) for d in used_divergences] + [("datasets", dataset_name)] + [("metrics", m) for m in metrics]
+    code = code_fingerprint(used)
+    evaluation = EvalOptions(config.features, config.inception_weights, tuple(metrics), metric_params)
+    packages = {"dataset": registry.datasets.entry(dataset_name).package,
+                "metrics": {m: registry.metrics.entry(m).package for m in metrics}}
+
+    def spec(r: _Trial) -> TrialSpec:
+        build = variant_spec(r.variant, r.divergence)
+        ran = [("variants", build.plugin), ("divergences", r.divergence), ("datasets", dataset_name), *(("metrics", m) for m in metrics)]
+        return TrialSpec(
+            r.variant, r.divergence, r.seed, build, build.column(), config.source, budget, eval_every, checkpoint_every, slots[0],
+            threads, config.amp, Path(config.out) / "runs" / f"{r.variant}-{r.divergence}-s{r.seed}", config.keep_checkpoints,
+            evaluation, cache_dir,
+            {**packages, "variant": registry.variants.entry(build.plugin).package,
+             "divergence": None if r.divergence == NO_DIVERGENCE else registry.divergences.entry(r.divergence).package},
+            note, fingerprint.narrow(code, [fingerprint.key(*k) for k in ran]))
+
+    return Plan(config=config, runs=[spec(r) for r in runs], budget=budget, eval_every=eval_every, device=device, info=info,
+                source=config.source, out=Path(config.out), cache_dir=cache_dir, evaluation=evaluation, executor=config.executor,
+                devices=slots, threads=threads, max_retries=config.max_retries, ray_address=config.ray_address, executor_note=note,
+                code=code, plugins={v: n for v, n in plugins.items() if v != n}, left_out=left_out, metrics=metrics,
+                metrics_left_out=metrics_left_out, hparams=hparams, divergence_params=divergence_params, metric_params=metric_params,
                 preset_hparams=preset_hparams)
 
 
@@ -278,24 +360,6 @@ def check_writable(what: str, folder: Path) -> None:
                 made.rmdir()
             except OSError:
                 break
-
-
-def settings_text(p: Plan, variant: str, divergence: str = NO_DIVERGENCE) -> str:
-    """What this variant x divergence was told beyond its defaults and its divergence's recipe, as
-    ``key=value;...`` (sorted; a divergence's own as ``divergence.key=value``): the user's values and the
-    preset's where they won. It is the ``settings`` column, which tables group by, so runs that differ only in
-    a ``--set`` value are never averaged together."""
-    cls = get_plugin(registry.variants, p.plugin(variant))
-    _, won, _, _, _ = resolve_settings(cls, divergence, p.hparams.get(variant, {}), p.preset_hparams.get(variant, {}), None)
-    given = {k: v for k, v in p.preset_hparams.get(variant, {}).items() if won.get(k) == "preset"}
-    given.update(user_settings(p.hparams.get(variant, {}), p.config.batch_size))
-    given.update({f"{divergence}.{k}": v for k, v in p.divergence_params.get(divergence, {}).items()})
-    return Settings.column(given)
-
-
-def eval_options(p: Plan) -> EvalOptions:
-    """What every process that prepares this bench's metrics must be told: the chosen metrics and their parameters."""
-    return EvalOptions(p.config.features, p.config.inception_weights, tuple(p.metrics), p.metric_params)
 
 
 def _starved_of_real_scores(cls: type[Variant], divergences: list[str]) -> list[str]:

@@ -1,7 +1,7 @@
 """One trial: a variant x divergence x seed trained until the budget is spent, evaluated on schedule,
 checkpointed, and resumable from its last checkpoint.
 
-:func:`run_trial` is all an executor needs: it reads the plan, the loaded data and the prepared metrics,
+:func:`run_trial` is all an executor needs: it reads the trial's spec, the loaded data and the prepared metrics,
 writes only inside the trial's own folder (``runs/<run_id>/``), and hands its result rows to ``emit``;
 whoever called it decides where rows go. Its outcome is a :class:`TrialResult` (``ok``, ``failed`` or
 ``interrupted``), never an exception, and its status row records the step, images and seconds it reached.
@@ -27,15 +27,12 @@ from typing import Any
 
 import torch
 
-from ganzoo import registry
 from ganzoo.budget import EvalSchedule, Spent
 from ganzoo.data import BatchSampler, Data
 from ganzoo.device import DeviceClock
 from ganzoo.evaluation import evaluate
 from ganzoo.metrics.base import Metric
-from ganzoo.config import NO_DIVERGENCE, split_dataset
-from ganzoo.factory import build_variant
-from ganzoo.plan import Plan, TrialSpec, settings_text
+from ganzoo.plan import TrialSpec
 from ganzoo.results import Row, atomic_torch_save, atomic_write_json, atomic_write_text, environment, utc_now
 from ganzoo.trainer import Trainer
 from ganzoo.variant import Progress, StepOutput
@@ -111,22 +108,6 @@ class LossMeter:
         self.sums = None if state["sums"] is None else state["sums"].to(device)
 
 
-def run_dir(p: Plan, spec: TrialSpec) -> Path:
-    return Path(p.config.out) / "runs" / spec.run_id
-
-
-def row_keys(p: Plan, spec: TrialSpec, data: Data) -> dict[str, Any]:
-    """The columns every row of a trial shares."""
-    return dict(run_id=spec.run_id, variant=spec.variant, divergence=spec.divergence, dataset=data.name, split=data.split,
-                seed=spec.seed, budget=p.budget.text, settings=settings_text(p, spec.variant, spec.divergence))
-
-
-def status_row(p: Plan, spec: TrialSpec, data: Data, spent: Spent, value: float, detail: str) -> Row:
-    """A trial's status row (1 ok, 0 failed or interrupted), at the step, images and seconds it reached."""
-    return Row(**row_keys(p, spec, data), step=spent.steps, images_seen=spent.images, device_seconds=round(spent.seconds, 4),
-               metric="status", value=value, detail=detail)
-
-
 class CheckpointWarning(UserWarning):
     """A checkpoint could not be used: the trial starts again from step 0."""
 
@@ -156,29 +137,27 @@ def finished_files_in_place(folder: Path) -> bool:
     return (folder / "weights.pt").is_file() and _read_json(folder / "config.json").get("status") == "ok"
 
 
-def run_trial(p: Plan, spec: TrialSpec, data: Data, metrics: dict[str, Metric], emit: Callable[[list[Row]], None], *,
+def run_trial(spec: TrialSpec, data: Data, metrics: dict[str, Metric], emit: Callable[[list[Row]], None], *,
               stop: StopFlag | None = None, on_progress: Callable[[Spent, str], None] | None = None,
               folder: Path | None = None, on_checkpoint: Callable[[], None] | None = None) -> TrialResult:
     """Train, evaluate and checkpoint one trial, continuing from its checkpoint when it has one.
 
     ``folder``: where the trial's files go (default ``runs/<run_id>`` under ``--out``; a worker without the
     results folder uses a local one and ships its files back on ``on_checkpoint`` and at the end)."""
-    folder = run_dir(p, spec) if folder is None else Path(folder)
-    base = row_keys(p, spec, data)
+    folder = spec.folder if folder is None else Path(folder)
+    base = spec.row_keys(data)
     spent = Spent()
 
     config: dict[str, Any] = {}
     try:
         torch.manual_seed(spec.seed)
-        variant, recipe = build_variant(spec.variant, spec.divergence, data.info, p.hparams.get(spec.variant, {}), p.config.batch_size,
-                                        plugin=p.plugin(spec.variant), divergence_params=p.divergence_params.get(spec.divergence, {}),
-                                        preset=p.preset_hparams.get(spec.variant, {}))
-        variant = variant.to(p.device)
+        variant, recipe = spec.build.build(data.info)
+        variant = variant.to(spec.device)
         variant.train(True)
-        sampler = BatchSampler(data, seed=spec.seed, device=p.device)
-        trainer = Trainer(variant, sampler, amp=p.config.amp)
-        clock, meter, schedule = DeviceClock(p.device), LossMeter(), EvalSchedule(p.eval_every)
-        saves = EvalSchedule(p.checkpoint_every) if p.checkpoint_every else None
+        sampler = BatchSampler(data, seed=spec.seed, device=spec.device)
+        trainer = Trainer(variant, sampler, amp=spec.amp)
+        clock, meter, schedule = DeviceClock(spec.device), LossMeter(), EvalSchedule(spec.eval_every)
+        saves = EvalSchedule(spec.checkpoint_every) if spec.checkpoint_every else None
 
         estimate_label = variant.estimate_label()
 
@@ -187,7 +166,7 @@ def run_trial(p: Plan, spec: TrialSpec, data: Data, metrics: dict[str, Metric], 
                       metric=k, value=v, **prov) for k, (v, prov) in values.items()])
 
         def checkpoint() -> None:
-            devices = [p.device] if p.device.type == "cuda" else []
+            devices = [spec.device] if spec.device.type == "cuda" else []
             atomic_torch_save({
                 "format": CHECKPOINT_FORMAT, "run_id": spec.run_id,
                 "spent": {"steps": spent.steps, "images": spent.images, "seconds": spent.seconds},
@@ -204,52 +183,51 @@ def run_trial(p: Plan, spec: TrialSpec, data: Data, metrics: dict[str, Metric], 
             variant.load_training_state(state["variant"])
             trainer.load_state_dict(state["trainer"])
             sampler.load_state_dict(state["sampler"])
-            meter.load_state_dict(state["meter"], p.device)
+            meter.load_state_dict(state["meter"], spec.device)
             spent = Spent(**state["spent"])
             clock.total = spent.seconds
             schedule.next_at = state["next_eval"]
             if saves is not None and state["next_save"] is not None:
                 saves.next_at = state["next_save"]
             torch.set_rng_state(state["rng"]["torch"])
-            if p.device.type == "cuda" and state["rng"]["cuda"]:
-                torch.cuda.set_rng_state(state["rng"]["cuda"][0], p.device)
+            if spec.device.type == "cuda" and state["rng"]["cuda"]:
+                torch.cuda.set_rng_state(state["rng"]["cuda"][0], spec.device)
             config = _read_json(folder / "config.json")
             config.update(status="running", resumed=[*config.get("resumed", []), {"at_step": spent.steps, "time": utc_now()}])
             atomic_write_json(folder / "config.json", config)
         else:
             config = {
                 "run_id": spec.run_id, "variant": spec.variant, "divergence": spec.divergence, "seed": spec.seed,
-                "variant_plugin": p.plugin(spec.variant), "variant_package": registry.variants.entry(p.plugin(spec.variant)).package,
-                "divergence_package": None if spec.divergence == NO_DIVERGENCE else registry.divergences.entry(spec.divergence).package,
+                "variant_plugin": spec.plugin, "variant_package": spec.packages["variant"], "divergence_package": spec.packages["divergence"],
                 "hparams": variant.hparams(), "d_steps": variant.d_steps, "recipe": recipe, "settings": base["settings"],
                 "divergence_estimate": estimate_label,
                 "dataset": {"name": data.name, "split": data.split, "source": data.source, "size": len(data),
                             "content_sha256": data.content_hash, "info": data.info.describe(),
-                            "package": registry.datasets.entry(split_dataset(p.config.dataset)[0]).package},
-                "budget": p.budget.text, "budget_measure": p.budget.measure, "eval_every": p.eval_every.text,
-                "amp": p.config.amp, "metrics": {k: m.provenance() for k, m in metrics.items()},
-                "metric_params": {k: v for k, v in p.metric_params.items() if k in metrics},
-                "metric_packages": {k: registry.metrics.entry(k).package for k in metrics if k in registry.metrics.names()},
-                "code": _trial_code(p, spec, list(metrics)),
-                "environment": environment(p.device), "executor": p.executor_note, "started": utc_now(), "status": "running",
+                            "package": spec.packages["dataset"]},
+                "budget": spec.budget.text, "budget_measure": spec.budget.measure, "eval_every": spec.eval_every.text,
+                "amp": spec.amp, "metrics": {k: m.provenance() for k, m in metrics.items()},
+                "metric_params": {k: v for k, v in spec.evaluation.params.items() if k in metrics},
+                "metric_packages": {k: v for k, v in spec.packages["metrics"].items() if k in metrics},
+                "code": spec.code,
+                "environment": environment(spec.device), "executor": spec.executor_note, "started": utc_now(), "status": "running",
             }
             atomic_write_json(folder / "config.json", config)
             record(evaluate(variant, data, metrics, spec.seed, folder, 0, spec.run_id))
             checkpoint()
 
-        needs_clock = p.budget.is_time or p.eval_every.is_time
+        needs_clock = spec.budget.is_time or spec.eval_every.is_time
         longest = 0.0
         clock.start()
-        while not p.budget.spent(spent):
+        while not spec.budget.spent(spent):
             if stop is not None and stop.requested:
                 spent = Spent(spent.steps, spent.images, clock.stop())
                 checkpoint()
                 detail = f"interrupted at step {spent.steps} ({_signal_name(stop.signal)})"
-                emit([status_row(p, spec, data, spent, 0.0, detail)])
+                emit([spec.status_row(data, spent, 0.0, detail)])
                 config.update(status="interrupted", interrupted=utc_now())
                 atomic_write_json(folder / "config.json", config)
                 return TrialResult("interrupted", spent, detail)
-            variant.progress = Progress(spent.steps, spent.images, spent.seconds, p.budget.fraction(spent))
+            variant.progress = Progress(spent.steps, spent.images, spent.seconds, spec.budget.fraction(spent))
             d_out, g_out, images = trainer.step()
             meter.add(d_out, g_out)
             before = spent.seconds
@@ -257,7 +235,7 @@ def run_trial(p: Plan, spec: TrialSpec, data: Data, metrics: dict[str, Metric], 
             longest = max(longest, spent.seconds - before)
             if spent.steps % FINITE_EVERY == 0 and not meter.finite():
                 raise FloatingPointError(f"non-finite loss by step {spent.steps} (checked every {FINITE_EVERY} steps)")
-            last = p.budget.spent(spent)
+            last = spec.budget.spent(spent)
             if schedule.due(spent) or last:
                 spent = Spent(spent.steps, spent.images, clock.stop())
                 losses = meter.pop()
@@ -276,14 +254,14 @@ def run_trial(p: Plan, spec: TrialSpec, data: Data, metrics: dict[str, Metric], 
                    "discriminators": {k: m.state_dict() for k, m in variant.discriminators().items()}}
         atomic_torch_save(weights, folder / "weights.pt")
         detail = "ok"
-        overrun = spent.seconds - p.budget.amount if p.budget.is_time else 0.0
-        if overrun > 0.01 * p.budget.amount:  # a step that hung, or ran far longer than the others
-            detail = f"ok; {overrun:.2f} s over the {p.budget.text} budget (longest step {longest:.2f} s)"
+        overrun = spent.seconds - spec.budget.amount if spec.budget.is_time else 0.0
+        if overrun > 0.01 * spec.budget.amount:  # a step that hung, or ran far longer than the others
+            detail = f"ok; {overrun:.2f} s over the {spec.budget.text} budget (longest step {longest:.2f} s)"
         config.update(status="ok", finished=utc_now(), spent={"steps": spent.steps, "images": spent.images, "device_seconds": spent.seconds},
                       budget_overrun_seconds=round(overrun, 4))
         atomic_write_json(folder / "config.json", config)
-        emit([status_row(p, spec, data, spent, 1.0, detail)])
-        if not p.config.keep_checkpoints:
+        emit([spec.status_row(data, spent, 1.0, detail)])
+        if not spec.keep_checkpoints:
             (folder / CHECKPOINT).unlink(missing_ok=True)
         return TrialResult("ok", spent)
     except Exception as exc:
@@ -293,19 +271,8 @@ def run_trial(p: Plan, spec: TrialSpec, data: Data, metrics: dict[str, Metric], 
             config.update(status="failed", error=error, finished=utc_now(),
                           spent={"steps": spent.steps, "images": spent.images, "device_seconds": spent.seconds})
             atomic_write_json(folder / "config.json", config)
-        emit([status_row(p, spec, data, spent, 0.0, error)])
+        emit([spec.status_row(data, spent, 0.0, error)])
         return TrialResult("failed", spent, error)
-
-
-def _trial_code(p: Plan, spec: TrialSpec, metrics: list[str]) -> dict[str, Any]:
-    """The bench's code fingerprint narrowed to what this trial ran: ganzoo's version and source hash, and
-    the package and source hash of its variant, divergence, dataset and metrics."""
-    if not p.code:
-        return {}
-    keys = [f"variant:{p.plugin(spec.variant)}", f"divergence:{spec.divergence}", f"dataset:{split_dataset(p.config.dataset)[0]}",
-            *(f"metric:{m}" for m in metrics)]
-    return {"ganzoo": p.code["ganzoo"], "ganzoo_source_sha256": p.code["ganzoo_source_sha256"],
-            "plugins": {k: p.code["plugins"][k] for k in keys if k in p.code["plugins"]}}
 
 
 def _read_json(path: Path) -> dict[str, Any]:

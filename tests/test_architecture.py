@@ -130,3 +130,28 @@ def test_public_api_loads_on_use():
 def test_metric_directions_are_read_without_importing_the_metrics():
     loaded = _loaded_after("from ganzoo import report\nd = report.metric_directions()\nassert d['fid'] == 'lower' and d['modes'] == 'higher', d")
     assert "torch" not in loaded
+
+
+def _reads_of_config(source: str) -> list[int]:
+    """Lines where ``source`` reads an attribute named ``config`` off anything (``p.config.out``, ``self.p.config``)."""
+    return [n.lineno for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Attribute) and n.attr == "config"]
+
+
+def test_a_trial_and_its_executors_read_only_the_resolved_plan():
+    """The trial reads its own spec and never the planner; the executors read the plan's resolved fields, never the
+    config behind it. The wrong version (a trial that reaches back to ``p.config``) is caught."""
+    for module in ("trial", "executor", "evaluation"):
+        source = (REPO / "ganzoo" / f"{module}.py").read_text()
+        assert not _reads_of_config(source), f"ganzoo/{module}.py reads .config at lines {_reads_of_config(source)}"
+    trial = (REPO / "ganzoo" / "trial.py").read_text()
+    assert "from ganzoo.plan import TrialSpec\n" in trial and "Plan" not in trial.replace("TrialSpec", "")
+    assert _reads_of_config(trial + "\nout = p.config.out\n")
+
+
+def test_the_runner_prints_nothing():
+    """The runner reports through its callback (ganzoo.events); only the CLI and its display print."""
+    tree = ast.parse((REPO / "ganzoo" / "runner.py").read_text())
+    imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    assert "rich" not in imported and "print" not in calls

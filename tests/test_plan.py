@@ -3,6 +3,8 @@ settings column, read back), and the checks that refuse a bad bench before torch
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ganzoo import config as configuration
@@ -50,3 +52,27 @@ def test_the_torch_free_checks_pass_a_good_config_and_parse_its_budgets():
 def test_every_preset_passes_the_torch_free_checks():
     for preset in PRESETS.values():
         configuration.check(preset.config())
+
+
+def test_a_trial_spec_is_self_contained(tmp_path):
+    """A trial runs from its spec alone, pickled as a worker receives it: no config, no planner. Labels, every
+    settings layer and the folder are resolved in it."""
+    import pickle
+
+    from ganzoo.factory import load_data
+    from ganzoo.plan import plan
+    from ganzoo.trial import run_trial
+
+    p = plan(BenchConfig(variants=["narrow=gan"], dataset="ring8", budget="4steps", seeds=[3], batch_size=16, metrics=["modes"],
+                         hparams={"narrow": {"d_layers": "1"}}, out=tmp_path / "o"))
+    spec = pickle.loads(pickle.dumps(p.runs[0]))
+    assert (spec.run_id, spec.plugin, spec.settings) == ("narrow-minimax-s3", "gan", "batch_size=16;d_layers=1")
+    assert spec.folder == tmp_path / "o" / "runs" / "narrow-minimax-s3" and spec.budget.text == "4steps"
+    assert spec.packages["variant"].startswith("ganzoo") and set(spec.code["plugins"]) == {
+        "variant:gan", "divergence:minimax", "dataset:ring8", "metric:modes"}
+    del p
+    rows = []
+    assert run_trial(spec, load_data(spec.source), {}, rows.extend).status == "ok"
+    record = json.loads((spec.folder / "config.json").read_text())
+    assert record["variant_plugin"] == "gan" and record["hparams"]["d_layers"] == 1 and record["settings"] == spec.settings
+    assert {r.settings for r in rows} == {spec.settings} and rows[-1].metric == "status" and rows[-1].step == 4

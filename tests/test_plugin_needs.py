@@ -134,8 +134,7 @@ def test_set_reaches_a_divergence_and_a_metric(tmp_path):
     assert p.divergence_params == {"wasserstein-gp": {"gp_weight": 2.5}} and p.hparams == {"gan": {"d_layers": 1}}
     variant, record = build_variant("gan", "wasserstein-gp", p.info, p.hparams["gan"], divergence_params=p.divergence_params["wasserstein-gp"])
     assert variant.divergence.gp_weight == 2.5 and record["divergence_params"] == {"gp_weight": 2.5}
-    from ganzoo.plan import settings_text
-    assert settings_text(p, "gan", "wasserstein-gp") == "d_layers=1;wasserstein-gp.gp_weight=2.5"
+    assert p.runs[0].settings == "d_layers=1;wasserstein-gp.gp_weight=2.5"
     for bad, message in (({"wasserstein-gp": {"lambda": "1"}}, "divergence 'wasserstein-gp' has no parameter 'lambda'; it accepts gp_weight=10.0"),
                          ({"wasserstein-gp": {"gp_weight": "ten"}}, "gp_weight=ten: not a float"),
                          ({"hinge": {"x": "1"}}, "--set names 'hinge', which this bench does not use"),
@@ -235,17 +234,17 @@ def test_a_resumed_trial_sees_the_progress_it_stopped_at(fresh_registries, tmp_p
     registry.variants.register("stopper", Stopper)
     _Watcher.seen = []
     p = plan(BenchConfig(variants=["stopper"], dataset="ring8", budget="8steps", metrics=["modes"], out=tmp_path / "o"))
-    data, rows = load_data(p.config), []
-    first = run_trial(p, p.runs[0], data, {}, rows.extend, stop=stop)
+    data, rows = load_data(p.source), []
+    first = run_trial(p.runs[0], data, {}, rows.extend, stop=stop)
     assert first.status == "interrupted" and first.spent.steps == 4
-    second = run_trial(p, p.runs[0], data, {}, rows.extend, stop=StopFlag())
+    second = run_trial(p.runs[0], data, {}, rows.extend, stop=StopFlag())
     assert second.status == "ok"
     assert [s.step for s in _Watcher.seen] == list(range(8))  # 0-3, then 4-7 after the resume: not 0 again
     assert [s.fraction for s in _Watcher.seen] == [i / 8 for i in range(8)]
 
 
 def test_each_run_records_its_plugins_and_a_hash_of_their_whole_package(install_dist, tmp_path):
-    from ganzoo.runner import code_fingerprint, run_bench
+    from ganzoo.runner import run_bench
 
     root = install_dist("thirdparty-pkg", {}, {"ganzoo.variants": {"pkggan": "thirdparty_pkg.plugin:PkgGAN"}})
     pkg = root / "thirdparty_pkg"
@@ -260,6 +259,6 @@ def test_each_run_records_its_plugins_and_a_hash_of_their_whole_package(install_
     assert set(code["plugins"]) == {"variant:pkggan", "divergence:minimax", "dataset:ring8", "metric:modes"}
     assert code["plugins"]["variant:pkggan"]["package"] == "thirdparty-pkg 1.2.3"
     (pkg / "nets.py").write_text("HIDDEN = 32\n")  # a helper module changed, the plugin's own file did not
-    again = code_fingerprint(plan(BenchConfig(**{**config.__dict__, "out": tmp_path / "b"})))
+    again = plan(BenchConfig(**{**config.__dict__, "out": tmp_path / "b"})).code
     assert again["plugins"]["variant:pkggan"]["source_sha256"] != code["plugins"]["variant:pkggan"]["source_sha256"]
     assert again["plugins"]["divergence:minimax"] == code["plugins"]["divergence:minimax"]

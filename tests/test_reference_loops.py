@@ -413,10 +413,10 @@ def test_a_simultaneous_trial_resumed_mid_interval_equals_the_uninterrupted_one(
             if stop_at is not None and spent.steps >= stop_at:
                 stop.signal = signal.SIGINT
 
-        first = run_trial(p, p.runs[0], data, metrics, lambda rows: None, stop=stop, on_progress=progress)
+        first = run_trial(p.runs[0], data, metrics, lambda rows: None, stop=stop, on_progress=progress)
         if stop_at is not None:
             assert first.status == "interrupted" and first.spent.steps == 10
-            assert run_trial(p, p.runs[0], data, metrics, lambda rows: None).status == "ok"
+            assert run_trial(p.runs[0], data, metrics, lambda rows: None).status == "ok"
         return load_weights(out / "runs" / p.runs[0].run_id / "weights.pt")
 
     a, b = trial(tmp_path / "a"), trial(tmp_path / "b", stop_at=10)
@@ -428,6 +428,5 @@ def test_a_simultaneous_trial_resumed_mid_interval_equals_the_uninterrupted_one(
 
 def _metrics(p, data):
     from ganzoo.evaluation import prepare_metrics
-    from ganzoo.plan import eval_options
 
-    return prepare_metrics(data, p.device, p.cache_dir, eval_options(p))
+    return prepare_metrics(data, p.device, p.cache_dir, p.evaluation)

@@ -423,11 +423,11 @@ def test_cyclegan_resumed_mid_interval_equals_the_uninterrupted_trial(tmp_path):
             if stop_at is not None and spent.steps >= stop_at:
                 stop.signal = signal.SIGINT
 
-        first = run_trial(p, p.runs[0], data, metrics, rows.extend, stop=stop, on_progress=progress)
+        first = run_trial(p.runs[0], data, metrics, rows.extend, stop=stop, on_progress=progress)
         if stop_at is not None:
             assert first.status == "interrupted" and first.spent.steps == 10  # between the points at 0 and 12
             rows = [r for r in rows if r.metric != "status"]
-            assert run_trial(p, p.runs[0], data, metrics, rows.extend).status == "ok"
+            assert run_trial(p.runs[0], data, metrics, rows.extend).status == "ok"
         return rows, load_weights(out / "runs" / p.runs[0].run_id / "weights.pt")
 
     (rows_a, w_a), (rows_b, w_b) = trial(tmp_path / "a"), trial(tmp_path / "b", stop_at=10)
@@ -466,14 +466,14 @@ def test_a_trials_status_row_is_sent_after_its_files(tmp_path):
     from ganzoo.executor import execute, job_for
     from ganzoo.config import BenchConfig
     from ganzoo.factory import load_data
-    from ganzoo.plan import eval_options, plan
+    from ganzoo.plan import plan
     from ganzoo.trial import StopFlag
 
     config = BenchConfig(variants=["gan"], dataset="ring8", budget="4steps", eval_every="2steps", metrics=["modes"], out=tmp_path / "b")
     p = plan(config)
     data = load_data(config)
     events = []
-    execute(job_for(p, p.runs[0], p.device), data, prepare_metrics(data, p.device, p.cache_dir, eval_options(p)), events.append, StopFlag())
+    execute(job_for(p.runs[0]), data, prepare_metrics(data, p.device, p.cache_dir, p.evaluation), events.append, StopFlag())
     weights_at = next(i for i, (kind, _, payload) in enumerate(events) if kind == "files" and "weights.pt" in payload)
     status_at = next(i for i, (kind, _, payload) in enumerate(events) if kind == "rows" and any(r.metric == "status" for r in payload))
     assert weights_at < status_at
@@ -483,17 +483,17 @@ def test_a_checkpoint_that_cannot_be_loaded_safely_restarts_the_trial_saying_so(
     from ganzoo.evaluation import prepare_metrics
     from ganzoo.config import BenchConfig
     from ganzoo.factory import load_data
-    from ganzoo.plan import eval_options, plan
+    from ganzoo.plan import plan
     from ganzoo.trial import CheckpointWarning, run_trial
 
     config = BenchConfig(variants=["gan"], dataset="ring8", budget="4steps", eval_every="2steps", metrics=["modes"], out=tmp_path / "b")
     p = plan(config)
     data = load_data(config)
-    metrics = prepare_metrics(data, p.device, p.cache_dir, eval_options(p))
+    metrics = prepare_metrics(data, p.device, p.cache_dir, p.evaluation)
     for i, blob in enumerate((b"truncated", pickle.dumps({"format": 1}))):
         folder = tmp_path / f"run{i}"
         folder.mkdir()
         (folder / "checkpoint.pt").write_bytes(blob)
         with pytest.warns(CheckpointWarning, match="cannot be loaded safely|not a ganzoo checkpoint"):
-            result = run_trial(p, p.runs[0], data, metrics, lambda rows: None, folder=folder)
+            result = run_trial(p.runs[0], data, metrics, lambda rows: None, folder=folder)
         assert result.status == "ok" and result.spent.steps == 4
