@@ -36,14 +36,14 @@ def metric_costs(dataset: str, data_dir: Path | None, n: int, device: torch.devi
     classes = registry.metrics.get("classes")(data=data, device=device, cache_dir=cache)
     fake = torch.tanh(torch.randn(n, *data.info.shape, generator=torch.Generator().manual_seed(0)))
     feats, t_extract = timed(lambda: fid_metric.space.extract(fake, device))
-    real, feats = fid_metric.real32, feats.float()  # as FidelityMetrics.compute does for all but FID
+    real, feats = fid_metric.ref.features32, feats.float()  # as FidelityMetrics.compute does for all but FID
     costs = {
         "setup (classifier + real features, cached afterwards)": setup,
         "feature extraction": t_extract,
-        "fid": timed(lambda: F.fid_statistics_to_metric(F.fid_features_to_statistics(feats.double()), fid_metric.real_stats, False))[1],
+        "fid": timed(lambda: F.fid_statistics_to_metric(F.fid_features_to_statistics(feats.double()), fid_metric.ref.stats, False))[1],
         "kid": timed(lambda: F.kid_features_to_metric(feats, real, kid_subset_size=min(1000, len(real)), kid_subsets=F.KID_SUBSETS, verbose=False, rng_seed=2020))[1],
         "precision/recall": timed(lambda: F.prc_features_to_metric(feats.to(device), real.to(device), save_cpu_ram=len(feats) > 5000, verbose=False))[1],
-        "density/coverage": timed(lambda: F.density_coverage(fid_metric.real.to(device), feats.double().to(device), real_radii=fid_metric.real_radii))[1],
+        "density/coverage": timed(lambda: F.density_coverage(fid_metric.real.to(device), feats.double().to(device), real_radii=fid_metric.ref.radii))[1],
         "fidelity metric, all of the above per evaluation": timed(lambda: fid_metric.compute(Samples(fake)))[1],
         "classes (covered, KL, class score)": timed(lambda: classes.compute(Samples(fake)))[1],
     }

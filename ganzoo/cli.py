@@ -110,6 +110,15 @@ class _OneLineUsageError(click.UsageError):
         click.echo(f"Error: {self.format_message()}{where}", err=True)
 
 
+FEATURES_OPTION = click.option(
+    "--features", type=click.Choice(configuration.FEATURE_SPACES), default="classifier", show_default=True,
+    help="Feature space of fid/kid/precision/recall/density/coverage: the dataset classifier (offline), inception (comparable with "
+         "papers), or torch-fidelity's CLIP and DINOv2 extractors (dinov2-vit-l-14 as dgm-eval reports). Input rules: docs/metrics.md.")
+FEATURES_WEIGHTS_OPTION = click.option(
+    "--features-weights", "--inception-weights", "inception_weights", type=click.Path(dir_okay=False, path_type=Path),
+    help="Local weights of the --features extractor (Inception: torch-fidelity's file; CLIP: OpenAI's file), for offline use.")
+
+
 def _one_line(fn):  # noqa: ANN001, ANN202
     def wrapped(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         try:
@@ -211,9 +220,8 @@ def list_cmd(kind: str | None, names: bool) -> None:
 @click.option("--amp/--no-amp", default=False, show_default=True, help="fp16 mixed precision (CUDA only).")
 @click.option("--out", type=click.Path(path_type=Path), help="Results folder. [default: results/bench-<date>-<time>]")
 @click.option("--force", is_flag=True, help="Replace the results an existing --out holds.")
-@click.option("--features", type=click.Choice(["classifier", "inception"]), default="classifier", show_default=True,
-              help="Feature space of fid/kid/precision/recall/density/coverage: the dataset classifier (offline) or Inception (comparable with papers).")
-@click.option("--inception-weights", type=click.Path(dir_okay=False, path_type=Path), help="Local copy of torch-fidelity's Inception weights (offline use).")
+@FEATURES_OPTION
+@FEATURES_WEIGHTS_OPTION
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Cache of classifiers and statistics. [default: $GANZOO_CACHE or ~/.cache/ganzoo]")
 @click.option("--checkpoint-every", help="Checkpoint trials this often too, in any budget unit (they are checkpointed at every evaluation point).")
 @click.option("--keep-checkpoints", is_flag=True, help="Keep a finished trial's last checkpoint (by default only its final weights).")
@@ -511,3 +519,70 @@ def plot_cmd(results, metric, out) -> None:
     for note in report.notes(df[df["metric"] == metric]):
         click.echo(f"note: {note}", err=True)
     click.echo(str(report.plot(df, metric, out)))
+
+
+@main.command("score")
+@click.argument("samples")
+@click.option("--reference", required=True, metavar="REF",
+              help="A dataset (digits, mnist, image-folder with --data-dir, any installed one, NAME:ARG), a folder or .npy/.npz of "
+                   "images, or reference statistics saved by --save-reference.")
+@FEATURES_OPTION
+@FEATURES_WEIGHTS_OPTION
+@click.option("--metrics", callback=_names("metrics"), help="Comma-separated metric plugins. [default: every one that can score the reference]")
+@click.option("--n", "n", default=10_000, show_default=True, type=int, help="Samples to draw from a run folder or MODULE:CALLABLE.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Seed of the samples a run folder draws, and of the bootstrap.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Where the reference dataset's files are.")
+@click.option("--split", default="auto", show_default=True, help="The reference dataset's split.")
+@click.option("--download/--no-download", default=True, show_default=True, help="Let a dataset plugin download missing files.")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Cache of classifiers and reference features. [default: $GANZOO_CACHE or ~/.cache/ganzoo]")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@click.option("--bootstrap", "rounds", default=50, show_default=True, type=int,
+              help="Rounds of the bootstrap over the generated samples behind FID's and KID's 95% interval (0: none).")
+@click.option("--fid-infinity", is_flag=True, help="Also FID∞ (Chong & Forsyth 2020): FID at 10 sample counts, extrapolated to infinitely many.")
+@click.option("--save-reference", type=click.Path(dir_okay=False, path_type=Path),
+              help="Save the reference's statistics (and features) to this .npz, to score against it later without its images.")
+@click.option("--reference-features/--no-reference-features", default=True, show_default=True,
+              help="With --save-reference: keep the features too (KID, precision/recall, density/coverage need them; FID does not).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the rows to this CSV.")
+@click.option("--format", "fmt", type=click.Choice(["rich", "csv", "markdown"]), default="rich", show_default=True)
+def score_cmd(samples, reference, features, inception_weights, metrics, n, seed, data_dir, split, download, cache_dir, device, rounds,
+              fid_infinity, save_reference, reference_features, out, fmt) -> None:
+    """Score SAMPLES (a folder or .npy/.npz of images, a ganzoo run folder, or MODULE:CALLABLE) against a reference,
+    with the bench's metrics, provenance and a bootstrap interval."""
+    if out is not None and Path(out).suffix != ".csv":
+        raise InputError(f"--out {out}: the rows are written as CSV; give a .csv path")
+    from ganzoo.scoring import COLUMNS, ScoreRequest, check_request, run_score  # torch and the plugins load from here on
+
+    req = ScoreRequest(samples, reference, features, inception_weights, metrics, n, seed, data_dir, split, download, cache_dir, device,
+                       rounds, fid_infinity, save_reference, reference_features)
+    try:
+        check_request(req)
+        rows, record = run_score(req)
+    except BenchInputError as exc:
+        raise InputError(str(exc)) from None
+    import pandas as pd
+
+    from ganzoo import report
+    from ganzoo.results import atomic_write_text
+
+    df = pd.DataFrame(rows, columns=COLUMNS)
+    if out is not None:
+        atomic_write_text(Path(out), df.to_csv(index=False))
+    err = Console(stderr=True)
+    err.print(f"{escape(record['samples'])} ({record['generated']} samples) against {escape(reference)} in {escape(features)} features, "
+              f"device {record['device']}", highlight=False)
+    if fmt == "csv":
+        click.echo(df.to_csv(index=False), nl=False)
+        return
+    shown = pd.DataFrame({
+        "metric": df["metric"],
+        "value": [f"{v:.5g}" for v in df["value"]],
+        "95% interval": ["" if pd.isna(lo) else f"[{lo:.5g}, {hi:.5g}]" for lo, hi in zip(df["ci_low"], df["ci_high"])],
+        "features": df["features"], "reference": df["reference"], "n ref": df["reference_images"], "n gen": df["generated_images"],
+    })
+    if fmt == "markdown":
+        click.echo(report.to_markdown(shown), nl=False)
+    else:
+        _rich_table(shown, "ganzoo score: " + (f"rows in {out}" if out else "--out FILE.csv keeps the rows"))
+        for _, row in df[df["metric"].str.startswith("error_")].iterrows():
+            err.print(f"[yellow]{escape(str(row.detail))}[/]")

@@ -19,7 +19,9 @@ from ganzoo.budget import Budget
 NO_DIVERGENCE = "none"  # the divergence column of a variant without a discriminator
 EVAL_POINTS = 4  # default: evaluate at the start and after each quarter of the budget
 EXECUTORS = ("local", "pool", "ray")
-FEATURE_SPACES = ("classifier", "inception")
+# ganzoo's dataset classifier, and torch-fidelity's extractors by their own names (DINOv2 as dgm-eval uses it)
+FEATURE_SPACES = ("classifier", "inception", "clip-vit-b-32", "clip-vit-b-16", "clip-vit-l-14",
+                  "dinov2-vit-s-14", "dinov2-vit-b-14", "dinov2-vit-l-14", "dinov2-vit-g-14")
 MACHINE_OPTIONS = ("cache_dir", "data_dir", "ray_address")  # where a resumed bench reads, writes and connects
 
 

@@ -169,8 +169,8 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
         raise BenchInputError(str(exc)) from None
     if config.amp and device.type != "cuda":
         raise BenchInputError(f"--amp needs a CUDA device, but the device is {device}")
-    if config.features == "inception" and not info.is_image:
-        raise BenchInputError(f"--features inception needs images; dataset {config.dataset!r} holds {info.describe()}")
+    if config.features != "classifier" and not info.is_image:
+        raise BenchInputError(f"--features {config.features} needs images; dataset {config.dataset!r} holds {info.describe()}")
     metrics, metrics_left_out = choose_metrics(config, info)
     if config.preset is not None:
         presets.get(config.preset)

@@ -14,7 +14,7 @@ from conftest import REPO
 
 # a bench's stages, lowest first: data flows up this list as a config, down it as a resolved plan, and back as rows
 STAGES = ["ganzoo.config", "ganzoo.presets", "ganzoo.factory", "ganzoo.evaluation", "ganzoo.plan", "ganzoo.trial",
-          "ganzoo.executor", "ganzoo.runner", "ganzoo.cli"]
+          "ganzoo.executor", "ganzoo.runner", "ganzoo.scoring", "ganzoo.cli"]
 
 
 def _type_checking(node: ast.AST) -> bool:

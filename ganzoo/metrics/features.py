@@ -1,5 +1,7 @@
-"""Feature spaces for distribution metrics: the dataset classifier (offline, seconds on CPU) or
-torch-fidelity's ``inception-v3-compat`` (the one papers report, comparable with them).
+"""Feature spaces for distribution metrics: the dataset classifier (offline, seconds on CPU),
+torch-fidelity's ``inception-v3-compat`` (the one papers report, comparable with them), and torch-fidelity's
+CLIP and DINOv2 extractors (the spaces Stein et al. 2023 showed to rank models as people do; dgm-eval
+reports DINOv2 ViT-L/14).
 
 A feature space knows its torch-fidelity extractor, the sha256 of its weights and how samples are
 turned into its input; its provenance goes into every row it scores. Real-data features are computed
@@ -58,8 +60,8 @@ class FeatureSpace:
         """Samples in ganzoo's range ([-1, 1], any channel count) to this extractor's input."""
         if self.name == "classifier":
             return x.float()
-        if x.dim() != 4:
-            raise FeatureSpaceError(f"inception features need images, got samples of shape {tuple(x.shape[1:])}")
+        if x.dim() != 4 or x.shape[1] not in (1, 3):
+            raise FeatureSpaceError(f"{self.name} features need grey or RGB images, got samples of shape {tuple(x.shape[1:])}")
         x = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
         return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
 
@@ -78,9 +80,11 @@ class FeatureSpace:
         ``weights_only``, so it never gets a file from the cache (which anyone with write access could
         have replaced): the weights are read here with ``weights_only=True`` and handed over as a fresh
         copy in a private temporary folder."""
-        if self.name != "inception":
+        if self.name == "classifier":
             return create_feature_extractor(self.extractor, [self.layer], cuda=False,
                                             feature_extractor_weights_path=str(self.weights), verbose=False)
+        if self.name != "inception":
+            return pretrained_extractor(self.name, self.layer, self.weights)
         state = _check_inception_state(self.weights)
         with tempfile.TemporaryDirectory(prefix="ganzoo-inception-") as private:  # mode 0700
             path = Path(private) / "weights.pt"
@@ -139,14 +143,87 @@ def inception_space(weights: Path | None, cache_dir: Path) -> FeatureSpace:
     return FeatureSpace("inception", INCEPTION_EXTRACTOR, safe, sha, "2048", "bilinear to 299x299 (torch-fidelity, TF1-compatible)")
 
 
+# what each pretrained extractor does to a sample before it (torch-fidelity's code): written beside every value
+INPUT_RULES = {
+    "clip": "uint8 RGB, bilinear to 224x224 (torch-fidelity, TF1-compatible), CLIP mean/std",
+    "dinov2": "uint8 RGB, bilinear to 224x224 (torch-fidelity, TF1-compatible), ImageNet mean/std",
+}
+CLIP_DOWNLOAD = "https://openaipublic.azureedge.net/clip/models/{hash}/{filename}.pt"
+
+
+def _family(name: str) -> str:
+    return name.split("-", 1)[0]
+
+
+def pretrained_space(name: str, weights: Path | None, cache_dir: Path) -> FeatureSpace:
+    """A torch-fidelity extractor by name, its weights found (or, offline, one line saying which option and
+    what to download) before anything is computed."""
+    if name == "inception":
+        return inception_space(weights, cache_dir)
+    if name not in FEATURE_SPACES or name == "classifier":
+        raise FeatureSpaceError(f"unknown feature space {name!r} (known: {', '.join(FEATURE_SPACES)})")
+    family = _family(name)
+    if family == "clip":
+        from torch_fidelity.feature_extractor_clip import MODEL_METADATA
+
+        meta = MODEL_METADATA[name]
+        url = CLIP_DOWNLOAD.format(**meta)
+        source = Path(weights) if weights is not None else Path(torch.hub.get_dir()) / "checkpoints" / f"{name}-{meta['hash']}.pt"
+        if weights is not None and not source.is_file():
+            raise FeatureSpaceError(f"--features-weights {str(source)!r} does not exist")
+        if not source.is_file():
+            try:
+                source.parent.mkdir(parents=True, exist_ok=True)
+                torch.hub.download_url_to_file(url, str(source), hash_prefix=meta["hash"], progress=False)
+            except Exception as exc:
+                raise FeatureSpaceError(
+                    f"--features {name} needs OpenAI's CLIP weights, which are not in {source.parent} and could not be downloaded "
+                    f"({type(exc).__name__}); on a machine with internet download {url} and pass --features-weights PATH") from None
+        sha = file_sha256(source)
+        if sha != meta["hash"]:  # torch-fidelity opens it with torch.jit.load: only the published file, checked by digest
+            raise FeatureSpaceError(f"{source} is not OpenAI's {name} weights (sha256 {sha[:16]}..., expected {meta['hash'][:16]}...)")
+        return FeatureSpace(name, name, source, sha, "clip", INPUT_RULES["clip"])
+    # DINOv2: torch-fidelity builds it through torch.hub (the facebookresearch/dinov2 code and its weights)
+    if weights is not None:
+        raise FeatureSpaceError(f"--features-weights: torch-fidelity loads {name} only through torch.hub, not from a file; leave "
+                                "it out (torch.hub's cache, TORCH_HOME, serves it offline once it has been downloaded)")
+    hub = Path(torch.hub.get_dir())
+    code = hub / "facebookresearch_dinov2_main"
+    arch = name.replace("dinov2-vit-", "").replace("-", "")  # s14, b14, l14, g14
+    checkpoint = hub / "checkpoints" / f"dinov2_vit{arch}_pretrain.pth"
+    if not (code.is_dir() and checkpoint.is_file()) and not hub_reachable():
+        raise FeatureSpaceError(
+            f"--features {name} needs torch.hub's facebookresearch/dinov2 code and its weights ({checkpoint.name}), which are not "
+            f"in {hub} and cannot be downloaded here; on a machine with internet run: python -c \"import torch; "
+            f"torch.hub.load('facebookresearch/dinov2', 'dinov2_vit{arch}')\" and copy {hub} (or set TORCH_HOME)")
+    return FeatureSpace(name, name, checkpoint, file_sha256(checkpoint) if checkpoint.is_file() else f"hub:dinov2_vit{arch}",
+                        "dinov2", INPUT_RULES["dinov2"])
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether GitHub answers: torch.hub fetches DINOv2's code and weights from there."""
+    import socket
+
+    try:
+        socket.create_connection(("github.com", 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def pretrained_extractor(name: str, layer: str, weights: Path) -> torch.nn.Module:
+    """torch-fidelity's extractor ``name`` (CLIP: from the checked weights file; DINOv2: through torch.hub)."""
+    path = str(weights) if _family(name) == "clip" else None
+    return create_feature_extractor(name, [layer], cuda=False, feature_extractor_weights_path=path, verbose=False)
+
+
 def feature_space(name: str, data: Data, cache_dir: Path, device: torch.device, inception_weights: Path | None = None) -> FeatureSpace:
+    """The feature space ``name`` for ``data`` (``inception_weights``: the pretrained extractor's weights file)."""
     if name == "classifier":
         return classifier_space(data, cache_dir, device)
-    if name == "inception":
-        if not data.info.is_image:
-            raise FeatureSpaceError(f"--features inception needs images; dataset {data.name!r} holds {data.info.describe()}")
-        return inception_space(inception_weights, cache_dir)
-    raise FeatureSpaceError(f"unknown feature space {name!r} (known: {', '.join(FEATURE_SPACES)})")
+    if not data.info.is_image:
+        raise FeatureSpaceError(f"--features {name} needs images; dataset {data.name!r} holds {data.info.describe()}")
+    return pretrained_space(name, inception_weights, cache_dir)
 
 
 def real_features(space: FeatureSpace, data: Data, n: int, cache_dir: Path, device: torch.device,

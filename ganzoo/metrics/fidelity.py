@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -47,6 +48,43 @@ def density_coverage(real: Tensor, fake: Tensor, *, k: int = 5, real_radii: Tens
 KID_SUBSETS = 10
 
 
+@dataclass
+class Reference:
+    """The real side of the fidelity metrics: FID's statistics, and (for the rest) the features themselves
+    (float64, a float32 copy, and each real sample's k-NN radius for density/coverage). Saved statistics
+    without features give FID only."""
+
+    stats: dict
+    features: Tensor | None = None
+    features32: Tensor | None = None
+    radii: Tensor | None = None
+    kid_subsets: int = KID_SUBSETS
+
+    @classmethod
+    def of(cls, real: Tensor, kid_subsets: int = KID_SUBSETS, device: torch.device | None = None) -> Reference:
+        real = real.double()
+        return cls(fid_features_to_statistics(real), real, real.float(), kth_neighbour_radii(real.to(device or "cpu"), 5), kid_subsets)
+
+
+def fidelity_values(fake: Tensor, ref: Reference, device: torch.device | str = "cpu") -> dict[str, float]:
+    """fid (and, where the reference has its features, kid, precision, recall, density, coverage) of
+    generated features ``fake`` against ``ref``: the one computation a bench and ``ganzoo score`` share."""
+    out = {"fid": fid_from_features(fake, ref.stats)}
+    if ref.features is None:
+        return out
+    # float64 keeps FID's covariance square root exact, and density/coverage's ball tests stable: in float32
+    # one fake sample on a ball's edge flipped between a bench and its resumed copy (cdist's matrix-product
+    # path rounds differently with the threads BLAS gets); float64 costs 0.1 s per evaluation here.
+    # KID and precision/recall stay float32 (float64 would add 0.7 s per evaluation).
+    fake32, real32 = fake.float(), ref.features32
+    subset = min(1000, len(fake), len(ref.features))
+    out["kid"] = kid_features_to_metric(fake32, real32, kid_subset_size=subset, kid_subsets=ref.kid_subsets, verbose=False, rng_seed=2020)[KEY_METRIC_KID_MEAN]
+    prc = prc_features_to_metric(fake32.to(device), real32.to(device), save_cpu_ram=len(fake) > 5000, verbose=False)
+    out["precision"], out["recall"] = prc[KEY_METRIC_PRECISION], prc[KEY_METRIC_RECALL]
+    out.update(density_coverage(ref.features.to(device), fake.double().to(device), real_radii=ref.radii.to(device)))
+    return {k: float(v) for k, v in out.items()}
+
+
 class FidelityMetrics(Metric):
     """FID, KID, precision/recall, density/coverage in the chosen feature space (``--features``)."""
 
@@ -77,28 +115,14 @@ class FidelityMetrics(Metric):
         pool = self.space.reference_pool  # the classifier's held-out images: never the ones it trained on
         self.n = min(len(data) if pool is None else len(pool), self.max_samples)
         self.reference_idx, self.real = real_features(self.space, data, self.n, cache_dir, device, among=pool)
-        self.real_stats = fid_features_to_statistics(self.real)
-        self.real32 = self.real.float()
-        self.real_radii = kth_neighbour_radii(self.real.to(device), 5)
+        self.ref = Reference.of(self.real, kid_subsets, device)
 
     @property
     def num_samples(self) -> int:
         return self.n
 
     def compute(self, samples: Samples) -> dict[str, float]:
-        fake = self.space.extract(samples.x, self.device)
-        out = {"fid": fid_from_features(fake, self.real_stats)}
-        # float64 keeps FID's covariance square root exact, and density/coverage's ball tests stable: in float32
-        # one fake sample on a ball's edge flipped between a bench and its resumed copy (cdist's matrix-product
-        # path rounds differently with the threads BLAS gets); float64 costs 0.1 s per evaluation here.
-        # KID and precision/recall stay float32 (float64 would add 0.7 s per evaluation).
-        fake32, real32 = fake.float(), self.real32
-        subset = min(1000, len(fake), len(self.real))
-        out["kid"] = kid_features_to_metric(fake32, real32, kid_subset_size=subset, kid_subsets=self.kid_subsets, verbose=False, rng_seed=2020)[KEY_METRIC_KID_MEAN]
-        prc = prc_features_to_metric(fake32.to(self.device), real32.to(self.device), save_cpu_ram=len(fake) > 5000, verbose=False)
-        out["precision"], out["recall"] = prc[KEY_METRIC_PRECISION], prc[KEY_METRIC_RECALL]
-        out.update(density_coverage(self.real.to(self.device), fake.to(self.device), real_radii=self.real_radii))
-        return {k: float(v) for k, v in out.items()}
+        return fidelity_values(self.space.extract(samples.x, self.device), self.ref, self.device)
 
     def provenance(self) -> dict[str, object]:
         return {**self.space.provenance(), "reference": self.space.reference_note(self.data, self.n),
