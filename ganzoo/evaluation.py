@@ -16,7 +16,7 @@ from ganzoo import registry
 from ganzoo.config import BenchInputError
 from ganzoo.data import Data, DatasetInfo
 from ganzoo.metrics.base import EvalOptions, Metric, NotApplicable, Samples
-from ganzoo.metrics.features import FeatureSpaceError, inception_space
+from ganzoo.metrics.features import FeatureSpaceError, pretrained_space
 from ganzoo.samples import save_image_grid, save_point_scatter
 from ganzoo.translation import translate_sources, translation_sheet
 from ganzoo.variant import SampleSheet, Variant
@@ -51,9 +51,9 @@ def prepare_metrics(data: Data, device: torch.device, cache_dir: Path, options: 
     data), each with its ``--set`` parameters, set up: classifiers trained, real features cached. Runs before
     anything is written, so a metric that cannot be set up stops the bench early."""
     out = {}
-    if options is not None and options.features == "inception":  # missing weights stop the bench before any classifier trains
+    if options is not None and options.features != "classifier":  # missing weights stop the bench before any classifier trains
         try:
-            inception_space(options.inception_weights, cache_dir)
+            pretrained_space(options.features, options.inception_weights, cache_dir)
         except FeatureSpaceError as exc:
             raise BenchInputError(str(exc)) from None
     options = options or EvalOptions()

@@ -241,3 +241,22 @@ def test_the_interval_holds_the_value_where_resampling_with_replacement_drifts_a
     se = lambda v: v.std(ddof=1) / np.sqrt(len(v))  # noqa: E731
     assert abs(halves.mean() - kid) < 3 * se(halves)  # KID is unbiased: half-samples centre on it
     assert with_replacement.mean() - kid > 6 * se(with_replacement)  # repeated samples push it up
+
+
+def test_clip_offline_or_with_a_foreign_file_is_one_line(tmp_path, monkeypatch):
+    def offline(*args, **kwargs):
+        raise OSError("no route to host")
+
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
+    images = _pngs(tmp_path / "x", _blobs(12, 0))
+    result = CliRunner().invoke(main, ["score", str(images), "--reference", str(images), "--features", "clip-vit-b-32"])
+    assert result.exit_code == 2 and "--features-weights PATH" in result.output and "openaipublic" in result.output, result.output
+    foreign = tmp_path / "clip.pt"
+    foreign.write_bytes(b"not OpenAI's file")  # TorchScript is code: never opened without the published digest
+    result = CliRunner().invoke(main, ["score", str(images), "--reference", str(images), "--features", "clip-vit-b-32",
+                                       "--features-weights", str(foreign)])
+    assert result.exit_code == 2 and "is not OpenAI's clip-vit-b-32 weights" in result.output, result.output
+    bench = CliRunner().invoke(main, ["bench", "--variants", "dcgan", "--features", "clip-vit-b-32", "--budget", "1steps",
+                                      "--out", str(tmp_path / "b")])
+    assert bench.exit_code == 2 and "--features-weights PATH" in bench.output and not (tmp_path / "b").exists(), bench.output
