@@ -240,12 +240,14 @@ def list_cmd(kind: str | None, names: bool) -> None:
 @click.option("--threads", type=click.IntRange(min=1), help="torch CPU threads per trial. [default: cores / trials at a time]")
 @click.option("--allow-shared-device", is_flag=True, help="Let a seconds budget run with several trials on one device (recorded).")
 @click.option("--ray-address", help="With --executor ray: the cluster (ray.init address, e.g. auto). [default: a local instance]")
+@click.option("--tensorboard", is_flag=True, help='Write TensorBoard event files per run under the results folder (pip install "ganzoo[tensorboard]").')
 @click.option("--max-retries", default=2, show_default=True, type=click.IntRange(min=0),
               help="Start a trial whose worker died again from its checkpoint this many times, then record it failed.")
 @click.pass_context
 def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget, eval_every, seeds, batch_size, hparams, device, amp, out,
           force, features, inception_weights, cache_dir, checkpoint_every, keep_checkpoints, resume, allow_code_change,
-          metrics, preset, executor, workers, devices, workers_per_device, threads, allow_shared_device, ray_address, max_retries) -> None:
+          metrics, preset, executor, workers, devices, workers_per_device, threads, allow_shared_device, ray_address, max_retries,
+          tensorboard) -> None:
     """Train each variant under the same budget and report FID tables."""
 
     err = Console(stderr=True)
@@ -271,7 +273,7 @@ def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget
                                  checkpoint_every=checkpoint_every, keep_checkpoints=keep_checkpoints, executor=executor,
                                  workers=workers, devices=devices, workers_per_device=workers_per_device, threads=threads,
                                  allow_shared_device=allow_shared_device, ray_address=ray_address, max_retries=max_retries,
-                                 metrics=metrics)
+                                 metrics=metrics, tensorboard=tensorboard)
     if config is not None:
         _check_fast(config)
     from ganzoo.display import BenchDisplay
@@ -289,7 +291,7 @@ def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget
     finally:
         display.close()
     df, out, failed = outcome.frame, outcome.out, outcome.failed
-    _print_summary(df, outcome.measure, outcome.summary_metrics)
+    _print_summary(df, outcome.measure, outcome.summary_metrics, out)
     err.print(f"results: {out / 'results.csv'}  (runs, configs, samples and weights under {out / 'runs'})")
     broken = df[df["metric"].str.startswith("error_")].drop_duplicates("detail")
     for _, row in broken.iterrows():
@@ -315,14 +317,37 @@ def _check_fast(config: BenchConfig) -> None:
                 raise InputError(f"--variants: {registry.unknown_message('variant', name, known)}")
 
 
-def _print_summary(df: pd.DataFrame, measure: str, summary: list[str]) -> None:
-    """The headline values of a finished bench (those its metrics declare as their summary), in the same
-    table `ganzoo table` prints."""
+def _print_summary(df: pd.DataFrame, measure: str, summary: list[str], out: Path) -> None:
+    """The headline values of a finished bench (those its metrics declare as their summary), one row per
+    variant, narrow enough for an 80-column terminal; the long table and the page say the rest."""
+    from rich import box
+
     from ganzoo import report
 
     present = [m for m in summary if m in set(df["metric"])]
-    if present:
-        _print_table(report.table(df.assign(source=""), present, measure))  # equal budget in the bench's own measure
+    if not present:
+        return
+    wide = report.summary_wide(report.table(df.assign(source=""), present, measure))
+
+    def table(metrics: list[str]) -> Table:
+        left = len(present) - len(metrics)
+        rt = Table(title="final values, mean over finished runs; * best" + (f" (+{left} more)" if left else ""), box=box.SIMPLE,
+                   padding=(0, 1))
+        for col in ["variant/divergence", "runs", *metrics]:
+            rt.add_column(escape(col), justify="left" if col == "variant/divergence" else "right")
+        for row in wide[["variant/divergence", "runs", *metrics]].itertuples(index=False):
+            rt.add_row(*[escape(str(v)) for v in row])
+        return rt
+
+    shown: list[str] = []
+    for metric in present:  # as many metrics as fit in 80 columns, in the order the bench's metrics declare them
+        if Console(width=1000).measure(table([*shown, metric])).maximum > 80:
+            break
+        shown.append(metric)
+    console = Console(width=80)
+    console.print(table(shown))
+    console.print(f"every value and the best and equal-budget columns: ganzoo table {out}\nthe page: {out / 'report.html'}",
+                  highlight=False, soft_wrap=True)
 
 
 def _print_table(t: pd.DataFrame) -> None:
@@ -586,3 +611,16 @@ def score_cmd(samples, reference, features, inception_weights, metrics, n, seed,
         _rich_table(shown, "ganzoo score: " + (f"rows in {out}" if out else "--out FILE.csv keeps the rows"))
         for _, row in df[df["metric"].str.startswith("error_")].iterrows():
             err.print(f"[yellow]{escape(str(row.detail))}[/]")
+
+
+@main.command("report")
+@click.argument("results", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="The page to write. [default: report.html in the first folder]")
+@_report_errors
+def report_cmd(results, out) -> None:
+    """One static page for one or several results folders: what ran, the table, curves, sample sheets and failures."""
+    from ganzoo.page import write_page
+
+    if out is not None and Path(out).suffix not in (".html", ".htm"):
+        raise InputError(f"--out {out}: the report is an HTML page; give a .html path")
+    click.echo(str(write_page(list(results), out)))

@@ -116,6 +116,7 @@ class BenchConfig:
     metrics: list[str] | None = None  # metric plugins to compute; None: every installed one that applies to the dataset
     preset: str | None = None  # the preset this bench started from (see ganzoo.presets), recorded with its overrides
     preset_overrides: list[str] = field(default_factory=list)  # the options given beside --preset
+    tensorboard: bool = False  # event files per run under RESULTS/tensorboard (ganzoo.board)
 
     @property
     def source(self) -> DataSource:
@@ -214,6 +215,8 @@ def check(config: BenchConfig) -> tuple[Budget, Budget, Budget | None]:
             raise BenchInputError(f"{flag} must be at least 1, got {value}")
     if config.executor not in EXECUTORS:
         raise BenchInputError(f"unknown executor {config.executor!r} (known: {', '.join(EXECUTORS)})")
+    if config.tensorboard and importlib.util.find_spec("tensorboard") is None:
+        raise BenchInputError('--tensorboard needs TensorBoard, which is not installed: pip install "ganzoo[tensorboard]"')
     if config.executor == "ray" and importlib.util.find_spec("ray") is None:  # before anything is written
         raise BenchInputError('--executor ray needs Ray, which is not installed: pip install "ganzoo[ray]"')
     return budget, eval_every, checkpoint_every

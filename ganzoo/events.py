@@ -34,6 +34,7 @@ class TrialsStarting:
     trials: list[TrialLine]
     budget_left: str  # what a trial that has not started has left, e.g. "2000 steps left"
     executor: str = ""  # how they run when several at a time or elsewhere, e.g. "local pool: 2 trial(s) at a time"
+    headline: str = ""  # the metric a live line shows (the first of the bench's summary metrics)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,15 @@ class TrialProgress:
     step: int
     left: str  # of the budget, in its own measure
     losses: str  # the latest step's losses, e.g. "D 1.32 G 0.71"
+
+
+@dataclass(frozen=True)
+class TrialScored:
+    """A trial's values at one evaluation point (scores, losses and the divergence estimate)."""
+
+    run_id: str
+    step: int
+    values: dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -60,5 +70,5 @@ class BenchFinished:
     trials: dict[str, str] = field(default_factory=dict)  # run_id -> status
 
 
-BenchEvent = Message | TrialsStarting | TrialProgress | TrialDone | BenchFinished
+BenchEvent = Message | TrialsStarting | TrialProgress | TrialScored | TrialDone | BenchFinished
 OnEvent = Callable[[BenchEvent], None]

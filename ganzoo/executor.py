@@ -32,7 +32,7 @@ from ganzoo.plan import Plan, TrialSpec
 from ganzoo.trial import CHECKPOINT, StopFlag, TrialResult, run_trial
 
 # events a trial sends to the driver: ("rows", run_id, [Row]), ("files", run_id, {name: bytes}),
-# ("progress", run_id, (Spent, text)), ("done", run_id, TrialResult)
+# ("progress", run_id, (Spent, {loss: value})), ("done", run_id, TrialResult)
 Event = tuple[str, str, Any]
 
 
@@ -110,7 +110,7 @@ def execute(job: TrialJob, data: Any, metrics: dict, send: Callable[[Event], Non
 
         try:
             result = run_trial(spec, data, metrics, emit, stop=stop,
-                               on_progress=lambda spent, text: send(("progress", spec.run_id, (spent, text))),
+                               on_progress=lambda spent, losses: send(("progress", spec.run_id, (spent, losses))),
                                folder=folder, on_checkpoint=ship)
         finally:
             ship()

@@ -229,6 +229,20 @@ def display(t: pd.DataFrame) -> pd.DataFrame:
     return d if (d["setting"] != "").any() else d.drop(columns="setting")
 
 
+def summary_wide(t: pd.DataFrame) -> pd.DataFrame:
+    """A bench's closing view of :func:`table`: one row per variant x divergence (x setting), one column per
+    metric, the final mean over finished runs (3 significant digits, * for the best), and the runs that did not
+    finish: narrow enough for an 80-column terminal, where the long table is not."""
+    t = t.copy()
+    t["run"] = t["variant"] + "/" + t["divergence"] + np.where(t["setting"] != "", " " + t["setting"], "")
+    t["shown"] = [("-" if pd.isna(m) else f"{m:.3g}") + ("*" if b else "") for m, b in zip(t["final_mean"], t["is_best"])]
+    metrics = list(dict.fromkeys(t["metric"]))
+    wide = t.pivot_table(index="run", columns="metric", values="shown", aggfunc="first", sort=False)[metrics].fillna("-")
+    runs = t.drop_duplicates("run").set_index("run")
+    wide.insert(0, "runs", [f"{int(runs.loc[r, 'seeds'])}/{int(runs.loc[r, 'runs'])}" for r in wide.index])
+    return wide.reset_index().rename(columns={"run": "variant/divergence"})
+
+
 def published(paths: list[Path]) -> pd.DataFrame:
     """ganzoo's rows beside the paper's, in the same columns, for benches started from a preset (whose
     bench.json keeps the published numbers and the user's overrides of the protocol).

@@ -19,13 +19,15 @@ from typing import Any
 import pandas as pd
 
 from ganzoo import fingerprint, presets, registry
+from ganzoo.board import Board
 from ganzoo.budget import Spent
 from ganzoo.config import MACHINE_OPTIONS, BenchConfig, BenchInputError, split_dataset
 from ganzoo.evaluation import prepare_metrics
-from ganzoo.events import BenchFinished, Message, OnEvent, TrialDone, TrialLine, TrialProgress, TrialsStarting
+from ganzoo.events import BenchFinished, Message, OnEvent, TrialDone, TrialLine, TrialProgress, TrialScored, TrialsStarting
 from ganzoo.executor import executor_for, job_for
 from ganzoo.factory import load_data
 from ganzoo.lock import LockHeld, OutLock
+from ganzoo.page import write_page
 from ganzoo.plan import Plan, clear_out, plan
 from ganzoo.results import (
     MANIFEST,
@@ -203,7 +205,9 @@ def run_bench(config: BenchConfig | None = None, *, on_event: OnEvent | None = N
             "ganzoo_bench": 1, "config": config.to_json(), "runs": [r.run_id for r in p.runs],
             "dataset": {"name": data.name, "split": data.split, "source": data.source},
             "metric_directions": {k: v for m in metrics.values() for k, v in type(m).directions.items()},
-            "summary_metrics": list(dict.fromkeys(k for m in metrics.values() for k in type(m).summary_values())),
+            # FID first where it is computed: the closing table and the live lines show the summary's head
+            "summary_metrics": list(dict.fromkeys(k for _, m in sorted(metrics.items(), key=lambda kv: kv[0] != "fidelity")
+                                                  for k in type(m).summary_values())),
             "environment": environment(p.device), "code": p.code, "status": "running",
             "started": manifest["started"] if manifest else utc_now(),
             "resumed": [*(manifest or {}).get("resumed", []), *([{"time": utc_now(), "code_changes": changes}] if manifest else [])],
@@ -219,13 +223,14 @@ def run_bench(config: BenchConfig | None = None, *, on_event: OnEvent | None = N
         stop = StopFlag()
         previous = _install_stop_handlers(stop)
         try:
-            ended = _run_trials(p, data, metrics, writer, finished, stop, tell)
+            ended = _run_trials(p, data, metrics, writer, finished, stop, tell, bench["summary_metrics"])
         finally:
             for s, h in previous.items():
                 signal.signal(s, h)
         status = "interrupted" if stop.requested else "finished"
         bench.update(status=status, **{status: utc_now()})
         atomic_write_json(out / MANIFEST, bench)
+        _write_page(out, tell)
         tell(BenchFinished(status, ended))
         if stop.requested:
             raise BenchInterrupted(stop.signal, out)
@@ -236,6 +241,14 @@ def run_bench(config: BenchConfig | None = None, *, on_event: OnEvent | None = N
             lock.path.unlink(missing_ok=True)
             if created and out.is_dir() and not any(out.iterdir()):
                 out.rmdir()
+
+
+def _write_page(out: Path, tell: OnEvent) -> None:
+    """The bench's report page (ganzoo.page): a page that cannot be drawn costs the bench nothing but a warning."""
+    try:
+        tell(Message(f"report page: {write_page([out])}"))
+    except Exception as exc:
+        tell(Message(f"the report page could not be written ({type(exc).__name__}: {exc}); `ganzoo report {out}` tries again", "warning"))
 
 
 def _tell_start(p: Plan, data: Any, *, resuming: bool, tell: OnEvent) -> None:
@@ -262,21 +275,35 @@ def _tell_start(p: Plan, data: Any, *, resuming: bool, tell: OnEvent) -> None:
 
 
 def _run_trials(p: Plan, data: Any, metrics: dict, writer: ResultsWriter, finished: set[str], stop: StopFlag,
-                tell: OnEvent) -> dict[str, str]:
+                tell: OnEvent, writer_summary: list[str]) -> dict[str, str]:
     """Hand the unfinished trials to the executor and apply what comes back: rows to the writer, files
     into each trial's folder (atomically), progress to ``tell``. Returns each trial's status."""
     executor = executor_for(p)
     specs = {spec.run_id: spec for spec in p.runs}
+    board = None
+    if p.config.tensorboard:  # a trial that ran before continues from its checkpoint (or from step 0): purge what came after
+        resumed_at = {}
+        for s in p.runs:
+            if s.run_id not in finished and s.folder.exists():
+                state = load_checkpoint(s.folder / CHECKPOINT, quiet=True)
+                resumed_at[s.run_id] = state["spent"]["steps"] if state else -1
+        board = Board(p.out, resumed_at)
     ended = {run_id: "finished before" for run_id in finished}
     several = p.workers > 1 or p.executor != "local"
     tell(TrialsStarting([TrialLine(s.run_id, s.label, s.run_id in finished) for s in p.runs], p.budget.left(Spent()),
-                        f"{executor.name}: {p.workers} trial(s) at a time, {p.threads} CPU thread(s) each" if several else ""))
+                        f"{executor.name}: {p.workers} trial(s) at a time, {p.threads} CPU thread(s) each" if several else "",
+                        (writer_summary or [""])[0]))
     jobs = [job_for(spec) for spec in p.runs if spec.run_id not in finished]
 
     def handle(event: tuple[str, str, Any]) -> None:
         kind, run_id, payload = event
         if kind == "rows":
             writer.add(payload)
+            scored = {r.metric: r.value for r in payload if r.metric != "status"}
+            if scored:
+                tell(TrialScored(run_id, payload[0].step, scored))
+            if board is not None:
+                board.rows(run_id, payload)
         elif kind == "files":
             folder = specs[run_id].folder
             # the checkpoint last: one in place means the sheets and config.json it follows are too, so a
@@ -286,14 +313,29 @@ def _run_trials(p: Plan, data: Any, metrics: dict, writer: ResultsWriter, finish
                     (folder / name).unlink(missing_ok=True)
                 else:
                     atomic_write_bytes(folder / name, blob)
+            if board is not None:
+                board.files(run_id, payload)
         elif kind == "progress":
-            spent, text = payload
+            spent, losses = payload
+            text = " ".join(f"{k.removeprefix('loss_').upper()} {v:.3f}" for k, v in losses.items())
             tell(TrialProgress(run_id, p.budget.fraction(spent), spent.steps, p.budget.left(spent), text))
+            if board is not None:
+                board.losses(run_id, spent.steps, losses)
         elif kind == "done":
             ended[run_id] = payload.status
             if payload.status == "failed" and not any(r.run_id == run_id and r.metric == "status" for r in writer.rows):
                 writer.add([specs[run_id].status_row(data, payload.spent, 0.0, payload.error)])  # the worker died before it could say so
             tell(TrialDone(run_id, payload.status, payload.error))
+            if board is not None and payload.status == "ok":
+                spec = specs[run_id]
+                finals = {r.metric: r.value for r in writer.rows if r.run_id == run_id and r.metric in summary}
+                board.finished(run_id, {"variant": spec.plugin, "divergence": spec.divergence, "seed": spec.seed,
+                                        **spec.build.given()}, finals)
 
-    executor.run(jobs, data, metrics, stop, handle)
+    summary = set(writer_summary)
+    try:
+        executor.run(jobs, data, metrics, stop, handle)
+    finally:
+        if board is not None:
+            board.close()
     return ended

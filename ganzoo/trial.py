@@ -138,7 +138,7 @@ def finished_files_in_place(folder: Path) -> bool:
 
 
 def run_trial(spec: TrialSpec, data: Data, metrics: dict[str, Metric], emit: Callable[[list[Row]], None], *,
-              stop: StopFlag | None = None, on_progress: Callable[[Spent, str], None] | None = None,
+              stop: StopFlag | None = None, on_progress: Callable[[Spent, dict[str, float]], None] | None = None,
               folder: Path | None = None, on_checkpoint: Callable[[], None] | None = None) -> TrialResult:
     """Train, evaluate and checkpoint one trial, continuing from its checkpoint when it has one.
 
@@ -248,7 +248,7 @@ def run_trial(spec: TrialSpec, data: Data, metrics: dict[str, Metric], emit: Cal
             elif saves is not None and saves.due(spent):
                 checkpoint()
             if on_progress is not None and (spent.steps % 10 == 0 or last):
-                on_progress(spent, ("" if d_out is None else f"D {d_out.total.item():.3f} ") + f"G {g_out.total.item():.3f}")
+                on_progress(spent, {**({} if d_out is None else {"loss_d": d_out.total.item()}), "loss_g": g_out.total.item()})
 
         weights = {"generators": {k: m.state_dict() for k, m in variant.generators().items()},
                    "discriminators": {k: m.state_dict() for k, m in variant.discriminators().items()}}
