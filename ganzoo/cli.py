@@ -240,6 +240,16 @@ def list_cmd(kind: str | None, names: bool) -> None:
 @click.option("--threads", type=click.IntRange(min=1), help="torch CPU threads per trial. [default: cores / trials at a time]")
 @click.option("--allow-shared-device", is_flag=True, help="Let a seconds budget run with several trials on one device (recorded).")
 @click.option("--ray-address", help="With --executor ray: the cluster (ray.init address, e.g. auto). [default: a local instance]")
+@click.option("--sweep", "sweep_space", metavar="SPACE",
+              help="Sample settings instead of running one per variant: lucic-wide or lucic-narrow (Lucic et al. 2018), plus --param.")
+@click.option("--samples", default=20, show_default=True, type=int, help="With --sweep: settings sampled per variant x divergence.")
+@click.option("--param", "params", multiple=True, metavar="NAME=KIND:ARGS",
+              help="With --sweep: add or replace a dimension, e.g. lr=log:1e-5:1e-2, beta1=uniform:0:1, d_steps=int:1:5, "
+                   "d_norm=choice:batch,none, wasserstein-gp.gp_weight=log:0.1:1000 (repeatable).")
+@click.option("--sweep-seed", default=0, show_default=True, type=click.IntRange(min=0), help="With --sweep: the sampler's seed.")
+@click.option("--rerun-best", "rerun_best", callback=lambda ctx, p, v: None if v is None else _seeds(ctx, p, v), metavar="SEEDS",
+              help="Run the best setting of each variant x divergence of the sweep in --from-sweep over these seeds (e.g. 50).")
+@click.option("--from-sweep", type=click.Path(exists=True, file_okay=False, path_type=Path), help="With --rerun-best: the sweep's results.")
 @click.option("--tensorboard", is_flag=True, help='Write TensorBoard event files per run under the results folder (pip install "ganzoo[tensorboard]").')
 @click.option("--max-retries", default=2, show_default=True, type=click.IntRange(min=0),
               help="Start a trial whose worker died again from its checkpoint this many times, then record it failed.")
@@ -247,7 +257,7 @@ def list_cmd(kind: str | None, names: bool) -> None:
 def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget, eval_every, seeds, batch_size, hparams, device, amp, out,
           force, features, inception_weights, cache_dir, checkpoint_every, keep_checkpoints, resume, allow_code_change,
           metrics, preset, executor, workers, devices, workers_per_device, threads, allow_shared_device, ray_address, max_retries,
-          tensorboard) -> None:
+          sweep_space, samples, params, sweep_seed, rerun_best, from_sweep, tensorboard) -> None:
     """Train each variant under the same budget and report FID tables."""
 
     err = Console(stderr=True)
@@ -274,8 +284,26 @@ def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget
                                  workers=workers, devices=devices, workers_per_device=workers_per_device, threads=threads,
                                  allow_shared_device=allow_shared_device, ray_address=ray_address, max_retries=max_retries,
                                  metrics=metrics, tensorboard=tensorboard)
+    if (rerun_best is None) != (from_sweep is None):
+        raise InputError("--rerun-best SEEDS and --from-sweep RESULTS go together")
+    if rerun_best is not None:
+        if config is None or sweep_space is not None:
+            raise InputError("--rerun-best starts a new bench from a finished sweep: leave out --resume and --sweep")
+        config = _rerun_best_config(from_sweep, rerun_best, out)
+    for flag, value, default in (("--samples", samples, 20), ("--sweep-seed", sweep_seed, 0), ("--param", params, ())):
+        if sweep_space is None and value != default:
+            raise InputError(f"{flag} goes with --sweep SPACE")
     if config is not None:
         _check_fast(config)
+    if sweep_space is not None and config is not None:
+        from ganzoo.search import Sweep, expand, parse_param
+
+        try:
+            extra = dict(parse_param(p) for p in params)
+            config = expand(Sweep(variants=[v for v in (config.variants or [])] or _all_variants(config), divergences=config.divergences,
+                                  space=sweep_space, samples=samples, seed=sweep_seed, extra=extra), config)
+        except BenchInputError as exc:
+            raise InputError(str(exc)) from None
     from ganzoo.display import BenchDisplay
     from ganzoo.runner import BenchInterrupted, run_bench  # torch and the plugins load from here on
 
@@ -291,7 +319,19 @@ def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget
     finally:
         display.close()
     df, out, failed = outcome.frame, outcome.out, outcome.failed
-    _print_summary(df, outcome.measure, outcome.summary_metrics, out)
+    sweep = _sweep_manifest((out,))
+    if sweep is not None:
+        from ganzoo import report
+
+        try:
+            best = report.sweep_best(df, sweep)
+            _rich_table(_sweep_display(best), f"sweep: best of the sampled settings by final {best['metric'].iloc[0]}", width=80)
+            Console(width=80).print(f"every sample: ganzoo table {out} --all; the figure: ganzoo plot {out} --sweep", highlight=False,
+                                    soft_wrap=True)
+        except (ValueError, IndexError, KeyError) as exc:
+            err.print(f"[yellow]no best setting to show: {exc}[/]")
+    else:
+        _print_summary(df, outcome.measure, outcome.summary_metrics, out)
     err.print(f"results: {out / 'results.csv'}  (runs, configs, samples and weights under {out / 'runs'})")
     broken = df[df["metric"].str.startswith("error_")].drop_duplicates("detail")
     for _, row in broken.iterrows():
@@ -300,6 +340,66 @@ def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget
         for _, row in failed.iterrows():
             err.print(f"[red]run {row.run_id} failed: {row.detail}[/] (traceback in {out / 'runs' / row.run_id / 'error.txt'})")
         sys.exit(1)
+
+
+def _all_variants(config: BenchConfig) -> list[str]:
+    """The variants a sweep without --variants samples: every installed one that can run on the dataset."""
+    from ganzoo.plan import plan
+
+    try:
+        return [v for v in registry.variants.names() if v not in plan(BenchConfig(**{**config.__dict__, "variants": None}),
+                                                                         resuming=True).left_out]
+    except BenchInputError as exc:
+        raise InputError(str(exc)) from None
+
+
+def _rerun_best_config(sweep: Path, seeds: list[int], out: Path) -> BenchConfig:
+    """A new bench of the best setting of each variant x divergence of a finished sweep, over ``seeds``, with
+    the sweep's own protocol (dataset, budget, metrics)."""
+    from ganzoo import report
+    from ganzoo.results import ResultsFileError, read_manifest
+
+    try:
+        manifest = read_manifest(sweep)
+    except ResultsFileError as exc:
+        raise InputError(str(exc)) from None
+    record = (manifest or {}).get("config", {}).get("sweep") or {}
+    if "runs" not in record:
+        raise InputError(f"--from-sweep {sweep}: not a sweep's results (its bench.json records no sampled settings)")
+    try:
+        best = report.sweep_best(report.load_many([sweep]), manifest)
+        base = BenchConfig.from_json({**manifest["config"], "out": str(out), "force": False, "cache_dir": None, "data_dir": None,
+                                      "ray_address": None})
+    except (ValueError, ResultsFileError) as exc:
+        raise InputError(f"--from-sweep {sweep}: {exc}") from None
+    if best.empty:
+        raise InputError(f"--from-sweep {sweep}: no sample finished with a score, so there is no best setting to rerun")
+    labels, hparams, chosen = [], {}, {}
+    for r in best.to_dict("records"):
+        label = f"{r['variant']}-{r['divergence']}-best"
+        labels.append(f"{label}={r['variant']}@{r['divergence']}" if r["divergence"] != "none" else f"{label}={r['variant']}")
+        hparams[label] = record["runs"][r["best sample"]]["values"]
+        chosen[label] = {"sample": r["best sample"], r["metric"]: float(r["best"])}
+    return BenchConfig(**{**base.__dict__, "variants": labels, "divergences": None, "hparams": hparams, "seeds": seeds,
+                          "sweep": {"rerun_best_of": str(sweep), "space": record["space"], "chosen": chosen}})
+
+
+def _sweep_manifest(results: tuple[Path, ...]) -> dict | None:
+    """The bench.json of a single sweep folder, or None."""
+    from ganzoo.results import read_manifest
+
+    if len(results) != 1 or not Path(results[0]).is_dir():
+        return None
+    manifest = read_manifest(Path(results[0])) or {}
+    return manifest if "runs" in ((manifest.get("config") or {}).get("sweep") or {}) else None
+
+
+def _sweep_display(best: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame({"variant/divergence": best["variant"] + "/" + best["divergence"], "samples": best["samples"],
+                         "best": [f"{v:.4g}" for v in best["best"]], "median": [f"{v:.4g}" for v in best["median"]],
+                         "best settings": best["best settings"]})
 
 
 def _check_fast(config: BenchConfig) -> None:
@@ -361,13 +461,13 @@ def _print_table(t: pd.DataFrame) -> None:
     _rich_table(w, f"mean ± std over finished runs; * best final per dataset and metric; equal budget: {budget}")
 
 
-def _rich_table(w: pd.DataFrame, title: str) -> None:
+def _rich_table(w: pd.DataFrame, title: str, width: int | None = None) -> None:
     rt = Table(title=title)
     for col in w.columns:
         rt.add_column(str(col))
     for row in w.itertuples(index=False):
         rt.add_row(*[str(v) for v in row])
-    Console(width=250 if not sys.stdout.isatty() else None).print(rt)
+    Console(width=width or (250 if not sys.stdout.isatty() else None)).print(rt)
 
 
 def _metric_list(ctx: click.Context, param: click.Parameter, value: str | None) -> list[str] | None:
@@ -470,11 +570,27 @@ def check_cmd(name: str, kind: str | None, given: tuple[str, ...]) -> None:
 @click.option("--equal-budget", "measure", type=click.Choice(["auto", "images", "seconds", "steps"]), default="auto", show_default=True,
               help="Measure of the 'equal budget' point, the largest one every run reached; auto: the benches' own budget measure.")
 @click.option("--published", is_flag=True, help="For benches run from a --preset: ganzoo's final values (mean ± s.e.) beside the paper's.")
+@click.option("--all", "every", is_flag=True, help="For a sweep: every sample's rows, not the best setting per variant x divergence.")
 @_report_errors
-def table_cmd(results, metrics, fmt, measure, published) -> None:
-    """Final, best and equal-budget values per dataset x variant x divergence (mean ± std over seeds)."""
+def table_cmd(results, metrics, fmt, measure, published, every) -> None:
+    """Final, best and equal-budget values per dataset x variant x divergence (mean ± std over seeds); for a sweep,
+    the best setting of each variant x divergence (--all: every sample)."""
     from ganzoo import report
 
+    sweep = _sweep_manifest(results)
+    if sweep is not None and not every and not published:
+        best = report.sweep_best(report.load_many(list(results)), sweep, (metrics or [None])[0])
+        shown = _sweep_display(best)
+        if fmt == "csv":
+            click.echo(best.to_csv(index=False), nl=False)
+        elif fmt == "markdown":
+            click.echo(report.to_markdown(shown), nl=False)
+        elif fmt == "latex":
+            click.echo(report.to_latex(shown), nl=False)
+        else:
+            _rich_table(shown, f"sweep: best of the sampled settings by final {best['metric'].iloc[0] if len(best) else '-'} "
+                               "(--all: every sample)")
+        return
     if published:
         t = report.published(list(results))
         shown = report.published_display(t)
@@ -535,12 +651,21 @@ def compare_cmd(a, b, metrics, alpha, fmt) -> None:
 @click.argument("results", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--metric", default="fid", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("fig.png"), show_default=True)
+@click.option("--sweep", "sweep_figure", is_flag=True,
+              help="For a sweep: the best score among k sampled settings against k (Lucic et al.'s figure) and a box plot of the samples.")
 @_report_errors
-def plot_cmd(results, metric, out) -> None:
+def plot_cmd(results, metric, out, sweep_figure) -> None:
     """A metric against device seconds and images seen: one line per variant, seeds as a band."""
     from ganzoo import report
 
     df = report.load_many(list(results))
+    if sweep_figure:
+        manifest = _sweep_manifest(results)
+        if manifest is None:
+            raise InputError(f"--sweep: {results[0]} is not a sweep's results folder (ganzoo bench --sweep SPACE)")
+        report.plot_sweep(df, manifest, out, metric if metric in set(df["metric"]) else None)
+        click.echo(str(out))
+        return
     for note in report.notes(df[df["metric"] == metric]):
         click.echo(f"note: {note}", err=True)
     click.echo(str(report.plot(df, metric, out)))

@@ -117,6 +117,7 @@ class BenchConfig:
     preset: str | None = None  # the preset this bench started from (see ganzoo.presets), recorded with its overrides
     preset_overrides: list[str] = field(default_factory=list)  # the options given beside --preset
     tensorboard: bool = False  # event files per run under RESULTS/tensorboard (ganzoo.board)
+    sweep: dict[str, Any] | None = None  # a sweep's record (ganzoo.search): space, sampler, seed, each sample's values
 
     @property
     def source(self) -> DataSource:
@@ -162,6 +163,8 @@ def _json_type_error(key: str, value: Any, default: Any) -> str | None:
                                              all(isinstance(k, str) and isinstance(v, str) for k, v in kv.items())
                                              for n, kv in value.items())
         return None if ok else "expected {name: {parameter: value as text}}"
+    if key == "sweep":  # only read back into tables and the page; its samples' values are in hparams, checked there
+        return None if value is None or isinstance(value, dict) else "expected a sweep record"
     if key in _INTS:
         if value is None and default is None:
             return None
@@ -180,9 +183,20 @@ def _json_type_error(key: str, value: Any, default: Any) -> str | None:
 
 def split_variant(item: str) -> tuple[str, str]:
     """``VARIANT`` or ``LABEL=VARIANT`` (``pacgan4=gan``, with ``--set pacgan4.pack=4``) -> (label, variant):
-    one installed variant benched under several settings, each its own rows in the tables."""
+    one installed variant benched under several settings, each its own rows in the tables. A label bound to
+    one divergence (``LABEL=VARIANT@DIVERGENCE``, as a sweep's samples are) gives its variant here."""
+    label, name, _ = split_bound(item)
+    return label, name
+
+
+def split_bound(item: str) -> tuple[str, str, str | None]:
+    """``LABEL=VARIANT@DIVERGENCE`` -> (label, variant, divergence): a label that runs only that divergence,
+    whatever ``--divergences`` says (a sweep samples settings per variant and divergence); None when unbound."""
     label, eq, name = item.partition("=")
-    return (label.strip(), name.strip()) if eq else (item.strip(), item.strip())
+    if not eq:
+        return item.strip(), item.strip(), None
+    name, at, divergence = name.partition("@")
+    return label.strip(), name.strip(), (divergence.strip() if at else None)
 
 
 def split_dataset(spec: str) -> tuple[str, str | None]:

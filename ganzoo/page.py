@@ -175,6 +175,25 @@ def _what_ran(folder: Path, manifest: dict[str, Any]) -> str:
     return "<dl>" + "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in items.items() if v not in (None, "")) + "</dl>"
 
 
+def _sweep_section(path: Path, manifest: dict[str, Any], df: pd.DataFrame) -> str:
+    """A sweep (ganzoo bench --sweep): its space, the best setting of each variant x divergence, and Lucic et al.'s
+    figure (the best score among k samples as k grows) beside a box plot of the samples."""
+    sweep = manifest["config"]["sweep"]
+    head = (f"<h2>Sweep: {e(path.name)}</h2><p>space {e(sweep['space'])}, {e(sweep['samples'])} samples per variant x divergence, "
+            f"sampler {e(sweep['sampler'])} (Optuna), seed {e(sweep['seed'])}; {e(len(sweep.get('refused', [])))} draws refused by a "
+            "variant and drawn again.</p>")
+    space = pd.DataFrame([{"variant/divergence": k, **v} for k, v in sweep.get("parameters", {}).items()]).fillna("")
+    try:
+        best = report.sweep_best(df, manifest)
+        figure = report.plot_sweep(df, manifest)
+    except ValueError as exc:
+        return head + f'<p class="warn">{e(exc)}</p>'
+    src = "data:image/png;base64," + base64.b64encode(figure).decode()
+    return (head + _table(space, "sweep-space") + _table(best.assign(best=best["best"].map("{:.4g}".format),
+                                                                     median=best["median"].map("{:.4g}".format)), "sweep-best")
+            + f'<p><img class="curves" src="{src}" alt="best score among k samples"></p>')
+
+
 def write_page(paths: list[Path], out: Path | None = None) -> Path:
     """The page for ``paths`` (results folders), written atomically to ``out`` (default: ``report.html`` in the
     first folder). Raises ValueError for a folder that holds no results."""
@@ -209,6 +228,9 @@ def write_page(paths: list[Path], out: Path | None = None) -> Path:
         except ValueError as exc:
             sections.append(f'<h2>Beside the paper</h2><p class="warn">{e(exc)}</p>')
 
+    for path, man in zip(paths, manifests):
+        if "runs" in ((man.get("config") or {}).get("sweep") or {}):
+            sections.append(_sweep_section(path, man, df if len(paths) == 1 else report.load_many([path])))
     curves = _curves(df, summary or sorted(set(scores["metric"])), measure, "summary metrics: mean ± std over seeds")
     losses = _curves(df, sorted(m for m in set(df["metric"]) if m.startswith("loss_") or m == "divergence"), measure,
                      "losses and the divergence estimate, mean over each evaluation interval")

@@ -22,7 +22,7 @@ import torch
 from ganzoo import config as configuration
 from ganzoo import fingerprint, presets, registry
 from ganzoo.budget import Budget, Spent
-from ganzoo.config import NO_DIVERGENCE, BenchConfig, BenchInputError, DataSource, default_cache_dir, split_dataset, split_variant
+from ganzoo.config import NO_DIVERGENCE, BenchConfig, BenchInputError, DataSource, default_cache_dir, split_bound, split_dataset
 from ganzoo.data import DatasetInfo
 from ganzoo.device import resolve_device
 from ganzoo.evaluation import metric_unsuitable
@@ -143,8 +143,10 @@ def _labels(items: list[str]) -> dict[str, str]:
     and never the name of another installed variant (``gan=dcgan`` would put DCGAN's rows under GAN)."""
     out: dict[str, str] = {}
     for item in items:
-        label, name = split_variant(item)
+        label, name, bound = split_bound(item)
         get_plugin(registry.variants, name)
+        if bound is not None:
+            get_plugin(registry.divergences, bound)
         if not registry.SAFE_NAME.match(label):
             raise BenchInputError(f"variant label {label!r} in {item!r}: labels are letters, digits and . _ + - (not first)")
         if label != name and label in registry.variants.names():
@@ -198,10 +200,14 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
                 raise BenchInputError(f"variant {name!r} cannot run on dataset {config.dataset!r}: {why}")
     for div in config.divergences or []:
         get_plugin(registry.divergences, div)
+    bound = {split_bound(item)[0]: split_bound(item)[2] for item in config.variants or []}
+
     def divergences_of(v: str) -> list[str]:
         cls = get_plugin(registry.variants, plugins[v])
         if not cls.adversarial:
             return [NO_DIVERGENCE]  # a baseline without D: one run, whatever --divergences says
+        if bound.get(v):
+            return [bound[v]]  # LABEL=VARIANT@DIVERGENCE
         return config.divergences or [cls.default_divergence]
 
     if config.divergences and not any(get_plugin(registry.variants, plugins[v]).adversarial for v in names):
@@ -215,11 +221,12 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
                                   f"{v!r} does not pass them (a variant passes them with Variant.adversarial_g "
                                   "and declares real_scores_for_g = True)")
     used_divergences = sorted({r.divergence for r in runs} - {NO_DIVERGENCE})
-    hparams, divergence_params, metric_params = _route_settings(config.hparams, names, plugins, used_divergences, metrics)
+    hparams, divergence_params, metric_params, label_divergence = _route_settings(config.hparams, names, plugins, used_divergences, metrics)
     preset_hparams = _route_settings({v: s for v, s in config.preset_hparams.items() if v in names}, names, plugins, [], [])[0]
 
     def variant_spec(v: str, d: str) -> VariantSpec:
-        return VariantSpec(v, plugins[v], d, hparams.get(v, {}), config.batch_size, divergence_params.get(d, {}), preset_hparams.get(v, {}))
+        div = {**divergence_params.get(d, {}), **label_divergence.get(v, {}).get(d, {})}  # a label's own beat the divergence's
+        return VariantSpec(v, plugins[v], d, hparams.get(v, {}), config.batch_size, div, preset_hparams.get(v, {}))
 
     for v, d in sorted({(r.variant, r.divergence) for r in runs}):  # what a variant refuses fails here, not mid-bench
         given = variant_spec(v, d).given()
@@ -289,10 +296,13 @@ def choose_metrics(config: BenchConfig, info: DatasetInfo) -> tuple[list[str], d
 
 
 def _route_settings(given: dict[str, dict[str, str]], variants: list[str], plugins: dict[str, str], divergences: list[str],
-                    metrics: list[str]) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-    """``--set NAME.PARAM=VALUE`` to (variant, divergence, metric) parameters, typed: NAME is a variant (or
-    label), a divergence or a metric this bench uses; anything else, or a name two of them share, is refused."""
-    out: tuple[dict, dict, dict] = ({}, {}, {})
+                    metrics: list[str]) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], dict[str, dict[str, Any]],
+                                                 dict[str, dict[str, dict[str, Any]]]]:
+    """``--set NAME.PARAM=VALUE`` to (variant, divergence, metric, a variant label's divergence) parameters, typed:
+    NAME is a variant (or label), a divergence or a metric this bench uses, and ``LABEL.DIVERGENCE.PARAM`` sets
+    a divergence's parameter for that label's runs only (a sweep's samples); anything else, or a name two of
+    them share, is refused."""
+    out: tuple[dict, dict, dict, dict] = ({}, {}, {}, {})
     for name, values in given.items():
         kinds = [i for i, names in enumerate((variants, divergences, metrics)) if name in names]
         if not kinds:
@@ -304,8 +314,18 @@ def _route_settings(given: dict[str, dict[str, str]], variants: list[str], plugi
         kind = kinds[0]
         try:
             if kind == 0:
+                own = {k: v for k, v in values.items() if "." not in k}
                 cls = get_plugin(registry.variants, plugins[name])
-                out[0][name] = typed(values, cls.constructor_params(), f"variant {name!r}", also=TRAINING_PARAMS)
+                out[0][name] = typed(own, cls.constructor_params(), f"variant {name!r}", also=TRAINING_PARAMS)
+                for key, value in values.items():
+                    if "." in key:
+                        div, _, param = key.rpartition(".")
+                        if div not in divergences:
+                            raise ValueError(f"{name}.{key}: {div!r} is not a divergence of this bench ({', '.join(divergences) or 'none'})")
+                        typed_value = typed({param: value}, get_plugin(registry.divergences, div).constructor_params(), f"divergence {div!r}")
+                        out[3].setdefault(name, {}).setdefault(div, {}).update(typed_value)
+                if not own:
+                    out[0].pop(name)
             elif kind == 1:
                 cls = get_plugin(registry.divergences, name)
                 out[1][name] = typed(values, cls.constructor_params(), f"divergence {name!r}")

@@ -451,3 +451,101 @@ def plot(df: pd.DataFrame, metric: str, out: Path) -> Path:
     except OSError as exc:
         raise ValueError(f"--out {str(out)!r} cannot be written: {exc.strerror or exc}") from None
     return Path(out)
+
+
+# -- sweeps (ganzoo.search) -------------------------------------------------------------------------
+
+def sweep_finals(df: pd.DataFrame, manifest: dict, metric: str) -> pd.DataFrame:
+    """One row per finished sample of a sweep: its variant, divergence, sample id, values and final ``metric``
+    (mean over its seeds)."""
+    runs = manifest["config"]["sweep"]["runs"]
+    scores = df[(df["metric"] == metric)]
+    info = run_info(df)
+    ok = info.index[info["status"] == "ok"]
+    last = scores[scores["run_id"].isin(ok)].sort_values("step").groupby("run_id").last()
+    rows = []
+    for run_id, r in last.iterrows():
+        label = r["variant"]
+        if label not in runs:
+            continue
+        rec = runs[label]
+        rows.append({"variant": rec["variant"], "divergence": rec["divergence"], "sample": rec["sample"], "label": label,
+                     "value": r["value"], "settings": Settings.column(rec["values"])})
+    out = pd.DataFrame(rows, columns=["variant", "divergence", "sample", "label", "value", "settings"])
+    return out.groupby(["variant", "divergence", "sample", "label", "settings"], as_index=False)["value"].mean()
+
+
+def sweep_headline(manifest: dict, df: pd.DataFrame) -> str:
+    """The metric a sweep is judged by: the first summary metric with a declared direction that the results hold."""
+    directions = metric_directions()
+    directions.update(manifest.get("metric_directions", {}))
+    for m in [*manifest.get("summary_metrics", []), *sorted(set(df["metric"]))]:
+        if m in set(df["metric"]) and direction(directions, m) is not None and is_score(m):
+            return m
+    raise ValueError("the sweep's results hold no score with a declared direction to choose its best setting by")
+
+
+def sweep_best(df: pd.DataFrame, manifest: dict, metric: str | None = None) -> pd.DataFrame:
+    """Per variant x divergence: how many samples finished, the best final ``metric`` and the values that reached
+    it, and the median over samples (what a setting drawn at random gets)."""
+    metric = metric or sweep_headline(manifest, df)
+    way = direction({**metric_directions(), **manifest.get("metric_directions", {})}, metric)
+    finals = sweep_finals(df, manifest, metric)
+    rows = []
+    for (variant, divergence), g in finals.groupby(["variant", "divergence"]):
+        g = g.dropna(subset=["value"])
+        if g.empty:
+            continue
+        best = g.loc[g["value"].idxmin() if way == LOWER else g["value"].idxmax()]
+        rows.append({"variant": variant, "divergence": divergence, "metric": metric, "samples": len(g), "best": best["value"],
+                     "median": g["value"].median(), "best sample": best["label"], "best settings": best["settings"]})
+    return pd.DataFrame(rows)
+
+
+def plot_sweep(df: pd.DataFrame, manifest: dict, out: Path | None = None, metric: str | None = None) -> bytes:
+    """Lucic et al.'s figure: the best final ``metric`` among k samples as k grows (mean and 95% band over
+    subsets of size k drawn without replacement), one line per variant x divergence; beside it a box plot of
+    the final values over the samples. PNG bytes (also written to ``out``)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ganzoo.search import best_of_k
+
+    metric = metric or sweep_headline(manifest, df)
+    lower = direction({**metric_directions(), **manifest.get("metric_directions", {})}, metric) == LOWER
+    finals = sweep_finals(df, manifest, metric)
+    fig, (ax, box) = plt.subplots(1, 2, figsize=(11, 4), dpi=90)
+    groups = list(finals.groupby(["variant", "divergence"]))
+    for (variant, divergence), g in groups:
+        curve = best_of_k(list(g["value"]), lower_is_better=lower)
+        if not curve:
+            continue
+        k, mean, lo, hi = (np.array(c) for c in zip(*curve))
+        line = ax.plot(k, mean, marker="o", ms=3, label=f"{variant}/{divergence} ({len(g)} samples)")[0]
+        ax.fill_between(k, lo, hi, color=line.get_color(), alpha=0.2)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_xlabel("number of sampled settings k")
+    ax.set_ylabel(f"{'min' if lower else 'max'} {metric} among k (mean, 95% band)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if groups:
+        box.boxplot([g["value"].dropna().to_numpy() for _, g in groups])
+        box.set_xticks(range(1, len(groups) + 1), [f"{v}/{d}" for (v, d), _ in groups])  # boxplot's own label keyword moved
+    box.set_ylabel(f"final {metric} per sample")
+    box.tick_params(axis="x", labelsize=8, rotation=20)
+    box.grid(alpha=0.3)
+    if metric in ("fid", "kid") and (finals["value"] > 0).all():
+        ax.set_yscale("log")
+        box.set_yscale("log")
+    sweep = manifest["config"]["sweep"]
+    fig.suptitle(f"sweep: {sweep['space']}, {sweep['samples']} samples per variant x divergence (sampler {sweep['sampler']}, seed {sweep['seed']})",
+                 fontsize=10)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    if out is not None:
+        atomic_write_bytes(Path(out), buf.getvalue())
+    return buf.getvalue()

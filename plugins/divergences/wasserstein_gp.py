@@ -19,6 +19,8 @@ class WassersteinGP(Wasserstein):
     # Algorithm 1: n_critic=5, alpha=1e-4, beta1=0, beta2=0.9; section 4: no batch norm in the critic,
     # layer normalisation as the drop-in replacement
     recipe = Recipe(d_steps=5, optimizer="adam", lr=1e-4, beta1=0.0, beta2=0.9, d_norm="layer", per_sample_critic=True)
+    # what a sweep (ganzoo bench --sweep) samples for it: ganzoo's range, four decades around the paper's 10
+    search_space = {"gp_weight": ("log", 0.1, 1000.0)}
 
     def __init__(self, *, gp_weight: float = 10.0) -> None:
         super().__init__()

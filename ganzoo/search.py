@@ -1,0 +1,252 @@
+"""Hyper-parameter studies as Lucic et al. 2018 ("Are GANs Created Equal?") ran them: per variant and divergence,
+N settings sampled from a search space, each a trial of an ordinary bench, then the best setting rerun over more
+seeds, and the minimum score reached with k samples as k grows.
+
+A sweep is a plan of sampled settings: sample i of variant V under divergence D becomes the bench label
+``V-D-sNNN=V@D`` with its values as ``--set`` values, so it runs through the executors, resumes, and lands in the
+same results folder format as any bench, its values in the ``settings`` column. bench.json keeps the sweep's
+record (space, sampler, seed, each sample's values and the values a variant refused).
+
+Sampling is Optuna's (``RandomSampler`` for the paper's protocol, seeded, so a sweep is reproducible); a value a
+variant refuses (``d_norm=batch`` under WGAN-GP, say) is recorded and drawn again.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+from ganzoo import registry
+from ganzoo.config import NO_DIVERGENCE, BenchConfig, BenchInputError
+from ganzoo.factory import VariantSpec, dataset_info, get_plugin, smoke_step
+from ganzoo.variant import TRAINING_PARAMS
+
+MAX_REDRAWS = 50  # a sample a variant refuses is drawn again, up to this many times
+
+
+class SweepInputError(BenchInputError):
+    """A search space, parameter or range that cannot be sampled; the message names it."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One dimension of a search space: ``log`` (log-uniform in [low, high]), ``uniform``, ``int`` (uniform
+    integers, inclusive), ``choice`` (one of ``choices``) or ``fixed`` (always ``low``)."""
+
+    kind: str
+    low: float = 0.0
+    high: float = 0.0
+    choices: tuple[Any, ...] = ()
+
+    def check(self, name: str) -> None:
+        if self.kind not in ("log", "uniform", "int", "choice", "fixed"):
+            raise SweepInputError(f"parameter {name!r}: unknown kind {self.kind!r} (log, uniform, int, choice, fixed)")
+        if self.kind == "choice" and not self.choices:
+            raise SweepInputError(f"parameter {name!r}: a choice needs at least one value")
+        if self.kind in ("log", "uniform", "int") and not (self.low < self.high or (self.kind == "int" and self.low == self.high)):
+            raise SweepInputError(f"parameter {name!r}: the range [{self.low}, {self.high}] is empty or inverted")
+        if self.kind == "log" and self.low <= 0:
+            raise SweepInputError(f"parameter {name!r}: a log-uniform range needs a positive low end, got {self.low}")
+
+    def distribution(self) -> Any:
+        import optuna
+
+        if self.kind == "log":
+            return optuna.distributions.FloatDistribution(self.low, self.high, log=True)
+        if self.kind == "uniform":
+            return optuna.distributions.FloatDistribution(self.low, self.high)
+        if self.kind == "int":
+            return optuna.distributions.IntDistribution(int(self.low), int(self.high))
+        return optuna.distributions.CategoricalDistribution(self.choices)
+
+    def text(self) -> str:
+        return {"log": f"log-uniform [{self.low:g}, {self.high:g}]", "uniform": f"uniform [{self.low:g}, {self.high:g}]",
+                "int": f"integers {int(self.low)}..{int(self.high)}", "choice": f"one of {', '.join(map(str, self.choices))}",
+                "fixed": f"{self.low}"}[self.kind]
+
+
+# Lucic et al. 2018, section 5 and appendix: the wide range, then a narrow one around the usual choices. BatchNorm
+# in D "on or off" is DCGAN's d_norm (batch or none); a variant without the knob leaves it out, and says so.
+SPACES: dict[str, dict[str, Param]] = {
+    "lucic-wide": {"lr": Param("log", 1e-5, 1e-2), "beta1": Param("uniform", 0.0, 1.0), "d_steps": Param("int", 1, 5),
+                   "d_norm": Param("choice", choices=("batch", "none"))},
+    "lucic-narrow": {"lr": Param("log", 1e-4, 1e-3), "beta1": Param("fixed", 0.5), "d_steps": Param("fixed", 1)},
+}
+
+
+def space_for(space: str, variant: str, divergence: str, extra: dict[str, Param] | None = None) -> tuple[dict[str, Param], list[str]]:
+    """The space one (variant, divergence) is sampled in: the named space's parameters the variant has, each
+    plugin's own ranges (a variant's or divergence's ``search_space``; a divergence's as ``DIVERGENCE.PARAM``),
+    and ``extra`` (the command line's). Returns it and the parameters left out because the variant lacks them."""
+    if space not in SPACES:
+        raise SweepInputError(f"unknown search space {space!r} (known: {', '.join(SPACES)})")
+    cls = get_plugin(registry.variants, variant)
+    knobs = set(cls.constructor_params()) | set(TRAINING_PARAMS)
+    chosen = {k: p for k, p in SPACES[space].items() if k in knobs}
+    left_out = sorted(set(SPACES[space]) - set(chosen))
+    chosen.update({k: declared(cls, k, p) for k, p in (getattr(cls, "search_space", {}) or {}).items()})
+    if divergence != NO_DIVERGENCE:
+        dcls = get_plugin(registry.divergences, divergence)
+        chosen.update({f"{divergence}.{k}": declared(dcls, k, p) for k, p in (getattr(dcls, "search_space", {}) or {}).items()})
+    for name, p in (extra or {}).items():
+        param = name.split(".", 1)[1] if name.startswith(f"{divergence}.") else name
+        if "." in name and not name.startswith(f"{divergence}."):
+            continue  # another divergence's parameter
+        owner = get_plugin(registry.divergences, divergence).constructor_params() if "." in name else {**cls.constructor_params(), **TRAINING_PARAMS}
+        if param not in owner:
+            raise SweepInputError(f"--param {name}: {variant if '.' not in name else divergence} has no parameter {param!r}")
+        chosen[name] = p
+    for name, p in chosen.items():
+        p.check(name)
+    return chosen, left_out
+
+
+def declared(plugin: type, name: str, spec: Any) -> Param:
+    """A plugin's own range for one of its parameters, as its class declares it in ``search_space``:
+    ``("log", 0.1, 1000.0)``, ``("uniform", 0, 1)``, ``("int", 1, 5)``, ``("choice", ("a", "b"))``; a plugin needs
+    nothing of ganzoo's to say it."""
+    if isinstance(spec, Param):
+        return spec
+    try:
+        kind, *args = spec
+        param = Param("choice", choices=tuple(args[0])) if kind == "choice" else Param(kind, *map(float, args))
+    except (TypeError, ValueError):
+        raise SweepInputError(f"{plugin.__name__}.search_space[{name!r}] = {spec!r} is not (KIND, LOW, HIGH) or ('choice', VALUES)") from None
+    param.check(name)
+    return param
+
+
+def parse_param(text: str) -> tuple[str, Param]:
+    """``NAME=log:1e-5:1e-2``, ``NAME=uniform:0:1``, ``NAME=int:1:5``, ``NAME=choice:a,b``, ``NAME=fixed:0.5``."""
+    name, eq, spec = text.partition("=")
+    kind, _, rest = spec.partition(":")
+    if not (eq and name and kind):
+        raise SweepInputError(f"--param {text!r} is not NAME=KIND:ARGS (log:1e-5:1e-2, uniform:0:1, int:1:5, choice:a,b, fixed:0.5)")
+    try:
+        if kind in ("log", "uniform", "int"):
+            low, high = (float(v) for v in rest.split(":"))
+            param = Param(kind, low, high)
+        elif kind == "choice":
+            param = Param("choice", choices=tuple(_value(v) for v in rest.split(",") if v))
+        elif kind == "fixed":
+            param = Param("fixed", _value(rest))
+        else:
+            param = Param(kind)
+    except ValueError:
+        raise SweepInputError(f"--param {text!r}: {kind} takes LOW:HIGH numbers") from None
+    param.check(name)
+    return name, param
+
+
+def _value(text: str) -> Any:
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _render(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+@dataclass
+class Sweep:
+    """What to sample: variants x divergences x ``samples`` settings, each over ``seeds``."""
+
+    variants: list[str]
+    divergences: list[str] | None
+    space: str = "lucic-wide"
+    samples: int = 20
+    seed: int = 0
+    sampler: str = "random"
+    extra: dict[str, Param] | None = None
+
+
+def expand(sweep: Sweep, base: BenchConfig) -> BenchConfig:
+    """The bench that runs ``sweep``: one label per (variant, divergence, sample), bound to its divergence, with
+    its sampled values as ``--set`` values; bench.json records the sweep (``BenchConfig.sweep``). Raises
+    SweepInputError for bad input, before anything is written."""
+    try:
+        import optuna
+    except ImportError:
+        raise SweepInputError('--sweep needs Optuna, which is not installed: pip install "ganzoo[sweep]"') from None
+    if sweep.samples < 1:
+        raise SweepInputError(f"--samples {sweep.samples}: a sweep needs at least one sample")
+    if sweep.sampler != "random":
+        raise SweepInputError(f"unknown sampler {sweep.sampler!r}: a sweep draws its samples before any is scored, which "
+                              "Optuna's RandomSampler does as the paper did (TPE needs each score before its next draw)")
+    info = dataset_info(base.dataset, base.data_dir)
+    labels: list[str] = []
+    hparams: dict[str, dict[str, str]] = {}
+    record: dict[str, Any] = {"space": sweep.space, "sampler": sweep.sampler, "seed": sweep.seed, "samples": sweep.samples,
+                              "parameters": {}, "runs": {}, "refused": [], "left_out": {}}
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    for v_index, variant in enumerate(sweep.variants):
+        cls = get_plugin(registry.variants, variant)
+        divergences = [NO_DIVERGENCE] if not cls.adversarial else (sweep.divergences or [cls.default_divergence])
+        for d_index, divergence in enumerate(divergences):
+            if divergence != NO_DIVERGENCE:
+                get_plugin(registry.divergences, divergence)
+            space, left_out = space_for(sweep.space, variant, divergence, sweep.extra)
+            if left_out:
+                record["left_out"][variant] = left_out
+            record["parameters"][f"{variant}/{divergence}"] = {k: p.text() for k, p in space.items()}
+            seed = sweep.seed * 1_000_003 + v_index * 1_009 + d_index  # each pair its own stream, the same for any other pairs
+            study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
+            sampled = {k: p for k, p in space.items() if p.kind != "fixed"}
+            for i in range(sweep.samples):
+                for _ in range(MAX_REDRAWS):
+                    trial = study.ask({k: p.distribution() for k, p in sampled.items()})
+                    values = {**{k: p.low for k, p in space.items() if p.kind == "fixed"}, **trial.params}
+                    why = _refused(variant, divergence, info, values, base.batch_size)
+                    study.tell(trial, state=optuna.trial.TrialState.FAIL if why else optuna.trial.TrialState.PRUNED)
+                    if why is None:
+                        break
+                    record["refused"].append({"variant": variant, "divergence": divergence, "sample": i,
+                                              "values": {k: _render(v) for k, v in values.items()}, "why": why})
+                else:
+                    raise SweepInputError(f"{variant} with {divergence} refused {MAX_REDRAWS} draws from {sweep.space} in a row "
+                                          f"(last: {record['refused'][-1]['why']}); narrow the space with --param")
+                label = f"{variant}-{divergence}-s{i:03d}"
+                labels.append(f"{label}={variant}@{divergence}" if divergence != NO_DIVERGENCE else f"{label}={variant}")
+                hparams[label] = {k: _render(v) for k, v in values.items()}
+                record["runs"][label] = {"variant": variant, "divergence": divergence, "sample": i, "values": hparams[label]}
+    return BenchConfig(**{**base.__dict__, "variants": labels, "divergences": None, "hparams": {**base.hparams, **hparams},
+                          "sweep": record})
+
+
+def _refused(variant: str, divergence: str, info: Any, values: dict[str, Any], batch_size: int | None) -> str | None:
+    """Why ``variant`` refuses ``values`` (or cannot take one training step with them), None when it takes them."""
+    own = {k: v for k, v in values.items() if "." not in k}
+    div = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith(f"{divergence}.")}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            built, _ = VariantSpec(variant, variant, divergence, own, batch_size, div).build(info)
+            smoke_step(built, info)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+    return None
+
+
+def best_of_k(scores: list[float], ks: list[int] | None = None, rounds: int = 1000, seed: int = 0,
+              lower_is_better: bool = True) -> list[tuple[int, float, float, float]]:
+    """Lucic et al.'s figure: for each k, the best score among k of the samples, over ``rounds`` subsets of size k
+    drawn without replacement; (k, mean, 2.5th and 97.5th percentile)."""
+    import numpy as np
+
+    values = np.asarray([s for s in scores if s == s and math.isfinite(s)], dtype=float)
+    if len(values) == 0:
+        return []
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in ks or list(range(1, len(values) + 1)):
+        k = min(k, len(values))
+        picks = np.array([rng.choice(values, size=k, replace=False) for _ in range(rounds)])
+        best = picks.min(axis=1) if lower_is_better else picks.max(axis=1)
+        out.append((k, float(best.mean()), float(np.percentile(best, 2.5)), float(np.percentile(best, 97.5))))
+    return out
