@@ -275,6 +275,13 @@ def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget
         out = out or Path("results") / f"bench-{datetime.now():%Y%m%d-%H%M%S}"
         if preset is not None:
             config = _preset_config(ctx, preset, out)
+            from ganzoo import presets as known
+
+            planned = known.get(preset).sweep
+            if planned is not None and sweep_space is None:  # the preset's own sweep, --samples still the user's to change
+                sweep_space = planned[0]
+                if ctx.get_parameter_source("samples") is click.core.ParameterSource.DEFAULT:
+                    samples = planned[1]
         else:
             config = BenchConfig(variants=variants, divergences=divergences, dataset=dataset, data_dir=data_dir, split=split,
                                  download=download, budget=budget, eval_every=eval_every, seeds=seeds,
@@ -290,8 +297,8 @@ def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget
         if config is None or sweep_space is not None:
             raise InputError("--rerun-best starts a new bench from a finished sweep: leave out --resume and --sweep")
         config = _rerun_best_config(from_sweep, rerun_best, out)
-    for flag, value, default in (("--samples", samples, 20), ("--sweep-seed", sweep_seed, 0), ("--param", params, ())):
-        if sweep_space is None and value != default:
+    for flag, name in (("--samples", "samples"), ("--sweep-seed", "sweep_seed"), ("--param", "params")):
+        if sweep_space is None and ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT:
             raise InputError(f"{flag} goes with --sweep SPACE")
     if config is not None:
         _check_fast(config)

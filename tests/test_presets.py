@@ -123,7 +123,7 @@ def test_lucic_preset_resolves_then_stops_before_training_without_inception_weig
 
     monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
     out = tmp_path / "lucic"
-    result = cli("bench", "--preset", "lucic-mnist", "--data-dir", str(SHARED_MNIST), "--split", "test", "--out", str(out))
+    result = cli("bench", "--preset", "lucic-mnist", "--samples", "1", "--data-dir", str(SHARED_MNIST), "--split", "test", "--out", str(out))
     assert result.exit_code == 2 and "--inception-weights" in result.output, result.output
     assert not (out / "runs").exists()
 
