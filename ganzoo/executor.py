@@ -156,11 +156,29 @@ def _init_worker(source: Any, options: Any, cache_dir: Path, slots: Any, channel
     from ganzoo.factory import load_data
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver owns Ctrl-C and tells workers through stop_byte
+    _exit_with_parent()
     torch.set_num_threads(threads)
     slot, device = slots.get()
     data = load_data(source)
     _worker.update(device=torch.device(device), data=data, send=channels[slot].send, stop=StopFlag(stop_byte),
                    metrics=prepare_metrics(data, torch.device(device), cache_dir, options))
+
+
+def _exit_with_parent() -> None:
+    """A worker whose driver was killed (SIGKILL leaves no time to shut the pool down) ends within a second instead
+    of waiting forever on its task queue: the driver keeps every checkpoint, so nothing a worker holds is lost."""
+    import os
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="ganzoo-parent-watch", daemon=True).start()
 
 
 def _pool_trial(job: TrialJob) -> str:

@@ -497,3 +497,33 @@ def test_a_checkpoint_that_cannot_be_loaded_safely_restarts_the_trial_saying_so(
         with pytest.warns(CheckpointWarning, match="cannot be loaded safely|not a ganzoo checkpoint"):
             result = run_trial(p.runs[0], data, metrics, lambda rows: None, folder=folder)
         assert result.status == "ok" and result.spent.steps == 4
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir() or sys.platform != "linux", reason="reads /proc")
+def test_pool_workers_end_when_their_driver_is_killed(tmp_path):
+    """SIGKILL leaves the driver no time to shut its pool down: its workers notice and end, instead of waiting on
+    their task queue for ever (a kill-and-resume loop would otherwise pile up idle processes)."""
+    out = tmp_path / "b"
+    proc = ganzoo(["bench", "--variants", "gan", "--dataset", "ring8", "--metrics", "modes", "--seeds", "2", "--budget", "4000steps",
+                   "--executor", "pool", "--workers", "2", "--threads", "1", "--out", str(out)], {}, wait=False)
+    wait_for(lambda: has_step(out, "gan-minimax-s0", 0) and len([c for c in _children(proc.pid) if "spawn_main" in
+                                                                  Path(f"/proc/{c}/cmdline").read_text(errors="ignore")]) >= 2)
+    workers = [c for c in _children(proc.pid) if "spawn_main(" in Path(f"/proc/{c}/cmdline").read_text(errors="ignore")
+               and "resource_tracker" not in Path(f"/proc/{c}/cmdline").read_text(errors="ignore")]
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    wait_for(lambda: not any(_alive(w) for w in workers), timeout=15)
+    assert workers and not any(_alive(w) for w in workers)
