@@ -440,15 +440,16 @@ def _print_summary(df: pd.DataFrame, measure: str, summary: list[str], out: Path
         left = len(present) - len(metrics)
         rt = Table(title="final values, mean over finished runs; * best" + (f" (+{left} more)" if left else ""), box=box.SIMPLE,
                    padding=(0, 1))
-        for col in ["variant/divergence", "runs", *metrics]:
-            rt.add_column(escape(col), justify="left" if col == "variant/divergence" else "right")
+        rt.add_column("variant/divergence", overflow="fold")  # long settings wrap; the numbers never do
+        for col in ["runs", *metrics]:
+            rt.add_column(escape(col), justify="right", no_wrap=True)
         for row in wide[["variant/divergence", "runs", *metrics]].itertuples(index=False):
             rt.add_row(*[escape(str(v)) for v in row])
         return rt
 
     shown: list[str] = []
     for metric in present:  # as many metrics as fit in 80 columns, in the order the bench's metrics declare them
-        if Console(width=1000).measure(table([*shown, metric])).maximum > 80:
+        if Console(width=1000).measure(table([*shown, metric])).minimum > 80:  # names fold to their longest word; numbers never wrap
             break
         shown.append(metric)
     console = Console(width=80)

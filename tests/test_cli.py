@@ -48,7 +48,7 @@ def test_bench_writes_tidy_results_configs_samples_and_weights(tmp_path):
     assert sorted(p.name for p in (run / "samples").iterdir()) == ["step-0000000.png", "step-0000002.png", "step-0000004.png"]
     weights = load_weights(run / "weights.pt")
     assert set(weights) == {"generators", "discriminators"} and "G" in weights["generators"]
-    assert "best final per dataset" in result.output and "fid" in result.output
+    assert "final values, mean over finished runs" in result.output and "fid" in result.output
 
 
 def test_same_seed_gives_the_same_numbers(tmp_path):
