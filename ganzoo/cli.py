@@ -587,19 +587,11 @@ def table_cmd(results, metrics, fmt, measure, published, every) -> None:
 
     sweep = _sweep_manifest(results)
     if sweep is not None and not every and not published:
-        best = report.sweep_best(report.load_many(list(results)), sweep, (metrics or [None])[0])
-        shown = _sweep_display(best)
-        if fmt == "csv":
-            click.echo(best.to_csv(index=False), nl=False)
-        elif fmt == "markdown":
-            click.echo(report.to_markdown(shown), nl=False)
-        elif fmt == "latex":
-            click.echo(report.to_latex(shown), nl=False)
-        else:
-            _rich_table(shown, f"sweep: best of the sampled settings by final {best['metric'].iloc[0] if len(best) else '-'} "
-                               "(--all: every sample)")
-        return
-    if published:
+        t = report.sweep_best(report.load_many(list(results)), sweep, (metrics or [None])[0])
+        shown = _sweep_display(t)
+        title = f"sweep: best of the sampled settings by final {t['metric'].iloc[0] if len(t) else '-'} (--all: every sample)"
+        show_rich = lambda: _rich_table(shown, title)  # noqa: E731
+    elif published:
         t = report.published(list(results))
         shown = report.published_display(t)
         show_rich = lambda: _rich_table(shown, "ganzoo beside the published numbers")  # noqa: E731

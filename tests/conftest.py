@@ -55,3 +55,26 @@ def install_dist(tmp_path, monkeypatch, fresh_registries):
     for name in list(sys.modules):
         if name.startswith("thirdparty"):
             del sys.modules[name]
+
+
+@pytest.fixture(scope="session")
+def random_inception_weights(tmp_path_factory) -> Path:
+    """A randomly initialised inception-v3-compat state dict saved to disk (the real layer shapes, in half precision
+    to keep the file small): enough to test the whole Inception path offline."""
+    import torch
+    from torch_fidelity import feature_extractor_inceptionv3 as inc
+
+    class _NoLoad(inc.FeatureExtractorInceptionV3):
+        def load_state_dict(self, *args, **kwargs):
+            return None
+
+    original = inc.load_state_dict_from_url
+    inc.load_state_dict_from_url = lambda *a, **k: {}
+    try:
+        torch.manual_seed(0)
+        state = _NoLoad("x", ["2048"]).state_dict()
+    finally:
+        inc.load_state_dict_from_url = original
+    path = tmp_path_factory.mktemp("inception") / "inception.pth"
+    torch.save({k: v.half() if v.is_floating_point() else v for k, v in state.items()}, path)
+    return path

@@ -76,24 +76,10 @@ def test_inception_weights_file_is_checked_before_use(tmp_path):
         inception_space(tmp_path / "missing.pth", tmp_path / "cache")
 
 
-def test_inception_feature_space_from_a_local_weights_file(tmp_path, digits):
+def test_inception_feature_space_from_a_local_weights_file(tmp_path, digits, random_inception_weights):
     """A weights file the test writes (random values, the real layer shapes) goes through the whole
     path: weights_only check, plain-tensor copy, torch-fidelity's inception-v3-compat, 2048 features."""
-    from torch_fidelity import feature_extractor_inceptionv3 as inc
-
-    class _NoLoad(inc.FeatureExtractorInceptionV3):
-        def load_state_dict(self, *args, **kwargs):
-            return None
-
-    original = inc.load_state_dict_from_url
-    inc.load_state_dict_from_url = lambda *a, **k: {}
-    try:
-        torch.manual_seed(0)
-        state = _NoLoad("x", ["2048"]).state_dict()
-    finally:
-        inc.load_state_dict_from_url = original
-    path = tmp_path / "inception.pth"
-    torch.save({k: v.half() if v.is_floating_point() else v for k, v in state.items()}, path)
+    path = random_inception_weights
     space = feature_space("inception", digits, tmp_path / "cache", torch.device("cpu"), inception_weights=path)
     assert space.name == "inception" and space.provenance()["resize"].startswith("bilinear to 299")
     x = space.prepare(digits.x[:2])

@@ -31,28 +31,8 @@ def _blobs(n: int, seed: int, shift: float = 0.0) -> np.ndarray:
     return np.clip(np.kron(base, np.ones((1, 4, 4, 1))), 0, 255).astype(np.uint8)
 
 
-@pytest.fixture(scope="module")
-def inception_weights(tmp_path_factory):
-    """A randomly initialised inception-v3-compat state dict saved to disk: enough to test the path offline."""
-    from torch_fidelity import feature_extractor_inceptionv3 as inc
-
-    class _NoLoad(inc.FeatureExtractorInceptionV3):
-        def load_state_dict(self, *args, **kwargs):
-            return None
-
-    original = inc.load_state_dict_from_url
-    inc.load_state_dict_from_url = lambda *a, **k: {}
-    try:
-        torch.manual_seed(0)
-        state = _NoLoad("x", ["2048"]).state_dict()
-    finally:
-        inc.load_state_dict_from_url = original
-    path = tmp_path_factory.mktemp("weights") / "inception.pth"
-    torch.save(state, path)
-    return path
-
-
-def test_fid_kid_precision_recall_equal_torch_fidelitys_on_the_same_images_and_weights(tmp_path, inception_weights):
+def test_fid_kid_precision_recall_equal_torch_fidelitys_on_the_same_images_and_weights(tmp_path, random_inception_weights):
+    inception_weights = random_inception_weights
     import torch_fidelity
 
     fake = _pngs(tmp_path / "fake", _blobs(16, 1, shift=30))
