@@ -502,6 +502,23 @@ def sweep_best(df: pd.DataFrame, manifest: dict, metric: str | None = None) -> p
     return pd.DataFrame(rows)
 
 
+def best_of_k(scores: list[float], ks: list[int] | None = None, rounds: int = 1000, seed: int = 0,
+              lower_is_better: bool = True) -> list[tuple[int, float, float, float]]:
+    """Lucic et al.'s figure: for each k, the best score among k of the samples, over ``rounds`` subsets of size k
+    drawn without replacement; (k, mean, 2.5th and 97.5th percentile)."""
+    values = np.asarray([s for s in scores if s == s and math.isfinite(s)], dtype=float)
+    if len(values) == 0:
+        return []
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in ks or list(range(1, len(values) + 1)):
+        k = min(k, len(values))
+        picks = np.array([rng.choice(values, size=k, replace=False) for _ in range(rounds)])
+        best = picks.min(axis=1) if lower_is_better else picks.max(axis=1)
+        out.append((k, float(best.mean()), float(np.percentile(best, 2.5)), float(np.percentile(best, 97.5))))
+    return out
+
+
 def plot_sweep(df: pd.DataFrame, manifest: dict, out: Path | None = None, metric: str | None = None) -> bytes:
     """Lucic et al.'s figure: the best final ``metric`` among k samples as k grows (mean and 95% band over
     subsets of size k drawn without replacement), one line per variant x divergence; beside it a box plot of
@@ -510,8 +527,6 @@ def plot_sweep(df: pd.DataFrame, manifest: dict, out: Path | None = None, metric
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from ganzoo.search import best_of_k
 
     metric = metric or sweep_headline(manifest, df)
     lower = direction({**metric_directions(), **manifest.get("metric_directions", {})}, metric) == LOWER

@@ -13,7 +13,6 @@ variant refuses (``d_norm=batch`` under WGAN-GP, say) is recorded and drawn agai
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -231,22 +230,3 @@ def _refused(variant: str, divergence: str, info: Any, values: dict[str, Any], b
     except Exception as exc:
         return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
     return None
-
-
-def best_of_k(scores: list[float], ks: list[int] | None = None, rounds: int = 1000, seed: int = 0,
-              lower_is_better: bool = True) -> list[tuple[int, float, float, float]]:
-    """Lucic et al.'s figure: for each k, the best score among k of the samples, over ``rounds`` subsets of size k
-    drawn without replacement; (k, mean, 2.5th and 97.5th percentile)."""
-    import numpy as np
-
-    values = np.asarray([s for s in scores if s == s and math.isfinite(s)], dtype=float)
-    if len(values) == 0:
-        return []
-    rng = np.random.default_rng(seed)
-    out = []
-    for k in ks or list(range(1, len(values) + 1)):
-        k = min(k, len(values))
-        picks = np.array([rng.choice(values, size=k, replace=False) for _ in range(rounds)])
-        best = picks.min(axis=1) if lower_is_better else picks.max(axis=1)
-        out.append((k, float(best.mean()), float(np.percentile(best, 2.5)), float(np.percentile(best, 97.5))))
-    return out

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from ganzoo.cli import main
 from ganzoo.config import BenchConfig
-from ganzoo.search import SPACES, Param, Sweep, SweepInputError, best_of_k, expand, parse_param
+from ganzoo.report import best_of_k
+from ganzoo.search import SPACES, Param, Sweep, SweepInputError, expand, parse_param
 
 
 def _values(config: BenchConfig) -> dict[str, dict[str, str]]:
