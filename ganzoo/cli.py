@@ -303,9 +303,10 @@ def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget
     if config is not None:
         _check_fast(config)
     if sweep_space is not None and config is not None:
-        from ganzoo.search import Sweep, expand, parse_param
+        from ganzoo.search import Sweep, check_space, expand, parse_param
 
         try:
+            check_space(sweep_space, samples)  # what needs no torch, first
             extra = dict(parse_param(p) for p in params)
             config = expand(Sweep(variants=[v for v in (config.variants or [])] or _all_variants(config), divergences=config.divergences,
                                   space=sweep_space, samples=samples, seed=sweep_seed, extra=extra), config)

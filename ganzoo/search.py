@@ -19,8 +19,8 @@ from typing import Any
 
 from ganzoo import registry
 from ganzoo.config import NO_DIVERGENCE, BenchConfig, BenchInputError
-from ganzoo.factory import VariantSpec, dataset_info, get_plugin, smoke_step
-from ganzoo.variant import TRAINING_PARAMS
+
+# torch and the plugins load only where a sweep is expanded, so a bad space or range answers at once
 
 MAX_REDRAWS = 50  # a sample a variant refuses is drawn again, up to this many times
 
@@ -79,8 +79,10 @@ def space_for(space: str, variant: str, divergence: str, extra: dict[str, Param]
     """The space one (variant, divergence) is sampled in: the named space's parameters the variant has, each
     plugin's own ranges (a variant's or divergence's ``search_space``; a divergence's as ``DIVERGENCE.PARAM``),
     and ``extra`` (the command line's). Returns it and the parameters left out because the variant lacks them."""
-    if space not in SPACES:
-        raise SweepInputError(f"unknown search space {space!r} (known: {', '.join(SPACES)})")
+    from ganzoo.factory import get_plugin
+    from ganzoo.variant import TRAINING_PARAMS
+
+    check_space(space)
     cls = get_plugin(registry.variants, variant)
     knobs = set(cls.constructor_params()) | set(TRAINING_PARAMS)
     chosen = {k: p for k, p in SPACES[space].items() if k in knobs}
@@ -100,6 +102,14 @@ def space_for(space: str, variant: str, divergence: str, extra: dict[str, Param]
     for name, p in chosen.items():
         p.check(name)
     return chosen, left_out
+
+
+def check_space(space: str, samples: int = 1) -> None:
+    """The checks of a sweep that need no plugin: a known space and at least one sample."""
+    if space not in SPACES:
+        raise SweepInputError(f"unknown search space {space!r} (known: {', '.join(SPACES)})")
+    if samples < 1:
+        raise SweepInputError(f"--samples {samples}: a sweep needs at least one sample")
 
 
 def declared(plugin: type, name: str, spec: Any) -> Param:
@@ -173,8 +183,9 @@ def expand(sweep: Sweep, base: BenchConfig) -> BenchConfig:
         import optuna
     except ImportError:
         raise SweepInputError('--sweep needs Optuna, which is not installed: pip install "ganzoo[sweep]"') from None
-    if sweep.samples < 1:
-        raise SweepInputError(f"--samples {sweep.samples}: a sweep needs at least one sample")
+    from ganzoo.factory import dataset_info, get_plugin
+
+    check_space(sweep.space, sweep.samples)
     if sweep.sampler != "random":
         raise SweepInputError(f"unknown sampler {sweep.sampler!r}: a sweep draws its samples before any is scored, which "
                               "Optuna's RandomSampler does as the paper did (TPE needs each score before its next draw)")
@@ -220,6 +231,8 @@ def expand(sweep: Sweep, base: BenchConfig) -> BenchConfig:
 
 def _refused(variant: str, divergence: str, info: Any, values: dict[str, Any], batch_size: int | None) -> str | None:
     """Why ``variant`` refuses ``values`` (or cannot take one training step with them), None when it takes them."""
+    from ganzoo.factory import VariantSpec, smoke_step
+
     own = {k: v for k, v in values.items() if "." not in k}
     div = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith(f"{divergence}.")}
     try:
