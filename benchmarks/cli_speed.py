@@ -25,6 +25,8 @@ COMMANDS = {
     "ganzoo bench --variants dcgna (misspelt)": ["ganzoo", "bench", "--variants", "dcgna"],
     "ganzoo bench --budget 10parsecs": ["ganzoo", "bench", "--budget", "10parsecs"],
     "ganzoo bench --preset pacgan-rnig": ["ganzoo", "bench", "--preset", "pacgan-rnig"],
+    "ganzoo score --help": ["ganzoo", "score", "--help"],
+    "ganzoo bench --sweep lucic-wdie": ["ganzoo", "bench", "--sweep", "lucic-wdie"],
 }
 
 
