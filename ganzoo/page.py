@@ -27,6 +27,7 @@ from ganzoo.results import KEYS, atomic_write_text, read_manifest
 
 PAGE = "report.html"
 HISTORY = 12  # small sample sheets shown per run, evenly spaced over its evaluation points
+LEGEND = 16  # lines a curve's legend names
 
 STYLE = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 1200px; padding: 1em 2em; color: #222; }
@@ -90,7 +91,12 @@ def _curves(df: pd.DataFrame, metrics: list[str], measure: str, title: str) -> s
     several = data["dataset"].nunique() > 1
     cols = min(3, len(metrics))
     rows = -(-len(metrics) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.1 * rows), dpi=80, squeeze=False)
+    named = groups[:LEGEND]  # a sweep has a line per sample: the legend names the first ones and counts the rest
+    longest = max((len(f"{v}/{d} {st} ({ds})") for ds, v, d, st in named), default=10)
+    per_row = max(1, min(4, int(17 * 4.2 * cols / (min(longest, 60) + 6))))
+    legend_in = 0.25 + 0.16 * -(-(len(named) + (len(groups) > LEGEND)) // per_row)  # legend rows, in inches
+    height = 3.1 * rows + legend_in + 0.8
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, height), dpi=80, squeeze=False)
     for ax, metric in zip(axes.flat, metrics):
         for group, g in data[data["metric"] == metric].groupby([*KEYS, "setting"]):
             curve = g.groupby("step").agg(x=(x, "mean"), mean=("value", "mean"), std=("value", "std"), n=("value", "size"))
@@ -108,14 +114,17 @@ def _curves(df: pd.DataFrame, metrics: list[str], measure: str, title: str) -> s
         ax.axis("off")
     from matplotlib.lines import Line2D
 
-    labels = [f"{v}/{d}" + (f" {st}" if st else "") + (f" ({ds})" if several else "") for ds, v, d, st in groups]
-    handles = [Line2D([], [], color=colours[g], marker="o", ms=3) for g in groups]
-    fig.legend(handles, labels, loc="lower center", ncol=min(4, max(1, len(labels))), fontsize=7, frameon=False)
-    fig.suptitle(title, fontsize=10, y=1 - 0.15 / fig.get_figheight(), va="top")
-    legend = (0.35 + 0.15 * (len(labels) // 4)) / fig.get_figheight()  # inches of legend, as a fraction of the figure
-    # fixed margins: tight_layout measures every tick label and took half the page's time
-    fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.8 / fig.get_figheight(), bottom=legend + 0.45 / fig.get_figheight(),
-                        hspace=0.6, wspace=0.35)
+    labels = [f"{v}/{d}" + (f" {st}" if st else "") + (f" ({ds})" if several else "") for ds, v, d, st in named]
+    handles = [Line2D([], [], color=colours[g], marker="o", ms=3) for g in named]
+    if len(groups) > LEGEND:
+        labels.append(f"and {len(groups) - LEGEND} more lines (the table names them)")
+        handles.append(Line2D([], [], color="none"))
+    labels = [label if len(label) <= 60 else label[:59] + "…" for label in labels]
+    ncol = max(1, min(4, len(labels), int(17 * 4.2 * cols / (max(map(len, labels)) + 6))))  # about 17 characters an inch at 7 pt
+    fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize=7, frameon=False)
+    fig.suptitle(title, fontsize=10, y=1 - 0.15 / height, va="top")
+    # fixed margins, in inches: tight_layout measures every tick label and took half the page's time
+    fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.8 / height, bottom=(legend_in + 0.45) / height, hspace=0.6, wspace=0.35)
     return _png(fig)
 
 
