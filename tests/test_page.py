@@ -149,3 +149,18 @@ def test_a_resumed_bench_rewrites_its_page(tmp_path):
     (out / "report.html").unlink()
     run_bench(resume=out)
     assert "gan-minimax-s0" in (out / "report.html").read_text()
+
+
+def test_curves_of_many_lines_name_sixteen_and_count_the_rest():
+    """A sweep draws a line per sample: 40 long labels still make a picture (they once made matplotlib refuse the
+    margins), its legend names 16 lines and counts the rest."""
+    import pandas as pd
+
+    from ganzoo import page
+
+    rows = [dict(run_id=f"gan-minimax-s{i:03d}-minimax-s0", dataset="ring8", variant=f"gan-minimax-s{i:03d}", divergence="minimax",
+                 seed=0, step=step, images_seen=step * 64, device_seconds=step / 10, metric=metric, value=float(i + step), detail="",
+                 features="", budget="20steps", settings=f"beta1=0.{i:04d};d_steps=3;lr=0.000{i:04d}")
+            for i in range(40) for step in (0, 10, 20) for metric in ("modes", "hq_share", "status")]
+    picture = page._curves(pd.DataFrame(rows), ["modes", "hq_share"], "steps", "t")
+    assert picture is not None and picture.startswith("data:image/png;base64,") and len(picture) > 10_000
