@@ -296,7 +296,16 @@ def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget
     if rerun_best is not None:
         if config is None or sweep_space is not None:
             raise InputError("--rerun-best starts a new bench from a finished sweep: leave out --resume and --sweep")
+        where = ("rerun_best", "from_sweep", "out", "force", "executor", "workers", "devices", "workers_per_device", "threads",
+                 "device", "cache_dir", "data_dir", "ray_address", "max_retries", "tensorboard", "keep_checkpoints")
+        given = [f"--{name.replace('_', '-')}" for name in ctx.params if name not in where
+                 and ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
+        if given:
+            raise InputError(f"--rerun-best keeps the sweep's protocol (its dataset, budget, metrics and settings come from "
+                             f"{from_sweep}/bench.json); leave out {', '.join(given)}")
         config = _rerun_best_config(from_sweep, rerun_best, out)
+        config = BenchConfig(**{**config.__dict__, **{k: ctx.params[k] for k in where[2:] if k in ctx.params
+                                                        and ctx.get_parameter_source(k) is not click.core.ParameterSource.DEFAULT}})
     for flag, name in (("--samples", "samples"), ("--sweep-seed", "sweep_seed"), ("--param", "params")):
         if sweep_space is None and ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT:
             raise InputError(f"{flag} goes with --sweep SPACE")

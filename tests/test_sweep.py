@@ -121,3 +121,10 @@ def test_a_sweep_runs_reads_and_reruns_its_best(tmp_path):
     assert rerun["variants"] == ["gan-minimax-best=gan@minimax"] and rerun["seeds"] == [0, 1]
     assert rerun["hparams"]["gan-minimax-best"] == manifest["config"]["sweep"]["runs"][label]["values"]
     assert rerun["budget"] == "6steps" and rerun["sweep"]["rerun_best_of"] == str(out)
+
+
+def test_rerun_best_keeps_the_sweeps_protocol(tmp_path):
+    result = CliRunner().invoke(main, ["bench", "--rerun-best", "3", "--from-sweep", str(tmp_path), "--budget", "9steps"])
+    assert result.exit_code == 2 and "leave out --budget" in result.output, result.output
+    result = CliRunner().invoke(main, ["bench", "--rerun-best", "3"])
+    assert result.exit_code == 2 and "go together" in result.output, result.output
