@@ -275,9 +275,9 @@ def _tell_start(p: Plan, data: Any, *, resuming: bool, tell: OnEvent) -> None:
 
 
 def _run_trials(p: Plan, data: Any, metrics: dict, writer: ResultsWriter, finished: set[str], stop: StopFlag,
-                tell: OnEvent, writer_summary: list[str]) -> dict[str, str]:
+                tell: OnEvent, summary_metrics: list[str]) -> dict[str, str]:
     """Hand the unfinished trials to the executor and apply what comes back: rows to the writer, files
-    into each trial's folder (atomically), progress to ``tell``. Returns each trial's status."""
+    into each trial's folder (atomically), progress to ``tell`` (and TensorBoard). Returns each trial's status."""
     executor = executor_for(p)
     specs = {spec.run_id: spec for spec in p.runs}
     board = None
@@ -292,8 +292,9 @@ def _run_trials(p: Plan, data: Any, metrics: dict, writer: ResultsWriter, finish
     several = p.workers > 1 or p.executor != "local"
     tell(TrialsStarting([TrialLine(s.run_id, s.label, s.run_id in finished) for s in p.runs], p.budget.left(Spent()),
                         f"{executor.name}: {p.workers} trial(s) at a time, {p.threads} CPU thread(s) each" if several else "",
-                        (writer_summary or [""])[0]))
+                        (summary_metrics or [""])[0]))
     jobs = [job_for(spec) for spec in p.runs if spec.run_id not in finished]
+    summary = set(summary_metrics)
 
     def handle(event: tuple[str, str, Any]) -> None:
         kind, run_id, payload = event
@@ -332,7 +333,6 @@ def _run_trials(p: Plan, data: Any, metrics: dict, writer: ResultsWriter, finish
                 board.finished(run_id, {"variant": spec.plugin, "divergence": spec.divergence, "seed": spec.seed,
                                         **spec.build.given()}, finals)
 
-    summary = set(writer_summary)
     try:
         executor.run(jobs, data, metrics, stop, handle)
     finally:
