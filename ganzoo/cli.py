@@ -482,7 +482,7 @@ def _print_table(t: pd.DataFrame) -> None:
 def _rich_table(w: pd.DataFrame, title: str, width: int | None = None) -> None:
     rt = Table(title=title)
     for col in w.columns:
-        rt.add_column(str(col))
+        rt.add_column(str(col), overflow="fold")  # a narrow terminal wraps a value, never cuts it
     for row in w.itertuples(index=False):
         rt.add_row(*[str(v) for v in row])
     Console(width=width or (250 if not sys.stdout.isatty() else None)).print(rt)
