@@ -3,7 +3,8 @@ local pool, then the best setting of each variant, the best-among-k figure and t
 
     python benchmarks/sweep_demo.py --variants gan,fgan,ebgan --samples 20 --budget 1000steps --workers 2 --out results/sweep-ring8
 
-It prints the machine it ran on, the wall time, the best table (``ganzoo table``) and where the figure went.
+It prints the machine it ran on, the wall time, the best setting of each variant by each of ``--table-metrics``
+(``ganzoo table --metrics M``) and where the figure went: every number in benchmarks/README.md's sweep section.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=Path("results/sweep-ring8"))
     ap.add_argument("--figure", type=Path, default=HERE / "figures" / "sweep-ring8.png")
+    ap.add_argument("--table-metrics", default="modes,hq_share", help="print the best setting by each of these metrics")
     ap.add_argument("--resume", action="store_true", help="continue a sweep the command was stopped in")
     args = ap.parse_args()
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, python {platform.python_version()}")
@@ -48,7 +50,9 @@ def main() -> None:
     print(f"sweep: exit {run.returncode} in {time.time() - start:.0f} s")
     if run.returncode not in (0, 1):
         sys.exit(run.stderr[-3000:])
-    print(ganzoo("table", str(args.out), "--format", "markdown").stdout)
+    for metric in args.table_metrics.split(","):  # the best setting by each metric: they need not agree
+        print(f"best by final {metric}:")
+        print(ganzoo("table", str(args.out), "--metrics", metric, "--format", "markdown").stdout)
     figure = ganzoo("plot", str(args.out), "--sweep", "--out", str(args.figure))
     print(figure.stdout.strip() or figure.stderr[-2000:])
 

@@ -22,12 +22,6 @@ BOARD_DIR = "tensorboard"
 SHEET = re.compile(r"samples/step-(\d+)\.png$")
 
 
-def available() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("tensorboard") is not None
-
-
 class Board:
     def __init__(self, out: Path, resumed_at: dict[str, int] | None = None) -> None:
         self.root = Path(out) / BOARD_DIR

@@ -303,7 +303,12 @@ def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget
         if given:
             raise InputError(f"--rerun-best keeps the sweep's protocol (its dataset, budget, metrics and settings come from "
                              f"{from_sweep}/bench.json); leave out {', '.join(given)}")
-        config = _rerun_best_config(from_sweep, rerun_best, out)
+        from ganzoo.search import rerun_best as best_of_sweep
+
+        try:
+            config = best_of_sweep(from_sweep, rerun_best, out)
+        except BenchInputError as exc:
+            raise InputError(str(exc)) from None
         config = BenchConfig(**{**config.__dict__, **{k: ctx.params[k] for k in where[2:] if k in ctx.params
                                                         and ctx.get_parameter_source(k) is not click.core.ParameterSource.DEFAULT}})
     for flag, name in (("--samples", "samples"), ("--sweep-seed", "sweep_seed"), ("--param", "params")):
@@ -317,7 +322,7 @@ def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget
         try:
             check_space(sweep_space, samples)  # what needs no torch, first
             extra = dict(parse_param(p) for p in params)
-            config = expand(Sweep(variants=[v for v in (config.variants or [])] or _all_variants(config), divergences=config.divergences,
+            config = expand(Sweep(variants=config.variants or _all_variants(config), divergences=config.divergences,
                                   space=sweep_space, samples=samples, seed=sweep_seed, extra=extra), config)
         except BenchInputError as exc:
             raise InputError(str(exc)) from None
@@ -360,55 +365,25 @@ def bench(ctx, variants, divergences, dataset, data_dir, split, download, budget
 
 
 def _all_variants(config: BenchConfig) -> list[str]:
-    """The variants a sweep without --variants samples: every installed one that can run on the dataset."""
-    from ganzoo.plan import plan
+    """The variants a sweep without --variants samples: those the default bench would run on the dataset."""
+    from ganzoo.factory import check_source
+    from ganzoo.plan import default_variants
 
     try:
-        return [v for v in registry.variants.names() if v not in plan(BenchConfig(**{**config.__dict__, "variants": None}),
-                                                                         resuming=True).left_out]
+        return default_variants(config, check_source(config.source))[0]
     except BenchInputError as exc:
         raise InputError(str(exc)) from None
 
 
-def _rerun_best_config(sweep: Path, seeds: list[int], out: Path) -> BenchConfig:
-    """A new bench of the best setting of each variant x divergence of a finished sweep, over ``seeds``, with
-    the sweep's own protocol (dataset, budget, metrics)."""
-    from ganzoo import report
-    from ganzoo.results import ResultsFileError, read_manifest
-
-    try:
-        manifest = read_manifest(sweep)
-    except ResultsFileError as exc:
-        raise InputError(str(exc)) from None
-    record = (manifest or {}).get("config", {}).get("sweep") or {}
-    if "runs" not in record:
-        raise InputError(f"--from-sweep {sweep}: not a sweep's results (its bench.json records no sampled settings)")
-    try:
-        best = report.sweep_best(report.load_many([sweep]), manifest)
-        base = BenchConfig.from_json({**manifest["config"], "out": str(out), "force": False, "cache_dir": None, "data_dir": None,
-                                      "ray_address": None})
-    except (ValueError, ResultsFileError) as exc:
-        raise InputError(f"--from-sweep {sweep}: {exc}") from None
-    if best.empty:
-        raise InputError(f"--from-sweep {sweep}: no sample finished with a score, so there is no best setting to rerun")
-    labels, hparams, chosen = [], {}, {}
-    for r in best.to_dict("records"):
-        label = f"{r['variant']}-{r['divergence']}-best"
-        labels.append(f"{label}={r['variant']}@{r['divergence']}" if r["divergence"] != "none" else f"{label}={r['variant']}")
-        hparams[label] = record["runs"][r["best sample"]]["values"]
-        chosen[label] = {"sample": r["best sample"], r["metric"]: float(r["best"])}
-    return BenchConfig(**{**base.__dict__, "variants": labels, "divergences": None, "hparams": hparams, "seeds": seeds,
-                          "sweep": {"rerun_best_of": str(sweep), "space": record["space"], "chosen": chosen}})
-
-
 def _sweep_manifest(results: tuple[Path, ...]) -> dict | None:
     """The bench.json of a single sweep folder, or None."""
+    from ganzoo.report import sweep_record
     from ganzoo.results import read_manifest
 
     if len(results) != 1 or not Path(results[0]).is_dir():
         return None
-    manifest = read_manifest(Path(results[0])) or {}
-    return manifest if "runs" in ((manifest.get("config") or {}).get("sweep") or {}) else None
+    manifest = read_manifest(Path(results[0]))
+    return manifest if sweep_record(manifest) is not None else None
 
 
 def _sweep_display(best: pd.DataFrame) -> pd.DataFrame:
@@ -711,12 +686,11 @@ def score_cmd(samples, reference, features, inception_weights, metrics, n, seed,
     with the bench's metrics, provenance and a bootstrap interval."""
     if out is not None and Path(out).suffix != ".csv":
         raise InputError(f"--out {out}: the rows are written as CSV; give a .csv path")
-    from ganzoo.scoring import COLUMNS, ScoreRequest, check_request, run_score  # torch and the plugins load from here on
+    from ganzoo.scoring import COLUMNS, ScoreRequest, run_score  # torch and the plugins load from here on
 
     req = ScoreRequest(samples, reference, features, inception_weights, metrics, n, seed, data_dir, split, download, cache_dir, device,
                        rounds, fid_infinity, save_reference, reference_features)
     try:
-        check_request(req)
         rows, record = run_score(req)
     except BenchInputError as exc:
         raise InputError(str(exc)) from None

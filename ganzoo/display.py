@@ -7,7 +7,9 @@ from __future__ import annotations
 import time
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+from rich.text import Text
 
 from ganzoo.events import BenchEvent, BenchFinished, Message, TrialDone, TrialProgress, TrialScored, TrialsStarting
 
@@ -28,8 +30,8 @@ class BenchDisplay:
 
     def __call__(self, event: BenchEvent) -> None:
         if isinstance(event, Message):
-            style = STYLE.get(event.level, "")
-            self.console.print(f"[{style}]{event.text}[/]" if style else event.text, highlight=False, markup=True)
+            # a message quotes user and plugin text (a preset's protocol, a reason): shown as text, never as markup
+            self.console.print(Text(event.text, style=STYLE.get(event.level, "")), highlight=False)
         elif isinstance(event, TrialsStarting):
             self._start(event)
         elif isinstance(event, TrialProgress) and self.progress is not None:
@@ -38,8 +40,8 @@ class BenchDisplay:
             self.progress.update(self.tasks[event.run_id], headline=f"{self.headline} {event.values[self.headline]:.4g}")
         elif isinstance(event, TrialDone) and self.progress is not None and event.status != "ok":
             colour = "red" if event.status == "failed" else "yellow"
-            self.progress.update(self.tasks[event.run_id], description=f"[{colour}]{self.labels[event.run_id]} {event.status}",
-                                 headline=event.error[:30])
+            self.progress.update(self.tasks[event.run_id], description=f"[{colour}]{escape(self.labels[event.run_id])} {event.status}",
+                                 headline=escape(event.error[:30]))
         elif isinstance(event, BenchFinished):
             self.close()
 

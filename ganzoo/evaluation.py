@@ -99,12 +99,8 @@ def _evaluate_now(variant: Variant, data: Data, metrics: dict[str, Metric], seed
     if variant.conditional and data.y is not None:
         y = data.y[torch.randint(len(data), (n,), generator=gen)]
     variant.train(False)
-    chunks = []
-    for i in range(0, n, 500):
-        cond = None if y is None else y[i : i + 500].to(variant.device)
-        chunks.append(variant.generate(min(500, n - i), generator=gen, y=cond).float().cpu())
+    fake = generate(variant, n, gen, y)
     variant.train(True)
-    fake = torch.cat(chunks)
     values = score(metrics, lambda metric: Samples(fake[:metric.num_samples], None if y is None else y[:metric.num_samples]))
     sheet_gen = torch.Generator().manual_seed(SHEET_SEED + seed)
     variant.train(False)
@@ -116,6 +112,16 @@ def _evaluate_now(variant: Variant, data: Data, metrics: dict[str, Metric], seed
     else:
         save_point_scatter(sheet.x.float().cpu(), data.x, picture, title=f"{title} step {step}")
     return values
+
+
+def generate(variant: Variant, n: int, generator: torch.Generator, y: torch.Tensor | None = None, chunk: int = 500) -> torch.Tensor:
+    """``n`` samples of ``variant``'s generator on the CPU, drawn in chunks from ``generator`` (``y``: each sample's
+    condition): how every evaluation draws, so a run folder scored later (``ganzoo score``) draws the same."""
+    chunks = []
+    for i in range(0, n, chunk):
+        cond = None if y is None else y[i : i + chunk].to(variant.device)
+        chunks.append(variant.generate(min(chunk, n - i), generator=generator, y=cond).float().cpu())
+    return torch.cat(chunks)
 
 
 def score(metrics: dict[str, Metric], samples_for: Callable[[Metric], Samples]) -> dict[str, tuple[float, dict]]:

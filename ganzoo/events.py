@@ -43,7 +43,7 @@ class TrialProgress:
     fraction: float  # of the budget
     step: int
     left: str  # of the budget, in its own measure
-    losses: str  # the latest step's losses, e.g. "D 1.32 G 0.71"
+    losses: dict[str, float]  # the latest step's losses: loss_d, loss_g
 
 
 @dataclass(frozen=True)

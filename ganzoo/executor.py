@@ -342,7 +342,7 @@ def _ray_trial(job: TrialJob, data: Any, cache: dict[str, bytes], events: Any) -
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(blob)
         metrics = prepare_metrics(data, device, Path(tmp), spec.evaluation)
-        job = replace(job, spec=spec.on(device, cache_dir=Path(tmp)))
+        job = replace(job, spec=spec.on(device))
         execute(job, data, metrics, events.put, StopFlag())
     return job.spec.run_id
 

@@ -37,6 +37,29 @@ def dataset_info(spec: str, data_dir: Path | None = None) -> DatasetInfo:
         raise BenchInputError(f"dataset {spec!r}: {exc}{what}") from None
 
 
+def check_source(source: DataSource) -> DatasetInfo:
+    """The info of the dataset a bench or a score reads, checked before anything loads: a known dataset, its
+    argument and ``--data-dir``, and a split it has."""
+    cls = get_plugin(registry.datasets, split_dataset(source.dataset)[0])
+    info = dataset_info(source.dataset, source.data_dir)
+    if source.split != "auto" and source.split not in cls.splits:
+        raise BenchInputError(f"dataset {source.dataset!r} has no split {source.split!r} (splits: auto, {', '.join(cls.splits)})")
+    return info
+
+
+def load_checked(source: DataSource) -> Data:
+    """:func:`load_data`, with what goes wrong as one BenchInputError: the dataset's own account of what is missing
+    or wrong, or a plugin's bug named with its package."""
+    try:
+        return load_data(source)
+    except (FileNotFoundError, ValueError) as exc:
+        raise BenchInputError(f"dataset {source.dataset!r} could not be loaded: {exc}") from None
+    except Exception as exc:
+        entry = registry.datasets.entry(split_dataset(source.dataset)[0])
+        raise BenchInputError(f"dataset {source.dataset!r} ({entry.target} from {entry.package}) failed to load"
+                              f"{registry.where(exc)}: {type(exc).__name__}: {exc}") from None
+
+
 def smoke_step(variant: Variant, info: DatasetInfo, n: int = 8) -> None:
     """One training step of ``variant`` on random stand-in data of the dataset's shape, on the CPU, with
     the RNG untouched: a value the variant accepts but cannot train with fails here, before any data loads."""

@@ -241,7 +241,7 @@ def write_page(paths: list[Path], out: Path | None = None) -> Path:
             sections.append(f'<h2>Beside the paper</h2><p class="warn">{e(exc)}</p>')
 
     for path, man in zip(paths, manifests):
-        if "runs" in ((man.get("config") or {}).get("sweep") or {}):
+        if report.sweep_record(man) is not None:
             sections.append(_sweep_section(path, man, df if len(paths) == 1 else report.load_many([path])))
     curves = _curves(df, summary or sorted(set(scores["metric"])), measure, "summary metrics: mean ± std over seeds")
     losses = _curves(df, sorted(m for m in set(df["metric"]) if m.startswith("loss_") or m == "divergence"), measure,

@@ -26,7 +26,7 @@ from ganzoo.config import NO_DIVERGENCE, BenchConfig, BenchInputError, DataSourc
 from ganzoo.data import DatasetInfo
 from ganzoo.device import resolve_device
 from ganzoo.evaluation import metric_unsuitable
-from ganzoo.factory import VariantSpec, dataset_info, get_plugin, smoke_step
+from ganzoo.factory import VariantSpec, check_source, get_plugin, smoke_step
 from ganzoo.fingerprint import code_fingerprint
 from ganzoo.lock import live_holder
 from ganzoo.metrics.base import EvalOptions
@@ -39,6 +39,11 @@ class _Trial(NamedTuple):
     variant: str
     divergence: str
     seed: int
+
+    @property
+    def run_id(self) -> str:
+        """``<label>-<divergence>-s<seed>``: the trial's folder under ``runs/`` and its rows' ``run_id``."""
+        return f"{self.variant}-{self.divergence}-s{self.seed}"
 
 
 @dataclass(frozen=True)
@@ -64,14 +69,13 @@ class TrialSpec:
     folder: Path  # runs/<run_id> under --out
     keep_checkpoints: bool
     evaluation: EvalOptions
-    cache_dir: Path
     packages: dict[str, Any]  # the package providing each plugin: variant, divergence, dataset, metrics
     executor_note: dict[str, Any]  # where and how it runs, recorded in its config.json
     code: dict[str, Any]  # the part of the bench's code fingerprint this trial runs
 
     @property
     def run_id(self) -> str:
-        return f"{self.variant}-{self.divergence}-s{self.seed}"
+        return _Trial(self.variant, self.divergence, self.seed).run_id
 
     @property
     def plugin(self) -> str:
@@ -82,9 +86,9 @@ class TrialSpec:
     def label(self) -> str:
         return f"{self.variant}/{self.divergence} seed {self.seed}"
 
-    def on(self, device: torch.device, cache_dir: Path | None = None) -> TrialSpec:
-        """The same trial on a worker's own device (and, on a node without the driver's cache, its own cache)."""
-        return replace(self, device=device, cache_dir=self.cache_dir if cache_dir is None else cache_dir)
+    def on(self, device: torch.device) -> TrialSpec:
+        """The same trial on a worker's own device."""
+        return replace(self, device=device)
 
     def row_keys(self, data: Any) -> dict[str, Any]:
         """The columns every row of this trial shares."""
@@ -138,10 +142,12 @@ class Plan:
         return self.plugins.get(variant, variant)
 
 
-def _labels(items: list[str]) -> dict[str, str]:
-    """Labels of ``--variants`` -> installed variants, checked: a label is a safe folder name, given once,
-    and never the name of another installed variant (``gan=dcgan`` would put DCGAN's rows under GAN)."""
+def _labels(items: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Labels of ``--variants`` -> installed variants, and -> the divergence a label is bound to
+    (``LABEL=VARIANT@DIVERGENCE``), checked: a label is a safe folder name, given once, and never the name of
+    another installed variant (``gan=dcgan`` would put DCGAN's rows under GAN)."""
     out: dict[str, str] = {}
+    bound_to: dict[str, str] = {}
     for item in items:
         label, name, bound = split_bound(item)
         get_plugin(registry.variants, name)
@@ -154,17 +160,34 @@ def _labels(items: list[str]) -> dict[str, str]:
         if label in out:
             raise BenchInputError(f"variant {label!r} is given twice in --variants")
         out[label] = name
-    return out
+        if bound is not None:
+            bound_to[label] = bound
+    return out, bound_to
+
+
+def default_variants(config: BenchConfig, info: DatasetInfo) -> tuple[list[str], dict[str, str]]:
+    """The default bench's variants (``--variants`` left out): every installed one that can run on the dataset
+    with the bench's divergences, and the others with why each is left out."""
+    left_out: dict[str, str] = {}
+    for n in registry.variants.names():
+        entry = registry.variants.entry(n)
+        starved = [] if entry.error else _starved_of_real_scores(entry.obj, config.divergences or [])
+        why = entry.error or _incompatible(entry.obj, config.dataset, info) or (
+            f"its G loss gets no scores on real data, which {', '.join(starved)} needs" if starved else None)
+        if why:
+            left_out[n] = why
+    names = [n for n in registry.variants.names() if n not in left_out]
+    if not names:
+        raise BenchInputError(f"no installed variant can run on dataset {config.dataset!r}: "
+                              + "; ".join(f"{n}: {why}" for n, why in left_out.items()))
+    return names, left_out
 
 
 def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
     """Resolve and check a bench config; raises :class:`BenchInputError` naming the bad value.
     ``resuming``: the output folder holds this bench already."""
     budget, eval_every, checkpoint_every = configuration.check(config)
-    dataset_cls = get_plugin(registry.datasets, split_dataset(config.dataset)[0])
-    info = dataset_info(config.dataset, config.data_dir)
-    if config.split != "auto" and config.split not in dataset_cls.splits:
-        raise BenchInputError(f"dataset {config.dataset!r} has no split {config.split!r} (splits: auto, {', '.join(dataset_cls.splits)})")
+    info = check_source(config.source)
     try:
         device = resolve_device(config.device)
     except ValueError as exc:
@@ -178,21 +201,12 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
         presets.get(config.preset)
 
     left_out: dict[str, str] = {}
+    bound: dict[str, str] = {}
     if config.variants is None:  # the default bench: whatever can run here, and why the others are left out
-        for n in registry.variants.names():
-            entry = registry.variants.entry(n)
-            starved = [] if entry.error else _starved_of_real_scores(entry.obj, config.divergences or [])
-            why = entry.error or _incompatible(entry.obj, config.dataset, info) or (
-                f"its G loss gets no scores on real data, which {', '.join(starved)} needs" if starved else None)
-            if why:
-                left_out[n] = why
-        names = [n for n in registry.variants.names() if n not in left_out]
-        if not names:
-            raise BenchInputError(f"no installed variant can run on dataset {config.dataset!r}: "
-                                  + "; ".join(f"{n}: {why}" for n, why in left_out.items()))
+        names, left_out = default_variants(config, info)
         plugins = {n: n for n in names}
     else:
-        plugins = _labels(config.variants)
+        plugins, bound = _labels(config.variants)
         names = list(plugins)
         for name, plugin in plugins.items():
             why = _incompatible(get_plugin(registry.variants, plugin), config.dataset, info)
@@ -200,8 +214,6 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
                 raise BenchInputError(f"variant {name!r} cannot run on dataset {config.dataset!r}: {why}")
     for div in config.divergences or []:
         get_plugin(registry.divergences, div)
-    bound = {split_bound(item)[0]: split_bound(item)[2] for item in config.variants or []}
-
     def divergences_of(v: str) -> list[str]:
         cls = get_plugin(registry.variants, plugins[v])
         if not cls.adversarial:
@@ -229,12 +241,13 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
         return VariantSpec(v, plugins[v], d, hparams.get(v, {}), config.batch_size, div, preset_hparams.get(v, {}))
 
     for v, d in sorted({(r.variant, r.divergence) for r in runs}):  # what a variant refuses fails here, not mid-bench
-        given = variant_spec(v, d).given()
+        vspec = variant_spec(v, d)
+        given = vspec.given()
         where = f"variant {v!r} with " + " ".join(f"{k}={val!r}" for k, val in given.items()) if given else f"variant {v!r}"
         try:
             with warnings.catch_warnings():  # one line per bad value: torch's own warnings about it are noise here
                 warnings.simplefilter("ignore")
-                variant, _ = variant_spec(v, d).build(info)
+                variant, _ = vspec.build(info)
         except Exception as exc:  # a plugin may refuse a value with any exception (z_dim=-5: RuntimeError)
             raise BenchInputError(f"{where} with divergence {d!r}: {type(exc).__name__}: {exc}") from None
         if given:  # values it accepts but cannot train with (hidden=0) fail here too
@@ -265,8 +278,7 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
         ran = [("variants", build.plugin), ("divergences", r.divergence), ("datasets", dataset_name), *(("metrics", m) for m in metrics)]
         return TrialSpec(
             r.variant, r.divergence, r.seed, build, build.column(), config.source, budget, eval_every, checkpoint_every, slots[0],
-            threads, config.amp, Path(config.out) / "runs" / f"{r.variant}-{r.divergence}-s{r.seed}", config.keep_checkpoints,
-            evaluation, cache_dir,
+            threads, config.amp, Path(config.out) / "runs" / r.run_id, config.keep_checkpoints, evaluation,
             {**packages, "variant": registry.variants.entry(build.plugin).package,
              "divergence": None if r.divergence == NO_DIVERGENCE else registry.divergences.entry(r.divergence).package},
             note, fingerprint.narrow(code, [fingerprint.key(*k) for k in ran]))
@@ -317,15 +329,14 @@ def _route_settings(given: dict[str, dict[str, str]], variants: list[str], plugi
                 own = {k: v for k, v in values.items() if "." not in k}
                 cls = get_plugin(registry.variants, plugins[name])
                 out[0][name] = typed(own, cls.constructor_params(), f"variant {name!r}", also=TRAINING_PARAMS)
-                for key, value in values.items():
-                    if "." in key:
-                        div, _, param = key.rpartition(".")
-                        if div not in divergences:
-                            raise ValueError(f"{name}.{key}: {div!r} is not a divergence of this bench ({', '.join(divergences) or 'none'})")
-                        typed_value = typed({param: value}, get_plugin(registry.divergences, div).constructor_params(), f"divergence {div!r}")
-                        out[3].setdefault(name, {}).setdefault(div, {}).update(typed_value)
-                if not own:
-                    out[0].pop(name)
+                for key, value in values.items():  # LABEL.DIVERGENCE.PARAM
+                    div, dot, param = key.rpartition(".")
+                    if not dot:
+                        continue
+                    if div not in divergences:
+                        raise ValueError(f"{name}.{key}: {div!r} is not a divergence of this bench ({', '.join(divergences) or 'none'})")
+                    params = get_plugin(registry.divergences, div).constructor_params()
+                    out[3].setdefault(name, {}).setdefault(div, {}).update(typed({param: value}, params, f"divergence {div!r}"))
             elif kind == 1:
                 cls = get_plugin(registry.divergences, name)
                 out[1][name] = typed(values, cls.constructor_params(), f"divergence {name!r}")

@@ -455,6 +455,17 @@ def plot(df: pd.DataFrame, metric: str, out: Path) -> Path:
 
 # -- sweeps (ganzoo.search) -------------------------------------------------------------------------
 
+def sweep_record(manifest: dict | None) -> dict | None:
+    """The sweep a bench.json records (its space, seed and every sample), or None when the bench is no sweep."""
+    record = ((manifest or {}).get("config") or {}).get("sweep") or {}
+    return record if "runs" in record else None
+
+
+def _directions(manifest: dict) -> dict[str, str]:
+    """Which way is better for each metric: the installed plugins' word, then the bench's own record."""
+    return {**metric_directions(), **manifest.get("metric_directions", {})}
+
+
 def sweep_finals(df: pd.DataFrame, manifest: dict, metric: str) -> pd.DataFrame:
     """One row per finished sample of a sweep: its variant, divergence, sample id, values and final ``metric``
     (mean over its seeds)."""
@@ -477,8 +488,7 @@ def sweep_finals(df: pd.DataFrame, manifest: dict, metric: str) -> pd.DataFrame:
 
 def sweep_headline(manifest: dict, df: pd.DataFrame) -> str:
     """The metric a sweep is judged by: the first summary metric with a declared direction that the results hold."""
-    directions = metric_directions()
-    directions.update(manifest.get("metric_directions", {}))
+    directions = _directions(manifest)
     for m in [*manifest.get("summary_metrics", []), *sorted(set(df["metric"]))]:
         if m in set(df["metric"]) and direction(directions, m) is not None and is_score(m):
             return m
@@ -489,7 +499,7 @@ def sweep_best(df: pd.DataFrame, manifest: dict, metric: str | None = None) -> p
     """Per variant x divergence: how many samples finished, the best final ``metric`` and the values that reached
     it, and the median over samples (what a setting drawn at random gets)."""
     metric = metric or sweep_headline(manifest, df)
-    way = direction({**metric_directions(), **manifest.get("metric_directions", {})}, metric)
+    way = direction(_directions(manifest), metric)
     finals = sweep_finals(df, manifest, metric)
     rows = []
     for (variant, divergence), g in finals.groupby(["variant", "divergence"]):
@@ -529,7 +539,7 @@ def plot_sweep(df: pd.DataFrame, manifest: dict, out: Path | None = None, metric
     import matplotlib.pyplot as plt
 
     metric = metric or sweep_headline(manifest, df)
-    lower = direction({**metric_directions(), **manifest.get("metric_directions", {})}, metric) == LOWER
+    lower = direction(_directions(manifest), metric) == LOWER
     finals = sweep_finals(df, manifest, metric)
     fig, (ax, box) = plt.subplots(1, 2, figsize=(11, 4), dpi=90)
     groups = list(finals.groupby(["variant", "divergence"]))

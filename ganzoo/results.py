@@ -197,6 +197,15 @@ def read_results(path: Path) -> pd.DataFrame:
     return df[[*COLUMNS, "source"]]
 
 
+def read_json_object(path: Path) -> dict[str, Any]:
+    """A JSON object from a file a run left (its config.json), or {} when it is missing, torn or not an object."""
+    try:
+        obj = json.loads(Path(path).read_text())
+        return obj if isinstance(obj, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
 def read_manifest(path: Path) -> dict[str, Any] | None:
     """The bench.json of a bench folder (or beside a results file), parsed as data; None when there is
     none. A file that is not a ganzoo bench.json is a ResultsFileError naming it."""

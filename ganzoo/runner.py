@@ -21,11 +21,11 @@ import pandas as pd
 from ganzoo import fingerprint, presets, registry
 from ganzoo.board import Board
 from ganzoo.budget import Spent
-from ganzoo.config import MACHINE_OPTIONS, BenchConfig, BenchInputError, split_dataset
+from ganzoo.config import MACHINE_OPTIONS, BenchConfig, BenchInputError
 from ganzoo.evaluation import prepare_metrics
 from ganzoo.events import BenchFinished, Message, OnEvent, TrialDone, TrialLine, TrialProgress, TrialScored, TrialsStarting
 from ganzoo.executor import executor_for, job_for
-from ganzoo.factory import load_data
+from ganzoo.factory import load_checked
 from ganzoo.lock import LockHeld, OutLock
 from ganzoo.page import write_page
 from ganzoo.plan import Plan, clear_out, plan
@@ -182,14 +182,7 @@ def run_bench(config: BenchConfig | None = None, *, on_event: OnEvent | None = N
         if manifest is None and config.force:
             clear_out(out)
         remove_torn_writes(out)
-        try:
-            data = load_data(p.source)
-        except (FileNotFoundError, ValueError) as exc:  # the dataset's own account of what is missing or wrong
-            raise BenchInputError(f"dataset {config.dataset!r} could not be loaded: {exc}") from None
-        except Exception as exc:  # a plugin's bug: name it and its package, in one line
-            entry = registry.datasets.entry(split_dataset(config.dataset)[0])
-            raise BenchInputError(f"dataset {config.dataset!r} ({entry.target} from {entry.package}) failed to load"
-                                  f"{registry.where(exc)}: {type(exc).__name__}: {exc}") from None
+        data = load_checked(p.source)
         changes: list[str] = []
         if manifest is not None:
             changes = fingerprint.changes(manifest.get("code", {}), p.code)
@@ -318,8 +311,7 @@ def _run_trials(p: Plan, data: Any, metrics: dict, writer: ResultsWriter, finish
                 board.files(run_id, payload)
         elif kind == "progress":
             spent, losses = payload
-            text = " ".join(f"{k.removeprefix('loss_').upper()} {v:.3f}" for k, v in losses.items())
-            tell(TrialProgress(run_id, p.budget.fraction(spent), spent.steps, p.budget.left(spent), text))
+            tell(TrialProgress(run_id, p.budget.fraction(spent), spent.steps, p.budget.left(spent), losses))
             if board is not None:
                 board.losses(run_id, spent.steps, losses)
         elif kind == "done":

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,18 +22,17 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor
-from torch_fidelity.metric_kid import KEY_METRIC_KID_MEAN, kid_features_to_metric
 
 from ganzoo import registry
 from ganzoo.config import FEATURE_SPACES, BenchConfig, BenchInputError, DataSource, default_cache_dir, split_dataset
 from ganzoo.data import Data, DataKind, DatasetInfo
-from ganzoo.evaluation import NOISE_SEED, prepare_metrics, score as score_metrics
-from ganzoo.factory import build_variant, dataset_info, get_plugin, load_data
+from ganzoo.evaluation import NOISE_SEED, generate, prepare_metrics, score as score_metrics
+from ganzoo.factory import build_variant, check_source, dataset_info, load_checked
 from ganzoo.metrics.base import EvalOptions, Samples
 from ganzoo.metrics.features import FeatureSpace, FeatureSpaceError, pretrained_space
-from ganzoo.metrics.fidelity import Reference, fid_from_features, fidelity_values
+from ganzoo.metrics.fidelity import Reference, fid_from_features, fidelity_values, kid_of
 from ganzoo.plan import choose_metrics
-from ganzoo.results import atomic_write_bytes
+from ganzoo.results import atomic_write_bytes, load_weights, read_json_object
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".gif")
 MIN_SAMPLES = 10  # fewer, and precision/recall (k=3), density/coverage (k=5) and the covariance mean little
@@ -136,21 +134,13 @@ def read_array(path: Path) -> Tensor:
 
 
 def is_run_folder(path: Path) -> bool:
-    return path.is_dir() and (path / "config.json").is_file() and "variant_plugin" in _json(path / "config.json")
-
-
-def _json(path: Path) -> dict[str, Any]:
-    try:
-        obj = json.loads(path.read_text())
-        return obj if isinstance(obj, dict) else {}
-    except (OSError, ValueError):
-        return {}
+    return path.is_dir() and (path / "config.json").is_file() and "variant_plugin" in read_json_object(path / "config.json")
 
 
 def generate_from_run(folder: Path, n: int, seed: int, device: torch.device, data_dir: Path | None = None) -> Images:
     """``n`` samples of a ganzoo run's final generator, from noise seeded ``NOISE_SEED + seed`` (labels drawn
     uniformly over the classes for a conditional variant). Its weights load with ``weights_only=True``."""
-    config = _json(folder / "config.json")
+    config = read_json_object(folder / "config.json")
     if not (folder / "weights.pt").is_file():
         status = config.get("status", "unknown")
         raise ScoreInputError(f"run folder {folder} has no weights.pt (its status: {status}); finish it with ganzoo bench --resume, "
@@ -170,7 +160,7 @@ def generate_from_run(folder: Path, n: int, seed: int, device: torch.device, dat
         raise ScoreInputError(f"run folder {folder} holds a translation variant ({config['variant_plugin']}); its bench scores its "
                               "translations, ganzoo score draws from generators of noise")
     try:
-        state = torch.load(folder / "weights.pt", map_location="cpu", weights_only=True)
+        state = load_weights(folder / "weights.pt")
         for name, net in variant.generators().items():
             net.load_state_dict(state["generators"][name])
     except Exception as exc:
@@ -180,12 +170,8 @@ def generate_from_run(folder: Path, n: int, seed: int, device: torch.device, dat
     variant.train(False)
     gen = torch.Generator().manual_seed(NOISE_SEED + seed)
     y = torch.randint(info.num_classes, (n,), generator=gen) if variant.conditional and info.num_classes else None
-    chunks = []
     with torch.no_grad():
-        for i in range(0, n, 500):
-            cond = None if y is None else y[i:i + 500].to(device)
-            chunks.append(variant.generate(min(500, n - i), generator=gen, y=cond).float().cpu())
-    x = torch.cat(chunks)
+        x = generate(variant, n, gen, y)
     return Images(x, f"run {config.get('run_id', folder.name)}: {n} samples, seed {seed}", y)
 
 
@@ -259,19 +245,12 @@ def read_reference(spec: str, *, data_dir: Path | None, split: str, download: bo
         x = read_folder(path) if path.is_dir() else read_array(path)
         info = DatasetInfo(DataKind.UNCONDITIONAL, tuple(x.shape[1:]))
         return ReferenceSet(spec, Data(name=f"reference:{path.name}", info=info, x=x, y=None, split="all", source=str(path.resolve())))
-    name = split_dataset(spec)[0]
-    if name not in registry.datasets.names():
+    if split_dataset(spec)[0] not in registry.datasets.names():
         raise ScoreInputError(f"--reference {spec!r} is neither a folder, an array, saved statistics (.npz) nor an installed dataset "
                               f"({', '.join(registry.datasets.names())})")
-    cls = get_plugin(registry.datasets, name)
-    dataset_info(spec, data_dir)  # names a bad argument or --data-dir in one line, before loading
-    if split != "auto" and split not in cls.splits:
-        raise ScoreInputError(f"dataset {spec!r} has no split {split!r} (splits: auto, {', '.join(cls.splits)})")
-    try:
-        data = load_data(DataSource(spec, data_dir, split, download))
-    except (FileNotFoundError, ValueError) as exc:
-        raise ScoreInputError(f"dataset {spec!r} could not be loaded: {exc}") from None
-    return ReferenceSet(spec, data)
+    source = DataSource(spec, data_dir, split, download)
+    check_source(source)  # a bad argument, --data-dir or split in one line, before loading
+    return ReferenceSet(spec, load_checked(source))
 
 
 # -- how sure a number is ----------------------------------------------------------------------------
@@ -286,6 +265,13 @@ def frechet_fast(fake: Tensor, ref_mu: Tensor, ref_sigma: Tensor, sqrt_ref: Tens
     sigma = centred.T @ centred / (len(fake) - 1)
     inner = torch.linalg.eigvalsh(sqrt_ref @ sigma @ sqrt_ref).clamp(min=0).sqrt().sum()
     return float(((mu - ref_mu) ** 2).sum() + torch.trace(ref_sigma) + torch.trace(sigma) - 2 * inner)
+
+
+def _reference_moments(ref: Reference) -> tuple[Tensor, Tensor, Tensor]:
+    """The reference's mean, covariance and covariance square root (once per command), for :func:`frechet_fast`."""
+    mu = torch.as_tensor(ref.stats["mu"], dtype=torch.float64)
+    sigma = torch.as_tensor(ref.stats["sigma"], dtype=torch.float64)
+    return mu, sigma, _sqrt_psd(sigma)
 
 
 def _sqrt_psd(sigma: Tensor) -> Tensor:
@@ -310,9 +296,7 @@ def bootstrap(fake: Tensor, ref: Reference, rounds: int, seed: int = 0, level: f
     population factor 1 - m/n halves the variance of a half-size set), and draws no sample twice: resampling
     with replacement repeats samples, which KID's unbiased estimator counts as pairs of identical images and
     FID's covariance as fewer, so both drift upwards. Centring keeps out FID's bias in N (FID∞ measures it)."""
-    mu_r = torch.as_tensor(ref.stats["mu"], dtype=torch.float64)
-    sigma_r = torch.as_tensor(ref.stats["sigma"], dtype=torch.float64)
-    root = _sqrt_psd(sigma_r)
+    mu_r, sigma_r, root = _reference_moments(ref)
     gen = torch.Generator().manual_seed(seed)
     m = len(fake) // 2
     draws: dict[str, list[float]] = {"fid": []}
@@ -322,18 +306,12 @@ def bootstrap(fake: Tensor, ref: Reference, rounds: int, seed: int = 0, level: f
         half = fake[torch.randperm(len(fake), generator=gen)[:m]]
         draws["fid"].append(frechet_fast(half, mu_r, sigma_r, root))
         if ref.features is not None:
-            draws["kid"].append(_kid(half, ref))
-    values = values or {"fid": fid_from_features(fake, ref.stats), **({"kid": _kid(fake, ref)} if ref.features is not None else {})}
+            draws["kid"].append(kid_of(half, ref))
+    values = values or {"fid": fid_from_features(fake, ref.stats), **({"kid": kid_of(fake, ref)} if ref.features is not None else {})}
     tail = (1 - level) / 2 * 100
     low = {k: values[k] + float(np.percentile(v, tail) - np.mean(v)) for k, v in draws.items()}
     high = {k: values[k] + float(np.percentile(v, 100 - tail) - np.mean(v)) for k, v in draws.items()}
     return Certainty(low, high, rounds)
-
-
-def _kid(fake: Tensor, ref: Reference) -> float:
-    subset = min(1000, len(fake), len(ref.features))
-    return float(kid_features_to_metric(fake.float(), ref.features32, kid_subset_size=subset, kid_subsets=ref.kid_subsets,
-                                        verbose=False, rng_seed=2020)[KEY_METRIC_KID_MEAN])
 
 
 def fid_infinity(fake: Tensor, ref: Reference, points: int = 10, seed: int = 0) -> tuple[float, str]:
@@ -345,7 +323,8 @@ def fid_infinity(fake: Tensor, ref: Reference, points: int = 10, seed: int = 0) 
     if len(counts) < 3:
         raise ScoreInputError(f"FID∞ needs at least 3 sample counts; {n} samples give {len(counts)}")
     gen = torch.Generator().manual_seed(seed)
-    fids = [fid_from_features(fake[torch.randperm(n, generator=gen)[:c]], ref.stats) for c in counts]
+    mu_r, sigma_r, root = _reference_moments(ref)
+    fids = [frechet_fast(fake[torch.randperm(n, generator=gen)[:c]], mu_r, sigma_r, root) for c in counts]
     slope, intercept = np.polyfit(1.0 / np.array(counts), np.array(fids), 1)
     return float(intercept), f"Chong & Forsyth 2020: FID at {len(counts)} sample counts {counts[0]}..{counts[-1]}, fitted to FID = FID∞ + k/N (k={slope:.4g})"
 
@@ -412,7 +391,8 @@ def run_score(req: ScoreRequest) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         fidelity, fake = metrics.pop("fidelity", None), None
         if fidelity is not None:  # FidelityMetrics.compute, with the features kept for the intervals
             fake = space.extract(samples.x, device)
-            values = {k: (v, fidelity.provenance()) for k, v in fidelity_values(fake, reference, device).items()}
+            provenance = fidelity.provenance()
+            values = {k: (v, provenance) for k, v in fidelity_values(fake, reference, device).items()}
         values.update(score_metrics(metrics, lambda metric: Samples(samples.x, samples.y)))  # the dataset's own metrics
         values = {k: (v, {**p, "generated_images": len(samples.x)}) for k, (v, p) in values.items()}
         note = fidelity.provenance()["reference"] if fidelity is not None else ref.spec
@@ -503,13 +483,10 @@ def _saved_reference(ref: ReferenceSet, req: ScoreRequest, cache_dir: Path) -> t
     if str(saved["features_sha256"]) != space.weights_sha256[:16]:
         raise ScoreInputError(f"--reference {ref.spec} was saved with {name} weights {saved['features_sha256']}, these are "
                               f"{space.weights_sha256[:16]}: the numbers would not compare")
-    stats = {"mu": saved["mu"].astype(np.float64), "sigma": saved["sigma"].astype(np.float64)}
-    if "real_features" in saved:
-        real = torch.from_numpy(saved["real_features"]).double()
-        reference = Reference.of(real)
-        reference.stats = stats
+    if "real_features" in saved:  # the mean and covariance saved beside them are these features' own
+        reference = Reference.of(torch.from_numpy(saved["real_features"]).double())
     else:
-        reference = Reference(stats)
+        reference = Reference({"mu": saved["mu"].astype(np.float64), "sigma": saved["sigma"].astype(np.float64)})
     return space, reference, f"{saved['reference']} (saved statistics {Path(ref.spec).name})"
 
 

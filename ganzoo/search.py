@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ganzoo import registry
@@ -91,16 +92,15 @@ def space_for(space: str, variant: str, divergence: str, extra: dict[str, Param]
     if divergence != NO_DIVERGENCE:
         dcls = get_plugin(registry.divergences, divergence)
         chosen.update({f"{divergence}.{k}": declared(dcls, k, p) for k, p in (getattr(dcls, "search_space", {}) or {}).items()})
-    for name, p in (extra or {}).items():
-        param = name.split(".", 1)[1] if name.startswith(f"{divergence}.") else name
-        if "." in name and not name.startswith(f"{divergence}."):
+    for name, p in (extra or {}).items():  # PARAM for the variant, DIVERGENCE.PARAM for a divergence
+        owner, dot, param = name.rpartition(".")
+        if dot and owner != divergence:
             continue  # another divergence's parameter
-        owner = get_plugin(registry.divergences, divergence).constructor_params() if "." in name else {**cls.constructor_params(), **TRAINING_PARAMS}
-        if param not in owner:
-            raise SweepInputError(f"--param {name}: {variant if '.' not in name else divergence} has no parameter {param!r}")
-        chosen[name] = p
-    for name, p in chosen.items():
+        params = get_plugin(registry.divergences, divergence).constructor_params() if dot else knobs
+        if param not in params:
+            raise SweepInputError(f"--param {name}: {owner if dot else variant} has no parameter {param!r}")
         p.check(name)
+        chosen[name] = p
     return chosen, left_out
 
 
@@ -171,8 +171,11 @@ class Sweep:
     space: str = "lucic-wide"
     samples: int = 20
     seed: int = 0
-    sampler: str = "random"
     extra: dict[str, Param] | None = None
+
+    # recorded beside the samples: Lucic et al.'s protocol is random search, drawn before any sample is scored
+    # (TPE would need each score before its next draw)
+    sampler = "random"
 
 
 def expand(sweep: Sweep, base: BenchConfig) -> BenchConfig:
@@ -186,9 +189,6 @@ def expand(sweep: Sweep, base: BenchConfig) -> BenchConfig:
     from ganzoo.factory import dataset_info, get_plugin
 
     check_space(sweep.space, sweep.samples)
-    if sweep.sampler != "random":
-        raise SweepInputError(f"unknown sampler {sweep.sampler!r}: a sweep draws its samples before any is scored, which "
-                              "Optuna's RandomSampler does as the paper did (TPE needs each score before its next draw)")
     info = dataset_info(base.dataset, base.data_dir)
     labels: list[str] = []
     hparams: dict[str, dict[str, str]] = {}
@@ -243,3 +243,35 @@ def _refused(variant: str, divergence: str, info: Any, values: dict[str, Any], b
     except Exception as exc:
         return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
     return None
+
+
+def rerun_best(sweep: Path, seeds: list[int], out: Path) -> BenchConfig:
+    """A new bench of the best setting of each variant x divergence of the finished sweep in ``sweep``, over ``seeds``,
+    with the sweep's own protocol (dataset, budget, metrics); SweepInputError when ``sweep`` holds no sweep or no
+    sample finished with a score."""
+    from ganzoo import report
+    from ganzoo.results import ResultsFileError, read_manifest
+
+    try:
+        manifest = read_manifest(sweep)
+    except ResultsFileError as exc:
+        raise SweepInputError(str(exc)) from None
+    record = report.sweep_record(manifest)
+    if record is None:
+        raise SweepInputError(f"--from-sweep {sweep}: not a sweep's results (its bench.json records no sampled settings)")
+    try:
+        best = report.sweep_best(report.load_many([sweep]), manifest)
+        base = BenchConfig.from_json({**manifest["config"], "out": str(out), "force": False, "cache_dir": None, "data_dir": None,
+                                      "ray_address": None})
+    except (ValueError, ResultsFileError) as exc:
+        raise SweepInputError(f"--from-sweep {sweep}: {exc}") from None
+    if best.empty:
+        raise SweepInputError(f"--from-sweep {sweep}: no sample finished with a score, so there is no best setting to rerun")
+    labels, hparams, chosen = [], {}, {}
+    for r in best.to_dict("records"):
+        label = f"{r['variant']}-{r['divergence']}-best"
+        labels.append(f"{label}={r['variant']}@{r['divergence']}" if r["divergence"] != NO_DIVERGENCE else f"{label}={r['variant']}")
+        hparams[label] = record["runs"][r["best sample"]]["values"]
+        chosen[label] = {"sample": r["best sample"], r["metric"]: float(r["best"])}
+    return BenchConfig(**{**base.__dict__, "variants": labels, "divergences": None, "hparams": hparams, "seeds": seeds,
+                          "sweep": {"rerun_best_of": str(sweep), "space": record["space"], "chosen": chosen}})

@@ -15,7 +15,6 @@ loaded with ``weights_only=True``, and dropped when the trial finishes unless ``
 
 from __future__ import annotations
 
-import json
 import math
 import signal
 import traceback
@@ -33,7 +32,7 @@ from ganzoo.device import DeviceClock
 from ganzoo.evaluation import evaluate
 from ganzoo.metrics.base import Metric
 from ganzoo.plan import TrialSpec
-from ganzoo.results import Row, atomic_torch_save, atomic_write_json, atomic_write_text, environment, utc_now
+from ganzoo.results import Row, atomic_torch_save, atomic_write_json, atomic_write_text, environment, read_json_object, utc_now
 from ganzoo.trainer import Trainer
 from ganzoo.variant import Progress, StepOutput
 
@@ -134,7 +133,7 @@ def load_checkpoint(path: Path, *, quiet: bool = False) -> dict[str, Any] | None
 
 def finished_files_in_place(folder: Path) -> bool:
     """Whether a finished trial's files are there: its weights and a config.json that says it finished."""
-    return (folder / "weights.pt").is_file() and _read_json(folder / "config.json").get("status") == "ok"
+    return (folder / "weights.pt").is_file() and read_json_object(folder / "config.json").get("status") == "ok"
 
 
 def run_trial(spec: TrialSpec, data: Data, metrics: dict[str, Metric], emit: Callable[[list[Row]], None], *,
@@ -192,7 +191,7 @@ def run_trial(spec: TrialSpec, data: Data, metrics: dict[str, Metric], emit: Cal
             torch.set_rng_state(state["rng"]["torch"])
             if spec.device.type == "cuda" and state["rng"]["cuda"]:
                 torch.cuda.set_rng_state(state["rng"]["cuda"][0], spec.device)
-            config = _read_json(folder / "config.json")
+            config = read_json_object(folder / "config.json")
             config.update(status="running", resumed=[*config.get("resumed", []), {"at_step": spent.steps, "time": utc_now()}])
             atomic_write_json(folder / "config.json", config)
         else:
@@ -273,14 +272,6 @@ def run_trial(spec: TrialSpec, data: Data, metrics: dict[str, Metric], emit: Cal
             atomic_write_json(folder / "config.json", config)
         emit([spec.status_row(data, spent, 0.0, error)])
         return TrialResult("failed", spent, error)
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        obj = json.loads(path.read_text())
-        return obj if isinstance(obj, dict) else {}
-    except (OSError, ValueError):
-        return {}
 
 
 def _signal_name(signum: int | None) -> str:

@@ -204,7 +204,7 @@ def test_the_interval_holds_the_value_where_resampling_with_replacement_drifts_a
     """Half-samples without replacement, centred: the interval holds the value, and it narrows as samples grow. The
     classic version (resample with replacement, percentile interval) repeats samples, which KID counts as identical
     pairs: its interval lies above KID's own value."""
-    from ganzoo.scoring import _kid
+    from ganzoo.metrics.fidelity import kid_of as _kid
 
     rng = torch.Generator().manual_seed(0)
     ref = Reference.of(torch.randn(400, 8, generator=rng, dtype=torch.float64))

@@ -66,6 +66,14 @@ class Reference:
         return cls(fid_features_to_statistics(real), real, real.float(), kth_neighbour_radii(real.to(device or "cpu"), 5), kid_subsets)
 
 
+def kid_of(fake: Tensor, ref: Reference) -> float:
+    """KID of generated features against ``ref``'s, on ``ref.kid_subsets`` subsets of up to 1,000 (torch-fidelity's
+    maths, its seed 2020): what a bench reports and what ``ganzoo score``'s intervals resample."""
+    subset = min(1000, len(fake), len(ref.features))
+    return float(kid_features_to_metric(fake.float(), ref.features32, kid_subset_size=subset, kid_subsets=ref.kid_subsets,
+                                        verbose=False, rng_seed=2020)[KEY_METRIC_KID_MEAN])
+
+
 def fidelity_values(fake: Tensor, ref: Reference, device: torch.device | str = "cpu") -> dict[str, float]:
     """fid (and, where the reference has its features, kid, precision, recall, density, coverage) of
     generated features ``fake`` against ``ref``: the one computation a bench and ``ganzoo score`` share."""
@@ -77,8 +85,7 @@ def fidelity_values(fake: Tensor, ref: Reference, device: torch.device | str = "
     # path rounds differently with the threads BLAS gets); float64 costs 0.1 s per evaluation here.
     # KID and precision/recall stay float32 (float64 would add 0.7 s per evaluation).
     fake32, real32 = fake.float(), ref.features32
-    subset = min(1000, len(fake), len(ref.features))
-    out["kid"] = kid_features_to_metric(fake32, real32, kid_subset_size=subset, kid_subsets=ref.kid_subsets, verbose=False, rng_seed=2020)[KEY_METRIC_KID_MEAN]
+    out["kid"] = kid_of(fake32, ref)
     prc = prc_features_to_metric(fake32.to(device), real32.to(device), save_cpu_ram=len(fake) > 5000, verbose=False)
     out["precision"], out["recall"] = prc[KEY_METRIC_PRECISION], prc[KEY_METRIC_RECALL]
     out.update(density_coverage(ref.features.to(device), fake.double().to(device), real_radii=ref.radii.to(device)))
