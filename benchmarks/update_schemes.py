@@ -20,7 +20,7 @@ import torch
 
 from ganzoo import presets
 from ganzoo.data import BatchSampler
-from ganzoo.factory import build_variant, load_data
+from ganzoo.factory import load_data
 from ganzoo.plan import plan
 from ganzoo.trainer import Trainer
 
@@ -29,8 +29,8 @@ def steps_per_second(label: str, update: str, steps: int, folder: Path) -> float
     cfg = presets.get("pacgan-ring").config(out=folder, variants=[label], seeds=[0], hparams={label: {"update": update}}, force=True)
     p = plan(cfg)
     torch.manual_seed(0)
-    v, _ = build_variant(label, p.runs[0].divergence, p.info, p.hparams[label], None, plugin=p.plugin(label), preset=p.preset_hparams[label])
-    trainer = Trainer(v, BatchSampler(load_data(cfg), seed=0, device=torch.device("cpu")))
+    built = p.runs[0].build.build(p.info)
+    trainer = Trainer(built.variant, BatchSampler(load_data(cfg), seed=0, device=torch.device("cpu")), built.training)
     for _ in range(10):  # warm-up
         trainer.step()
     t0 = time.perf_counter()

@@ -16,8 +16,9 @@ _HOMES = {
     "ganzoo.data": ("Batch", "BatchSampler", "Data", "DataKind", "Dataset", "DatasetInfo"),
     "ganzoo.divergence": ("Divergence", "Recipe", "check_scores"),
     "ganzoo.metrics.base": ("Metric", "NotApplicable", "Samples"),
-    "ganzoo.variant": ("IncompatibleData", "Pack", "Progress", "SampleSheet", "SplitBatchNorm", "StepOutput", "Variant",
-                       "interleave_packs", "pack_samples", "split_noise_batches"),
+    "ganzoo.packing": ("Pack", "Packing", "SplitBatchNorm", "interleave_packs", "pack_samples", "split_noise_batches"),
+    "ganzoo.training": ("Training",),
+    "ganzoo.variant": ("IncompatibleData", "Progress", "SampleSheet", "StepOutput", "Variant"),
 }
 _HOME = {name: module for module, names in _HOMES.items() for name in names}
 
@@ -27,8 +28,9 @@ if TYPE_CHECKING:
     from ganzoo.data import Batch, BatchSampler, Data, DataKind, Dataset, DatasetInfo  # noqa: F401
     from ganzoo.divergence import Divergence, Recipe, check_scores  # noqa: F401
     from ganzoo.metrics.base import Metric, NotApplicable, Samples  # noqa: F401
-    from ganzoo.variant import (IncompatibleData, Pack, Progress, SampleSheet, SplitBatchNorm, StepOutput,  # noqa: F401
-                                Variant, interleave_packs, pack_samples, split_noise_batches)
+    from ganzoo.packing import Pack, Packing, SplitBatchNorm, interleave_packs, pack_samples, split_noise_batches  # noqa: F401
+    from ganzoo.training import Training  # noqa: F401
+    from ganzoo.variant import IncompatibleData, Progress, SampleSheet, StepOutput, Variant  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

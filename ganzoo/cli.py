@@ -532,7 +532,7 @@ def check_cmd(name: str, kind: str | None, given: tuple[str, ...]) -> None:
         raise InputError(registry.unknown_message(kind[:-1], name, registry.REGISTRIES[kind].names()))
     if given:
         from ganzoo.params import typed
-        from ganzoo.variant import TRAINING_PARAMS
+        from ganzoo.training import TRAINING_PARAMS
 
         try:
             values = Settings.parse([f"{name}.{item}" for item in given])[name]

@@ -111,7 +111,7 @@ class BenchConfig:
     features: str = "classifier"
     inception_weights: Path | None = None
     hparams: dict[str, dict[str, str]] = field(default_factory=dict)  # variant label, divergence or metric -> {parameter: value as text}
-    # a preset's own values per variant label: below a divergence's recipe and the user's --set (see build_variant)
+    # a preset's own values per variant label: below a divergence's recipe and the user's --set (see factory.create_variant)
     preset_hparams: dict[str, dict[str, str]] = field(default_factory=dict)
     metrics: list[str] | None = None  # metric plugins to compute; None: every installed one that applies to the dataset
     preset: str | None = None  # the preset this bench started from (see ganzoo.presets), recorded with its overrides

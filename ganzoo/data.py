@@ -161,12 +161,15 @@ def describe_dataset(cls: type[Dataset], argument: str | None, data_dir: Path | 
 
 @dataclass
 class Batch:
-    """What one training step sees. ``source``/``source_y`` carry the input image of translation variants."""
+    """What one update sees, drawn in one place (:meth:`ganzoo.variant.Variant.next_batch`): real samples,
+    their labels, G's noise ``z`` (one row per sample, for variants whose G takes noise), and for
+    translation variants the input images ``source``/``source_y``. Reusing a batch reuses its noise."""
 
     x: Tensor
     y: Tensor | None = None
     source: Tensor | None = None
     source_y: Tensor | None = None
+    z: Tensor | None = None
 
     @property
     def images(self) -> int:

@@ -5,7 +5,7 @@ layer won. The planner, a trial and the conformance kit all build through here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,8 @@ import torch
 from ganzoo import registry
 from ganzoo.config import NO_DIVERGENCE, BenchConfig, BenchInputError, DataSource, Settings, split_dataset
 from ganzoo.data import BatchSampler, Data, DatasetInfo, describe_dataset
-from ganzoo.variant import TRAINING_PARAMS, Variant
+from ganzoo.training import TRAINING_PARAMS, Training, check_z_dist
+from ganzoo.variant import Variant
 
 
 def get_plugin(reg: registry.Registry, name: str) -> Any:
@@ -60,8 +61,8 @@ def load_checked(source: DataSource) -> Data:
                               f"{registry.where(exc)}: {type(exc).__name__}: {exc}") from None
 
 
-def smoke_step(variant: Variant, info: DatasetInfo, n: int = 8) -> None:
-    """One training step of ``variant`` on random stand-in data of the dataset's shape, on the CPU, with
+def smoke_step(built: Built, info: DatasetInfo, n: int = 8) -> None:
+    """One training step of a built variant on random stand-in data of the dataset's shape, on the CPU, with
     the RNG untouched: a value the variant accepts but cannot train with fails here, before any data loads."""
     from ganzoo.trainer import Trainer
 
@@ -72,8 +73,9 @@ def smoke_step(variant: Variant, info: DatasetInfo, n: int = 8) -> None:
         x = torch.rand(len(y) if y is not None else n, *info.shape) * 2 - 1
         stand_in = Data(name="stand-in", info=info, x=x, y=y, split="stand-in", source="random",
                         content=(torch.arange(len(x)) % info.content_classes) if info.content_classes else None)
+        variant = built.variant
         variant.batch_size = min(variant.batch_size, len(x))
-        Trainer(variant, BatchSampler(stand_in, seed=0, device=torch.device("cpu")), amp=False).step()
+        Trainer(variant, BatchSampler(stand_in, seed=0, device=torch.device("cpu")), built.training, amp=False).step()
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ class VariantSpec:
     """What one trial builds: a variant (by its bench label and the installed plugin it runs) with a
     divergence, and every layer of settings, typed: the user's ``--set`` values, ``--batch-size``, the
     divergence's constructor arguments and the preset's values. Built the same way by the planner (to
-    check it) and by the trial (to train it)."""
+    check it), the trial (to train it), ``score``, the conformance kit and the tests: :func:`create_variant`."""
 
     label: str
     plugin: str
@@ -91,14 +93,13 @@ class VariantSpec:
     divergence_params: dict[str, Any] = field(default_factory=dict)
     preset: dict[str, Any] = field(default_factory=dict)
 
-    def build(self, info: DatasetInfo) -> tuple[Variant, dict[str, Any]]:
-        """The variant object and the record of which layer each setting came from (:func:`build_variant`)."""
-        return build_variant(self.label, self.divergence, info, self.settings, self.batch_size, plugin=self.plugin,
-                             divergence_params=self.divergence_params, preset=self.preset)
+    def build(self, info: DatasetInfo) -> Built:
+        """:func:`create_variant` of this spec."""
+        return create_variant(self, info)
 
     def given(self) -> dict[str, Any]:
-        """What this variant was told beyond its defaults: the preset's values and the user's (``--set``
-        beats ``--batch-size`` beats the preset)."""
+        """The settings this variant was given beyond its defaults: the preset's values and the user's
+        (``--set`` beats ``--batch-size`` beats the preset)."""
         return {**self.preset, **user_settings(self.settings, self.batch_size)}
 
     def column(self) -> str:
@@ -107,56 +108,98 @@ class VariantSpec:
         ``divergence.key=value``). Tables group by it, so runs that differ only in a ``--set`` value are never
         averaged together."""
         cls = get_plugin(registry.variants, self.plugin)
-        _, won, _, _, _ = resolve_settings(cls, self.divergence, self.settings, self.preset, None)
+        won = resolve_settings(cls, self.divergence, self.settings, self.preset, None).won
         given = {k: v for k, v in self.preset.items() if won.get(k) == "preset"}
         given.update(user_settings(self.settings, self.batch_size))
         given.update({f"{self.divergence}.{k}": v for k, v in self.divergence_params.items()})
         return Settings.column(given)
 
 
-def build_variant(name: str, divergence_name: str, info: DatasetInfo, overrides: dict[str, Any],
-                  batch_size: int | None = None, plugin: str | None = None,
-                  divergence_params: dict[str, Any] | None = None,
-                  preset: dict[str, Any] | None = None) -> tuple[Variant, dict[str, Any]]:
-    """The variant ``name`` with its divergence and hyper-parameters resolved, and the record of how.
+@dataclass(frozen=True)
+class Resolved:
+    """One variant's settings from their layers (:func:`resolve_settings`)."""
+
+    values: dict[str, Any]  # the chosen values of every layer above the variant's defaults
+    won: dict[str, str]  # which layer each came from: set, batch-size, recipe or preset
+    recipe_applied: dict[str, Any]  # the divergence recipe's values that apply
+    recipe_skipped: list[str]  # the recipe's keys this variant has no knob for
+    follows_recipe: bool  # whether the divergence's recipe applies at all
+
+
+@dataclass
+class Built:
+    """A variant object, the training settings its trainer runs with, and the record of which layer each
+    setting came from (config.json's ``recipe``)."""
+
+    variant: Variant
+    training: Training
+    record: dict[str, Any]
+
+    def __iter__(self):  # noqa: ANN204 - ``variant, record = spec.build(info)``, as before
+        return iter((self.variant, self.record))
+
+    def settings(self) -> dict[str, Any]:
+        """Every resolved setting as config.json records them: the constructor's, the noise's and the trainer's."""
+        return {**self.variant.hparams(), **self.training.record()}
+
+
+def create_variant(spec: VariantSpec, info: DatasetInfo) -> Built:
+    """The variant of ``spec`` with its divergence and settings resolved, its training settings, and the record of how.
 
     Precedence, highest first (:func:`resolve_settings`): the user's ``--set`` values (and
     ``--batch-size``), the divergence's paper recipe (unless the variant fixes its own recipe and runs
-    with its own default divergence), the preset's values (``preset``), the variant's defaults. A recipe
-    value the variant has no knob for is recorded as not applied. Raises ValueError for a value the
-    variant refuses, and for a per-sample divergence (WGAN-GP) with a BatchNorm critic. ``name`` is the
-    bench's label for ``plugin``, the installed variant (the same unless ``--variants LABEL=VARIANT``);
-    ``divergence_params`` are the divergence's constructor arguments (``--set wasserstein-gp.gp_weight=5``)."""
-    cls = get_plugin(registry.variants, plugin or name)
-    divergence = None if divergence_name == NO_DIVERGENCE else get_plugin(registry.divergences, divergence_name)(**(divergence_params or {}))
-    chosen, won, applied, skipped, follows = resolve_settings(cls, divergence_name, overrides, preset or {}, batch_size)
+    with its own default divergence), the preset's values, the variant's defaults. A recipe value the
+    variant has no knob for is recorded as not applied. Raises ValueError for a value the variant refuses,
+    and for a per-sample divergence (WGAN-GP) with a BatchNorm critic."""
+    name = spec.label
+    cls = get_plugin(registry.variants, spec.plugin)
+    divergence = None if spec.divergence == NO_DIVERGENCE else get_plugin(registry.divergences, spec.divergence)(**spec.divergence_params)
+    resolved = resolve_settings(cls, spec.divergence, spec.settings, spec.preset, spec.batch_size)
+    chosen = resolved.values
     ctor = cls.constructor_params()
     variant: Variant = cls(info=info, divergence=divergence, **{k: v for k, v in chosen.items() if k in ctor})
-    variant.set_training(**{k: v for k, v in chosen.items() if k in TRAINING_PARAMS})  # checks them, constructor ones too
+    if "z_dist" in chosen:
+        variant.z_dist = check_z_dist(chosen["z_dist"])
+    training = training_settings(cls, chosen)
     recipe = getattr(divergence, "recipe", None)
     if recipe is not None and recipe.per_sample_critic:
         batchnorm = [net_name for net_name, net in variant.discriminators().items()
                      if any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in net.modules())]
         if batchnorm:
             knob = f" (--set {name}.d_norm=layer, as the paper advises)" if "d_norm" in ctor else ""
-            raise ValueError(f"divergence {divergence_name!r} needs a critic that scores each sample on its own (its penalty "
+            raise ValueError(f"divergence {spec.divergence!r} needs a critic that scores each sample on its own (its penalty "
                              f"is per sample), but {name}'s {', '.join(batchnorm)} uses BatchNorm; switch it off{knob}")
     record = {
-        "source": (f"{divergence_name} ({type(divergence).paper})" if follows
+        "source": (f"{spec.divergence} ({type(divergence).paper})" if resolved.follows_recipe
                    else f"{name}'s own ({cls.paper})" if recipe is not None else None),
-        "applied": applied, "not_applicable": skipped, "user_set": dict(overrides), "divergence_params": dict(divergence_params or {}),
-        "preset_set": dict(preset or {}), "won": won,
-        "d_steps": variant.d_steps, "optimizer": variant.optimizer, "update": variant.update,
+        "applied": resolved.recipe_applied, "not_applicable": resolved.recipe_skipped, "user_set": dict(spec.settings),
+        "divergence_params": dict(spec.divergence_params), "preset_set": dict(spec.preset), "won": resolved.won,
+        "d_steps": training.d_steps, "optimizer": training.optimizer, "update": training.update,
     }
-    return variant, record
+    return Built(variant, training, record)
 
 
-def resolve_settings(cls: type[Variant], divergence_name: str, overrides: dict[str, Any], preset: dict[str, Any],
-                     batch_size: int | None) -> tuple[dict[str, Any], dict[str, str], dict[str, Any], list[str], bool]:
-    """One variant's settings from its layers, highest first: ``--set`` (then ``--batch-size``), the
-    divergence's recipe, the preset, the variant's defaults (left to the constructor). Returns (the chosen
-    values, which layer each came from: ``set``, ``batch-size``, ``recipe`` or ``preset``; the recipe's
-    applied values, the recipe's keys the variant has no knob for, whether the recipe applies)."""
+def training_settings(cls: type[Variant], chosen: dict[str, Any]) -> Training:
+    """The trainer's settings: each chosen value, else the variant's declared default (a constructor
+    argument or class attribute of that name), else ganzoo's (:class:`~ganzoo.training.Training`)."""
+    ctor = cls.constructor_params()
+    values = {}
+    for f in fields(Training):
+        if f.name == "adversarial":
+            continue
+        if f.name in chosen:
+            values[f.name] = chosen[f.name]
+        elif f.name in ctor:
+            values[f.name] = ctor[f.name]
+        else:
+            values[f.name] = getattr(cls, f.name, f.default)
+    return Training(**values, adversarial=cls.adversarial)
+
+
+def resolve_settings(cls: type[Variant], divergence_name: str, settings: dict[str, Any], preset: dict[str, Any],
+                     batch_size: int | None) -> Resolved:
+    """One variant's settings from their layers, highest first: ``--set`` (then ``--batch-size``), the
+    divergence's recipe, the preset, the variant's defaults (left to the constructor and :func:`training_settings`)."""
     recipe = None
     if divergence_name != NO_DIVERGENCE:
         recipe = getattr(get_plugin(registry.divergences, divergence_name), "recipe", None)
@@ -165,25 +208,25 @@ def resolve_settings(cls: type[Variant], divergence_name: str, overrides: dict[s
     applied, skipped = {}, []
     if follows:
         for key, value in recipe.settings().items():  # type: ignore[union-attr]
-            if key in overrides:
+            if key in settings:
                 continue
             if key in ctor or key in TRAINING_PARAMS:
                 applied[key] = value
             else:
                 skipped.append(key)
     layers = [("preset", preset), ("recipe", applied),
-              ("batch-size", {"batch_size": batch_size} if batch_size and "batch_size" in ctor else {}), ("set", overrides)]
+              ("batch-size", {"batch_size": batch_size} if batch_size and "batch_size" in ctor else {}), ("set", settings)]
     chosen: dict[str, Any] = {}
     won: dict[str, str] = {}
     for source, values in layers:
         for key, value in values.items():
             chosen[key], won[key] = value, source
-    return chosen, won, applied, skipped, follows
+    return Resolved(chosen, won, applied, skipped, follows)
 
 
-def user_settings(overrides: dict[str, Any], batch_size: int | None) -> dict[str, Any]:
+def user_settings(settings: dict[str, Any], batch_size: int | None) -> dict[str, Any]:
     """What the user set for one variant: its ``--set`` values and ``--batch-size`` (which ``--set`` beats)."""
-    return {**({"batch_size": batch_size} if batch_size else {}), **overrides}
+    return {**({"batch_size": batch_size} if batch_size else {}), **settings}
 
 
 def load_data(source: DataSource | BenchConfig) -> Data:

@@ -26,13 +26,14 @@ from ganzoo.config import NO_DIVERGENCE, BenchConfig, BenchInputError, DataSourc
 from ganzoo.data import DatasetInfo
 from ganzoo.device import resolve_device
 from ganzoo.evaluation import metric_unsuitable
-from ganzoo.factory import VariantSpec, check_source, get_plugin, smoke_step
+from ganzoo.factory import VariantSpec, check_source, create_variant, get_plugin, smoke_step
 from ganzoo.fingerprint import code_fingerprint
 from ganzoo.lock import live_holder
 from ganzoo.metrics.base import EvalOptions
 from ganzoo.params import typed
 from ganzoo.results import MANIFEST, Row
-from ganzoo.variant import TRAINING_PARAMS, IncompatibleData, Variant
+from ganzoo.training import TRAINING_PARAMS
+from ganzoo.variant import IncompatibleData, Variant
 
 
 class _Trial(NamedTuple):
@@ -247,14 +248,14 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
         try:
             with warnings.catch_warnings():  # one line per bad value: torch's own warnings about it are noise here
                 warnings.simplefilter("ignore")
-                variant, _ = vspec.build(info)
+                built = create_variant(vspec, info)
         except Exception as exc:  # a plugin may refuse a value with any exception (z_dim=-5: RuntimeError)
             raise BenchInputError(f"{where} with divergence {d!r}: {type(exc).__name__}: {exc}") from None
         if given:  # values it accepts but cannot train with (hidden=0) fail here too
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    smoke_step(variant, info)
+                    smoke_step(built, info)
             except Exception as exc:
                 raise BenchInputError(f"{where} with divergence {d!r}: one training step on stand-in data fails: "
                                       f"{type(exc).__name__}: {exc}") from None

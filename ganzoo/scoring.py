@@ -27,7 +27,7 @@ from ganzoo import registry
 from ganzoo.config import FEATURE_SPACES, BenchConfig, BenchInputError, DataSource, default_cache_dir, split_dataset
 from ganzoo.data import Data, DataKind, DatasetInfo
 from ganzoo.evaluation import NOISE_SEED, generate, prepare_metrics, score as score_metrics
-from ganzoo.factory import build_variant, check_source, dataset_info, load_checked
+from ganzoo.factory import VariantSpec, check_source, create_variant, dataset_info, load_checked
 from ganzoo.metrics.base import EvalOptions, Samples
 from ganzoo.metrics.features import FeatureSpace, FeatureSpaceError, pretrained_space
 from ganzoo.metrics.fidelity import Reference, fid_from_features, fidelity_values, kid_of
@@ -150,8 +150,8 @@ def generate_from_run(folder: Path, n: int, seed: int, device: torch.device, dat
         info = dataset_info(dataset, data_dir)
         divergence = config["divergence"]
         params = config.get("recipe", {}).get("divergence_params", {})
-        variant, _ = build_variant(config["variant"], divergence, info, config.get("hparams", {}), plugin=config["variant_plugin"],
-                                   divergence_params=params)
+        spec = VariantSpec(config["variant"], config["variant_plugin"], divergence, config.get("hparams", {}), divergence_params=params)
+        variant = create_variant(spec, info).variant
     except BenchInputError as exc:
         raise ScoreInputError(f"run folder {folder}: {exc}") from None
     except Exception as exc:

@@ -81,7 +81,7 @@ def space_for(space: str, variant: str, divergence: str, extra: dict[str, Param]
     plugin's own ranges (a variant's or divergence's ``search_space``; a divergence's as ``DIVERGENCE.PARAM``),
     and ``extra`` (the command line's). Returns it and the parameters left out because the variant lacks them."""
     from ganzoo.factory import get_plugin
-    from ganzoo.variant import TRAINING_PARAMS
+    from ganzoo.training import TRAINING_PARAMS
 
     check_space(space)
     cls = get_plugin(registry.variants, variant)
@@ -231,15 +231,14 @@ def expand(sweep: Sweep, base: BenchConfig) -> BenchConfig:
 
 def _refused(variant: str, divergence: str, info: Any, values: dict[str, Any], batch_size: int | None) -> str | None:
     """Why ``variant`` refuses ``values`` (or cannot take one training step with them), None when it takes them."""
-    from ganzoo.factory import VariantSpec, smoke_step
+    from ganzoo.factory import VariantSpec, create_variant, smoke_step
 
     own = {k: v for k, v in values.items() if "." not in k}
     div = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith(f"{divergence}.")}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            built, _ = VariantSpec(variant, variant, divergence, own, batch_size, div).build(info)
-            smoke_step(built, info)
+            smoke_step(create_variant(VariantSpec(variant, variant, divergence, own, batch_size, div), info), info)
     except Exception as exc:
         return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
     return None

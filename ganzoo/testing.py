@@ -26,7 +26,7 @@ import io
 import json
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -159,20 +159,20 @@ def stand_in_data(cls: type) -> Data:
     return _first_fitting(why_not, "variant")
 
 
-def _build(name: str, data: Data, seed: int = 0, **overrides: Any) -> Any:
-    from ganzoo.factory import build_variant
+def _build(name: str, data: Data, seed: int = 0, **settings: Any) -> Any:
+    """The variant and its training settings (a :class:`ganzoo.factory.Built`), as a bench builds them."""
+    from ganzoo.factory import VariantSpec, create_variant
 
     cls = _plugin("variants", name)
     torch.manual_seed(seed)
     divergence = cls.default_divergence if cls.adversarial else "none"
-    variant, _ = build_variant(str(name), divergence, data.info, {"batch_size": 16, **params_of(name), **overrides})
-    return variant
+    return create_variant(VariantSpec(str(name), str(name), divergence, {"batch_size": 16, **params_of(name), **settings}), data.info)
 
 
 def _evaluating(name: str) -> tuple[Data, Any]:
     """The kit's stand-in data for the variant, and the variant built on it, in eval mode."""
     data = stand_in_data(_plugin("variants", name))
-    variant = _build(name, data)
+    variant = _build(name, data).variant
     variant.train(False)
     return data, variant
 
@@ -270,10 +270,12 @@ def check_sample_sheet(name: str) -> None:
     _require(a.row_labels is None or len(a.row_labels) == -(-len(a.x) // a.nrow), f"{name}: give one row label per row of the sheet")
 
 
-def _trainer(variant: Any, data: Data, seed: int = 0, amp: bool = False) -> Any:
+def _trainer(built: Any, data: Data, seed: int = 0, amp: bool = False, **training: Any) -> Any:
+    """A trainer for a built variant, its training settings changed where ``training`` says."""
     from ganzoo.trainer import Trainer
 
-    return Trainer(variant, BatchSampler(data, seed=seed, device=variant.device), amp=amp)
+    variant = built.variant
+    return Trainer(variant, BatchSampler(data, seed=seed, device=variant.device), replace(built.training, **training), amp=amp)
 
 
 @_check("variants")
@@ -282,12 +284,12 @@ def check_training_is_deterministic_under_a_seed(name: str) -> None:
     data = stand_in_data(_plugin("variants", name))
     runs = []
     for _ in range(2):
-        variant = _build(name, data, seed=3)
+        built = _build(name, data, seed=3)
         torch.manual_seed(3)
-        trainer = _trainer(variant, data)
+        trainer = _trainer(built, data)
         for _ in range(2):
             trainer.step()
-        runs.append(_params(variant))
+        runs.append(_params(built.variant))
     differ = [k for k in runs[0] if not torch.equal(runs[0][k], runs[1][k])]
     _require(not differ, f"{name}: the same seed gave different weights in {', '.join(differ[:3])}")
 
@@ -296,8 +298,8 @@ def check_training_is_deterministic_under_a_seed(name: str) -> None:
 def check_state_restores_the_identical_next_step(name: str) -> None:
     """training_state() loads with weights_only=True, and a restored variant takes the step an uninterrupted one takes."""
     data = stand_in_data(_plugin("variants", name))
-    variant = _build(name, data)
-    trainer = _trainer(variant, data)
+    built = _build(name, data)
+    variant, trainer = built.variant, _trainer(built, data)
     for _ in range(2):
         trainer.step()
     buf = io.BytesIO()
@@ -311,9 +313,10 @@ def check_state_restores_the_identical_next_step(name: str) -> None:
                           f"(it is loaded with weights_only=True): {type(exc).__name__}: {exc}") from None
     trainer.step()
     expected = _params(variant)
-    again = _build(name, data, seed=99)  # other initial weights: everything must come from the state
+    rebuilt = _build(name, data, seed=99)  # other initial weights: everything must come from the state
+    again = rebuilt.variant
     again.load_training_state(copy.deepcopy(saved["variant"]))
-    resumed = _trainer(again, data, seed=123)
+    resumed = _trainer(rebuilt, data, seed=123)
     resumed.load_state_dict(saved["trainer"])
     resumed.sampler.load_state_dict(saved["sampler"])
     torch.set_rng_state(saved["rng"])
@@ -330,9 +333,10 @@ def check_joint_losses_agree_with_the_separate_losses(name: str) -> None:
     generator_loss give on the same batch and the same noise, and one simultaneous step moves both players."""
     cls = _plugin("variants", name)
     if not cls.adversarial:
-        return
+        raise CheckSkipped(f"{name} has no discriminator, so no simultaneous update")
     data = stand_in_data(cls)
-    variant = _build(name, data)
+    built = _build(name, data)
+    variant = built.variant
     batch = variant.next_batch(BatchSampler(data, seed=0, device=variant.device))
     totals = []
     for joint in (type(variant).joint_losses, Variant.joint_losses):
@@ -344,10 +348,9 @@ def check_joint_losses_agree_with_the_separate_losses(name: str) -> None:
     (d1, g1), (d2, g2) = totals
     _require(abs(d1 - d2) <= 1e-4 * (1 + abs(d2)) and abs(g1 - g2) <= 1e-4 * (1 + abs(g2)),
              f"{name}: joint_losses gives D {d1:.6g} and G {g1:.6g}, but discriminator_loss and generator_loss on the same "
-             f"batch and noise give D {d2:.6g} and G {g2:.6g}; draw noise with self.noise() and share one z")
-    variant.set_training(update="simultaneous")
+             f"batch and noise give D {d2:.6g} and G {g2:.6g}; read G's noise from the batch (batch.z)")
     before = _params(variant)
-    _trainer(variant, data).step()
+    _trainer(built, data, update="simultaneous").step()
     after = _params(variant)
     for player, nets in (("G", variant.generators()), ("D", variant.discriminators())):
         keys = [f"{n}.{k}" for n, net in nets.items() for k, t in net.state_dict().items() if t.is_floating_point()]
@@ -360,7 +363,7 @@ def check_hparams_record_the_constructor_arguments(name: str) -> None:
     """hparams() holds every constructor argument (kept as an attribute of the same name) and is JSON."""
     cls = _plugin("variants", name)
     data = stand_in_data(cls)
-    hp = _build(name, data).hparams()
+    hp = _build(name, data).variant.hparams()
     missing = [k for k in cls.constructor_params() if k not in hp]
     _require(not missing, f"{name}: hparams() lacks {', '.join(missing)}; keep each constructor argument as self.<name> "
                           "so each run's config.json records what it ran with")
@@ -374,8 +377,10 @@ def check_hparams_record_the_constructor_arguments(name: str) -> None:
 def check_learns_on_a_tiny_dataset(name: str) -> None:
     """150 steps move the samples' mean at least a third of the way towards the data's."""
     data = stand_in_data(_plugin("variants", name))
-    variant = _build(name, data, batch_size=32)
-    variant.set_training(lr=max(getattr(variant, "lr", 2e-4), 1e-3))
+    built = _build(name, data, batch_size=32)
+    built = _build(name, data, batch_size=32, lr=max(built.training.lr, 1e-3))
+    variant = built.variant
+
     def gen() -> torch.Tensor:
         with torch.no_grad():
             return _generate(variant, data, 256, torch.Generator().manual_seed(1)).float()
@@ -384,7 +389,7 @@ def check_learns_on_a_tiny_dataset(name: str) -> None:
     variant.train(False)
     before = float((gen().mean(0) - target).norm())
     variant.train(True)
-    trainer = _trainer(variant, data)
+    trainer = _trainer(built, data)
     for _ in range(150):
         trainer.step()
     variant.train(False)
@@ -401,8 +406,9 @@ def check_amp_on_cuda(name: str) -> None:
     if not torch.cuda.is_available():
         raise CheckSkipped("no CUDA device here")
     data = stand_in_data(cls)
-    variant = _build(name, data).to(torch.device("cuda"))
-    d_out, g_out, _ = _trainer(variant, data, amp=True).step()
+    built = _build(name, data)
+    built.variant.to(torch.device("cuda"))
+    d_out, g_out, _ = _trainer(built, data, amp=True).step()
     for out in (d_out, g_out):
         if out is not None:
             _require(bool(torch.isfinite(out.total)), f"{name}: a mixed-precision step gave a non-finite loss")

@@ -1,29 +1,42 @@
-"""The update schemes every variant shares, chosen per variant by its ``update`` setting.
+"""One training step, in one of three schemes chosen once from the trial's :class:`~ganzoo.training.Training`:
 
-- ``alternating`` (Goodfellow et al.'s Algorithm 1, the default): fix G and update D ``d_steps`` times,
-  then fix D and update G ``g_steps`` times.
-- ``simultaneous`` (ALI's and PacGAN's 2-D code): both players' gradients at the same parameters, from
-  one real batch and one z (:meth:`Variant.joint_losses`), then both optimizer steps. A recipe's extra
-  critic steps (``d_steps`` > 1) run alternately before it, extra G steps after it.
+- :meth:`Trainer.alternating` (Goodfellow et al.'s Algorithm 1, the default): fix G and update D ``d_steps``
+  times, then fix D and update G ``g_steps`` times;
+- :meth:`Trainer.simultaneous` (ALI's and PacGAN's 2-D code): both players' gradients at the same
+  parameters from one batch, then both optimizer steps; a recipe's extra D steps run alternately before
+  it, extra G steps after it;
+- :meth:`Trainer.generator_only` (the VAE baseline, no D).
 
-With ``same_z`` the G updates of a step reuse the noise and the real batch of the step's last D update
-(PacGAN's Stacked MNIST code feeds one z to the D update and both G updates).
-
-Variants say what each player minimises; this loop decides when, with which parameters frozen, and
-under which precision. Mixed precision (``amp``) is CUDA-only: fp16 autocast with one GradScaler per
-player, since each player's loss is scaled and stepped separately.
+Variants say what each player minimises for a batch; the trainer says when, with which player frozen
+and under which precision. A batch carries its noise (``batch.z``), so "G reuses D's z" (``same_z``,
+PacGAN's Stacked MNIST code) is G's updates reusing D's last batch. Mixed precision (``amp``) is CUDA-only:
+fp16 autocast with one GradScaler per player, since each player's loss is scaled and stepped separately.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from contextlib import nullcontext
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from ganzoo.data import BatchSampler
+from ganzoo.data import Batch, BatchSampler
+from ganzoo.training import Training
 from ganzoo.variant import StepOutput, Variant
+
+
+@dataclass
+class StepResult:
+    """What one step produced: each player's last output (D's is None without a D) and the real images
+    learned from (shown to D, or to G when there is no D): the unit of an ``img`` budget."""
+
+    d: StepOutput | None
+    g: StepOutput
+    images: int
+
+    def __iter__(self):  # noqa: ANN204 - ``d_out, g_out, images = trainer.step()``, as before
+        return iter((self.d, self.g, self.images))
 
 
 def _set_trainable(nets: Iterable[nn.Module], flag: bool) -> None:
@@ -33,83 +46,94 @@ def _set_trainable(nets: Iterable[nn.Module], flag: bool) -> None:
 
 
 class Trainer:
-    def __init__(self, variant: Variant, sampler: BatchSampler, *, amp: bool = False) -> None:
+    def __init__(self, variant: Variant, sampler: BatchSampler, training: Training, *, amp: bool = False) -> None:
         device = variant.device
         if amp and device.type != "cuda":
             raise ValueError(f"mixed precision (--amp) needs a CUDA device, got {device}")
-        self.variant, self.sampler, self.amp, self.device = variant, sampler, amp, device
+        self.variant, self.sampler, self.training, self.amp, self.device = variant, sampler, training, amp, device
         self.d_nets = list(variant.discriminators().values())
         self.g_nets = list(variant.generators().values())
         self.d_params = [p for net in self.d_nets for p in net.parameters()]
         self.g_params = [p for net in self.g_nets for p in net.parameters()]
-        self.d_opt, self.g_opt = variant.optimizers()
+        own = variant.optimizers()
+        if own is not None:
+            self.d_opt, self.g_opt = own
+        else:
+            self.d_opt = training.optimizer_for(self.d_params) if self.d_params else None
+            self.g_opt = training.optimizer_for(self.g_params)
         self.d_scaler = torch.amp.GradScaler("cuda", enabled=amp)
         self.g_scaler = torch.amp.GradScaler("cuda", enabled=amp)
+        schemes: dict[str, Callable[[], StepResult]] = {
+            "alternating": self.alternating, "simultaneous": self.simultaneous, "generator-only": self.generator_only}
+        self.step = schemes[training.scheme]
 
-    def state_dict(self) -> dict:
-        """Optimizer and gradient-scaler states, for a checkpoint."""
-        return {"d_opt": None if self.d_opt is None else self.d_opt.state_dict(), "g_opt": self.g_opt.state_dict(),
-                "d_scaler": self.d_scaler.state_dict(), "g_scaler": self.g_scaler.state_dict()}
+    # -- the three schemes -------------------------------------------------------------------------
+    def alternating(self) -> StepResult:
+        v, s, images = self.variant, self.training, 0
+        # (1) Update D d_steps times, G fixed, each on a fresh batch
+        self._freeze(g=True)
+        for _ in range(s.d_steps):
+            batch = v.next_batch(self.sampler)
+            d_out = self._update_d(batch)
+            images += batch.images
+        # (2) Update G g_steps times, D fixed: on D's last batch (same_z) or a fresh one
+        self._freeze(d=True)
+        for _ in range(s.g_steps):
+            batch = batch if s.same_z else v.next_batch(self.sampler)
+            g_out = self._update_g(batch)
+        return StepResult(d_out, g_out, images)
 
-    def load_state_dict(self, state: dict) -> None:
-        if self.d_opt is not None:
-            self.d_opt.load_state_dict(state["d_opt"])
-        self.g_opt.load_state_dict(state["g_opt"])
-        self.d_scaler.load_state_dict(state["d_scaler"])
-        self.g_scaler.load_state_dict(state["g_scaler"])
+    def simultaneous(self) -> StepResult:
+        v, s, images = self.variant, self.training, 0
+        # (1) A recipe's extra D updates, G fixed
+        self._freeze(g=True)
+        for _ in range(s.d_steps - 1):
+            batch = v.next_batch(self.sampler)
+            self._update_d(batch)
+            images += batch.images
+        # (2) Both players from one forward pass at the same parameters, then both optimizer steps
+        self._freeze()
+        batch = v.next_batch(self.sampler)
+        with self._autocast():
+            d_out, g_out = v.joint_losses(batch)
+        self._joint_update(d_out, g_out)
+        v.divergence.after_d_step(self.d_nets)
+        images += batch.images
+        # (3) A protocol's extra G updates, D fixed
+        self._freeze(d=True)
+        for _ in range(s.g_steps - 1):
+            batch = batch if s.same_z else v.next_batch(self.sampler)
+            g_out = self._update_g(batch)
+        return StepResult(d_out, g_out, images)
 
-    def _update(self, out: StepOutput, opt: torch.optim.Optimizer, scaler: torch.amp.GradScaler) -> None:
+    def generator_only(self) -> StepResult:
+        v, images = self.variant, 0
+        self._freeze()
+        for _ in range(self.training.g_steps):
+            batch = v.next_batch(self.sampler)
+            g_out = self._update_g(batch)
+            images += batch.images
+        return StepResult(None, g_out, images)
+
+    # -- one update ----------------------------------------------------------------------------------
+    def _update_d(self, batch: Batch) -> StepOutput:
+        with self._autocast():
+            out = self.variant.discriminator_loss(batch)
+        self._apply(out, self.d_opt, self.d_scaler)
+        self.variant.divergence.after_d_step(self.d_nets)
+        return out
+
+    def _update_g(self, batch: Batch) -> StepOutput:
+        with self._autocast():
+            out = self.variant.generator_loss(batch)
+        self._apply(out, self.g_opt, self.g_scaler)
+        return out
+
+    def _apply(self, out: StepOutput, opt: torch.optim.Optimizer, scaler: torch.amp.GradScaler) -> None:
         opt.zero_grad(set_to_none=True)
         scaler.scale(out.total).backward()
         scaler.step(opt)
         scaler.update()
-
-    def _autocast(self):  # noqa: ANN202
-        return torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp)
-
-    def step(self) -> tuple[StepOutput | None, StepOutput, int]:
-        """One step: ``d_steps`` D updates, then ``g_steps`` G updates (1 by default), alternating or
-        simultaneous as the variant's ``update`` says; returns both outputs (D's is None for a
-        non-adversarial variant) and the real images learned from (shown to D, or to G without a D)."""
-        v = self.variant
-        simultaneous = v.update == "simultaneous" and v.d_steps > 0
-        images, d_out, g_out, tape, batch = 0, None, None, None, None
-
-        # (1) Discriminator: G fixed, k updates on fresh batches (the last one joint, when simultaneous).
-        _set_trainable(self.g_nets, False)
-        _set_trainable(self.d_nets, True)
-        for i in range(v.d_steps - 1 if simultaneous else v.d_steps):
-            batch = v.next_batch(self.sampler)
-            with self._autocast(), (v.noise_tape() if v.same_z and i == v.d_steps - 1 else nullcontext()) as recorded:
-                d_out = v.discriminator_loss(batch)
-            tape = recorded or tape
-            self._update(d_out, self.d_opt, self.d_scaler)
-            v.divergence.after_d_step(self.d_nets)
-            images += batch.images
-        g_updates = v.g_steps
-        if simultaneous:
-            _set_trainable(self.g_nets, True)
-            batch = v.next_batch(self.sampler)
-            with self._autocast(), v.noise_tape() as tape:
-                d_out, g_out = v.joint_losses(batch)
-            self._joint_update(d_out, g_out)
-            v.divergence.after_d_step(self.d_nets)
-            images += batch.images
-            g_updates -= 1
-
-        # (2) Generator: D fixed, g_steps updates (1 unless a protocol asks for more).
-        _set_trainable(self.d_nets, False)
-        _set_trainable(self.g_nets, True)
-        for _ in range(g_updates):
-            reuse = v.same_z and tape is not None
-            batch = batch if reuse else v.next_batch(self.sampler)
-            with self._autocast(), (v.noise_tape(replay=tape) if reuse else nullcontext()):
-                g_out = v.generator_loss(batch)
-            self._update(g_out, self.g_opt, self.g_scaler)
-            if v.d_steps == 0:
-                images += batch.images
-        assert g_out is not None
-        return d_out, g_out, images
 
     def _joint_update(self, d_out: StepOutput, g_out: StepOutput) -> None:
         """Both players' gradients from the same graph at the same parameters (D's loss by D's parameters,
@@ -122,3 +146,24 @@ class Trainer:
         for opt, scaler in ((self.d_opt, self.d_scaler), (self.g_opt, self.g_scaler)):
             scaler.step(opt)
             scaler.update()
+
+    def _freeze(self, *, d: bool = False, g: bool = False) -> None:
+        """Make the named player's parameters constant (no gradient) and the other's trainable."""
+        _set_trainable(self.d_nets, not d)
+        _set_trainable(self.g_nets, not g)
+
+    def _autocast(self) -> torch.autocast:
+        return torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp)
+
+    # -- checkpoints ---------------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """Optimizer and gradient-scaler states, for a checkpoint."""
+        return {"d_opt": None if self.d_opt is None else self.d_opt.state_dict(), "g_opt": self.g_opt.state_dict(),
+                "d_scaler": self.d_scaler.state_dict(), "g_scaler": self.g_scaler.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        if self.d_opt is not None:
+            self.d_opt.load_state_dict(state["d_opt"])
+        self.g_opt.load_state_dict(state["g_opt"])
+        self.d_scaler.load_state_dict(state["d_scaler"])
+        self.g_scaler.load_state_dict(state["g_scaler"])

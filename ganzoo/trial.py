@@ -33,8 +33,9 @@ from ganzoo.evaluation import evaluate
 from ganzoo.metrics.base import Metric
 from ganzoo.plan import TrialSpec
 from ganzoo.results import Row, atomic_torch_save, atomic_write_json, atomic_write_text, environment, read_json_object, utc_now
+from ganzoo.factory import Built, create_variant
 from ganzoo.trainer import Trainer
-from ganzoo.variant import Progress, StepOutput
+from ganzoo.variant import Progress, StepOutput, Variant
 
 CHECKPOINT = "checkpoint.pt"
 CHECKPOINT_FORMAT = 1
@@ -136,6 +137,91 @@ def finished_files_in_place(folder: Path) -> bool:
     return (folder / "weights.pt").is_file() and read_json_object(folder / "config.json").get("status") == "ok"
 
 
+@dataclass
+class Checkpoint:
+    """Everything the next step depends on, written atomically to ``path`` and read back with
+    ``weights_only=True``: the variant's training state, the optimizers and scalers, the sampler, the loss
+    meter, the budget spent, both schedules and the RNG states training draws from."""
+
+    path: Path
+    spec: TrialSpec
+    variant: Variant
+    trainer: Trainer
+    sampler: BatchSampler
+    meter: LossMeter
+    schedule: EvalSchedule
+    saves: EvalSchedule | None
+    on_saved: Callable[[], None] | None = None
+
+    def save(self, spent: Spent) -> None:
+        devices = [self.spec.device] if self.spec.device.type == "cuda" else []
+        atomic_torch_save({
+            "format": CHECKPOINT_FORMAT, "run_id": self.spec.run_id,
+            "spent": {"steps": spent.steps, "images": spent.images, "seconds": spent.seconds},
+            "next_eval": self.schedule.next_at, "next_save": None if self.saves is None else self.saves.next_at,
+            "variant": self.variant.training_state(), "trainer": self.trainer.state_dict(), "sampler": self.sampler.state_dict(),
+            "meter": self.meter.state_dict(),
+            "rng": {"torch": torch.get_rng_state(), "cuda": [torch.cuda.get_rng_state(d) for d in devices]},
+        }, self.path)
+        if self.on_saved is not None:
+            self.on_saved()
+
+    def restore(self) -> Spent | None:
+        """Load the checkpoint into every part, returning the budget it had spent; None when there is none."""
+        state = load_checkpoint(self.path)
+        if state is None:
+            return None
+        self.variant.load_training_state(state["variant"])
+        self.trainer.load_state_dict(state["trainer"])
+        self.sampler.load_state_dict(state["sampler"])
+        self.meter.load_state_dict(state["meter"], self.spec.device)
+        self.schedule.next_at = state["next_eval"]
+        if self.saves is not None and state["next_save"] is not None:
+            self.saves.next_at = state["next_save"]
+        torch.set_rng_state(state["rng"]["torch"])
+        if self.spec.device.type == "cuda" and state["rng"]["cuda"]:
+            torch.cuda.set_rng_state(state["rng"]["cuda"][0], self.spec.device)
+        return Spent(**state["spent"])
+
+
+class RunRecord:
+    """A trial's config.json: what ran (settings, data, budget, metrics, code, machine), and how it ended."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.values = path, {}  # type: ignore[var-annotated]
+
+    def start(self, spec: TrialSpec, built: Built, data: Data, metrics: dict[str, Metric], settings: str) -> None:
+        self.values = {
+            "run_id": spec.run_id, "variant": spec.variant, "divergence": spec.divergence, "seed": spec.seed,
+            "variant_plugin": spec.plugin, "variant_package": spec.packages["variant"], "divergence_package": spec.packages["divergence"],
+            "hparams": built.settings(), "d_steps": built.training.d_steps, "recipe": built.record, "settings": settings,
+            "divergence_estimate": built.variant.estimate_label(),
+            "dataset": {"name": data.name, "split": data.split, "source": data.source, "size": len(data),
+                        "content_sha256": data.content_hash, "info": data.info.describe(), "package": spec.packages["dataset"]},
+            "budget": spec.budget.text, "budget_measure": spec.budget.measure, "eval_every": spec.eval_every.text,
+            "amp": spec.amp, "metrics": {k: m.provenance() for k, m in metrics.items()},
+            "metric_params": {k: v for k, v in spec.evaluation.params.items() if k in metrics},
+            "metric_packages": {k: v for k, v in spec.packages["metrics"].items() if k in metrics},
+            "code": spec.code,
+            "environment": environment(spec.device), "executor": spec.executor_note, "started": utc_now(), "status": "running",
+        }
+        atomic_write_json(self.path, self.values)
+
+    def resumed(self, spent: Spent) -> None:
+        self.values = read_json_object(self.path)
+        self.values.update(status="running", resumed=[*self.values.get("resumed", []), {"at_step": spent.steps, "time": utc_now()}])
+        atomic_write_json(self.path, self.values)
+
+    def update(self, **values: Any) -> None:
+        if self.values:  # nothing to update before the record was started
+            self.values.update(values)
+            atomic_write_json(self.path, self.values)
+
+    def ended(self, status: str, spent: Spent, **values: Any) -> None:
+        self.update(status=status, finished=utc_now(), **values,
+                    spent={"steps": spent.steps, "images": spent.images, "device_seconds": spent.seconds})
+
+
 def run_trial(spec: TrialSpec, data: Data, metrics: dict[str, Metric], emit: Callable[[list[Row]], None], *,
               stop: StopFlag | None = None, on_progress: Callable[[Spent, dict[str, float]], None] | None = None,
               folder: Path | None = None, on_checkpoint: Callable[[], None] | None = None) -> TrialResult:
@@ -145,74 +231,33 @@ def run_trial(spec: TrialSpec, data: Data, metrics: dict[str, Metric], emit: Cal
     results folder uses a local one and ships its files back on ``on_checkpoint`` and at the end)."""
     folder = spec.folder if folder is None else Path(folder)
     base = spec.row_keys(data)
-    spent = Spent()
+    spent, record = Spent(), RunRecord(folder / "config.json")
 
-    config: dict[str, Any] = {}
+    def write(spent: Spent, values: dict[str, tuple[float, dict]]) -> None:
+        emit([Row(**base, step=spent.steps, images_seen=spent.images, device_seconds=round(spent.seconds, 4),
+                  metric=k, value=v, **prov) for k, (v, prov) in values.items()])
+
     try:
         torch.manual_seed(spec.seed)
-        variant, recipe = spec.build.build(data.info)
-        variant = variant.to(spec.device)
+        built = create_variant(spec.build, data.info)
+        variant = built.variant.to(spec.device)
         variant.train(True)
         sampler = BatchSampler(data, seed=spec.seed, device=spec.device)
-        trainer = Trainer(variant, sampler, amp=spec.amp)
+        trainer = Trainer(variant, sampler, built.training, amp=spec.amp)
         clock, meter, schedule = DeviceClock(spec.device), LossMeter(), EvalSchedule(spec.eval_every)
-        saves = EvalSchedule(spec.checkpoint_every) if spec.checkpoint_every else None
-
+        checkpoint = Checkpoint(folder / CHECKPOINT, spec, variant, trainer, sampler, meter, schedule,
+                                EvalSchedule(spec.checkpoint_every) if spec.checkpoint_every else None, on_checkpoint)
         estimate_label = variant.estimate_label()
 
-        def record(values: dict[str, tuple[float, dict]]) -> None:
-            emit([Row(**base, step=spent.steps, images_seen=spent.images, device_seconds=round(spent.seconds, 4),
-                      metric=k, value=v, **prov) for k, (v, prov) in values.items()])
-
-        def checkpoint() -> None:
-            devices = [spec.device] if spec.device.type == "cuda" else []
-            atomic_torch_save({
-                "format": CHECKPOINT_FORMAT, "run_id": spec.run_id,
-                "spent": {"steps": spent.steps, "images": spent.images, "seconds": spent.seconds},
-                "next_eval": schedule.next_at, "next_save": None if saves is None else saves.next_at,
-                "variant": variant.training_state(), "trainer": trainer.state_dict(), "sampler": sampler.state_dict(),
-                "meter": meter.state_dict(),
-                "rng": {"torch": torch.get_rng_state(), "cuda": [torch.cuda.get_rng_state(d) for d in devices]},
-            }, folder / CHECKPOINT)
-            if on_checkpoint is not None:
-                on_checkpoint()
-
-        state = load_checkpoint(folder / CHECKPOINT)
-        if state is not None:
-            variant.load_training_state(state["variant"])
-            trainer.load_state_dict(state["trainer"])
-            sampler.load_state_dict(state["sampler"])
-            meter.load_state_dict(state["meter"], spec.device)
-            spent = Spent(**state["spent"])
+        restored = checkpoint.restore()
+        if restored is not None:
+            spent = restored
             clock.total = spent.seconds
-            schedule.next_at = state["next_eval"]
-            if saves is not None and state["next_save"] is not None:
-                saves.next_at = state["next_save"]
-            torch.set_rng_state(state["rng"]["torch"])
-            if spec.device.type == "cuda" and state["rng"]["cuda"]:
-                torch.cuda.set_rng_state(state["rng"]["cuda"][0], spec.device)
-            config = read_json_object(folder / "config.json")
-            config.update(status="running", resumed=[*config.get("resumed", []), {"at_step": spent.steps, "time": utc_now()}])
-            atomic_write_json(folder / "config.json", config)
+            record.resumed(spent)
         else:
-            config = {
-                "run_id": spec.run_id, "variant": spec.variant, "divergence": spec.divergence, "seed": spec.seed,
-                "variant_plugin": spec.plugin, "variant_package": spec.packages["variant"], "divergence_package": spec.packages["divergence"],
-                "hparams": variant.hparams(), "d_steps": variant.d_steps, "recipe": recipe, "settings": base["settings"],
-                "divergence_estimate": estimate_label,
-                "dataset": {"name": data.name, "split": data.split, "source": data.source, "size": len(data),
-                            "content_sha256": data.content_hash, "info": data.info.describe(),
-                            "package": spec.packages["dataset"]},
-                "budget": spec.budget.text, "budget_measure": spec.budget.measure, "eval_every": spec.eval_every.text,
-                "amp": spec.amp, "metrics": {k: m.provenance() for k, m in metrics.items()},
-                "metric_params": {k: v for k, v in spec.evaluation.params.items() if k in metrics},
-                "metric_packages": {k: v for k, v in spec.packages["metrics"].items() if k in metrics},
-                "code": spec.code,
-                "environment": environment(spec.device), "executor": spec.executor_note, "started": utc_now(), "status": "running",
-            }
-            atomic_write_json(folder / "config.json", config)
-            record(evaluate(variant, data, metrics, spec.seed, folder, 0, spec.run_id))
-            checkpoint()
+            record.start(spec, built, data, metrics, base["settings"])
+            write(spent, evaluate(variant, data, metrics, spec.seed, folder, 0, spec.run_id))
+            checkpoint.save(spent)
 
         needs_clock = spec.budget.is_time or spec.eval_every.is_time
         longest = 0.0
@@ -220,11 +265,10 @@ def run_trial(spec: TrialSpec, data: Data, metrics: dict[str, Metric], emit: Cal
         while not spec.budget.spent(spent):
             if stop is not None and stop.requested:
                 spent = Spent(spent.steps, spent.images, clock.stop())
-                checkpoint()
+                checkpoint.save(spent)
                 detail = f"interrupted at step {spent.steps} ({_signal_name(stop.signal)})"
                 emit([spec.status_row(data, spent, 0.0, detail)])
-                config.update(status="interrupted", interrupted=utc_now())
-                atomic_write_json(folder / "config.json", config)
+                record.update(status="interrupted", interrupted=utc_now())
                 return TrialResult("interrupted", spent, detail)
             variant.progress = Progress(spent.steps, spent.images, spent.seconds, spec.budget.fraction(spent))
             d_out, g_out, images = trainer.step()
@@ -240,12 +284,13 @@ def run_trial(spec: TrialSpec, data: Data, metrics: dict[str, Metric], emit: Cal
                 losses = meter.pop()
                 if not all(map(math.isfinite, losses.values())):
                     raise FloatingPointError(f"non-finite loss by step {spent.steps}: {losses}")
-                record({**{k: (v, {"detail": estimate_label} if k == "divergence" else {}) for k, v in losses.items()}, **evaluate(variant, data, metrics, spec.seed, folder, spent.steps, spec.run_id)})
-                checkpoint()
+                logged = {k: (v, {"detail": estimate_label} if k == "divergence" else {}) for k, v in losses.items()}
+                write(spent, {**logged, **evaluate(variant, data, metrics, spec.seed, folder, spent.steps, spec.run_id)})
+                checkpoint.save(spent)
                 if not last:
                     clock.start()
-            elif saves is not None and saves.due(spent):
-                checkpoint()
+            elif checkpoint.saves is not None and checkpoint.saves.due(spent):
+                checkpoint.save(spent)
             if on_progress is not None and (spent.steps % 10 == 0 or last):
                 on_progress(spent, {**({} if d_out is None else {"loss_d": d_out.total.item()}), "loss_g": g_out.total.item()})
 
@@ -256,9 +301,7 @@ def run_trial(spec: TrialSpec, data: Data, metrics: dict[str, Metric], emit: Cal
         overrun = spent.seconds - spec.budget.amount if spec.budget.is_time else 0.0
         if overrun > 0.01 * spec.budget.amount:  # a step that hung, or ran far longer than the others
             detail = f"ok; {overrun:.2f} s over the {spec.budget.text} budget (longest step {longest:.2f} s)"
-        config.update(status="ok", finished=utc_now(), spent={"steps": spent.steps, "images": spent.images, "device_seconds": spent.seconds},
-                      budget_overrun_seconds=round(overrun, 4))
-        atomic_write_json(folder / "config.json", config)
+        record.ended("ok", spent, budget_overrun_seconds=round(overrun, 4))
         emit([spec.status_row(data, spent, 1.0, detail)])
         if not spec.keep_checkpoints:
             (folder / CHECKPOINT).unlink(missing_ok=True)
@@ -266,10 +309,7 @@ def run_trial(spec: TrialSpec, data: Data, metrics: dict[str, Metric], emit: Cal
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
         atomic_write_text(folder / "error.txt", traceback.format_exc())
-        if config:
-            config.update(status="failed", error=error, finished=utc_now(),
-                          spent={"steps": spent.steps, "images": spent.images, "device_seconds": spent.seconds})
-            atomic_write_json(folder / "config.json", config)
+        record.ended("failed", spent, error=error)
         emit([spec.status_row(data, spent, 0.0, error)])
         return TrialResult("failed", spent, error)
 

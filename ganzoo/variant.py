@@ -15,9 +15,7 @@ See docs/architecture.md for how each seed variant maps onto it.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -26,112 +24,14 @@ from torch import Tensor, nn
 
 from ganzoo.data import Batch, BatchSampler, DataKind, DatasetInfo
 from ganzoo.divergence import Divergence
+from ganzoo.packing import (Pack, SplitBatchNorm, interleave_packs, pack_samples, split_noise_batches,  # noqa: F401 (their old home)
+                             unpack_samples)
 from ganzoo.params import keyword_params
+from ganzoo.training import NOISE, OPTIMIZERS, TRAINING_PARAMS, UPDATES, check_z_dist  # noqa: F401 (their old home)
 
 
 class IncompatibleData(ValueError):
     """A variant cannot train on a dataset; raised before anything is loaded or trained."""
-
-
-OPTIMIZERS = ("adam", "rmsprop")
-NOISE = ("normal", "uniform")  # z ~ N(0, I), or U[-1, 1] (DCGAN's and PacGAN's Stacked MNIST protocol)
-# alternating: Goodfellow et al.'s Algorithm 1 (fix G, update D; then fix D, update G); simultaneous: both
-# players' gradients at the same parameters from one batch and one z, then both optimizer steps (the
-# update of ALI's and PacGAN's 2-D code)
-UPDATES = ("alternating", "simultaneous")
-# Training hyper-parameters every variant takes, whether or not its constructor names them: a
-# divergence's Recipe and ``--set`` reach them through Variant.set_training. Values are the types.
-TRAINING_PARAMS: dict[str, type] = {"d_steps": int, "g_steps": int, "optimizer": str, "lr": float, "beta1": float,
-                                    "beta2": float, "z_dist": str, "update": str, "same_z": bool}
-
-
-def pack_samples(x: Tensor, m: int) -> Tensor:
-    """PacGAN's packing (Lin et al. 2018): ``m`` consecutive samples joined along their first feature axis,
-    (n, C, ...) -> (n / m, m * C, ...), so D judges m samples at once and sees a collapsed G's lack of
-    variety. Real and fake batches are packed separately: every pack is all real or all fake."""
-    if m == 1:
-        return x
-    if x.shape[0] % m:
-        raise ValueError(f"a batch of {x.shape[0]} samples cannot be packed in groups of {m}")
-    return x.reshape(x.shape[0] // m, m * x.shape[1], *x.shape[2:])
-
-
-def unpack_samples(x: Tensor, m: int) -> Tensor:
-    """The inverse of :func:`pack_samples`: (n / m, m * C, ...) -> (n, C, ...)."""
-    if m == 1:
-        return x
-    return x.reshape(x.shape[0] * m, x.shape[1] // m, *x.shape[2:])
-
-
-class Pack(nn.Module):
-    """Put in front of a D built for ``m`` times the input channels (or features): packs its input."""
-
-    def __init__(self, m: int) -> None:
-        super().__init__()
-        if not isinstance(m, int) or m < 1:
-            raise ValueError(f"pack must be a positive integer, got {m!r}")
-        self.m = m
-
-    def forward(self, x: Tensor) -> Tensor:
-        return pack_samples(x, self.m)
-
-
-class SplitBatchNorm(nn.modules.batchnorm._BatchNorm):
-    """BatchNorm (1-D or 2-D input alike) whose training statistics come from each of ``groups``
-    consecutive equal slices of the batch on its own, with the running averages moved once per call by
-    the mean of the slices' statistics: G run separately on each of a PacGAN step's m noise batches
-    (PacGAN's released code calls G once per noise batch and averages the m BatchNorm updates), in one
-    forward pass.
-
-    ``groups`` is 1 (exactly torch's BatchNorm) unless the owner sets it; evaluation uses the running
-    averages either way. Parameters and buffers are torch's BatchNorm's, so earlier weights load."""
-
-    def __init__(self, num_features: int, *, momentum: float = 0.1, eps: float = 1e-5) -> None:
-        if not 0 < momentum <= 1:
-            raise ValueError(f"BatchNorm momentum must be in (0, 1], got {momentum!r}")
-        super().__init__(num_features, eps=eps, momentum=momentum)
-        self.groups = 1
-
-    def _check_input_dim(self, x: Tensor) -> None:
-        if x.dim() not in (2, 3, 4):
-            raise ValueError(f"expected 2-D, 3-D or 4-D input, got {x.dim()}-D")
-
-    def forward(self, x: Tensor) -> Tensor:
-        m = self.groups
-        if m == 1 or not self.training:
-            return super().forward(x)
-        if x.shape[0] % m:
-            raise ValueError(f"a batch of {x.shape[0]} cannot be split into {m} noise batches for G's BatchNorm")
-        xs = x.reshape(m, x.shape[0] // m, *x.shape[1:])  # -> groups x n x C (x H x W)
-        dims = (1, *range(3, xs.dim()))  # each group's samples (and positions), per channel
-        mean = xs.mean(dim=dims, keepdim=True)
-        var = xs.var(dim=dims, unbiased=False, keepdim=True)
-        shape = (1, 1, -1, *[1] * (xs.dim() - 3))
-        y = (xs - mean) / torch.sqrt(var + self.eps) * self.weight.reshape(shape) + self.bias.reshape(shape)
-        with torch.no_grad():
-            count = xs[0].numel() // xs.shape[2]
-            momentum = float(self.momentum)  # type: ignore[arg-type]
-            self.running_mean.mul_(1 - momentum).add_(mean.flatten(1).mean(0), alpha=momentum)
-            unbiased = var.flatten(1) * count / max(count - 1, 1)
-            self.running_var.mul_(1 - momentum).add_(unbiased.mean(0), alpha=momentum)
-            self.num_batches_tracked.add_(1)
-        return y.reshape(x.shape)
-
-
-def split_noise_batches(net: nn.Module, m: int) -> None:
-    """Make every :class:`SplitBatchNorm` in ``net`` take its statistics per noise batch (``m`` of them)."""
-    for module in net.modules():
-        if isinstance(module, SplitBatchNorm):
-            module.groups = m
-
-
-def interleave_packs(x: Tensor, m: int) -> Tensor:
-    """G's output for ``m`` noise batches laid end to end (batch 0, batch 1, ...) reordered so that each pack
-    of ``m`` consecutive samples takes one sample from every noise batch, as PacGAN joins its m generator
-    outputs: pack j = (G(z_1)_j, ..., G(z_m)_j)."""
-    if m == 1:
-        return x
-    return x.reshape(m, x.shape[0] // m, *x.shape[1:]).transpose(0, 1).reshape(x.shape)
 
 
 @dataclass(frozen=True)
@@ -186,8 +86,10 @@ class Variant:
     paper: ClassVar[str] = ""
     default_divergence: ClassVar[str] = "nonsaturating"
     data_kinds: ClassVar[frozenset[DataKind]] = frozenset({DataKind.UNCONDITIONAL, DataKind.LABELLED})
-    d_steps: int = 1  # D updates per G update: the class default, copied per instance in __init__
+    d_steps: ClassVar[int] = 1  # D updates per step unless the settings say otherwise (0: no D)
     pack: int = 1  # PacGAN's packing: D judges this many samples at once, and a batch is batch_size packs
+    # every training batch carries noise z of (batch size, ``self.z_dim``) in ``batch.z``, drawn with the batch
+    noise_in_batch: ClassVar[bool] = False
     conditional: ClassVar[bool] = False  # generate() uses y; the runner then draws y from the real labels
     adversarial: ClassVar[bool] = True  # False for baselines without D (d_steps = 0, divergence "none")
     translates: ClassVar[bool] = False  # maps images between domains: evaluated through translate(), not generate()
@@ -205,44 +107,13 @@ class Variant:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         self.batch_size = batch_size
         self.device = torch.device("cpu")
-        self.d_steps = type(self).d_steps  # per instance: a divergence's recipe or --set may change it
-        self.g_steps = 1  # G updates per step (PacGAN's Stacked MNIST protocol takes 2)
-        self.optimizer = "adam"
-        self.beta2 = 0.999
-        self.z_dist = "normal"
-        self.update = "alternating"
-        self.same_z = False  # G's updates in a step reuse the noise its (last) D update drew, and its real batch
+        self.z_dist = "normal"  # the noise's law, a setting every variant takes (TRAINING_PARAMS)
         self.progress = Progress()  # set by the trainer's loop before each step
-        self._tape: _NoiseTape | None = None
 
     @classmethod
     def constructor_params(cls) -> dict[str, Any]:
         """Keyword-only constructor hyper-parameters and their defaults (what ``--set`` can name)."""
         return keyword_params(cls.__init__, skip=("info", "divergence"))
-
-    def set_training(self, **values: Any) -> None:
-        """Set training hyper-parameters (:data:`TRAINING_PARAMS`) after construction, checked:
-        the optimizers are built from them when training starts."""
-        for key, value in values.items():
-            if key not in TRAINING_PARAMS:
-                raise ValueError(f"{key!r} is not a training hyper-parameter ({', '.join(TRAINING_PARAMS)})")
-            if key == "d_steps" and (int(value) != value or value < (1 if self.adversarial else 0)):
-                raise ValueError(f"d_steps must be an integer of at least {1 if self.adversarial else 0}, got {value!r}")
-            if key == "g_steps" and (int(value) != value or value < 1):
-                raise ValueError(f"g_steps must be an integer of at least 1, got {value!r}")
-            if key == "update" and value not in UPDATES:
-                raise ValueError(f"update must be one of {', '.join(UPDATES)}, got {value!r}")
-            if key == "same_z" and not isinstance(value, bool):
-                raise ValueError(f"same_z must be true or false, got {value!r}")
-            if key == "z_dist" and value not in NOISE:
-                raise ValueError(f"z_dist must be one of {', '.join(NOISE)}, got {value!r}")
-            if key == "optimizer" and value not in OPTIMIZERS:
-                raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {value!r}")
-            if key == "lr" and not (math.isfinite(value) and value > 0):
-                raise ValueError(f"lr must be a positive finite number, got {value!r}")
-            if key in ("beta1", "beta2") and not (0 <= value < 1):
-                raise ValueError(f"{key} must be in [0, 1), got {value!r}")
-            setattr(self, key, value)
 
     # -- what the runner checks and records ---------------------------------------------------
     @classmethod
@@ -253,10 +124,10 @@ class Variant:
             raise IncompatibleData(f"dataset {name!r} is {info.kind.value}; this variant needs {allowed} data")
 
     def hparams(self) -> dict[str, Any]:
-        """The resolved hyper-parameters, recorded in each run's config.json: the constructor's arguments
-        (as the instance holds them, under the same names) and the training hyper-parameters; not every
-        public attribute, which would record counters and derived values."""
-        names = [*self.constructor_params(), *TRAINING_PARAMS]
+        """The constructor's arguments as the instance holds them (under the same names) and its noise law,
+        recorded in each run's config.json beside the training settings; not every public attribute, which
+        would record counters and derived values."""
+        names = [*self.constructor_params(), "z_dist"]
         return {k: getattr(self, k) for k in names if isinstance(getattr(self, k, None), (int, float, str, bool, tuple, list))}
 
     def estimate_label(self) -> str | None:
@@ -278,20 +149,10 @@ class Variant:
     def discriminators(self) -> dict[str, nn.Module]:
         return {"D": self.D}  # type: ignore[attr-defined]
 
-    def optimizers(self) -> tuple[torch.optim.Optimizer | None, torch.optim.Optimizer]:
-        """(D optimizer, G optimizer); each covers all networks of its player (no D: None).
-
-        By default Adam(``self.lr``, betas=(``self.beta1``, ``self.beta2``)) per player, the DCGAN
-        recipe the GAN papers share, or RMSProp(``self.lr``) (WGAN's); a variant with other needs
-        overrides this."""
-        def make(params: list[nn.Parameter]) -> torch.optim.Optimizer:
-            if self.optimizer == "rmsprop":
-                return torch.optim.RMSprop(params, self.lr)  # type: ignore[attr-defined]
-            return torch.optim.Adam(params, self.lr, betas=(self.beta1, self.beta2))  # type: ignore[attr-defined]
-
-        d = [p for net in self.discriminators().values() for p in net.parameters()]
-        g = [p for net in self.generators().values() for p in net.parameters()]
-        return (make(d) if d else None), make(g)
+    def optimizers(self) -> tuple[torch.optim.Optimizer | None, torch.optim.Optimizer] | None:
+        """None (the default): the trainer builds each player's optimizer from the training settings. A
+        variant with other needs (the VAE's Adam over encoder and decoder) returns (D's or None, G's)."""
+        return None
 
     def training_state(self) -> dict[str, Any]:
         """Everything the variant itself changes while training, for a checkpoint: by default every
@@ -320,8 +181,15 @@ class Variant:
     # -- one step ---------------------------------------------------------------------------------
     def next_batch(self, sampler: BatchSampler) -> Batch:
         """Draw what one update needs: ``batch_size`` packs of ``pack`` samples (PacGAN keeps the number of
-        D's inputs); translation variants override this to draw two domains."""
-        return sampler.sample(self.batch_size * self.pack)
+        D's inputs), with their noise where the variant takes some (:attr:`noise_in_batch`); translation
+        variants override this to draw two domains."""
+        return self.with_noise(sampler.sample(self.batch_size * self.pack))
+
+    def with_noise(self, batch: Batch) -> Batch:
+        """``batch`` carrying a fresh draw of G's noise, one row per sample, when :attr:`noise_in_batch`."""
+        if self.noise_in_batch:
+            batch.z = self.noise(len(batch.x), self.z_dim)  # type: ignore[attr-defined]
+        return batch
 
     def discriminator_loss(self, batch: Batch) -> StepOutput:
         raise NotImplementedError
@@ -330,16 +198,10 @@ class Variant:
         raise NotImplementedError
 
     def joint_losses(self, batch: Batch) -> tuple[StepOutput, StepOutput]:
-        """Both players' losses at the same parameters, from one batch and one draw of noise: what the
-        ``simultaneous`` update differentiates (D's loss by D's parameters, G's by G's). By default
-        :meth:`discriminator_loss`, then :meth:`generator_loss` replaying the noise the first drew; a
-        variant that can share the forward pass (G once, D over both batches) overrides this, see
-        :meth:`adversarial_joint`."""
-        with self.noise_tape() as tape:
-            d_out = self.discriminator_loss(batch)
-        with self.noise_tape(replay=tape):
-            g_out = self.generator_loss(batch)
-        return d_out, g_out
+        """Both players' losses at the same parameters from one batch (and so one z, ``batch.z``): what the
+        ``simultaneous`` update differentiates (D's loss by D's parameters, G's by G's). A variant that can
+        share the forward pass (G once, D over both batches) overrides this, see :meth:`adversarial_joint`."""
+        return self.discriminator_loss(batch), self.generator_loss(batch)
 
     @torch.no_grad()
     def generate(self, n: int, *, generator: torch.Generator | None = None, y: Tensor | None = None) -> Tensor:
@@ -365,41 +227,15 @@ class Variant:
 
     # -- helpers for subclasses ---------------------------------------------------------------------
     def noise(self, n: int, dim: int, *, generator: torch.Generator | None = None) -> Tensor:
-        """Noise of ``self.z_dist``; drawn from ``generator`` (on its own device) when given, so evaluation
-        noise stays fixed across a run without disturbing the training RNG."""
-        tape = getattr(self, "_tape", None) if generator is None else None
-        if tape is not None and tape.replaying:
-            z = tape.next(n, dim)
-            if z is not None:
-                return z
-        z = self.draw_noise(n, dim, generator)
-        while tape is not None:  # a fresh draw belongs to every block recording around it
-            if not tape.replaying:
-                tape.draws.append(z)
-            tape = tape.parent
-        return z
-
-    def draw_noise(self, n: int, dim: int, generator: torch.Generator | None) -> Tensor:
-        """One fresh draw of :meth:`noise` (what a test replaces to feed chosen noise)."""
+        """A fresh draw of ``n`` noise vectors of ``self.z_dist``: from ``generator`` (on its own device) when
+        given, so evaluation noise stays fixed across a run without disturbing the training RNG. In a
+        training step, read the batch's noise (``batch.z``) instead: it is what the scheme reuses."""
         device = self.device if generator is None else generator.device
-        if getattr(self, "z_dist", "normal") == "uniform":
+        if self.z_dist == "uniform":
             z = torch.rand(n, dim, generator=generator, device=device) * 2 - 1
         else:
             z = torch.randn(n, dim, generator=generator, device=device)
         return z.to(self.device)
-
-    @contextmanager
-    def noise_tape(self, replay: _NoiseTape | None = None) -> Iterator[_NoiseTape]:
-        """Record the training noise :meth:`noise` draws inside the block, or (``replay``) hand back what
-        an earlier block drew, draw by draw, where the count and size match (a fresh draw otherwise): how
-        one z reaches both players' losses (the simultaneous update, ``same_z``)."""
-        outer = getattr(self, "_tape", None)
-        tape = _NoiseTape([], parent=outer) if replay is None else _NoiseTape(replay.draws, replaying=True, parent=outer)
-        self._tape = tape
-        try:
-            yield tape
-        finally:
-            self._tape = outer
 
     def adversarial_g(self, critic: Callable[[Tensor], Tensor], fake_x: Tensor, real_x: Tensor | None = None) -> Tensor:
         """The divergence's G loss for one critic: its scores on ``fake_x``, and on ``real_x`` where the
@@ -451,19 +287,3 @@ class Variant:
         if estimate is not None:
             out.stats["divergence"] = estimate
         return out
-
-
-@dataclass
-class _NoiseTape:
-    """Noise drawn in one block of a step (see :meth:`Variant.noise_tape`)."""
-
-    draws: list[Tensor]
-    replaying: bool = False
-    parent: _NoiseTape | None = None  # the block this one is nested in
-    position: int = 0
-
-    def next(self, n: int, dim: int) -> Tensor | None:
-        if self.position < len(self.draws) and tuple(self.draws[self.position].shape) == (n, dim):
-            self.position += 1
-            return self.draws[self.position - 1]
-        return None

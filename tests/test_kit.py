@@ -171,7 +171,7 @@ def test_a_configured_name_is_built_with_its_parameters():
 
     data = testing.stand_in_data(registry.variants.get("gan"))
     packed, plain = testing._build(PACKED, data), testing._build("gan", data)
-    assert (packed.hparams()["pack"], packed.update) == (4, "simultaneous") and plain.hparams()["pack"] == 1
+    assert (packed.variant.hparams()["pack"], packed.training.update) == (4, "simultaneous") and plain.variant.hparams()["pack"] == 1
     assert PACKED == "gan" and repr(PACKED) == "gan[pack=4,update=simultaneous]"
 
 
@@ -181,3 +181,13 @@ def test_check_takes_parameters_and_refuses_unknown_ones_in_one_line():
     bad = CliRunner().invoke(main, ["check", "gan", "--set", "packs=2"])
     lines = [line for line in bad.output.splitlines() if line.strip()]
     assert bad.exit_code == 2 and len(lines) == 1 and "no parameter 'packs'" in lines[0], bad.output
+
+
+def test_a_check_that_cannot_apply_is_reported_skipped_not_passed():
+    """The VAE has no discriminator: the simultaneous-update check says it was skipped, and why (it used to return
+    early and read as passed)."""
+    from ganzoo import testing
+
+    joint = next(c for c in CHECKS["variants"] if "joint_losses" in c.name)
+    with pytest.raises(testing.CheckSkipped, match="no discriminator"):
+        joint("vae")

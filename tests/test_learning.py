@@ -6,6 +6,7 @@ import torch
 
 from ganzoo import IncompatibleData, Samples, registry
 from ganzoo.data import BatchSampler
+from ganzoo.factory import VariantSpec, create_variant
 from ganzoo.config import default_cache_dir
 from ganzoo.trainer import Trainer
 
@@ -20,9 +21,9 @@ def digits_and_fid():
 
 def fid_before_and_after(variant_name, divergence_name, data, metric):
     torch.manual_seed(0)
-    div = None if divergence_name == "none" else registry.divergences.get(divergence_name)()
-    variant = registry.variants.get(variant_name)(info=data.info, divergence=div)
-    trainer = Trainer(variant, BatchSampler(data, seed=0, device=torch.device("cpu")))
+    built = create_variant(VariantSpec(variant_name, variant_name, divergence_name), data.info)
+    variant = built.variant
+    trainer = Trainer(variant, BatchSampler(data, seed=0, device=torch.device("cpu")), built.training)
 
     def fid():
         y = torch.arange(metric.n) % data.info.num_classes if variant.conditional else None
@@ -59,8 +60,9 @@ def test_short_run_lowers_fid(variant, divergence, digits_and_fid):
 def test_cgan_generates_the_class_it_is_asked_for(digits_and_fid):
     data, _ = digits_and_fid
     torch.manual_seed(0)
-    variant = registry.variants.get("cgan")(info=data.info, divergence=registry.divergences.get("nonsaturating")())
-    trainer = Trainer(variant, BatchSampler(data, seed=0, device=torch.device("cpu")))
+    built = create_variant(VariantSpec("cgan", "cgan", "nonsaturating"), data.info)
+    variant = built.variant
+    trainer = Trainer(variant, BatchSampler(data, seed=0, device=torch.device("cpu")), built.training)
     classes = registry.metrics.get("classes")(data=data, device=torch.device("cpu"), cache_dir=default_cache_dir())
     y = torch.arange(1000) % 10
 

@@ -18,7 +18,7 @@ from ganzoo.cli import main
 from ganzoo.data import describe_dataset
 from ganzoo.metrics.base import EvalOptions
 from ganzoo.config import BenchConfig, BenchInputError
-from ganzoo.factory import build_variant, load_data
+from ganzoo.factory import load_data
 from ganzoo.plan import choose_metrics, plan
 from ganzoo.results import read_results
 from ganzoo_plugins.datasets.image_folder import ImageFolder
@@ -132,7 +132,7 @@ def test_set_reaches_a_divergence_and_a_metric(tmp_path):
                          hparams={"wasserstein-gp": {"gp_weight": "2.5"}, "gan": {"d_layers": "1"}}, out=tmp_path / "o")
     p = plan(config)
     assert p.divergence_params == {"wasserstein-gp": {"gp_weight": 2.5}} and p.hparams == {"gan": {"d_layers": 1}}
-    variant, record = build_variant("gan", "wasserstein-gp", p.info, p.hparams["gan"], divergence_params=p.divergence_params["wasserstein-gp"])
+    variant, record = p.runs[0].build.build(p.info)
     assert variant.divergence.gp_weight == 2.5 and record["divergence_params"] == {"gp_weight": 2.5}
     assert p.runs[0].settings == "d_layers=1;wasserstein-gp.gp_weight=2.5"
     for bad, message in (({"wasserstein-gp": {"lambda": "1"}}, "divergence 'wasserstein-gp' has no parameter 'lambda'; it accepts gp_weight=10.0"),

@@ -13,7 +13,7 @@ from ganzoo import pack_samples
 from ganzoo.cli import main
 from ganzoo.data import BatchSampler
 from ganzoo.config import BenchConfig
-from ganzoo.factory import build_variant, dataset_info, load_data
+from ganzoo.factory import VariantSpec, create_variant, dataset_info, load_data
 from ganzoo.presets import PRESETS
 from ganzoo.report import within_2se
 from ganzoo.results import read_results
@@ -157,7 +157,7 @@ def test_packing_joins_consecutive_samples_along_channels():
 
 def test_a_packed_d_sees_all_real_and_all_fake_packs_of_the_protocols_batch():
     info = dataset_info("ring8")
-    v, _ = build_variant("pacgan3", "nonsaturating", info, {"pack": 3, "batch_size": 10}, plugin="gan")
+    v = create_variant(VariantSpec("pacgan3", "gan", "nonsaturating", {"pack": 3, "batch_size": 10}), info).variant
     seen = []
     first = v.D[2][0]  # the first hidden layer, after Pack and Flatten
     first.register_forward_hook(lambda m, i, o: seen.append(i[0].shape))
@@ -179,12 +179,13 @@ def test_maxout_takes_the_max_over_each_units_own_pieces():
 
 def test_g_steps_and_uniform_noise():
     info = dataset_info("ring8")
-    v, _ = build_variant("gan", "nonsaturating", info, {"g_steps": 2, "z_dist": "uniform", "batch_size": 8})
+    built = create_variant(VariantSpec("gan", "gan", "nonsaturating", {"g_steps": 2, "z_dist": "uniform", "batch_size": 8}), info)
+    v = built.variant
     calls = []
     original = v.generator_loss
     v.generator_loss = lambda batch: calls.append(1) or original(batch)
     data = load_data(BenchConfig(dataset="ring8"))
-    Trainer(v, BatchSampler(data, seed=0, device=torch.device("cpu"))).step()
+    Trainer(v, BatchSampler(data, seed=0, device=torch.device("cpu")), built.training).step()
     assert len(calls) == 2
     z = v.noise(10_000, 2)
     assert z.min() >= -1 and z.max() <= 1 and z.abs().mean() > 0.45  # U[-1, 1]: mean |z| = 0.5 (N(0, 1): 0.80)

@@ -10,7 +10,18 @@ from click.testing import CliRunner
 
 from ganzoo import Batch, registry
 from ganzoo.cli import main
-from ganzoo.factory import build_variant
+from ganzoo.factory import Built, VariantSpec, create_variant
+from ganzoo.trainer import Trainer
+
+
+def build(variant: str, divergence: str, info, settings: dict) -> Built:
+    return create_variant(VariantSpec(variant, variant, divergence, settings), info)
+
+
+def optimizers(built: Built) -> tuple:
+    """(D's, G's) optimizer, as the trainer builds them from the training settings."""
+    trainer = Trainer(built.variant, None, built.training)  # type: ignore[arg-type]
+    return trainer.d_opt, trainer.g_opt
 
 DIGITS = registry.datasets.get("digits").info
 MNIST = registry.datasets.get("mnist").info  # 28 px: DCGAN's D has BatchNorm layers (8 px digits: none)
@@ -18,47 +29,48 @@ DOMAINS = registry.datasets.get("digits-domains").info
 
 
 def test_wgan_trains_its_critic_five_times_with_rmsprop():
-    v, record = build_variant("gan", "wasserstein", DIGITS, {})
-    d_opt, g_opt = v.optimizers()
-    assert v.d_steps == 5 and isinstance(d_opt, torch.optim.RMSprop) and isinstance(g_opt, torch.optim.RMSprop)
+    b = build("gan", "wasserstein", DIGITS, {})
+    record, (d_opt, g_opt) = b.record, optimizers(b)
+    assert b.training.d_steps == 5 and isinstance(d_opt, torch.optim.RMSprop) and isinstance(g_opt, torch.optim.RMSprop)
     assert d_opt.param_groups[0]["lr"] == 5e-5
     assert record["source"].startswith("wasserstein") and record["applied"] == {"d_steps": 5, "optimizer": "rmsprop", "lr": 5e-5}
 
 
 def test_wgan_gp_uses_adam_1e4_betas_0_09_and_five_critic_steps():
-    v, record = build_variant("gan", "wasserstein-gp", DIGITS, {})
-    d_opt, _ = v.optimizers()
-    assert v.d_steps == 5 and isinstance(d_opt, torch.optim.Adam)
+    b = build("gan", "wasserstein-gp", DIGITS, {})
+    record, (d_opt, _) = b.record, optimizers(b)
+    assert b.training.d_steps == 5 and isinstance(d_opt, torch.optim.Adam)
     assert d_opt.param_groups[0]["lr"] == 1e-4 and d_opt.param_groups[0]["betas"] == (0.0, 0.9)
     assert record["not_applicable"] == ["d_norm"]  # GAN's MLP critic has no normalisation to switch
 
 
 def test_other_divergences_keep_the_variants_own_recipe():
-    v, record = build_variant("gan", "nonsaturating", DIGITS, {})
-    d_opt, _ = v.optimizers()
-    assert v.d_steps == 1 and d_opt.param_groups[0]["betas"] == (0.5, 0.999) and record["source"] is None
+    b = build("gan", "nonsaturating", DIGITS, {})
+    record, (d_opt, _) = b.record, optimizers(b)
+    assert b.training.d_steps == 1 and d_opt.param_groups[0]["betas"] == (0.5, 0.999) and record["source"] is None
 
 
 def test_user_settings_override_the_recipe_and_are_recorded():
-    v, record = build_variant("gan", "wasserstein-gp", DIGITS, {"d_steps": 2, "lr": 3e-4, "optimizer": "rmsprop"})
-    assert v.d_steps == 2 and isinstance(v.optimizers()[0], torch.optim.RMSprop) and v.optimizers()[0].param_groups[0]["lr"] == 3e-4
+    b = build("gan", "wasserstein-gp", DIGITS, {"d_steps": 2, "lr": 3e-4, "optimizer": "rmsprop"})
+    record, (d_opt, _) = b.record, optimizers(b)
+    assert b.training.d_steps == 2 and isinstance(d_opt, torch.optim.RMSprop) and d_opt.param_groups[0]["lr"] == 3e-4
     assert record["applied"] == {"beta1": 0.0, "beta2": 0.9} and record["user_set"] == {"d_steps": 2, "lr": 3e-4, "optimizer": "rmsprop"}
 
 
 def test_wgan_gp_switches_dcgans_critic_to_layer_norm_and_refuses_batchnorm():
-    v, record = build_variant("dcgan", "wasserstein-gp", MNIST, {})
+    v, record = build("dcgan", "wasserstein-gp", MNIST, {})
     assert record["applied"]["d_norm"] == "layer"
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in v.D.modules())
     assert any(isinstance(m, torch.nn.GroupNorm) for m in v.D.modules())
-    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in build_variant("dcgan", "nonsaturating", MNIST, {})[0].D.modules())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in build("dcgan", "nonsaturating", MNIST, {}).variant.D.modules())
     with pytest.raises(ValueError, match="BatchNorm"):
-        build_variant("dcgan", "wasserstein-gp", MNIST, {"d_norm": "batch"})
+        build("dcgan", "wasserstein-gp", MNIST, {"d_norm": "batch"})
 
 
 def test_stargan_keeps_its_papers_recipe_with_its_own_wgan_gp():
-    v, record = build_variant("stargan", "wasserstein-gp", DOMAINS, {})
-    d_opt, _ = v.optimizers()
-    assert v.d_steps == 5 and d_opt.param_groups[0]["lr"] == 1e-4 and d_opt.param_groups[0]["betas"] == (0.5, 0.999)
+    b = build("stargan", "wasserstein-gp", DOMAINS, {})
+    v, record, (d_opt, _) = b.variant, b.record, optimizers(b)
+    assert b.training.d_steps == 5 and d_opt.param_groups[0]["lr"] == 1e-4 and d_opt.param_groups[0]["betas"] == (0.5, 0.999)
     assert record["applied"] == {} and record["source"].startswith("stargan's own")
     assert v.cls_weight == 1.0 and v.rec_weight == 10.0 and v.divergence.gp_weight == 10.0  # Choi et al. 2018, section 4
 
@@ -93,7 +105,7 @@ def domain_batch():
 def test_cyclegan_losses_are_the_papers(domain_batch):
     """Zhu et al. 2017, eq. 1-3 and section 4: D halves its least-squares loss, G's adversarial term is the
     plain MSE against 1, the cycle term is lambda=10 times the two L1s, identity 0.5 lambda."""
-    v, _ = build_variant("cyclegan", "least-squares", DOMAINS, {"identity_weight": 0.5})
+    v, _ = build("cyclegan", "least-squares", DOMAINS, {"identity_weight": 0.5})
     assert (v.cycle_weight, v.lr, v.beta1, v.buffer_size) == (10.0, 2e-4, 0.5, 50)
     a, b = domain_batch.source, domain_batch.x
     g = v.generator_loss(domain_batch).losses
@@ -110,7 +122,7 @@ def test_cyclegan_losses_are_the_papers(domain_batch):
 
 def test_stargan_losses_are_the_papers(domain_batch):
     """Choi et al. 2018, eq. 5-7: G pays -D_src(fake) + 1 * CE(target) + 10 * L1(reconstruction - input)."""
-    v, _ = build_variant("stargan", "wasserstein-gp", DOMAINS, {})
+    v, _ = build("stargan", "wasserstein-gp", DOMAINS, {})
     torch.manual_seed(3)
     g = v.generator_loss(domain_batch).losses
     torch.manual_seed(3)

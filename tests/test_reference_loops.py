@@ -11,6 +11,7 @@ one call; both players' gradients are taken at the same parameters and both Adam
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from ganzoo import Batch, presets
-from ganzoo.factory import build_variant
+from ganzoo.factory import Built, VariantSpec, create_variant
 from ganzoo.plan import plan
 from ganzoo.trainer import Trainer
 
@@ -38,7 +39,8 @@ def float64():
 
 class Feed:
     """Stands in for the batch sampler and for the variant's noise: hands out the batches and the noise
-    drawn up front, in order, so ganzoo and the reference see the same ones."""
+    drawn up front, in order, so ganzoo and the reference see the same ones. A feed may hold more than a
+    correct run takes, so that a scheme drawing more batches per step ends elsewhere instead of running out."""
 
     def __init__(self, batches: list[torch.Tensor], noise: list[torch.Tensor]) -> None:
         self.batches, self.noise = list(batches), list(noise)
@@ -57,22 +59,24 @@ class Feed:
         return z
 
 
-def _preset_variant(tmp_path: Path, preset: str, label: str, **given: str):
+def _preset_variant(tmp_path: Path, preset: str, label: str, **given: str) -> Built:
     """The preset's variant ``label`` as a bench builds it (the preset's values, then ``given`` as --set)."""
     cfg = presets.get(preset).config(out=tmp_path / "bench", variants=[label], seeds=[0],
                                      hparams={label: given} if given else {})
     p = plan(cfg)
     torch.manual_seed(0)
-    v, _ = build_variant(label, p.runs[0].divergence, p.info, p.hparams.get(label, {}), None, plugin=p.plugin(label),
-                         preset=p.preset_hparams.get(label, {}))
-    return v
+    return p.runs[0].build.build(p.info)
 
 
-def _train_ganzoo(v, feed: Feed, steps: int = STEPS) -> None:
-    v.draw_noise = feed.draw  # type: ignore[method-assign]
-    trainer = Trainer(v, feed)  # type: ignore[arg-type]
+def _train_ganzoo(built: Built, feed: Feed | None, steps: int = STEPS) -> Trainer:
+    """``steps`` of ganzoo's trainer on the feed's batches and noise (``feed=None``: the noise the variant
+    draws itself from the global RNG, and the feed set on the trainer's sampler beforehand)."""
+    if feed is not None:
+        built.variant.noise = feed.draw  # type: ignore[method-assign]
+    trainer = Trainer(built.variant, feed, built.training)  # type: ignore[arg-type]
     for _ in range(steps):
         trainer.step()
+    return trainer
 
 
 # -- the reference: PacGAN's 2-D networks and update, in plain torch --------------------------------------
@@ -176,35 +180,41 @@ def _run_reference(v0_g: dict, v0_d: dict, m: int, feed: Feed) -> RefPacGAN2D:
 
 @pytest.mark.parametrize("label,m", [("gan", 1), ("pacgan4", 4)])
 def test_pacgan_ring_matches_the_papers_loop(tmp_path: Path, label: str, m: int) -> None:
-    v = _preset_variant(tmp_path, "pacgan-ring", label, batch_size=str(BATCH))
-    assert (v.update, v.g_per_noise_batch, v.g_bn_momentum, v.pack, v.batch_size) == ("simultaneous", True, 0.05, m, BATCH)
+    built = _preset_variant(tmp_path, "pacgan-ring", label, batch_size=str(BATCH))
+    v = built.variant
+    assert (built.training.update, v.g_per_noise_batch, v.g_bn_momentum, v.pack, v.batch_size) == ("simultaneous", True, 0.05, m, BATCH)
     g0 = {k: t.clone() for k, t in v.G.state_dict().items()}
     d0 = {k: t.clone() for k, t in v.D.state_dict().items() if k.endswith(("weight", "bias"))}
-    ref = _run_reference(g0, d0, m, _ring_feed(m))
-    _train_ganzoo(v, _ring_feed(m))
+    long = _ring_feed(m, steps=2 * STEPS)  # the reference takes the first STEPS batches and noise, one of each a step
+    ref = _run_reference(g0, d0, m, Feed(long.batches[:STEPS], long.noise[:STEPS]))
+    _train_ganzoo(built, _ring_feed(m, steps=2 * STEPS))
     assert _max_gap(_ganzoo_state(v), _reference_state(ref)) < 1e-9
 
-    # the classic wrong versions end elsewhere: alternating updates; G's BatchNorm over 100 m samples
+    # the classic wrong versions end elsewhere on the same feed: alternating updates (two batches a step, where
+    # the paper takes one); G's BatchNorm over 100 m samples
     wrong = [{"update": "alternating"}] + ([{"g_per_noise_batch": "false"}] if m > 1 else [])
     for given in wrong:
         w = _preset_variant(tmp_path / "wrong", "pacgan-ring", label, batch_size=str(BATCH), **given)
-        _train_ganzoo(w, _ring_feed(m, repeat=2 if given.get("update") == "alternating" else 1))
-        assert _max_gap(_ganzoo_state(w), _reference_state(ref)) > 1e-3, given
+        _train_ganzoo(w, _ring_feed(m, steps=2 * STEPS))
+        assert _max_gap(_ganzoo_state(w.variant), _reference_state(ref)) > 1e-3, given
 
 
 def test_simultaneous_steps_use_one_set_of_parameters(tmp_path: Path) -> None:
     """After one simultaneous step, G's update equals the gradient at D's old parameters: the step is the
     same whichever player the trainer steps first (it cannot see the other's new weights)."""
-    v = _preset_variant(tmp_path, "pacgan-ring", "gan", batch_size=str(BATCH))
+    built = _preset_variant(tmp_path, "pacgan-ring", "gan", batch_size=str(BATCH))
+    v = built.variant
     feed = _ring_feed(1, steps=1)
     d_before = {k: t.clone() for k, t in v.D.state_dict().items()}
-    _train_ganzoo(v, feed, steps=1)
+    _train_ganzoo(built, feed, steps=1)
     g_after = [t.clone() for t in v.G.parameters()]
-    w = _preset_variant(tmp_path / "b", "pacgan-ring", "gan", batch_size=str(BATCH))
+    other = _preset_variant(tmp_path / "b", "pacgan-ring", "gan", batch_size=str(BATCH))
+    w = other.variant
     w.D.load_state_dict(d_before)
-    trainer = Trainer(w, _ring_feed(1, steps=1))  # type: ignore[arg-type]
+    feed = _ring_feed(1, steps=1)
+    w.noise = feed.draw  # type: ignore[method-assign]
+    trainer = Trainer(w, feed, other.training)  # type: ignore[arg-type]
     trainer.d_opt, trainer.g_opt = trainer.g_opt, trainer.d_opt  # step order swapped: G's optimizer first
-    w.draw_noise = _ring_feed(1, steps=1).draw  # type: ignore[method-assign]
     trainer.step()
     assert all(torch.equal(a, b) for a, b in zip(g_after, w.G.parameters()))
 
@@ -223,14 +233,14 @@ def _reference_pack_penalty(critic_on_packs, real_packs: torch.Tensor, fake_pack
 def _packed_wgan_gp(tmp_path: Path, m: int):
     cfg = presets.get("pacgan-ring").config(out=tmp_path / "gp", variants=[f"pacgan{m}"], divergences=["wasserstein-gp"], seeds=[0])
     p = plan(cfg)
-    v, record = build_variant(f"pacgan{m}", "wasserstein-gp", p.info, {}, None, plugin="gan", preset=p.preset_hparams[f"pacgan{m}"])
-    return v, record
+    built = p.runs[0].build.build(p.info)
+    return built.variant, built
 
 
 def test_packed_wgan_gp_penalty_is_per_pack(tmp_path: Path) -> None:
     m = 4
-    v, record = _packed_wgan_gp(tmp_path, m)
-    assert record["won"]["lr"] == "recipe" and v.beta1 == 0.0 and v.d_steps == 5  # the recipe beats the preset
+    v, built = _packed_wgan_gp(tmp_path, m)
+    assert built.record["won"]["lr"] == "recipe" and built.training.beta1 == 0.0 and built.training.d_steps == 5  # the recipe beats the preset
     gen = torch.Generator().manual_seed(0)
     w1, w2 = torch.randn(16, 2 * m, generator=gen), torch.randn(16, generator=gen)
     critic_on_packs = lambda packs: torch.tanh(packs @ w1.T) @ w2  # noqa: E731  a non-linear critic of packs
@@ -343,51 +353,60 @@ class RefStackedDCGAN:
             self.g_opt.step()
 
 
-def _stacked_feed(m: int, batch: int, steps: int, *, fresh_g_noise: bool) -> tuple[Feed, list]:
+def _stacked_batches(m: int, batch: int, steps: int) -> list[torch.Tensor]:
     gen = torch.Generator().manual_seed(2)
-    real = [torch.rand(batch * m, 3, 28, 28, generator=gen) * 2 - 1 for _ in range(steps)]
-    z = [torch.rand(batch * m, 100, generator=gen) * 2 - 1 for _ in range(steps)]
-    fresh = [[torch.rand(batch * m, 100, generator=gen) * 2 - 1 for _ in range(2)] for _ in range(steps)]
-    if fresh_g_noise:  # what a G update that draws its own z and batch would be handed
-        feed = Feed([x for x in real for _ in range(3)], [n for s in range(steps) for n in (z[s], *fresh[s])])
-    else:
-        feed = Feed(real, z)
-    return feed, [(real[s], z[s], [z[s], z[s]]) for s in range(steps)]
+    return [torch.rand(batch * m, 3, 28, 28, generator=gen) * 2 - 1 for _ in range(steps)]
+
+
+def _paper_noise(m: int, batch: int, steps: int, seed: int = 11) -> list[torch.Tensor]:
+    """The paper's z ~ U[-1, 1], one draw of batch x 100 per iteration, from torch's global RNG seeded as ganzoo's run."""
+    torch.manual_seed(seed)
+    return [torch.rand(batch * m, 100) * 2 - 1 for _ in range(steps)]
+
+
+def _train_on_own_noise(built: Built, batches: list[torch.Tensor], steps: int, seed: int = 11, **training) -> None:
+    """ganzoo's trainer on fed real batches, the variant drawing its own noise from the global RNG."""
+    trainer = Trainer(built.variant, Feed(batches, []), replace(built.training, **training))  # type: ignore[arg-type]
+    torch.manual_seed(seed)
+    for _ in range(steps):
+        trainer.step()
 
 
 @pytest.mark.parametrize("label,m", [("dcgan", 1), ("pacdcgan2", 2)])
 def test_pacgan_stacked_mnist_matches_the_papers_loop(tmp_path: Path, label: str, m: int) -> None:
     from ganzoo.data import DataKind, DatasetInfo
+    from ganzoo.params import typed
+    from ganzoo.training import TRAINING_PARAMS
+    from ganzoo_plugins.variants.dcgan import DCGAN
 
     cfg = presets.get("pacgan-stacked-mnist").config(out=tmp_path / "bench", variants=[label], seeds=[0])
     given = {k: v for k, v in cfg.preset_hparams[label].items()}
-    from ganzoo.params import typed
-    from ganzoo.variant import TRAINING_PARAMS
-    from ganzoo_plugins.variants.dcgan import DCGAN
-
     info = DatasetInfo(kind=DataKind.LABELLED, shape=(3, 28, 28), num_classes=1000, tags=frozenset({"stacked-digits"}))
     preset = {**typed(given, DCGAN.constructor_params(), "dcgan", also=TRAINING_PARAMS), "batch_size": 4}
 
-    def build():
+    def build() -> Built:
         torch.manual_seed(0)
-        return build_variant(label, "nonsaturating", info, {}, None, plugin="dcgan", preset=preset)[0]
+        return create_variant(VariantSpec(label, "dcgan", "nonsaturating", preset=preset), info)
 
-    v = build()
-    assert (v.g_layers, v.d_layers, v.g_steps, v.same_z, v.z_dist, v.lr, v.beta1) == (4, 4, 2, True, "uniform", 2e-4, 0.5)
+    built = build()
+    v, t = built.variant, built.training
+    assert (v.g_layers, v.d_layers, t.g_steps, t.same_z, v.z_dist, t.lr, t.beta1) == (4, 4, 2, True, "uniform", 2e-4, 0.5)
     assert 4.4e6 < sum(p.numel() for p in v.G.parameters()) < 4.6e6
     ref = RefStackedDCGAN(v.G.state_dict(), v.D.state_dict(), m)
-    feed, steps = _stacked_feed(m, 4, 2, fresh_g_noise=False)
-    for real, z, g_noise in steps:
-        ref.step(real, z, g_noise)
-    _train_ganzoo(v, feed, steps=2)
+    real = _stacked_batches(m, 4, 2)
+    for x, z in zip(real, _paper_noise(m, 4, 2)):
+        ref.step(x, z, [z, z])  # one D update and two G updates, all from the D update's z
+    _train_on_own_noise(built, real, steps=2)
     assert _max_gap([*v.G.state_dict().values(), *v.D.state_dict().values()], [*ref.g.values(), *ref.d.values()]) < 1e-9
 
-    # the wrong version: each G update draws a fresh z (and batch)
+    # the wrong versions end elsewhere: each G update on a fresh z (and batch); z ~ U[0, 1] instead of U[-1, 1]
     w = build()
-    w.same_z = False
-    feed, _ = _stacked_feed(m, 4, 2, fresh_g_noise=True)
-    _train_ganzoo(w, feed, steps=2)
-    assert _max_gap([*w.G.state_dict().values()], [*ref.g.values()]) > 1e-4
+    _train_on_own_noise(w, [x for x in real for _ in range(3)], steps=2, same_z=False)
+    assert _max_gap([*w.variant.G.state_dict().values()], [*ref.g.values()]) > 1e-4
+    w = build()
+    w.variant.noise = lambda n, dim, generator=None: torch.rand(n, dim, generator=generator)  # type: ignore[method-assign]
+    _train_on_own_noise(w, real, steps=2)
+    assert _max_gap([*w.variant.G.state_dict().values()], [*ref.g.values()]) > 1e-4
 
 
 def test_a_simultaneous_trial_resumed_mid_interval_equals_the_uninterrupted_one(tmp_path: Path) -> None:

@@ -97,12 +97,13 @@ def test_metrics_tell_the_oracle_from_identity_noise_and_digit_swaps(domains, me
 @pytest.mark.parametrize("variant, steps", [("cyclegan", 100), ("stargan", 200)])
 def test_short_run_reaches_the_target_domain_and_closes_the_cycle(variant, steps, domains, metric):
     from ganzoo.data import BatchSampler
+    from ganzoo.factory import VariantSpec, create_variant
     from ganzoo.trainer import Trainer
 
     torch.manual_seed(0)
-    cls = registry.variants.get(variant)
-    v = cls(info=domains.info, divergence=registry.divergences.get(cls.default_divergence)())
-    trainer = Trainer(v, BatchSampler(domains, seed=0, device=torch.device("cpu")))
+    built = create_variant(VariantSpec(variant, variant, registry.variants.get(variant).default_divergence), domains.info)
+    v = built.variant
+    trainer = Trainer(v, BatchSampler(domains, seed=0, device=torch.device("cpu")), built.training)
 
     def scores():
         v.train(False)
@@ -327,14 +328,16 @@ def test_mnist_domains_deal_the_real_test_split_into_four_unpaired_domains():
 @pytest.mark.parametrize("side", [28, 64])
 def test_translation_variants_fit_mnist_and_photo_sizes(variant, side):
     from ganzoo.data import BatchSampler
+    from ganzoo.factory import VariantSpec, create_variant
     from ganzoo.trainer import Trainer
 
     info = DatasetInfo(kind=DataKind.DOMAINS, shape=(3, side, side), num_classes=3, domains=("a", "b", "c"))
     data = Data(name="t", info=info, x=torch.rand(12, 3, side, side) * 2 - 1, y=torch.arange(12) % 3, split="all", source="test")
     torch.manual_seed(0)
-    cls = registry.variants.get(variant)
-    v = cls(info=info, divergence=registry.divergences.get(cls.default_divergence)(), batch_size=2, ngf=8, ndf=8)  # narrow: shapes only
-    d_out, g_out, _ = Trainer(v, BatchSampler(data, seed=0, device=torch.device("cpu"))).step()
+    divergence = registry.variants.get(variant).default_divergence
+    built = create_variant(VariantSpec(variant, variant, divergence, {"batch_size": 2, "ngf": 8, "ndf": 8}), info)  # narrow: shapes only
+    v = built.variant
+    d_out, g_out, _ = Trainer(v, BatchSampler(data, seed=0, device=torch.device("cpu")), built.training).step()
     assert torch.isfinite(d_out.total) and torch.isfinite(g_out.total)
     for s, t in v.translation_pairs():
         assert v.translate(data.x[:2], source=s, target=t).shape == (2, 3, side, side)
@@ -343,13 +346,13 @@ def test_translation_variants_fit_mnist_and_photo_sizes(variant, side):
 def test_a_metric_that_raises_on_translations_is_its_own_row_and_the_others_go_on(domains, metric, tmp_path):
     from ganzoo import Metric
     from ganzoo.evaluation import evaluate
-    from ganzoo.factory import build_variant
+    from ganzoo.factory import VariantSpec, create_variant
 
     class Boom(Metric):
         def compute(self, samples):
             raise RuntimeError("boom on translations")
 
-    variant, _ = build_variant("cyclegan", "least-squares", domains.info, {})
+    variant = create_variant(VariantSpec("cyclegan", "cyclegan", "least-squares"), domains.info).variant
     metrics = {"boom": Boom(data=domains, device=torch.device("cpu"), cache_dir=tmp_path), "translation": metric}
     values = evaluate(variant, domains, metrics, seed=0, run_dir=tmp_path, step=0, title="t")
     value, record = values["error_boom"]

@@ -6,6 +6,7 @@ import torch
 
 from ganzoo import DataKind, DatasetInfo, IncompatibleData, registry
 from ganzoo.data import BatchSampler
+from ganzoo.factory import VariantSpec, create_variant
 from ganzoo.trainer import Trainer
 
 DATASETS = ["digits", "ring8", "digits-domains"]
@@ -26,9 +27,8 @@ def build(variant, dataset, seed=0):
     data = registry.datasets.get(dataset).load(name=dataset, data_dir=None, split="auto", download=False)
     torch.manual_seed(seed)
     cls = registry.variants.get(variant)
-    div = registry.divergences.get(cls.default_divergence)() if cls.adversarial else None
-    v = registry.variants.get(variant)(info=data.info, divergence=div, batch_size=16)
-    return v, Trainer(v, BatchSampler(data, seed=seed, device=torch.device("cpu"))), data
+    built = create_variant(VariantSpec(variant, variant, cls.default_divergence if cls.adversarial else "none", {"batch_size": 16}), data.info)
+    return built.variant, Trainer(built.variant, BatchSampler(data, seed=seed, device=torch.device("cpu")), built.training), data
 
 
 def params(nets):
@@ -56,9 +56,10 @@ def test_trainer_fixes_g_while_d_learns_and_d_while_g_learns(variant, dataset):
     g0, d0 = params(g_nets), params(d_nets)
     d_out, g_out, images = trainer.step()
     # k D updates with G frozen, then one G update with D frozen; both losses carry gradients
-    assert seen == [("D", False, True, True)] * v.d_steps + [("G", True, False, True)]
-    assert images == (sum(drawn[:-1]) if v.d_steps else drawn[-1])  # real images shown to D (G's batch without D)
-    assert images >= v.batch_size * max(v.d_steps, 1)
+    d_steps = trainer.training.d_steps
+    assert seen == [("D", False, True, True)] * d_steps + [("G", True, False, True)]
+    assert images == (sum(drawn[:-1]) if d_steps else drawn[-1])  # real images shown to D (G's batch without D)
+    assert images >= v.batch_size * max(d_steps, 1)
     assert all(torch.isfinite(t) for t in g_out.losses.values())
     if v.adversarial:
         assert all(torch.isfinite(t) for t in d_out.losses.values())

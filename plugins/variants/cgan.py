@@ -25,6 +25,7 @@ class CGAN(Variant):
     default_divergence = "nonsaturating"
     data_kinds = frozenset({DataKind.LABELLED})
     conditional = True
+    noise_in_batch = True
 
     @classmethod
     def check_data(cls, name: str, info: DatasetInfo) -> None:
@@ -50,18 +51,18 @@ class CGAN(Variant):
     def _critic(self, y: Tensor):
         return lambda x: self.D(pack_samples(torch.cat([x.flatten(1), self._onehot(y)], dim=1), self.pack))
 
-    def _fake(self, y: Tensor, generator: torch.Generator | None = None) -> Tensor:
-        return self.G(torch.cat([self.noise(len(y), self.z_dim, generator=generator), self._onehot(y)], dim=1))
+    def _fake(self, z: Tensor, y: Tensor) -> Tensor:
+        return self.G(torch.cat([z, self._onehot(y)], dim=1))
 
     def discriminator_loss(self, batch: Batch) -> StepOutput:
-        fake = self._fake(batch.y).detach()  # fakes carry the same labels as the real batch
+        fake = self._fake(batch.z, batch.y).detach()  # fakes carry the same labels as the real batch
         return self.adversarial_d(self._critic(batch.y), batch.x, fake)
 
     def generator_loss(self, batch: Batch) -> StepOutput:
-        return StepOutput(losses={"adv": self.adversarial_g(self._critic(batch.y), self._fake(batch.y), batch.x)})
+        return StepOutput(losses={"adv": self.adversarial_g(self._critic(batch.y), self._fake(batch.z, batch.y), batch.x)})
 
     @torch.no_grad()
     def generate(self, n: int, *, generator: torch.Generator | None = None, y: Tensor | None = None) -> Tensor:
         if y is None:
             y = torch.arange(n, device=self.device) % self.num_classes
-        return self._fake(y.to(self.device), generator)
+        return self._fake(self.noise(len(y), self.z_dim, generator=generator), y.to(self.device))

@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import math
 
-import torch
-from torch import Tensor, nn
+from torch import nn
 
-from ganzoo import (Batch, DatasetInfo, Divergence, IncompatibleData, Pack, SplitBatchNorm, StepOutput, Variant, interleave_packs,
-                    split_noise_batches)
+from ganzoo import DatasetInfo, Divergence, IncompatibleData, Packing, SplitBatchNorm
+from ganzoo_plugins.variants.noise_gan import NoiseGAN
 
 
 def _layout(size: int) -> tuple[int, int] | None:
@@ -116,12 +115,11 @@ def _init_weights(m: nn.Module) -> None:
         nn.init.zeros_(m.bias)
 
 
-class DCGAN(Variant):
+class DCGAN(NoiseGAN):
     """Convolutional G and D with BatchNorm (Radford et al. 2016)."""
 
     description = "conv G and D with BatchNorm, adapted to 8/16/28/32/64-pixel images"
     paper = "Radford et al. 2016, Unsupervised Representation Learning with DCGANs"
-    real_scores_for_g = True  # relativistic divergences work here
     default_divergence = "nonsaturating"
 
     @classmethod
@@ -148,34 +146,18 @@ class DCGAN(Variant):
         self.z_dim, self.ngf, self.ndf, self.lr, self.beta1, self.d_norm = z_dim, ngf, ndf, lr, beta1, d_norm
         self.d_layers, self.pack, self.g_layers = d_layers, pack, g_layers
         self.g_per_noise_batch, self.g_bn_momentum = g_per_noise_batch, g_bn_momentum
+        self.packing = Packing(pack, g_per_noise_batch)
         base, doublings = _layout(info.shape[1])  # type: ignore[misc]
-        self.G = (_strided_generator(z_dim, ngf, info.shape[0], info.shape[1], g_layers, g_bn_momentum) if g_layers
-                  else _generator(z_dim, ngf, info.shape[0], base, doublings, g_bn_momentum))
-        if g_per_noise_batch:
-            split_noise_batches(self.G, pack)
+        G = (_strided_generator(z_dim, ngf, info.shape[0], info.shape[1], g_layers, g_bn_momentum) if g_layers
+             else _generator(z_dim, ngf, info.shape[0], base, doublings, g_bn_momentum))
+        self.G = self.packing.generator(G)
         channels = info.shape[0] * pack
         D = (_strided_discriminator(ndf, channels, info.shape[1], d_layers, d_norm) if d_layers
              else _discriminator(ndf, channels, base, doublings, d_norm))
-        self.D = nn.Sequential(Pack(pack), *D) if pack != 1 else D  # pack=1 keeps earlier weights' keys
+        self.D = self.packing.discriminator(list(D))
         self.G.apply(_init_weights)
         self.D.apply(_init_weights)
 
-    def _fake(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        x = self.G(self.noise(n, self.z_dim, generator=generator))
-        return interleave_packs(x, self.pack) if self.g_per_noise_batch and self.G.training else x
-
-    def discriminator_loss(self, batch: Batch) -> StepOutput:
-        fake = self._fake(batch.x.shape[0]).detach()
-        return self.adversarial_d(self.D, batch.x, fake)
-
-    def generator_loss(self, batch: Batch) -> StepOutput:
-        fake = self._fake(self.batch_size * self.pack)
-        return StepOutput(losses={"adv": self.adversarial_g(self.D, fake, batch.x)})
-
-    def joint_losses(self, batch: Batch) -> tuple[StepOutput, StepOutput]:
-        # one G pass; a BatchNorm D scores the real and the fake batch apart, as in the alternating update
-        return self.adversarial_joint(self.D, batch.x, self._fake(batch.x.shape[0]), together=self.d_norm != "batch")
-
-    @torch.no_grad()
-    def generate(self, n: int, *, generator: torch.Generator | None = None, y: Tensor | None = None) -> Tensor:
-        return self._fake(n, generator)
+    @property
+    def scores_together(self) -> bool:
+        return self.d_norm != "batch"

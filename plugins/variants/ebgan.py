@@ -42,6 +42,7 @@ class EBGAN(Variant):
     description = "auto-encoder D (energy = reconstruction error), margin loss, pulling-away term"
     paper = "Zhao, Mathieu & LeCun 2017, Energy-based Generative Adversarial Network"
     default_divergence = "energy-margin"
+    noise_in_batch = True
 
     def __init__(self, *, info: DatasetInfo, divergence: Divergence, batch_size: int = 64, z_dim: int = 64,
                  hidden: int = 256, code: int = 32, lr: float = 2e-4, beta1: float = 0.5,
@@ -56,11 +57,11 @@ class EBGAN(Variant):
         return self.D(x)[0]
 
     def discriminator_loss(self, batch: Batch) -> StepOutput:
-        fake = self.G(self.noise(batch.x.shape[0], self.z_dim)).detach()
+        fake = self.G(batch.z).detach()
         return self.adversarial_d(self._energy, batch.x, fake)
 
     def generator_loss(self, batch: Batch) -> StepOutput:
-        energy, code = self.D(self.G(self.noise(self.batch_size, self.z_dim)))
+        energy, code = self.D(self.G(batch.z))
         out = StepOutput(losses={"adv": self.divergence.g_loss(energy)})
         if self.pull_away:
             out.losses["pullaway"] = self.pt_weight * pulling_away(code)

@@ -15,21 +15,20 @@ PacGAN's code does, so its statistics come from ``batch_size`` samples, not ``ba
 
 from __future__ import annotations
 
-import torch
-from torch import Tensor, nn
+from torch import nn
 
-from ganzoo import Batch, DatasetInfo, Divergence, Pack, StepOutput, Variant, interleave_packs, split_noise_batches
+from ganzoo import DatasetInfo, Divergence, Packing
 from ganzoo_plugins.variants.mlp_nets import init_normal, mlp_discriminator, mlp_generator
+from ganzoo_plugins.variants.noise_gan import NoiseGAN
 
 INITS = ("default", "normal")
 
 
-class GAN(Variant):
+class GAN(NoiseGAN):
     """MLP generator and discriminator (Goodfellow et al. 2014); with ``pack`` > 1, PacGAN (Lin et al. 2018)."""
 
     description = "MLP G and D; the original GAN (pack=m: PacGAN)"
     paper = "Goodfellow et al. 2014, Generative Adversarial Nets"
-    real_scores_for_g = True  # relativistic divergences work here
     default_divergence = "minimax"
 
     def __init__(self, *, info: DatasetInfo, divergence: Divergence, batch_size: int = 64,
@@ -44,31 +43,11 @@ class GAN(Variant):
         self.g_layers, self.d_layers, self.d_hidden, self.activation = g_layers, d_layers, d_hidden, activation
         self.d_maxout, self.init, self.pack = d_maxout, init, pack
         self.g_per_noise_batch, self.g_bn_momentum = g_per_noise_batch, g_bn_momentum
-        self.G = mlp_generator(z_dim, hidden, info, layers=g_layers, activation=activation, bn_momentum=g_bn_momentum)
-        if g_per_noise_batch:
-            split_noise_batches(self.G, pack)
-        packing = [Pack(pack)] if pack != 1 else []  # pack=1 keeps the state_dict keys of earlier weights
-        self.D = nn.Sequential(*packing, nn.Flatten(), mlp_discriminator(d_hidden or hidden, info, layers=d_layers,
-                                                                         maxout=d_maxout, pack=pack))
+        self.packing = Packing(pack, g_per_noise_batch)
+        G = mlp_generator(z_dim, hidden, info, layers=g_layers, activation=activation, bn_momentum=g_bn_momentum)
+        self.G = self.packing.generator(G)
+        self.D = self.packing.discriminator([nn.Flatten(), mlp_discriminator(d_hidden or hidden, info, layers=d_layers,
+                                                                             maxout=d_maxout, pack=pack)])
         if init == "normal":
             self.G.apply(init_normal)
             self.D.apply(init_normal)
-
-    def _fake(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        x = self.G(self.noise(n, self.z_dim, generator=generator))
-        return interleave_packs(x, self.pack) if self.g_per_noise_batch and self.G.training else x
-
-    def discriminator_loss(self, batch: Batch) -> StepOutput:
-        fake = self._fake(batch.x.shape[0]).detach()
-        return self.adversarial_d(self.D, batch.x, fake)
-
-    def joint_losses(self, batch: Batch) -> tuple[StepOutput, StepOutput]:
-        # one G pass and one D pass over the real and the fake batch together (D has no BatchNorm)
-        return self.adversarial_joint(self.D, batch.x, self._fake(batch.x.shape[0]), together=True)
-
-    def generator_loss(self, batch: Batch) -> StepOutput:
-        return StepOutput(losses={"adv": self.adversarial_g(self.D, self._fake(self.batch_size * self.pack), batch.x)})
-
-    @torch.no_grad()
-    def generate(self, n: int, *, generator: torch.Generator | None = None, y: Tensor | None = None) -> Tensor:
-        return self._fake(n, generator)
