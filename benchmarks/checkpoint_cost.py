@@ -49,14 +49,18 @@ def main() -> None:
             wall = time.perf_counter() - t0
     finally:
         trial.atomic_torch_save = original
-    print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}\n")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}\n"
+    )
     print("| trial | checkpoints | MB each | ms each (mean) |\n| --- | --- | --- | --- |")
     for run in dict.fromkeys(r for r, _, _ in saves):
         mine = [(s, b) for r, s, b in saves if r == run]
         print(f"| {run} | {len(mine)} | {mine[-1][1] / 1e6:.2f} | {1000 * sum(s for s, _ in mine) / len(mine):.0f} |")
     total = sum(s for _, s, _ in saves)
-    print(f"\nbench wall time {wall:.1f} s; all {len(saves)} checkpoints {total:.2f} s ({100 * total / wall:.1f}%), "
-          f"{sum(b for _, _, b in saves) / 1e6:.1f} MB written")
+    print(
+        f"\nbench wall time {wall:.1f} s; all {len(saves)} checkpoints {total:.2f} s ({100 * total / wall:.1f}%), "
+        f"{sum(b for _, _, b in saves) / 1e6:.1f} MB written"
+    )
 
 
 if __name__ == "__main__":

@@ -42,7 +42,9 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=7)
     args = ap.parse_args()
     ganzoo = shutil.which("ganzoo") or os.path.join(os.path.dirname(sys.executable), "ganzoo")
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}"
+    )
     walls: dict[str, list[float]] = {name: [] for name in COMMANDS}
     codes: dict[str, int] = {}
     for _ in range(args.trials):  # interleaved, so a load spike hits every command alike
@@ -52,7 +54,9 @@ def main() -> None:
     torch_s = statistics.median(walls["python -c 'import torch'"])
     print(f"{'command':45s} {'median s':>9s} {'max s':>7s} {'/ import torch':>15s} {'exit':>5s}")
     for name, w in walls.items():
-        print(f"{name:45s} {statistics.median(w):9.2f} {max(w):7.2f} {statistics.median(w) / torch_s:15.2f} {codes[name]:5d}")
+        print(
+            f"{name:45s} {statistics.median(w):9.2f} {max(w):7.2f} {statistics.median(w) / torch_s:15.2f} {codes[name]:5d}"
+        )
     print(f"({args.trials} trials each, interleaved)")
 
 

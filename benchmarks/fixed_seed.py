@@ -24,12 +24,35 @@ import pandas as pd
 BENCHES: dict[str, list[str]] = {
     "default": [],
     "pacgan-ring": ["--preset", "pacgan-ring", "--budget", "300steps", "--seeds", "2"],
-    "wgan-gp": ["--variants", "gan,dcgan", "--divergence", "wasserstein-gp", "--set", "dcgan.d_norm=layer",
-                "--budget", "300steps"],
+    "wgan-gp": [
+        "--variants",
+        "gan,dcgan",
+        "--divergence",
+        "wasserstein-gp",
+        "--set",
+        "dcgan.d_norm=layer",
+        "--budget",
+        "300steps",
+    ],
     "translation": ["--variants", "cyclegan,stargan", "--dataset", "digits-domains", "--budget", "150steps"],
-    "same-z": ["--variants", "pacdcgan2=dcgan", "--budget", "200steps", "--set", "pacdcgan2.pack=2",
-               "--set", "pacdcgan2.g_per_noise_batch=true", "--set", "pacdcgan2.z_dist=uniform",
-               "--set", "pacdcgan2.same_z=true", "--set", "pacdcgan2.g_steps=2", "--set", "pacdcgan2.g_bn_momentum=0.05"],
+    "same-z": [
+        "--variants",
+        "pacdcgan2=dcgan",
+        "--budget",
+        "200steps",
+        "--set",
+        "pacdcgan2.pack=2",
+        "--set",
+        "pacdcgan2.g_per_noise_batch=true",
+        "--set",
+        "pacdcgan2.z_dist=uniform",
+        "--set",
+        "pacdcgan2.same_z=true",
+        "--set",
+        "pacdcgan2.g_steps=2",
+        "--set",
+        "pacdcgan2.g_bn_momentum=0.05",
+    ],
 }
 KEYS = ["run_id", "step", "metric"]
 IGNORED = {"device_seconds"}
@@ -39,7 +62,18 @@ def run(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
     def one(name: str) -> tuple[str, int]:
-        cmd = [sys.executable, "-c", "from ganzoo.cli import main; main()", "bench", *BENCHES[name], "--threads", "1", "--out", str(out / name), "--force"]
+        cmd = [
+            sys.executable,
+            "-c",
+            "from ganzoo.cli import main; main()",
+            "bench",
+            *BENCHES[name],
+            "--threads",
+            "1",
+            "--out",
+            str(out / name),
+            "--force",
+        ]
         with open(out / f"{name}.log", "w") as log:
             return name, subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT)
 
@@ -65,7 +99,11 @@ def compare(old: Path, new: Path) -> int:
         if n:
             bad += 1
             rows = diff.any(axis=1)
-            print(pd.concat([a[rows][KEYS + ["value"]], b[rows][["value"]].add_suffix("_new")], axis=1).head(20).to_string())
+            print(
+                pd.concat([a[rows][KEYS + ["value"]], b[rows][["value"]].add_suffix("_new")], axis=1)
+                .head(20)
+                .to_string()
+            )
     return 1 if bad else 0
 
 

@@ -45,15 +45,20 @@ def fid_gap(cache: Path, draws: int = 10, n: int = 179) -> list[tuple[str, float
     # old protocol: 90% trains the classifier, the reference is drawn from all images
     perm = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))
     held = perm[: len(data) // 10]
-    path, _ = ensure_classifier(data, cache / "old", cpu, (perm[len(held):], held))
+    path, _ = ensure_classifier(data, cache / "old", cpu, (perm[len(held) :], held))
     old = FeatureSpace("classifier", "ganzoo-classifier", path, "old", "features", "none")
     new = classifier_space(data, cache / "new", cpu)
     new_held = new.reference_pool
     for label, space, ref_pool, seen_pool, unseen_pool in (
         # as ganzoo computed it before: all 1,797 digits as the reference, the 10% held out among them
-        ("old: classifier on 90%, reference = all digits", old, torch.arange(len(data)), perm[len(held):], held),
-        ("ganzoo: classifier on half, reference from the other half", new, new_held[len(new_held) // 2:], classifier_split(data)[0],
-         new_held[: len(new_held) // 2]),
+        ("old: classifier on 90%, reference = all digits", old, torch.arange(len(data)), perm[len(held) :], held),
+        (
+            "ganzoo: classifier on half, reference from the other half",
+            new,
+            new_held[len(new_held) // 2 :],
+            classifier_split(data)[0],
+            new_held[: len(new_held) // 2],
+        ),
     ):
         _, feats = real_features(space, data, len(ref_pool), cache, cpu, among=ref_pool)
         stats = fid_features_to_statistics(feats)
@@ -75,14 +80,20 @@ def stacked(mnist_dir: Path, cache: Path) -> dict[str, float]:
     digits, train, held = metric.digits, metric.train_idx, metric.held_out
     # old protocol on the digits ganzoo trains on: 20,000 triples of them, their channels split 90/10
     pick = train[torch.randint(len(train), (20_000, 3), generator=torch.Generator().manual_seed(0))].reshape(-1)
-    channels = Data(name="old-channels", info=digits.info, x=digits.x[pick], y=digits.y[pick], split="old", source="old protocol")
+    channels = Data(
+        name="old-channels", info=digits.info, x=digits.x[pick], y=digits.y[pick], split="old", source="old protocol"
+    )
     perm = torch.randperm(len(channels), generator=torch.Generator().manual_seed(0))
     test = perm[: len(perm) // 10]
-    model_old, acc_old = _train(channels, cpu, perm[len(test):], test)
+    model_old, acc_old = _train(channels, cpu, perm[len(test) :], test)
     acc_old_unseen = float((predict_logits(model_old, digits.x[held], cpu).argmax(1) == digits.y[held]).float().mean())
     noise = torch.rand(26_000, 3, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
-    return {"old_reported": acc_old, "old_on_unseen": acc_old_unseen, "new_reported": metric.accuracy,
-            "noise_modes": metric.compute(Samples(noise))["stacked_modes"]}
+    return {
+        "old_reported": acc_old,
+        "old_on_unseen": acc_old_unseen,
+        "new_reported": metric.accuracy,
+        "noise_modes": metric.compute(Samples(noise))["stacked_modes"],
+    }
 
 
 def reverse_kl_rows() -> list[tuple[str, float, float, float, float]]:
@@ -117,11 +128,17 @@ def main() -> None:
             print(f"| {label} | {seen:.1f} | {unseen:.1f} |")
         if args.mnist_dir.is_dir():
             s = stacked(args.mnist_dir, cache)
-            print("\n| channel classifier | accuracy it reports | accuracy on digits it never saw |\n| --- | --- | --- |")
+            print(
+                "\n| channel classifier | accuracy it reports | accuracy on digits it never saw |\n| --- | --- | --- |"
+            )
             print(f"| old: 90/10 split of triple channels | {s['old_reported']:.4f} | {s['old_on_unseen']:.4f} |")
-            print(f"| ganzoo: trained on half the digits, scored on the other half | {s['new_reported']:.4f} | {s['new_reported']:.4f} |")
+            print(
+                f"| ganzoo: trained on half the digits, scored on the other half | {s['new_reported']:.4f} | {s['new_reported']:.4f} |"
+            )
             print(f"\nuniform noise: {s['noise_modes']:.0f} stacked modes")
-        print("\n| ring8 samples | modes | hq share | old mode_kl (all samples) | reverse_kl (PacGAN: high-quality only) |\n| --- | --- | --- | --- | --- |")
+        print(
+            "\n| ring8 samples | modes | hq share | old mode_kl (all samples) | reverse_kl (PacGAN: high-quality only) |\n| --- | --- | --- | --- | --- |"
+        )
         for label, modes, hq, old, new in reverse_kl_rows():
             print(f"| {label} | {modes:.0f} | {hq:.3f} | {old:.3f} | {'nan' if math.isnan(new) else f'{new:.3f}'} |")
 

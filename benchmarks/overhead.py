@@ -63,10 +63,20 @@ def bare_loop(data_x: torch.Tensor, steps: int, batch: int, device: torch.device
 
 def ganzoo_loop(steps: int, batch: int, device: str, seed: int, workdir: Path) -> float:
     out = workdir / f"bench-{time.perf_counter_ns()}"
-    config = BenchConfig(variants=["dcgan"], dataset="digits", budget=f"{steps}steps", eval_every=f"{steps}steps",
-                         seeds=[seed], batch_size=batch, device=device, out=out)
+    config = BenchConfig(
+        variants=["dcgan"],
+        dataset="digits",
+        budget=f"{steps}steps",
+        eval_every=f"{steps}steps",
+        seeds=[seed],
+        batch_size=batch,
+        device=device,
+        out=out,
+    )
     df = run_bench(config).frame
-    return float(read_results(out).query("metric == 'loss_d'")["device_seconds"].max()) if not df.empty else float("nan")
+    return (
+        float(read_results(out).query("metric == 'loss_d'")["device_seconds"].max()) if not df.empty else float("nan")
+    )
 
 
 def main() -> None:
@@ -86,9 +96,18 @@ def main() -> None:
             bare.append(args.steps / bare_loop(data.x, args.steps, args.batch, device, r))
             zoo.append(args.steps / ganzoo_loop(args.steps, args.batch, str(device), r, Path(tmp)))
     result = {
-        "device": str(device) + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else f" ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"),
-        "torch": torch.__version__, "steps": args.steps, "batch": args.batch, "repeats": args.repeats,
-        "bare_steps_per_s": [round(v, 1) for v in bare], "ganzoo_steps_per_s": [round(v, 1) for v in zoo],
+        "device": str(device)
+        + (
+            f" ({torch.cuda.get_device_name(device)})"
+            if device.type == "cuda"
+            else f" ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+        ),
+        "torch": torch.__version__,
+        "steps": args.steps,
+        "batch": args.batch,
+        "repeats": args.repeats,
+        "bare_steps_per_s": [round(v, 1) for v in bare],
+        "ganzoo_steps_per_s": [round(v, 1) for v in zoo],
         "ratio_of_medians": round(statistics.median(zoo) / statistics.median(bare), 3),
     }
     print(json.dumps(result, indent=2))

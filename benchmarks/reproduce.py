@@ -57,20 +57,32 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, help="trials per variant [default: the preset's, 10]")
     ap.add_argument("--variants", default="gan,pacgan4", help="the preset's labels to run")
     ap.add_argument("--evals", type=int, default=1, help="evaluation points over --budget (the curves' resolution)")
-    ap.add_argument("--metrics", help="only these metrics (modes: the published ones of the 2-D presets, cheap to compute)")
+    ap.add_argument(
+        "--metrics", help="only these metrics (modes: the published ones of the 2-D presets, cheap to compute)"
+    )
     ap.add_argument("--curves", type=Path, help="draw the curves picture of this kept bench folder and stop")
     ap.add_argument("--sweep-budget", default="5000steps", help="per trial of the divergence sweep ('' skips it)")
-    ap.add_argument("--sweep-presets", default="pacgan-ring,pacgan-grid", help="the presets whose protocol the sweep runs")
+    ap.add_argument(
+        "--sweep-presets", default="pacgan-ring,pacgan-grid", help="the presets whose protocol the sweep runs"
+    )
     ap.add_argument("--sweep-seeds", type=int, default=2)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", type=Path, help="keep the bench folders here [default: a temporary folder]")
     args = ap.parse_args()
     if args.curves:
-        print(curves(presets.get(args.presets.split(",")[0]), args.curves, args.curves.with_name(args.curves.name + "-curves.png")))
+        print(
+            curves(
+                presets.get(args.presets.split(",")[0]),
+                args.curves,
+                args.curves.with_name(args.curves.name + "-curves.png"),
+            )
+        )
         return
     root = args.out or Path(tempfile.mkdtemp(prefix="ganzoo-reproduce-"))
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-          f"{'CUDA ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'CPU only'}; folders under {root}\n")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+        f"{'CUDA ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'CPU only'}; folders under {root}\n"
+    )
     for name in args.presets.split(","):
         preset = presets.get(name)
         t0 = time.perf_counter()
@@ -89,7 +101,8 @@ def speed(out: Path) -> str:
     done = df[(df["metric"] == "status") & (df["value"] == 1)]
     rates = (done["step"] / done["device_seconds"]).groupby(done["variant"]).agg(["mean", "min", "max", "size"])
     return "steps/s (training, per trial): " + "; ".join(
-        f"{v} {r['mean']:.1f} ({r['min']:.1f}-{r['max']:.1f}, {int(r['size'])} trials)" for v, r in rates.iterrows())
+        f"{v} {r['mean']:.1f} ({r['min']:.1f}-{r['max']:.1f}, {int(r['size'])} trials)" for v, r in rates.iterrows()
+    )
 
 
 def curves(preset: presets.Preset, out: Path, png: Path) -> Path:
@@ -107,8 +120,15 @@ def curves(preset: presets.Preset, out: Path, png: Path) -> Path:
     for ax, metric in zip(axes[0], metrics):
         for (variant, seed), g in df[df["metric"] == metric].groupby(["variant", "seed"]):
             g = g.sort_values("step")
-            ax.plot(g["step"], g["value"], color=colours[variant], lw=1, marker="o", ms=2,
-                    label=f"{variant}" if seed == df["seed"].min() else None)
+            ax.plot(
+                g["step"],
+                g["value"],
+                color=colours[variant],
+                lw=1,
+                marker="o",
+                ms=2,
+                label=f"{variant}" if seed == df["seed"].min() else None,
+            )
         for p in preset.published:
             if p.metric == metric and p.variant in colours and p.se is not None:
                 ax.axhspan(p.mean - 2 * p.se, p.mean + 2 * p.se, color=colours[p.variant], alpha=0.18)
@@ -129,11 +149,23 @@ def sweep(preset: presets.Preset, out: Path, args: argparse.Namespace) -> None:
     recipe sets what the protocol leaves open: WGAN-GP's 5 critic steps); ranked by distance to PacGAN4's
     published row in published standard errors, summed over its metrics."""
     t0 = time.perf_counter()
-    run_bench(preset.config(out=out, variants=["gan", "pacgan4"], divergences=SWEEP, budget=args.sweep_budget,
-                            eval_every=args.sweep_budget, seeds=list(range(args.sweep_seeds)), workers=args.workers, threads=1))
+    run_bench(
+        preset.config(
+            out=out,
+            variants=["gan", "pacgan4"],
+            divergences=SWEEP,
+            budget=args.sweep_budget,
+            eval_every=args.sweep_budget,
+            seeds=list(range(args.sweep_seeds)),
+            workers=args.workers,
+            threads=1,
+        )
+    )
     wide = sweep_table(preset, out)
-    print(f"### {preset.name}: divergences with and without packing, {args.sweep_budget}, {args.sweep_seeds} seeds "
-          f"({time.perf_counter() - t0:.0f} s)\n")
+    print(
+        f"### {preset.name}: divergences with and without packing, {args.sweep_budget}, {args.sweep_seeds} seeds "
+        f"({time.perf_counter() - t0:.0f} s)\n"
+    )
     print(report.to_markdown(wide))
     best = wide.iloc[0]
     print(f"closest to PacGAN4's published row: {best['variant']} with {best['divergence']}\n")
@@ -149,8 +181,9 @@ def sweep_table(preset: presets.Preset, out: Path) -> pd.DataFrame:
     t["cell"] = [report.cell(m, sd, n) for m, sd, n in zip(t["final_mean"], t["final_std"], t["seeds"])]
     keys = ["variant", "divergence"]
     wide = t.pivot_table(index=keys, columns="metric", values="cell", aggfunc="first")
-    wide["distance to PacGAN4 (s.e., summed)"] = t.pivot_table(index=keys, columns="metric", values="gap_se").sum(
-        axis=1, skipna=False).round(1)
+    wide["distance to PacGAN4 (s.e., summed)"] = (
+        t.pivot_table(index=keys, columns="metric", values="gap_se").sum(axis=1, skipna=False).round(1)
+    )
     # NaN: a metric undefined for the setting (reverse KL without one sample near a mode)
     wide = wide.sort_values("distance to PacGAN4 (s.e., summed)", na_position="last").reset_index()
     return wide[[*keys, "modes", "hq_share", "reverse_kl", "distance to PacGAN4 (s.e., summed)"]]

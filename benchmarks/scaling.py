@@ -25,10 +25,12 @@ import torch
 from ganzoo.config import BenchConfig
 from ganzoo.runner import run_bench
 
-SETUPS = {"in-process, 1 trial at a time, 2 threads": {"workers": 1, "threads": 2},
-          "local pool, 1 worker, 1 thread": {"workers": 1, "threads": 1, "executor": "pool"},
-          "local pool, 2 workers, 1 thread each": {"workers": 2, "threads": 1},
-          "Ray, 2 tasks in flight, 1 thread each": {"executor": "ray", "workers": 2, "threads": 1}}
+SETUPS = {
+    "in-process, 1 trial at a time, 2 threads": {"workers": 1, "threads": 2},
+    "local pool, 1 worker, 1 thread": {"workers": 1, "threads": 1, "executor": "pool"},
+    "local pool, 2 workers, 1 thread each": {"workers": 2, "threads": 1},
+    "Ray, 2 tasks in flight, 1 thread each": {"executor": "ray", "workers": 2, "threads": 1},
+}
 
 
 def main() -> None:
@@ -46,14 +48,20 @@ def main() -> None:
             times = {}
             for budget in ("1steps", args.budget):
                 t0 = time.perf_counter()
-                run_bench(BenchConfig(**base, budget=budget, out=Path(tmp) / f"{label}-{budget}".replace(" ", "_"), **extra))
+                run_bench(
+                    BenchConfig(**base, budget=budget, out=Path(tmp) / f"{label}-{budget}".replace(" ", "_"), **extra)
+                )
                 times[budget] = time.perf_counter() - t0
             rows.append((label, times["1steps"], times[args.budget]))
     trials = len(args.variants.split(",")) * args.seeds
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}; "
-          f"{trials} trials ({args.variants} x {args.seeds} seeds), {args.budget} each\n")
-    print(f"| executor | wall s, {args.budget} | vs in-process | vs pool with 1 worker | wall s, 1-step bench (fixed cost) |\n"
-          "| --- | --- | --- | --- | --- |")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}; "
+        f"{trials} trials ({args.variants} x {args.seeds} seeds), {args.budget} each\n"
+    )
+    print(
+        f"| executor | wall s, {args.budget} | vs in-process | vs pool with 1 worker | wall s, 1-step bench (fixed cost) |\n"
+        "| --- | --- | --- | --- | --- |"
+    )
     for label, fixed, wall in rows:
         print(f"| {label} | {wall:.1f} | {rows[0][2] / wall:.2f}x | {rows[1][2] / wall:.2f}x | {fixed:.1f} |")
 

@@ -44,9 +44,31 @@ def main() -> None:
     if args.resume:
         run = ganzoo("bench", "--resume", str(args.out))
     else:
-        run = ganzoo("bench", "--sweep", args.space, "--samples", str(args.samples), "--sweep-seed", str(args.seed),
-                     "--variants", args.variants, "--dataset", args.dataset, "--metrics", args.metrics, "--budget", args.budget,
-                     "--executor", "pool", "--workers", str(args.workers), "--threads", "1", "--out", str(args.out))
+        run = ganzoo(
+            "bench",
+            "--sweep",
+            args.space,
+            "--samples",
+            str(args.samples),
+            "--sweep-seed",
+            str(args.seed),
+            "--variants",
+            args.variants,
+            "--dataset",
+            args.dataset,
+            "--metrics",
+            args.metrics,
+            "--budget",
+            args.budget,
+            "--executor",
+            "pool",
+            "--workers",
+            str(args.workers),
+            "--threads",
+            "1",
+            "--out",
+            str(args.out),
+        )
     print(f"sweep: exit {run.returncode} in {time.time() - start:.0f} s")
     if run.returncode not in (0, 1):
         sys.exit(run.stderr[-3000:])

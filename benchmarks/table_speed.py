@@ -25,22 +25,50 @@ import pandas as pd
 from ganzoo import report
 from ganzoo.results import COLUMNS, read_results
 
-METRICS = ["fid", "kid", "precision", "recall", "density", "coverage", "classes_covered", "class_kl", "class_score",
-           "loss_d", "loss_g", "divergence"]
+METRICS = [
+    "fid",
+    "kid",
+    "precision",
+    "recall",
+    "density",
+    "coverage",
+    "classes_covered",
+    "class_kl",
+    "class_score",
+    "loss_d",
+    "loss_g",
+    "divergence",
+]
 
 
 def synthetic(runs: int, points: int = 5) -> pd.DataFrame:
     rng = np.random.default_rng(0)
     variants = [f"v{i}" for i in range(20)]
     run_ids = np.repeat(np.arange(runs), points * len(METRICS))
-    df = pd.DataFrame({
-        "run_id": [f"r{i}" for i in run_ids], "variant": [variants[i % 20] for i in run_ids], "divergence": "nonsaturating",
-        "dataset": "digits", "split": "all", "seed": run_ids // 20, "step": np.tile(np.repeat(np.arange(points) * 500, len(METRICS)), runs),
-        "images_seen": 0, "device_seconds": 0.0, "metric": np.tile(METRICS, runs * points), "value": rng.random(len(run_ids)),
-        "detail": "", "features": "classifier", "features_sha256": "0123456789abcdef",
-        "reference": "digits/all, 898 held out from the feature classifier (trained on the other 899)", "reference_images": 898,
-        "generated_images": 898, "resize": "none", "budget": "2000steps", "settings": "",
-    })
+    df = pd.DataFrame(
+        {
+            "run_id": [f"r{i}" for i in run_ids],
+            "variant": [variants[i % 20] for i in run_ids],
+            "divergence": "nonsaturating",
+            "dataset": "digits",
+            "split": "all",
+            "seed": run_ids // 20,
+            "step": np.tile(np.repeat(np.arange(points) * 500, len(METRICS)), runs),
+            "images_seen": 0,
+            "device_seconds": 0.0,
+            "metric": np.tile(METRICS, runs * points),
+            "value": rng.random(len(run_ids)),
+            "detail": "",
+            "features": "classifier",
+            "features_sha256": "0123456789abcdef",
+            "reference": "digits/all, 898 held out from the feature classifier (trained on the other 899)",
+            "reference_images": 898,
+            "generated_images": 898,
+            "resize": "none",
+            "budget": "2000steps",
+            "settings": "",
+        }
+    )
     df["images_seen"] = df["step"] * 64
     df["device_seconds"] = df["step"] * 0.01
     status = df.groupby("run_id", sort=False).tail(1).assign(metric="status", value=1.0, detail="ok")

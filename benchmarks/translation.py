@@ -27,8 +27,14 @@ from ganzoo.translation import translate_sources
 
 METRICS = ["domain_accuracy", "content_accuracy", "truth_error", "cycle_error", "fid"]
 # the one pair every run translates: CycleGAN's default plain <-> inverted, also among StarGAN's twelve
-PAIR = ["content_accuracy/plain>inverted", "content_accuracy/inverted>plain", "truth_error/plain>inverted",
-        "truth_error/inverted>plain", "fid/inverted", "fid/plain"]
+PAIR = [
+    "content_accuracy/plain>inverted",
+    "content_accuracy/inverted>plain",
+    "truth_error/plain>inverted",
+    "truth_error/inverted>plain",
+    "fid/inverted",
+    "fid/plain",
+]
 
 
 class Fixed:
@@ -57,15 +63,22 @@ def references(dataset: str, data_dir: Path | None) -> list[dict]:
     k = len(data.info.domains)
     rows = []
     for name, fn in [("exact translation", data.true_translation), ("source unchanged", lambda x, s, t: x)]:
-        for label, pairs in [("pair 0<->1", [(0, 1), (1, 0)]), ("all pairs", [(s, t) for s in range(k) for t in range(k) if s != t])]:
-            values = metric.compute(translate_sources(Fixed(pairs, fn), data, 2000, torch.Generator().manual_seed(10_000)))
+        for label, pairs in [
+            ("pair 0<->1", [(0, 1), (1, 0)]),
+            ("all pairs", [(s, t) for s in range(k) for t in range(k) if s != t]),
+        ]:
+            values = metric.compute(
+                translate_sources(Fixed(pairs, fn), data, 2000, torch.Generator().manual_seed(10_000))
+            )
             rows.append({"run": f"{name} ({label})", **{m: f"{values[m]:.3g}" for m in METRICS + PAIR}, "ms/step": ""})
     return rows
 
 
 def summarise(final: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
     stats = final[final.metric.isin(metrics)].groupby(["run", "metric"]).value.agg(["mean", "std"]).reset_index()
-    cells = stats.assign(cell=stats.apply(lambda r: f"{r['mean']:.3g} ± {0 if pd.isna(r['std']) else r['std']:.2g}", axis=1))
+    cells = stats.assign(
+        cell=stats.apply(lambda r: f"{r['mean']:.3g} ± {0 if pd.isna(r['std']) else r['std']:.2g}", axis=1)
+    )
     return cells.pivot(index="run", columns="metric", values="cell")[metrics].reset_index()
 
 
@@ -97,8 +110,10 @@ def main() -> None:
     refs = pd.DataFrame(references(args.dataset, args.data_dir))
     table = pd.concat([table, refs[["run", *METRICS, "ms/step"]]], ignore_index=True)
     pair = pd.concat([summarise(final, PAIR), refs[refs.run.str.contains("pair 0")][["run", *PAIR]]], ignore_index=True)
-    print(f"{args.dataset}, budget {args.budget} per run, seeds 0..{args.seeds - 1}, final values (mean ± std); "
-          f"{cpu_name()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}")
+    print(
+        f"{args.dataset}, budget {args.budget} per run, seeds 0..{args.seeds - 1}, final values (mean ± std); "
+        f"{cpu_name()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
+    )
     print(to_markdown(table), end="")
     print("\nthe pair all runs translate (plain <-> inverted):")
     print(to_markdown(pair), end="")

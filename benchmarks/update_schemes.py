@@ -26,7 +26,9 @@ from ganzoo.trainer import Trainer
 
 
 def steps_per_second(label: str, update: str, steps: int, folder: Path) -> float:
-    cfg = presets.get("pacgan-ring").config(out=folder, variants=[label], seeds=[0], hparams={label: {"update": update}}, force=True)
+    cfg = presets.get("pacgan-ring").config(
+        out=folder, variants=[label], seeds=[0], hparams={label: {"update": update}}, force=True
+    )
     p = plan(cfg)
     torch.manual_seed(0)
     built = p.runs[0].build.build(p.info)
@@ -46,8 +48,10 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, {args.threads} torch thread(s), "
-          f"torch {torch.__version__}\n")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, {args.threads} torch thread(s), "
+        f"torch {torch.__version__}\n"
+    )
     folder = Path(tempfile.mkdtemp(prefix="ganzoo-updates-"))
     print("| variant | alternating steps/s | simultaneous steps/s | ratio (medians) |\n| --- | --- | --- | --- |")
     for label in ("gan", "pacgan4"):

@@ -33,7 +33,9 @@ class Board:
             from torch.utils.tensorboard import SummaryWriter
 
             at = self.resumed_at.get(run_id)
-            self.writers[run_id] = SummaryWriter(log_dir=str(self.root / run_id), purge_step=None if at is None else at + 1)
+            self.writers[run_id] = SummaryWriter(
+                log_dir=str(self.root / run_id), purge_step=None if at is None else at + 1
+            )
         return self.writers[run_id]
 
     def losses(self, run_id: str, step: int, losses: dict[str, float]) -> None:
@@ -56,7 +58,9 @@ class Board:
             match = SHEET.search(name)
             if match and blob is not None:
                 with Image.open(io.BytesIO(blob)) as im:
-                    self._writer(run_id).add_image("samples", np.asarray(im.convert("RGB")), int(match.group(1)), dataformats="HWC")
+                    self._writer(run_id).add_image(
+                        "samples", np.asarray(im.convert("RGB")), int(match.group(1)), dataformats="HWC"
+                    )
 
     def finished(self, run_id: str, hparams: dict[str, Any], finals: dict[str, float]) -> None:
         w = self._writer(run_id)

@@ -16,9 +16,16 @@ import re
 from dataclasses import dataclass
 
 _UNITS = {
-    "steps": ("steps", 1), "step": ("steps", 1),
-    "img": ("images", 1), "kimg": ("images", 1_000), "mimg": ("images", 1_000_000),
-    "s": ("seconds", 1), "sec": ("seconds", 1), "m": ("seconds", 60), "min": ("seconds", 60), "h": ("seconds", 3600),
+    "steps": ("steps", 1),
+    "step": ("steps", 1),
+    "img": ("images", 1),
+    "kimg": ("images", 1_000),
+    "mimg": ("images", 1_000_000),
+    "s": ("seconds", 1),
+    "sec": ("seconds", 1),
+    "m": ("seconds", 60),
+    "min": ("seconds", 60),
+    "h": ("seconds", 3600),
 }
 _PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$")
 FORMS = "steps (2000steps), images seen (50kimg, 1mimg) or device seconds (300s, 5m, 1h)"
@@ -78,7 +85,9 @@ class Budget:
 
     def left(self, s: Spent) -> str:
         rest = max(0.0, self.amount - s.of(self.measure))
-        return {"steps": f"{int(rest)} steps", "images": f"{int(rest)} img", "seconds": f"{rest:.0f}s"}[self.measure] + " left"
+        return {"steps": f"{int(rest)} steps", "images": f"{int(rest)} img", "seconds": f"{rest:.0f}s"}[
+            self.measure
+        ] + " left"
 
 
 class EvalSchedule:

@@ -20,8 +20,17 @@ NO_DIVERGENCE = "none"  # the divergence column of a variant without a discrimin
 EVAL_POINTS = 4  # default: evaluate at the start and after each quarter of the budget
 EXECUTORS = ("local", "pool", "ray")
 # ganzoo's dataset classifier, and torch-fidelity's extractors by their own names (DINOv2 as dgm-eval uses it)
-FEATURE_SPACES = ("classifier", "inception", "clip-vit-b-32", "clip-vit-b-16", "clip-vit-l-14",
-                  "dinov2-vit-s-14", "dinov2-vit-b-14", "dinov2-vit-l-14", "dinov2-vit-g-14")
+FEATURE_SPACES = (
+    "classifier",
+    "inception",
+    "clip-vit-b-32",
+    "clip-vit-b-16",
+    "clip-vit-l-14",
+    "dinov2-vit-s-14",
+    "dinov2-vit-b-14",
+    "dinov2-vit-l-14",
+    "dinov2-vit-g-14",
+)
 MACHINE_OPTIONS = ("cache_dir", "data_dir", "ray_address")  # where a resumed bench reads, writes and connects
 
 
@@ -83,7 +92,9 @@ class DataSource:
 
 @dataclass
 class BenchConfig:
-    variants: list[str] | None = None  # None: every installed variant that can run on the dataset; LABEL=VARIANT names a setting
+    variants: list[str] | None = (
+        None  # None: every installed variant that can run on the dataset; LABEL=VARIANT names a setting
+    )
     divergences: list[str] | None = None  # None: each variant's default
     dataset: str = "digits"
     data_dir: Path | None = None
@@ -110,7 +121,9 @@ class BenchConfig:
     cache_dir: Path | None = None
     features: str = "classifier"
     inception_weights: Path | None = None
-    hparams: dict[str, dict[str, str]] = field(default_factory=dict)  # variant label, divergence or metric -> {parameter: value as text}
+    hparams: dict[str, dict[str, str]] = field(
+        default_factory=dict
+    )  # variant label, divergence or metric -> {parameter: value as text}
     # a preset's own values per variant label: below a divergence's recipe and the user's --set (see factory.create_variant)
     preset_hparams: dict[str, dict[str, str]] = field(default_factory=dict)
     metrics: list[str] | None = None  # metric plugins to compute; None: every installed one that applies to the dataset
@@ -147,7 +160,13 @@ class BenchConfig:
 _INT_LISTS = ("seeds",)
 _STR_LISTS = ("variants", "divergences", "devices", "metrics", "preset_overrides")
 _SETTINGS = ("hparams", "preset_hparams")
-_INTS = {"batch_size": 1, "workers_per_device": 1, "threads": 1, "workers": 1, "max_retries": 0}  # the least each may be
+_INTS = {
+    "batch_size": 1,
+    "workers_per_device": 1,
+    "threads": 1,
+    "workers": 1,
+    "max_retries": 0,
+}  # the least each may be
 
 
 def _json_type_error(key: str, value: Any, default: Any) -> str | None:
@@ -159,9 +178,12 @@ def _json_type_error(key: str, value: Any, default: Any) -> str | None:
         ok = value is None or (isinstance(value, list) and all(isinstance(v, str) for v in value))
         return None if ok else "expected a list of strings"
     if key in _SETTINGS:
-        ok = isinstance(value, dict) and all(isinstance(n, str) and isinstance(kv, dict) and
-                                             all(isinstance(k, str) and isinstance(v, str) for k, v in kv.items())
-                                             for n, kv in value.items())
+        ok = isinstance(value, dict) and all(
+            isinstance(n, str)
+            and isinstance(kv, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in kv.items())
+            for n, kv in value.items()
+        )
         return None if ok else "expected {name: {parameter: value as text}}"
     if key == "sweep":  # only read back into tables and the page; its samples' values are in hparams, checked there
         return None if value is None or isinstance(value, dict) else "expected a sweep record"
@@ -205,8 +227,6 @@ def split_dataset(spec: str) -> tuple[str, str | None]:
     return name, (argument if sep else None)
 
 
-
-
 def check(config: BenchConfig) -> tuple[Budget, Budget, Budget | None]:
     """The checks of a bench config that need no plugin code, torch or data, so the CLI can refuse a bad
     value before either loads (the planner runs them first too). Returns the parsed budget, evaluation
@@ -223,14 +243,20 @@ def check(config: BenchConfig) -> tuple[Budget, Budget, Budget | None]:
         raise BenchInputError(f"seeds must be non-negative integers, got {config.seeds}")
     if config.metrics is not None and not config.metrics:
         raise BenchInputError("--metrics names no metric")
-    for flag, value in (("--batch-size", config.batch_size), ("--workers", config.workers),
-                        ("--workers-per-device", config.workers_per_device), ("--threads", config.threads)):
+    for flag, value in (
+        ("--batch-size", config.batch_size),
+        ("--workers", config.workers),
+        ("--workers-per-device", config.workers_per_device),
+        ("--threads", config.threads),
+    ):
         if value is not None and value < 1:
             raise BenchInputError(f"{flag} must be at least 1, got {value}")
     if config.executor not in EXECUTORS:
         raise BenchInputError(f"unknown executor {config.executor!r} (known: {', '.join(EXECUTORS)})")
     if config.tensorboard and importlib.util.find_spec("tensorboard") is None:
-        raise BenchInputError('--tensorboard needs TensorBoard, which is not installed: pip install "ganzoo[tensorboard]"')
+        raise BenchInputError(
+            '--tensorboard needs TensorBoard, which is not installed: pip install "ganzoo[tensorboard]"'
+        )
     if config.executor == "ray" and importlib.util.find_spec("ray") is None:  # before anything is written
         raise BenchInputError('--executor ray needs Ray, which is not installed: pip install "ganzoo[ray]"')
     return budget, eval_every, checkpoint_every

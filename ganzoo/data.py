@@ -95,7 +95,9 @@ class Data:
 
     def __post_init__(self) -> None:
         if tuple(self.x.shape[1:]) != self.info.shape:
-            raise ValueError(f"dataset {self.name!r} declares sample shape {self.info.shape}, loaded {tuple(self.x.shape[1:])}")
+            raise ValueError(
+                f"dataset {self.name!r} declares sample shape {self.info.shape}, loaded {tuple(self.x.shape[1:])}"
+            )
         if self.y is not None and len(self.y) != len(self.x):
             raise ValueError(f"dataset {self.name!r}: {len(self.x)} samples but {len(self.y)} labels")
         if self.content is not None and len(self.content) != len(self.x):
@@ -118,8 +120,12 @@ class Data:
         return self._hash
 
     def to(self, device: torch.device) -> Data:
-        moved = replace(self, x=self.x.to(device), y=None if self.y is None else self.y.to(device),
-                        content=None if self.content is None else self.content.to(device))
+        moved = replace(
+            self,
+            x=self.x.to(device),
+            y=None if self.y is None else self.y.to(device),
+            content=None if self.content is None else self.content.to(device),
+        )
         moved._hash = self._hash
         return moved
 
@@ -222,8 +228,11 @@ class BatchSampler:
     def state_dict(self) -> dict:
         """The generator and each pool's permutation and cursor: a restored sampler draws the same batches."""
         key = lambda label: "all" if label is None else str(label)  # noqa: E731
-        return {"generator": self._gen.get_state(), "perm": {key(k): v.cpu() for k, v in self._perm.items()},
-                "cursor": {key(k): v for k, v in self._cursor.items()}}
+        return {
+            "generator": self._gen.get_state(),
+            "perm": {key(k): v.cpu() for k, v in self._perm.items()},
+            "cursor": {key(k): v for k, v in self._cursor.items()},
+        }
 
     def load_state_dict(self, state: dict) -> None:
         self._gen.set_state(state["generator"])

@@ -28,7 +28,9 @@ def resolve_device(spec: str) -> torch.device:
     if not m:
         raise DeviceError(f"invalid device {spec!r}: use auto, cpu, cuda or cuda:N")
     if not torch.cuda.is_available():
-        raise DeviceError(f"device {spec!r} asked for, but torch sees no CUDA device (torch {torch.__version__}); use --device cpu")
+        raise DeviceError(
+            f"device {spec!r} asked for, but torch sees no CUDA device (torch {torch.__version__}); use --device cpu"
+        )
     index = int(m.group(1) or 0)
     if index >= torch.cuda.device_count():
         raise DeviceError(f"device {spec!r} asked for, but only {torch.cuda.device_count()} CUDA device(s) exist")

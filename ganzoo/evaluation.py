@@ -46,12 +46,16 @@ def metric_failure(plugin: str, exc: BaseException) -> str:
     return f"metric {plugin!r}{package} failed{registry.where(exc)}: {type(exc).__name__}: {exc}"
 
 
-def prepare_metrics(data: Data, device: torch.device, cache_dir: Path, options: EvalOptions | None = None) -> dict[str, Metric]:
+def prepare_metrics(
+    data: Data, device: torch.device, cache_dir: Path, options: EvalOptions | None = None
+) -> dict[str, Metric]:
     """The metrics ``options.metrics`` names (the plan's choice; None: every installed one that can score the
     data), each with its ``--set`` parameters, set up: classifiers trained, real features cached. Runs before
     anything is written, so a metric that cannot be set up stops the bench early."""
     out = {}
-    if options is not None and options.features != "classifier":  # missing weights stop the bench before any classifier trains
+    if (
+        options is not None and options.features != "classifier"
+    ):  # missing weights stop the bench before any classifier trains
         try:
             pretrained_space(options.features, options.inception_weights, cache_dir)
         except FeatureSpaceError as exc:
@@ -64,16 +68,22 @@ def prepare_metrics(data: Data, device: torch.device, cache_dir: Path, options: 
     for entry in [registry.metrics.entry(n) for n in chosen]:
         if entry.error is None:
             try:
-                out[entry.name] = entry.obj(data=data, device=device, cache_dir=cache_dir, options=options, **options.params.get(entry.name, {}))
+                out[entry.name] = entry.obj(
+                    data=data, device=device, cache_dir=cache_dir, options=options, **options.params.get(entry.name, {})
+                )
             except FeatureSpaceError as exc:
                 raise BenchInputError(str(exc)) from None
             except Exception as exc:  # a plugin's bug: name it and its package, in one line
-                raise BenchInputError(f"metric {entry.name!r} ({entry.target} from {entry.package}) could not be set up on "
-                                      f"{data.name!r}{registry.where(exc)}: {type(exc).__name__}: {exc}") from None
+                raise BenchInputError(
+                    f"metric {entry.name!r} ({entry.target} from {entry.package}) could not be set up on "
+                    f"{data.name!r}{registry.where(exc)}: {type(exc).__name__}: {exc}"
+                ) from None
     return out
 
 
-def evaluate(variant: Variant, data: Data, metrics: dict[str, Metric], seed: int, run_dir: Path, step: int, title: str) -> dict[str, tuple[float, dict]]:
+def evaluate(
+    variant: Variant, data: Data, metrics: dict[str, Metric], seed: int, run_dir: Path, step: int, title: str
+) -> dict[str, tuple[float, dict]]:
     """Metrics on generated samples from fixed noise (the same z at every point of a run).
 
     Runs under a forked RNG: evaluation (and whatever torch-fidelity seeds inside) must not change
@@ -83,7 +93,9 @@ def evaluate(variant: Variant, data: Data, metrics: dict[str, Metric], seed: int
         return _evaluate_now(variant, data, metrics, seed, run_dir, step, title)
 
 
-def _evaluate_now(variant: Variant, data: Data, metrics: dict[str, Metric], seed: int, run_dir: Path, step: int, title: str) -> dict[str, tuple[float, dict]]:
+def _evaluate_now(
+    variant: Variant, data: Data, metrics: dict[str, Metric], seed: int, run_dir: Path, step: int, title: str
+) -> dict[str, tuple[float, dict]]:
     gen = torch.Generator().manual_seed(NOISE_SEED + seed)
     picture = run_dir / "samples" / f"step-{step:07d}.png"
     if variant.translates:
@@ -101,7 +113,9 @@ def _evaluate_now(variant: Variant, data: Data, metrics: dict[str, Metric], seed
     variant.train(False)
     fake = generate(variant, n, gen, y)
     variant.train(True)
-    values = score(metrics, lambda metric: Samples(fake[:metric.num_samples], None if y is None else y[:metric.num_samples]))
+    values = score(
+        metrics, lambda metric: Samples(fake[: metric.num_samples], None if y is None else y[: metric.num_samples])
+    )
     sheet_gen = torch.Generator().manual_seed(SHEET_SEED + seed)
     variant.train(False)
     with torch.no_grad():
@@ -114,7 +128,9 @@ def _evaluate_now(variant: Variant, data: Data, metrics: dict[str, Metric], seed
     return values
 
 
-def generate(variant: Variant, n: int, generator: torch.Generator, y: torch.Tensor | None = None, chunk: int = 500) -> torch.Tensor:
+def generate(
+    variant: Variant, n: int, generator: torch.Generator, y: torch.Tensor | None = None, chunk: int = 500
+) -> torch.Tensor:
     """``n`` samples of ``variant``'s generator on the CPU, drawn in chunks from ``generator`` (``y``: each sample's
     condition): how every evaluation draws, so a run folder scored later (``ganzoo score``) draws the same."""
     chunks = []
@@ -148,5 +164,3 @@ def _default_sheet(variant: Variant, data: Data, fake: torch.Tensor, generator: 
         rows = torch.arange(data.info.num_classes).repeat_interleave(8)
         return SampleSheet(variant.generate(len(rows), generator=generator, y=rows.to(variant.device)), nrow=8)
     return SampleSheet(fake[:64] if data.info.is_image else fake[:2500])
-
-

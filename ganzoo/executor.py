@@ -46,7 +46,11 @@ class TrialJob:
 
 
 def job_for(spec: TrialSpec) -> TrialJob:
-    files = {name: (spec.folder / name).read_bytes() for name in (CHECKPOINT, "config.json") if (spec.folder / name).is_file()}
+    files = {
+        name: (spec.folder / name).read_bytes()
+        for name in (CHECKPOINT, "config.json")
+        if (spec.folder / name).is_file()
+    }
     return TrialJob(spec, files if CHECKPOINT in files else {})
 
 
@@ -63,7 +67,9 @@ class Driver:
 
     def __call__(self, event: Event) -> None:
         kind, run_id, payload = event
-        if kind == "done" or (kind == "rows" and any(r.metric == "status" and not r.detail.startswith("interrupted") for r in payload)):
+        if kind == "done" or (
+            kind == "rows" and any(r.metric == "status" and not r.detail.startswith("interrupted") for r in payload)
+        ):
             self.done.add(run_id)
         self.handle(event)
 
@@ -109,9 +115,16 @@ def execute(job: TrialJob, data: Any, metrics: dict, send: Callable[[Event], Non
                 send(("rows", spec.run_id, rest))
 
         try:
-            result = run_trial(spec, data, metrics, emit, stop=stop,
-                               on_progress=lambda spent, losses: send(("progress", spec.run_id, (spent, losses))),
-                               folder=folder, on_checkpoint=ship)
+            result = run_trial(
+                spec,
+                data,
+                metrics,
+                emit,
+                stop=stop,
+                on_progress=lambda spent, losses: send(("progress", spec.run_id, (spent, losses))),
+                folder=folder,
+                on_checkpoint=ship,
+            )
         finally:
             ship()
             if held:
@@ -130,7 +143,9 @@ class InProcess:
     def __init__(self, p: Plan) -> None:
         self.p = p
 
-    def run(self, jobs: list[TrialJob], data: Any, metrics: dict, stop: StopFlag, handle: Callable[[Event], None]) -> None:
+    def run(
+        self, jobs: list[TrialJob], data: Any, metrics: dict, stop: StopFlag, handle: Callable[[Event], None]
+    ) -> None:
         previous = torch.get_num_threads()
         torch.set_num_threads(self.p.threads)
         try:  # nothing to retry here: a dying trial takes this process with it
@@ -147,7 +162,9 @@ class InProcess:
 _worker: dict[str, Any] = {}
 
 
-def _init_worker(source: Any, options: Any, cache_dir: Path, slots: Any, channels: list, threads: int, stop_byte: Any) -> None:
+def _init_worker(
+    source: Any, options: Any, cache_dir: Path, slots: Any, channels: list, threads: int, stop_byte: Any
+) -> None:
     """Each worker: its slot (a device and a pipe of its own to the driver), its threads, the data and the
     (cached) metrics, once."""
     import signal
@@ -160,8 +177,13 @@ def _init_worker(source: Any, options: Any, cache_dir: Path, slots: Any, channel
     torch.set_num_threads(threads)
     slot, device = slots.get()
     data = load_data(source)
-    _worker.update(device=torch.device(device), data=data, send=channels[slot].send, stop=StopFlag(stop_byte),
-                   metrics=prepare_metrics(data, torch.device(device), cache_dir, options))
+    _worker.update(
+        device=torch.device(device),
+        data=data,
+        send=channels[slot].send,
+        stop=StopFlag(stop_byte),
+        metrics=prepare_metrics(data, torch.device(device), cache_dir, options),
+    )
 
 
 def _exit_with_parent() -> None:
@@ -203,7 +225,9 @@ class LocalPool:
     def __init__(self, p: Plan) -> None:
         self.p = p
 
-    def run(self, jobs: list[TrialJob], data: Any, metrics: dict, stop: StopFlag, handle: Callable[[Event], None]) -> None:
+    def run(
+        self, jobs: list[TrialJob], data: Any, metrics: dict, stop: StopFlag, handle: Callable[[Event], None]
+    ) -> None:
         ctx = mp.get_context("spawn")
         stop_byte = ctx.RawValue("b", 0)
         driver = Driver(self.p.max_retries, jobs, handle)
@@ -213,9 +237,20 @@ class LocalPool:
             pipes = [ctx.Pipe(duplex=False) for _ in self.p.devices]
             for i, d in enumerate(self.p.devices):
                 slots.put((i, str(d)))
-            pool = ProcessPoolExecutor(max_workers=len(self.p.devices), mp_context=ctx, initializer=_init_worker,
-                                       initargs=(self.p.source, self.p.evaluation, self.p.cache_dir, slots, [w for _, w in pipes],
-                                                 self.p.threads, stop_byte))
+            pool = ProcessPoolExecutor(
+                max_workers=len(self.p.devices),
+                mp_context=ctx,
+                initializer=_init_worker,
+                initargs=(
+                    self.p.source,
+                    self.p.evaluation,
+                    self.p.cache_dir,
+                    slots,
+                    [w for _, w in pipes],
+                    self.p.threads,
+                    stop_byte,
+                ),
+            )
             futures = {pool.submit(_pool_trial, job): job for job in pending}  # starts every worker
             for _, w in pipes:
                 w.close()
@@ -264,6 +299,7 @@ def _events(readers: list, driver: Driver, until_closed: bool = False) -> None:
 
 # -- Ray -----------------------------------------------------------------------------------------------
 
+
 class RayTasks:
     """Trials as Ray tasks (``pip install "ganzoo[ray]"``): ``ray.remote`` with ``num_cpus`` = threads per
     trial and ``num_gpus`` a device's share; events come back through a Ray queue, the data and the cached
@@ -274,22 +310,31 @@ class RayTasks:
     def __init__(self, p: Plan) -> None:
         self.p = p
 
-    def run(self, jobs: list[TrialJob], data: Any, metrics: dict, stop: StopFlag, handle: Callable[[Event], None]) -> None:
+    def run(
+        self, jobs: list[TrialJob], data: Any, metrics: dict, stop: StopFlag, handle: Callable[[Event], None]
+    ) -> None:
         try:
             import ray
             from ray.util.queue import Queue
         except ImportError:
             raise RuntimeError('--executor ray needs Ray: pip install "ganzoo[ray]"') from None
         if not ray.is_initialized():
-            ray.init(address=self.p.ray_address, include_dashboard=False, log_to_driver=False,
-                     num_cpus=None if self.p.ray_address else max(len(self.p.devices) * self.p.threads, 1))
+            ray.init(
+                address=self.p.ray_address,
+                include_dashboard=False,
+                log_to_driver=False,
+                num_cpus=None if self.p.ray_address else max(len(self.p.devices) * self.p.threads, 1),
+            )
         events = Queue()
         cache = _cache_files(self.p.cache_dir, data, self.p.evaluation.features)
         data_ref, cache_ref = ray.put(data), ray.put(cache)
         gpu = self.p.devices[0].type == "cuda"
         # no task-level retries: a task that dies is started again here, from the latest checkpoint it shipped
-        remote = ray.remote(num_cpus=self.p.threads, num_gpus=(1 / self.p.executor_note["trials_per_device"]) if gpu else 0,
-                            max_retries=0)(_ray_trial)
+        remote = ray.remote(
+            num_cpus=self.p.threads,
+            num_gpus=(1 / self.p.executor_note["trials_per_device"]) if gpu else 0,
+            max_retries=0,
+        )(_ray_trial)
         pending = {remote.remote(job, data_ref, cache_ref, events): job for job in jobs}
         driver = Driver(self.p.max_retries, jobs, handle)
         while pending:
@@ -324,7 +369,9 @@ def _cache_files(cache_dir: Path, data: Any, features: str) -> dict[str, bytes]:
     from ganzoo.metrics.classifier import safe_name
 
     prefixes = tuple(safe_name(d.name) for d in (data, data.base) if d is not None)
-    files = [f for sub in ("classifiers", "features") for f in (cache_dir / sub).glob("*.pt") if f.name.startswith(prefixes)]
+    files = [
+        f for sub in ("classifiers", "features") for f in (cache_dir / sub).glob("*.pt") if f.name.startswith(prefixes)
+    ]
     if features == "inception":
         files += list((cache_dir / "inception").glob("*.pt"))
     return {str(f.relative_to(cache_dir)): f.read_bytes() for f in files}
@@ -351,4 +398,3 @@ def executor_for(p: Plan) -> InProcess | LocalPool | RayTasks:
     if p.executor == "ray":
         return RayTasks(p)
     return LocalPool(p) if p.workers > 1 or p.executor == "pool" else InProcess(p)
-

@@ -44,7 +44,9 @@ def check_source(source: DataSource) -> DatasetInfo:
     cls = get_plugin(registry.datasets, split_dataset(source.dataset)[0])
     info = dataset_info(source.dataset, source.data_dir)
     if source.split != "auto" and source.split not in cls.splits:
-        raise BenchInputError(f"dataset {source.dataset!r} has no split {source.split!r} (splits: auto, {', '.join(cls.splits)})")
+        raise BenchInputError(
+            f"dataset {source.dataset!r} has no split {source.split!r} (splits: auto, {', '.join(cls.splits)})"
+        )
     return info
 
 
@@ -57,8 +59,10 @@ def load_checked(source: DataSource) -> Data:
         raise BenchInputError(f"dataset {source.dataset!r} could not be loaded: {exc}") from None
     except Exception as exc:
         entry = registry.datasets.entry(split_dataset(source.dataset)[0])
-        raise BenchInputError(f"dataset {source.dataset!r} ({entry.target} from {entry.package}) failed to load"
-                              f"{registry.where(exc)}: {type(exc).__name__}: {exc}") from None
+        raise BenchInputError(
+            f"dataset {source.dataset!r} ({entry.target} from {entry.package}) failed to load"
+            f"{registry.where(exc)}: {type(exc).__name__}: {exc}"
+        ) from None
 
 
 def smoke_step(built: Built, info: DatasetInfo, n: int = 8) -> None:
@@ -71,8 +75,15 @@ def smoke_step(built: Built, info: DatasetInfo, n: int = 8) -> None:
         k = max(info.num_classes, 1)
         y = (torch.arange(max(n, 2 * k)) % k) if info.num_classes else None
         x = torch.rand(len(y) if y is not None else n, *info.shape) * 2 - 1
-        stand_in = Data(name="stand-in", info=info, x=x, y=y, split="stand-in", source="random",
-                        content=(torch.arange(len(x)) % info.content_classes) if info.content_classes else None)
+        stand_in = Data(
+            name="stand-in",
+            info=info,
+            x=x,
+            y=y,
+            split="stand-in",
+            source="random",
+            content=(torch.arange(len(x)) % info.content_classes) if info.content_classes else None,
+        )
         variant = built.variant
         variant.batch_size = min(variant.batch_size, len(x))
         Trainer(variant, BatchSampler(stand_in, seed=0, device=torch.device("cpu")), built.training, amp=False).step()
@@ -153,7 +164,11 @@ def create_variant(spec: VariantSpec, info: DatasetInfo) -> Built:
     and for a per-sample divergence (WGAN-GP) with a BatchNorm critic."""
     name = spec.label
     cls = get_plugin(registry.variants, spec.plugin)
-    divergence = None if spec.divergence == NO_DIVERGENCE else get_plugin(registry.divergences, spec.divergence)(**spec.divergence_params)
+    divergence = (
+        None
+        if spec.divergence == NO_DIVERGENCE
+        else get_plugin(registry.divergences, spec.divergence)(**spec.divergence_params)
+    )
     resolved = resolve_settings(cls, spec.divergence, spec.settings, spec.preset, spec.batch_size)
     chosen = resolved.values
     ctor = cls.constructor_params()
@@ -163,18 +178,34 @@ def create_variant(spec: VariantSpec, info: DatasetInfo) -> Built:
     training = training_settings(cls, chosen)
     recipe = getattr(divergence, "recipe", None)
     if recipe is not None and recipe.per_sample_critic:
-        batchnorm = [net_name for net_name, net in variant.discriminators().items()
-                     if any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in net.modules())]
+        batchnorm = [
+            net_name
+            for net_name, net in variant.discriminators().items()
+            if any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in net.modules())
+        ]
         if batchnorm:
             knob = f" (--set {name}.d_norm=layer, as the paper advises)" if "d_norm" in ctor else ""
-            raise ValueError(f"divergence {spec.divergence!r} needs a critic that scores each sample on its own (its penalty "
-                             f"is per sample), but {name}'s {', '.join(batchnorm)} uses BatchNorm; switch it off{knob}")
+            raise ValueError(
+                f"divergence {spec.divergence!r} needs a critic that scores each sample on its own (its penalty "
+                f"is per sample), but {name}'s {', '.join(batchnorm)} uses BatchNorm; switch it off{knob}"
+            )
     record = {
-        "source": (f"{spec.divergence} ({type(divergence).paper})" if resolved.follows_recipe
-                   else f"{name}'s own ({cls.paper})" if recipe is not None else None),
-        "applied": resolved.recipe_applied, "not_applicable": resolved.recipe_skipped, "user_set": dict(spec.settings),
-        "divergence_params": dict(spec.divergence_params), "preset_set": dict(spec.preset), "won": resolved.won,
-        "d_steps": training.d_steps, "optimizer": training.optimizer, "update": training.update,
+        "source": (
+            f"{spec.divergence} ({type(divergence).paper})"
+            if resolved.follows_recipe
+            else f"{name}'s own ({cls.paper})"
+            if recipe is not None
+            else None
+        ),
+        "applied": resolved.recipe_applied,
+        "not_applicable": resolved.recipe_skipped,
+        "user_set": dict(spec.settings),
+        "divergence_params": dict(spec.divergence_params),
+        "preset_set": dict(spec.preset),
+        "won": resolved.won,
+        "d_steps": training.d_steps,
+        "optimizer": training.optimizer,
+        "update": training.update,
     }
     return Built(variant, training, record)
 
@@ -196,8 +227,9 @@ def training_settings(cls: type[Variant], chosen: dict[str, Any]) -> Training:
     return Training(**values, adversarial=cls.adversarial)
 
 
-def resolve_settings(cls: type[Variant], divergence_name: str, settings: dict[str, Any], preset: dict[str, Any],
-                     batch_size: int | None) -> Resolved:
+def resolve_settings(
+    cls: type[Variant], divergence_name: str, settings: dict[str, Any], preset: dict[str, Any], batch_size: int | None
+) -> Resolved:
     """One variant's settings from their layers, highest first: ``--set`` (then ``--batch-size``), the
     divergence's recipe, the preset, the variant's defaults (left to the constructor and :func:`training_settings`)."""
     recipe = None
@@ -214,8 +246,12 @@ def resolve_settings(cls: type[Variant], divergence_name: str, settings: dict[st
                 applied[key] = value
             else:
                 skipped.append(key)
-    layers = [("preset", preset), ("recipe", applied),
-              ("batch-size", {"batch_size": batch_size} if batch_size and "batch_size" in ctor else {}), ("set", settings)]
+    layers = [
+        ("preset", preset),
+        ("recipe", applied),
+        ("batch-size", {"batch_size": batch_size} if batch_size and "batch_size" in ctor else {}),
+        ("set", settings),
+    ]
     chosen: dict[str, Any] = {}
     won: dict[str, str] = {}
     for source, values in layers:
@@ -236,6 +272,6 @@ def load_data(source: DataSource | BenchConfig) -> Data:
     name, argument = split_dataset(source.dataset)
     cls = get_plugin(registry.datasets, name)
     extra = {} if argument is None else {"argument": argument}
-    return cls.load(name=source.dataset, data_dir=source.data_dir, split=source.split, download=source.download, **extra)
-
-
+    return cls.load(
+        name=source.dataset, data_dir=source.data_dir, split=source.split, download=source.download, **extra
+    )

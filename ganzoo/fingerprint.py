@@ -55,8 +55,11 @@ def narrow(fingerprint: dict[str, Any], keys: list[str]) -> dict[str, Any]:
     """The part of a bench's fingerprint one trial ran: ganzoo's, and its own plugins'."""
     if not fingerprint:
         return {}
-    return {"ganzoo": fingerprint["ganzoo"], "ganzoo_source_sha256": fingerprint["ganzoo_source_sha256"],
-            "plugins": {k: fingerprint["plugins"][k] for k in keys if k in fingerprint["plugins"]}}
+    return {
+        "ganzoo": fingerprint["ganzoo"],
+        "ganzoo_source_sha256": fingerprint["ganzoo_source_sha256"],
+        "plugins": {k: fingerprint["plugins"][k] for k in keys if k in fingerprint["plugins"]},
+    }
 
 
 def changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:

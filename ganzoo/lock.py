@@ -86,8 +86,10 @@ def _try_lock(path: Path) -> tuple[int, dict | None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             os.close(fd)
-            raise LockHeld(f"--out {str(path.parent)!r} is being written by another bench ({_describe(previous)}); "
-                           "wait for it, or choose another folder") from None
+            raise LockHeld(
+                f"--out {str(path.parent)!r} is being written by another bench ({_describe(previous)}); "
+                "wait for it, or choose another folder"
+            ) from None
     elif previous and previous.get("host") == socket.gethostname() and _alive(previous.get("pid")):
         os.close(fd)
         raise LockHeld(f"--out {str(path.parent)!r} is being written by another bench ({_describe(previous)})")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+
 def pack_samples(x: Tensor, m: int) -> Tensor:
     """PacGAN's packing (Lin et al. 2018): ``m`` consecutive samples joined along their first feature axis,
     (n, C, ...) -> (n / m, m * C, ...), so D judges m samples at once and sees a collapsed G's lack of

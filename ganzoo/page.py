@@ -87,7 +87,9 @@ def _curves(df: pd.DataFrame, metrics: list[str], measure: str, title: str) -> s
     data = data[np.isfinite(data["value"].to_numpy(dtype=float))]
     data["setting"] = data["run_id"].map(info["setting"]).fillna("")
     groups = sorted({tuple(g) for g in data[[*KEYS, "setting"]].itertuples(index=False)})
-    colours = {g: plt.get_cmap("tab10" if len(groups) <= 10 else "tab20")(i % 20) for i, g in enumerate(groups)}  # one per line, every panel
+    colours = {
+        g: plt.get_cmap("tab10" if len(groups) <= 10 else "tab20")(i % 20) for i, g in enumerate(groups)
+    }  # one per line, every panel
     several = data["dataset"].nunique() > 1
     cols = min(3, len(metrics))
     rows = -(-len(metrics) // cols)
@@ -99,7 +101,9 @@ def _curves(df: pd.DataFrame, metrics: list[str], measure: str, title: str) -> s
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, height), dpi=80, squeeze=False)
     for ax, metric in zip(axes.flat, metrics):
         for group, g in data[data["metric"] == metric].groupby([*KEYS, "setting"]):
-            curve = g.groupby("step").agg(x=(x, "mean"), mean=("value", "mean"), std=("value", "std"), n=("value", "size"))
+            curve = g.groupby("step").agg(
+                x=(x, "mean"), mean=("value", "mean"), std=("value", "std"), n=("value", "size")
+            )
             ax.plot(curve["x"], curve["mean"], marker="o", ms=2.5, lw=1.2, color=colours[group])
             if curve["n"].max() > 1:
                 std = curve["std"].fillna(0)
@@ -110,7 +114,7 @@ def _curves(df: pd.DataFrame, metrics: list[str], measure: str, title: str) -> s
         ax.set_xlabel(measure, fontsize=8)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(metrics):]:
+    for ax in list(axes.flat)[len(metrics) :]:
         ax.axis("off")
     from matplotlib.lines import Line2D
 
@@ -120,11 +124,15 @@ def _curves(df: pd.DataFrame, metrics: list[str], measure: str, title: str) -> s
         labels.append(f"and {len(groups) - LEGEND} more lines (the table names them)")
         handles.append(Line2D([], [], color="none"))
     labels = [label if len(label) <= 60 else label[:59] + "…" for label in labels]
-    ncol = max(1, min(4, len(labels), int(17 * 4.2 * cols / (max(map(len, labels)) + 6))))  # about 17 characters an inch at 7 pt
+    ncol = max(
+        1, min(4, len(labels), int(17 * 4.2 * cols / (max(map(len, labels)) + 6)))
+    )  # about 17 characters an inch at 7 pt
     fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize=7, frameon=False)
     fig.suptitle(title, fontsize=10, y=1 - 0.15 / height, va="top")
     # fixed margins, in inches: tight_layout measures every tick label and took half the page's time
-    fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.8 / height, bottom=(legend_in + 0.45) / height, hspace=0.6, wspace=0.35)
+    fig.subplots_adjust(
+        left=0.08, right=0.98, top=1 - 0.8 / height, bottom=(legend_in + 0.45) / height, hspace=0.6, wspace=0.35
+    )
     return _png(fig)
 
 
@@ -142,18 +150,29 @@ def _runs_section(folder: Path, df: pd.DataFrame, page: Path) -> str:
         status = info.loc[run_id, "status"]
         local = run_id.split(":", 1)[-1]
         sheets = sorted((folder / "runs" / local / "samples").glob("step-*.png"))
-        picked = [sheets[int(i)] for i in np.unique(np.linspace(0, len(sheets) - 1, min(HISTORY, len(sheets))).round())] if sheets else []
+        picked = (
+            [sheets[int(i)] for i in np.unique(np.linspace(0, len(sheets) - 1, min(HISTORY, len(sheets))).round())]
+            if sheets
+            else []
+        )
         cls = {"ok": "", "failed": "fail", "interrupted": "warn", "unfinished": "warn"}[status]
         why = detail.get(run_id, "")
-        head = (f'<div class="run" data-run="{e(run_id)}"><h3 class="{cls}">{e(local)} <span class="dim">{e(status)}, '
-                f"step {e(int(last.loc[run_id, 'step']))}</span></h3>")
+        head = (
+            f'<div class="run" data-run="{e(run_id)}"><h3 class="{cls}">{e(local)} <span class="dim">{e(status)}, '
+            f"step {e(int(last.loc[run_id, 'step']))}</span></h3>"
+        )
         if status != "ok":
             head += f'<p class="{cls}">{e(why) or "no status row: the bench stopped before this run ended"}</p>'
         if sheets:
-            head += (f'<p><img class="latest" src="{_rel(sheets[-1], page)}" alt="{e(local)} {e(sheets[-1].stem)}" '
-                     f'title="{e(sheets[-1].stem)}"></p>')
-            head += '<p class="history">' + "".join(
-                f'<img src="{_rel(s, page)}" alt="{e(s.stem)}" title="{e(s.stem)}">' for s in picked) + "</p>"
+            head += (
+                f'<p><img class="latest" src="{_rel(sheets[-1], page)}" alt="{e(local)} {e(sheets[-1].stem)}" '
+                f'title="{e(sheets[-1].stem)}"></p>'
+            )
+            head += (
+                '<p class="history">'
+                + "".join(f'<img src="{_rel(s, page)}" alt="{e(s.stem)}" title="{e(s.stem)}">' for s in picked)
+                + "</p>"
+            )
         parts.append(head + "</div>")
     return "".join(parts)
 
@@ -170,7 +189,10 @@ def _what_ran(folder: Path, manifest: dict[str, Any]) -> str:
         "budget": f"{config.get('budget')} per run, evaluated every {config.get('eval_every') or 'quarter'}",
         "seeds": ", ".join(map(str, config.get("seeds", []))),
         "features": config.get("features"),
-        "settings": "; ".join(f"--set {k}.{p}={v}" for k, kv in (config.get("hparams") or {}).items() for p, v in kv.items()) or "defaults",
+        "settings": "; ".join(
+            f"--set {k}.{p}={v}" for k, kv in (config.get("hparams") or {}).items() for p, v in kv.items()
+        )
+        or "defaults",
         "started": manifest.get("started"),
         "finished": manifest.get("finished") or manifest.get("interrupted") or "",
         "device": f"{env.get('device')} ({env.get('gpu') or env.get('processor')}, {env.get('cpu_threads')} threads)",
@@ -184,16 +206,20 @@ def _what_ran(folder: Path, manifest: dict[str, Any]) -> str:
         items["deviations"] = preset.get("deviations") or ""
     for name, why in (manifest.get("left_out") or {}).items():
         items[f"left out: {name}"] = why
-    return "<dl>" + "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in items.items() if v not in (None, "")) + "</dl>"
+    return (
+        "<dl>" + "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in items.items() if v not in (None, "")) + "</dl>"
+    )
 
 
 def _sweep_section(path: Path, manifest: dict[str, Any], df: pd.DataFrame) -> str:
     """A sweep (ganzoo bench --sweep): its space, the best setting of each variant x divergence, and Lucic et al.'s
     figure (the best score among k samples as k grows) beside a box plot of the samples."""
     sweep = manifest["config"]["sweep"]
-    head = (f"<h2>Sweep: {e(path.name)}</h2><p>space {e(sweep['space'])}, {e(sweep['samples'])} samples per variant x divergence, "
-            f"sampler {e(sweep['sampler'])} (Optuna), seed {e(sweep['seed'])}; {e(len(sweep.get('refused', [])))} draws refused by a "
-            "variant and drawn again.</p>")
+    head = (
+        f"<h2>Sweep: {e(path.name)}</h2><p>space {e(sweep['space'])}, {e(sweep['samples'])} samples per variant x divergence, "
+        f"sampler {e(sweep['sampler'])} (Optuna), seed {e(sweep['seed'])}; {e(len(sweep.get('refused', [])))} draws refused by a "
+        "variant and drawn again.</p>"
+    )
     space = pd.DataFrame([{"variant/divergence": k, **v} for k, v in sweep.get("parameters", {}).items()]).fillna("")
     try:
         best = report.sweep_best(df, manifest)
@@ -201,9 +227,15 @@ def _sweep_section(path: Path, manifest: dict[str, Any], df: pd.DataFrame) -> st
     except ValueError as exc:
         return head + f'<p class="warn">{e(exc)}</p>'
     src = "data:image/png;base64," + base64.b64encode(figure).decode()
-    return (head + _table(space, "sweep-space") + _table(best.assign(best=best["best"].map("{:.4g}".format),
-                                                                     median=best["median"].map("{:.4g}".format)), "sweep-best")
-            + f'<p><img class="curves" src="{src}" alt="best score among k samples"></p>')
+    return (
+        head
+        + _table(space, "sweep-space")
+        + _table(
+            best.assign(best=best["best"].map("{:.4g}".format), median=best["median"].map("{:.4g}".format)),
+            "sweep-best",
+        )
+        + f'<p><img class="curves" src="{src}" alt="best score among k samples"></p>'
+    )
 
 
 def write_page(paths: list[Path], out: Path | None = None) -> Path:
@@ -215,8 +247,10 @@ def write_page(paths: list[Path], out: Path | None = None) -> Path:
     manifests = [read_manifest(p) or {} for p in paths]
     summary = list(dict.fromkeys(m for man in manifests for m in man.get("summary_metrics", [])))
     measure = report.budget_measure([str(p) for p in paths], df)
-    sections = [f"<h1>ganzoo report</h1><p class=\"dim\">{e(', '.join(map(str, paths)))}: written "
-                f"{e(datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'))} by ganzoo {e(__version__)}</p>"]
+    sections = [
+        f'<h1>ganzoo report</h1><p class="dim">{e(", ".join(map(str, paths)))}: written '
+        f"{e(datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'))} by ganzoo {e(__version__)}</p>"
+    ]
     for note in report.notes(df):
         sections.append(f'<p class="warn">note: {e(note)}</p>')
     sections.append("<h2>What ran</h2>" + "".join(_what_ran(p, man) for p, man in zip(paths, manifests)))
@@ -227,16 +261,22 @@ def write_page(paths: list[Path], out: Path | None = None) -> Path:
         shown = report.display(t)
         best = shown["final"].str.endswith(" *")
         m, reached = t.attrs["equal_budget"]
-        sections.append("<h2>Comparison</h2><p>final, best and equal-budget values: mean ± std over finished runs; "
-                        f"* and bold: best final per dataset and metric; equal budget: "
-                        f"{e('no run finished' if pd.isna(reached) else f'{reached:g} {m}')}. The same cells as "
-                        "<code>ganzoo table</code>.</p>" + _table(shown, "comparison", best))
+        sections.append(
+            "<h2>Comparison</h2><p>final, best and equal-budget values: mean ± std over finished runs; "
+            f"* and bold: best final per dataset and metric; equal budget: "
+            f"{e('no run finished' if pd.isna(reached) else f'{reached:g} {m}')}. The same cells as "
+            "<code>ganzoo table</code>.</p>" + _table(shown, "comparison", best)
+        )
     else:
-        sections.append("<h2>Comparison</h2><p class=\"warn\">no scores: no metric could score the data, or no run reached its "
-                        "first evaluation</p>")
+        sections.append(
+            '<h2>Comparison</h2><p class="warn">no scores: no metric could score the data, or no run reached its '
+            "first evaluation</p>"
+        )
     if any(man.get("preset") for man in manifests):
         try:
-            sections.append("<h2>Beside the paper</h2>" + _table(report.published_display(report.published(paths)), "published"))
+            sections.append(
+                "<h2>Beside the paper</h2>" + _table(report.published_display(report.published(paths)), "published")
+            )
         except ValueError as exc:
             sections.append(f'<h2>Beside the paper</h2><p class="warn">{e(exc)}</p>')
 
@@ -244,23 +284,46 @@ def write_page(paths: list[Path], out: Path | None = None) -> Path:
         if report.sweep_record(man) is not None:
             sections.append(_sweep_section(path, man, df if len(paths) == 1 else report.load_many([path])))
     curves = _curves(df, summary or sorted(set(scores["metric"])), measure, "summary metrics: mean ± std over seeds")
-    losses = _curves(df, sorted(m for m in set(df["metric"]) if m.startswith("loss_") or m == "divergence"), measure,
-                     "losses and the divergence estimate, mean over each evaluation interval")
-    sections.append("<h2>Over the budget</h2>" + "".join(
-        f'<p><img class="curves" src="{src}" alt="{alt}"></p>' for src, alt in ((curves, "summary metrics"), (losses, "losses")) if src))
+    losses = _curves(
+        df,
+        sorted(m for m in set(df["metric"]) if m.startswith("loss_") or m == "divergence"),
+        measure,
+        "losses and the divergence estimate, mean over each evaluation interval",
+    )
+    sections.append(
+        "<h2>Over the budget</h2>"
+        + "".join(
+            f'<p><img class="curves" src="{src}" alt="{alt}"></p>'
+            for src, alt in ((curves, "summary metrics"), (losses, "losses"))
+            if src
+        )
+    )
 
     info = report.run_info(df)
     bad = info[info["status"] != "ok"]
     if len(bad):
-        status_rows = df[df["metric"] == "status"].groupby("run_id").agg(step=("step", "last"), detail=("detail", "last"))
-        failed = pd.DataFrame({"run": bad.index, "status": bad["status"].to_numpy(),
-                               "step reached": [int(df[df["run_id"] == r]["step"].max()) for r in bad.index],
-                               "error": [status_rows["detail"].get(r, "") for r in bad.index]})
+        status_rows = (
+            df[df["metric"] == "status"].groupby("run_id").agg(step=("step", "last"), detail=("detail", "last"))
+        )
+        failed = pd.DataFrame(
+            {
+                "run": bad.index,
+                "status": bad["status"].to_numpy(),
+                "step reached": [int(df[df["run_id"] == r]["step"].max()) for r in bad.index],
+                "error": [status_rows["detail"].get(r, "") for r in bad.index],
+            }
+        )
         sections.append("<h2>Runs that did not finish</h2>" + _table(failed, "failures"))
-    sections.append("<h2>Samples</h2>" + "".join(
-        _runs_section(p, df[df["run_id"].str.startswith(f"{i}:")] if len(paths) > 1 else df, out) for i, p in enumerate(paths)))
-    page = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>ganzoo report: {e(paths[0].name)}</title>'
-            f"<style>{STYLE}</style></head><body>{''.join(sections)}</body></html>\n")
+    sections.append(
+        "<h2>Samples</h2>"
+        + "".join(
+            _runs_section(p, df[df["run_id"].str.startswith(f"{i}:")] if len(paths) > 1 else df, out)
+            for i, p in enumerate(paths)
+        )
+    )
+    page = (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>ganzoo report: {e(paths[0].name)}</title>'
+        f"<style>{STYLE}</style></head><body>{''.join(sections)}</body></html>\n"
+    )
     atomic_write_text(out, page)
     return out
-

@@ -12,8 +12,11 @@ from typing import Any
 def keyword_params(init: Callable[..., Any], skip: Iterable[str] = ()) -> dict[str, Any]:
     """Keyword-only parameters of ``init`` with their defaults, less those the bench itself passes."""
     skipped = set(skip)
-    return {k: p.default for k, p in inspect.signature(init).parameters.items()
-            if p.kind is inspect.Parameter.KEYWORD_ONLY and k not in skipped}
+    return {
+        k: p.default
+        for k, p in inspect.signature(init).parameters.items()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY and k not in skipped
+    }
 
 
 def convert(text: str, default: Any) -> Any:
@@ -31,7 +34,9 @@ def convert(text: str, default: Any) -> Any:
     return text
 
 
-def typed(given: dict[str, str], defaults: dict[str, Any], what: str, also: dict[str, type] | None = None) -> dict[str, Any]:
+def typed(
+    given: dict[str, str], defaults: dict[str, Any], what: str, also: dict[str, type] | None = None
+) -> dict[str, Any]:
     """``given`` (parameter -> text) converted to the types of ``defaults`` (or of ``also``: parameters every
     plugin of a kind takes, named by type); raises ValueError naming an unknown parameter with what ``what``
     accepts, or a value that does not convert."""

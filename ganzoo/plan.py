@@ -22,7 +22,15 @@ import torch
 from ganzoo import config as configuration
 from ganzoo import fingerprint, presets, registry
 from ganzoo.budget import Budget, Spent
-from ganzoo.config import NO_DIVERGENCE, BenchConfig, BenchInputError, DataSource, default_cache_dir, split_bound, split_dataset
+from ganzoo.config import (
+    NO_DIVERGENCE,
+    BenchConfig,
+    BenchInputError,
+    DataSource,
+    default_cache_dir,
+    split_bound,
+    split_dataset,
+)
 from ganzoo.data import DatasetInfo
 from ganzoo.device import resolve_device
 from ganzoo.evaluation import metric_unsuitable
@@ -93,13 +101,28 @@ class TrialSpec:
 
     def row_keys(self, data: Any) -> dict[str, Any]:
         """The columns every row of this trial shares."""
-        return dict(run_id=self.run_id, variant=self.variant, divergence=self.divergence, dataset=data.name, split=data.split,
-                    seed=self.seed, budget=self.budget.text, settings=self.settings)
+        return dict(
+            run_id=self.run_id,
+            variant=self.variant,
+            divergence=self.divergence,
+            dataset=data.name,
+            split=data.split,
+            seed=self.seed,
+            budget=self.budget.text,
+            settings=self.settings,
+        )
 
     def status_row(self, data: Any, spent: Spent, value: float, detail: str) -> Row:
         """This trial's status row (1 ok, 0 failed or interrupted), at the step, images and seconds it reached."""
-        return Row(**self.row_keys(data), step=spent.steps, images_seen=spent.images, device_seconds=round(spent.seconds, 4),
-                   metric="status", value=value, detail=detail)
+        return Row(
+            **self.row_keys(data),
+            step=spent.steps,
+            images_seen=spent.images,
+            device_seconds=round(spent.seconds, 4),
+            metric="status",
+            value=value,
+            detail=detail,
+        )
 
 
 @dataclass(frozen=True)
@@ -155,9 +178,13 @@ def _labels(items: list[str]) -> tuple[dict[str, str], dict[str, str]]:
         if bound is not None:
             get_plugin(registry.divergences, bound)
         if not registry.SAFE_NAME.match(label):
-            raise BenchInputError(f"variant label {label!r} in {item!r}: labels are letters, digits and . _ + - (not first)")
+            raise BenchInputError(
+                f"variant label {label!r} in {item!r}: labels are letters, digits and . _ + - (not first)"
+            )
         if label != name and label in registry.variants.names():
-            raise BenchInputError(f"variant label {label!r} in {item!r} is the name of another installed variant; choose another label")
+            raise BenchInputError(
+                f"variant label {label!r} in {item!r} is the name of another installed variant; choose another label"
+            )
         if label in out:
             raise BenchInputError(f"variant {label!r} is given twice in --variants")
         out[label] = name
@@ -173,14 +200,19 @@ def default_variants(config: BenchConfig, info: DatasetInfo) -> tuple[list[str],
     for n in registry.variants.names():
         entry = registry.variants.entry(n)
         starved = [] if entry.error else _starved_of_real_scores(entry.obj, config.divergences or [])
-        why = entry.error or _incompatible(entry.obj, config.dataset, info) or (
-            f"its G loss gets no scores on real data, which {', '.join(starved)} needs" if starved else None)
+        why = (
+            entry.error
+            or _incompatible(entry.obj, config.dataset, info)
+            or (f"its G loss gets no scores on real data, which {', '.join(starved)} needs" if starved else None)
+        )
         if why:
             left_out[n] = why
     names = [n for n in registry.variants.names() if n not in left_out]
     if not names:
-        raise BenchInputError(f"no installed variant can run on dataset {config.dataset!r}: "
-                              + "; ".join(f"{n}: {why}" for n, why in left_out.items()))
+        raise BenchInputError(
+            f"no installed variant can run on dataset {config.dataset!r}: "
+            + "; ".join(f"{n}: {why}" for n, why in left_out.items())
+        )
     return names, left_out
 
 
@@ -196,7 +228,9 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
     if config.amp and device.type != "cuda":
         raise BenchInputError(f"--amp needs a CUDA device, but the device is {device}")
     if config.features != "classifier" and not info.is_image:
-        raise BenchInputError(f"--features {config.features} needs images; dataset {config.dataset!r} holds {info.describe()}")
+        raise BenchInputError(
+            f"--features {config.features} needs images; dataset {config.dataset!r} holds {info.describe()}"
+        )
     metrics, metrics_left_out = choose_metrics(config, info)
     if config.preset is not None:
         presets.get(config.preset)
@@ -215,6 +249,7 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
                 raise BenchInputError(f"variant {name!r} cannot run on dataset {config.dataset!r}: {why}")
     for div in config.divergences or []:
         get_plugin(registry.divergences, div)
+
     def divergences_of(v: str) -> list[str]:
         cls = get_plugin(registry.variants, plugins[v])
         if not cls.adversarial:
@@ -224,27 +259,40 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
         return config.divergences or [cls.default_divergence]
 
     if config.divergences and not any(get_plugin(registry.variants, plugins[v]).adversarial for v in names):
-        raise BenchInputError(f"--divergences {','.join(config.divergences)}: no variant of this bench has a discriminator "
-                              f"({', '.join(names)}), so no divergence applies; leave --divergences out")
+        raise BenchInputError(
+            f"--divergences {','.join(config.divergences)}: no variant of this bench has a discriminator "
+            f"({', '.join(names)}), so no divergence applies; leave --divergences out"
+        )
     runs = [_Trial(v, d, s) for v in names for d in divergences_of(v) for s in config.seeds]
     for v in names:
         starved = _starved_of_real_scores(get_plugin(registry.variants, plugins[v]), divergences_of(v))
         if starved:
-            raise BenchInputError(f"divergence {starved[0]!r} needs D's scores on real data in G's loss, and variant "
-                                  f"{v!r} does not pass them (a variant passes them with Variant.adversarial_g "
-                                  "and declares real_scores_for_g = True)")
+            raise BenchInputError(
+                f"divergence {starved[0]!r} needs D's scores on real data in G's loss, and variant "
+                f"{v!r} does not pass them (a variant passes them with Variant.adversarial_g "
+                "and declares real_scores_for_g = True)"
+            )
     used_divergences = sorted({r.divergence for r in runs} - {NO_DIVERGENCE})
-    hparams, divergence_params, metric_params, label_divergence = _route_settings(config.hparams, names, plugins, used_divergences, metrics)
-    preset_hparams = _route_settings({v: s for v, s in config.preset_hparams.items() if v in names}, names, plugins, [], [])[0]
+    hparams, divergence_params, metric_params, label_divergence = _route_settings(
+        config.hparams, names, plugins, used_divergences, metrics
+    )
+    preset_hparams = _route_settings(
+        {v: s for v, s in config.preset_hparams.items() if v in names}, names, plugins, [], []
+    )[0]
 
     def variant_spec(v: str, d: str) -> VariantSpec:
-        div = {**divergence_params.get(d, {}), **label_divergence.get(v, {}).get(d, {})}  # a label's own beat the divergence's
+        div = {
+            **divergence_params.get(d, {}),
+            **label_divergence.get(v, {}).get(d, {}),
+        }  # a label's own beat the divergence's
         return VariantSpec(v, plugins[v], d, hparams.get(v, {}), config.batch_size, div, preset_hparams.get(v, {}))
 
     for v, d in sorted({(r.variant, r.divergence) for r in runs}):  # what a variant refuses fails here, not mid-bench
         vspec = variant_spec(v, d)
         given = vspec.given()
-        where = f"variant {v!r} with " + " ".join(f"{k}={val!r}" for k, val in given.items()) if given else f"variant {v!r}"
+        where = (
+            f"variant {v!r} with " + " ".join(f"{k}={val!r}" for k, val in given.items()) if given else f"variant {v!r}"
+        )
         try:
             with warnings.catch_warnings():  # one line per bad value: torch's own warnings about it are noise here
                 warnings.simplefilter("ignore")
@@ -257,8 +305,10 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
                     warnings.simplefilter("ignore")
                     smoke_step(built, info)
             except Exception as exc:
-                raise BenchInputError(f"{where} with divergence {d!r}: one training step on stand-in data fails: "
-                                      f"{type(exc).__name__}: {exc}") from None
+                raise BenchInputError(
+                    f"{where} with divergence {d!r}: one training step on stand-in data fails: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from None
     cache_dir = config.cache_dir or default_cache_dir()
     slots, threads, note = _placement(config, device, budget)
     if not resuming:
@@ -268,28 +318,80 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
 
     dataset_name = split_dataset(config.dataset)[0]
     used = [("variants", n) for n in sorted({plugins[r.variant] for r in runs})]
-    used += [("divergences", d) for d in used_divergences] + [("datasets", dataset_name)] + [("metrics", m) for m in metrics]
+    used += (
+        [("divergences", d) for d in used_divergences]
+        + [("datasets", dataset_name)]
+        + [("metrics", m) for m in metrics]
+    )
     code = code_fingerprint(used)
     evaluation = EvalOptions(config.features, config.inception_weights, tuple(metrics), metric_params)
-    packages = {"dataset": registry.datasets.entry(dataset_name).package,
-                "metrics": {m: registry.metrics.entry(m).package for m in metrics}}
+    packages = {
+        "dataset": registry.datasets.entry(dataset_name).package,
+        "metrics": {m: registry.metrics.entry(m).package for m in metrics},
+    }
 
     def spec(r: _Trial) -> TrialSpec:
         build = variant_spec(r.variant, r.divergence)
-        ran = [("variants", build.plugin), ("divergences", r.divergence), ("datasets", dataset_name), *(("metrics", m) for m in metrics)]
+        ran = [
+            ("variants", build.plugin),
+            ("divergences", r.divergence),
+            ("datasets", dataset_name),
+            *(("metrics", m) for m in metrics),
+        ]
         return TrialSpec(
-            r.variant, r.divergence, r.seed, build, build.column(), config.source, budget, eval_every, checkpoint_every, slots[0],
-            threads, config.amp, Path(config.out) / "runs" / r.run_id, config.keep_checkpoints, evaluation,
-            {**packages, "variant": registry.variants.entry(build.plugin).package,
-             "divergence": None if r.divergence == NO_DIVERGENCE else registry.divergences.entry(r.divergence).package},
-            note, fingerprint.narrow(code, [fingerprint.key(*k) for k in ran]))
+            r.variant,
+            r.divergence,
+            r.seed,
+            build,
+            build.column(),
+            config.source,
+            budget,
+            eval_every,
+            checkpoint_every,
+            slots[0],
+            threads,
+            config.amp,
+            Path(config.out) / "runs" / r.run_id,
+            config.keep_checkpoints,
+            evaluation,
+            {
+                **packages,
+                "variant": registry.variants.entry(build.plugin).package,
+                "divergence": None
+                if r.divergence == NO_DIVERGENCE
+                else registry.divergences.entry(r.divergence).package,
+            },
+            note,
+            fingerprint.narrow(code, [fingerprint.key(*k) for k in ran]),
+        )
 
-    return Plan(config=config, runs=[spec(r) for r in runs], budget=budget, eval_every=eval_every, device=device, info=info,
-                source=config.source, out=Path(config.out), cache_dir=cache_dir, evaluation=evaluation, executor=config.executor,
-                devices=slots, threads=threads, max_retries=config.max_retries, ray_address=config.ray_address, executor_note=note,
-                code=code, plugins={v: n for v, n in plugins.items() if v != n}, left_out=left_out, metrics=metrics,
-                metrics_left_out=metrics_left_out, hparams=hparams, divergence_params=divergence_params, metric_params=metric_params,
-                preset_hparams=preset_hparams)
+    return Plan(
+        config=config,
+        runs=[spec(r) for r in runs],
+        budget=budget,
+        eval_every=eval_every,
+        device=device,
+        info=info,
+        source=config.source,
+        out=Path(config.out),
+        cache_dir=cache_dir,
+        evaluation=evaluation,
+        executor=config.executor,
+        devices=slots,
+        threads=threads,
+        max_retries=config.max_retries,
+        ray_address=config.ray_address,
+        executor_note=note,
+        code=code,
+        plugins={v: n for v, n in plugins.items() if v != n},
+        left_out=left_out,
+        metrics=metrics,
+        metrics_left_out=metrics_left_out,
+        hparams=hparams,
+        divergence_params=divergence_params,
+        metric_params=metric_params,
+        preset_hparams=preset_hparams,
+    )
 
 
 def choose_metrics(config: BenchConfig, info: DatasetInfo) -> tuple[list[str], dict[str, str]]:
@@ -302,15 +404,26 @@ def choose_metrics(config: BenchConfig, info: DatasetInfo) -> tuple[list[str], d
     for m in config.metrics or []:
         if why[m]:
             can = ", ".join(n for n, w in why.items() if w is None) or "none"
-            raise BenchInputError(f"metric {m!r} cannot score dataset {config.dataset!r}: {why[m]} (metrics that can: {can})")
+            raise BenchInputError(
+                f"metric {m!r} cannot score dataset {config.dataset!r}: {why[m]} (metrics that can: {can})"
+            )
     chosen = list(config.metrics) if config.metrics is not None else [n for n, w in why.items() if w is None]
     left_out = {} if config.metrics is not None else {n: w for n, w in why.items() if w}
     return chosen, left_out
 
 
-def _route_settings(given: dict[str, dict[str, str]], variants: list[str], plugins: dict[str, str], divergences: list[str],
-                    metrics: list[str]) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], dict[str, dict[str, Any]],
-                                                 dict[str, dict[str, dict[str, Any]]]]:
+def _route_settings(
+    given: dict[str, dict[str, str]],
+    variants: list[str],
+    plugins: dict[str, str],
+    divergences: list[str],
+    metrics: list[str],
+) -> tuple[
+    dict[str, dict[str, Any]],
+    dict[str, dict[str, Any]],
+    dict[str, dict[str, Any]],
+    dict[str, dict[str, dict[str, Any]]],
+]:
     """``--set NAME.PARAM=VALUE`` to (variant, divergence, metric, a variant label's divergence) parameters, typed:
     NAME is a variant (or label), a divergence or a metric this bench uses, and ``LABEL.DIVERGENCE.PARAM`` sets
     a divergence's parameter for that label's runs only (a sweep's samples); anything else, or a name two of
@@ -319,11 +432,15 @@ def _route_settings(given: dict[str, dict[str, str]], variants: list[str], plugi
     for name, values in given.items():
         kinds = [i for i, names in enumerate((variants, divergences, metrics)) if name in names]
         if not kinds:
-            raise BenchInputError(f"--set names {name!r}, which this bench does not use (variants: {', '.join(variants)}; divergences: "
-                                  f"{', '.join(divergences) or 'none'}; metrics: {', '.join(metrics) or 'none'})")
+            raise BenchInputError(
+                f"--set names {name!r}, which this bench does not use (variants: {', '.join(variants)}; divergences: "
+                f"{', '.join(divergences) or 'none'}; metrics: {', '.join(metrics) or 'none'})"
+            )
         if len(kinds) > 1:
-            raise BenchInputError(f"--set {name}.*: {name!r} names both a {' and a '.join(('variant', 'divergence', 'metric')[k] for k in kinds)} "
-                                  "in this bench; give the variant another label (LABEL=VARIANT)")
+            raise BenchInputError(
+                f"--set {name}.*: {name!r} names both a {' and a '.join(('variant', 'divergence', 'metric')[k] for k in kinds)} "
+                "in this bench; give the variant another label (LABEL=VARIANT)"
+            )
         kind = kinds[0]
         try:
             if kind == 0:
@@ -335,20 +452,28 @@ def _route_settings(given: dict[str, dict[str, str]], variants: list[str], plugi
                     if not dot:
                         continue
                     if div not in divergences:
-                        raise ValueError(f"{name}.{key}: {div!r} is not a divergence of this bench ({', '.join(divergences) or 'none'})")
+                        raise ValueError(
+                            f"{name}.{key}: {div!r} is not a divergence of this bench ({', '.join(divergences) or 'none'})"
+                        )
                     params = get_plugin(registry.divergences, div).constructor_params()
-                    out[3].setdefault(name, {}).setdefault(div, {}).update(typed({param: value}, params, f"divergence {div!r}"))
+                    out[3].setdefault(name, {}).setdefault(div, {}).update(
+                        typed({param: value}, params, f"divergence {div!r}")
+                    )
             elif kind == 1:
                 cls = get_plugin(registry.divergences, name)
                 out[1][name] = typed(values, cls.constructor_params(), f"divergence {name!r}")
             else:
-                out[2][name] = typed(values, get_plugin(registry.metrics, name).constructor_params(), f"metric {name!r}")
+                out[2][name] = typed(
+                    values, get_plugin(registry.metrics, name).constructor_params(), f"metric {name!r}"
+                )
         except ValueError as exc:
             raise BenchInputError(f"--set: {exc}") from None
     return out
 
 
-def _placement(config: BenchConfig, device: torch.device, budget: Budget) -> tuple[list[torch.device], int, dict[str, Any]]:
+def _placement(
+    config: BenchConfig, device: torch.device, budget: Budget
+) -> tuple[list[torch.device], int, dict[str, Any]]:
     """One device per worker slot, the CPU threads each trial gets, and what to record about both.
 
     Trials that share a device slow each other down, so their device seconds are not those of a trial
@@ -361,13 +486,20 @@ def _placement(config: BenchConfig, device: torch.device, budget: Budget) -> tup
     slots = [d for d in devices for _ in range(per_device)] if config.devices else [device] * config.workers
     sharing = max(sum(1 for s in slots if s == d) for d in slots)
     if budget.is_time and sharing > 1 and not config.allow_shared_device:
-        raise BenchInputError(f"a seconds budget ({budget.text}) with {sharing} trials at a time on {slots[0]}: trials sharing a device "
-                              "slow each other, so their device seconds are not comparable; use a steps or images budget, one "
-                              "worker per device, or --allow-shared-device (recorded)")
+        raise BenchInputError(
+            f"a seconds budget ({budget.text}) with {sharing} trials at a time on {slots[0]}: trials sharing a device "
+            "slow each other, so their device seconds are not comparable; use a steps or images budget, one "
+            "worker per device, or --allow-shared-device (recorded)"
+        )
     cores = os.cpu_count() or 1
     threads = config.threads or max(1, cores // len(slots))
-    note = {"executor": config.executor, "workers": len(slots), "threads_per_trial": threads, "trials_per_device": sharing,
-            "shared_device_allowed": bool(sharing > 1 and budget.is_time)}
+    note = {
+        "executor": config.executor,
+        "workers": len(slots),
+        "threads_per_trial": threads,
+        "trials_per_device": sharing,
+        "shared_device_allowed": bool(sharing > 1 and budget.is_time),
+    }
     return slots, threads, note
 
 
@@ -420,8 +552,10 @@ def _check_out(out: Path, force: bool) -> None:
         raise BenchInputError(held)
     holds = [p.name for p in (out / "results.csv", out / MANIFEST, out / "runs") if p.exists()]
     if holds and not force:
-        raise BenchInputError(f"--out {str(out)!r} already holds another bench's results ({', '.join(holds)}); choose a new "
-                              f"folder, continue it with --resume {out}, or pass --force to replace it")
+        raise BenchInputError(
+            f"--out {str(out)!r} already holds another bench's results ({', '.join(holds)}); choose a new "
+            f"folder, continue it with --resume {out}, or pass --force to replace it"
+        )
 
 
 def clear_out(out: Path) -> None:
@@ -430,5 +564,3 @@ def clear_out(out: Path) -> None:
         (out / name).unlink(missing_ok=True)
     if (out / "runs").exists():
         shutil.rmtree(out / "runs")
-
-

@@ -103,7 +103,9 @@ class Registry(Generic[T]):
             return
         if not (isinstance(obj, type) and issubclass(obj, self.base)):
             entry.obj = None
-            entry.error = f"{entry.target} from {entry.package} is not a subclass of {self.base.__module__}.{self.base.__name__}"
+            entry.error = (
+                f"{entry.target} from {entry.package} is not a subclass of {self.base.__module__}.{self.base.__name__}"
+            )
             return
         entry.obj = obj
 
@@ -181,7 +183,13 @@ def _literal_attribute(target: str, attr: str) -> Any:
     for node in tree.body if tree is not None else []:
         if isinstance(node, ast.ClassDef) and node.name == qualname:
             for stmt in node.body:
-                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(stmt, ast.AnnAssign) else []
+                targets = (
+                    stmt.targets
+                    if isinstance(stmt, ast.Assign)
+                    else [stmt.target]
+                    if isinstance(stmt, ast.AnnAssign)
+                    else []
+                )
                 if any(isinstance(t, ast.Name) and t.id == attr for t in targets) and stmt.value is not None:
                     try:
                         return ast.literal_eval(stmt.value)

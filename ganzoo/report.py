@@ -67,12 +67,16 @@ def notes(df: pd.DataFrame) -> list[str]:
     infinite = scores[np.isinf(scores["value"].to_numpy(dtype=float))]
     if len(infinite):
         first = infinite.iloc[0]
-        out.append(f"{len(infinite)} score(s) are infinite ({', '.join(sorted(infinite['metric'].unique()))}; first: run "
-                   f"{first['run_id']} at step {first['step']}): a mean over one is infinite, and a plot leaves them out")
+        out.append(
+            f"{len(infinite)} score(s) are infinite ({', '.join(sorted(infinite['metric'].unique()))}; first: run "
+            f"{first['run_id']} at step {first['step']}): a mean over one is infinite, and a plot leaves them out"
+        )
     datasets = sorted(df["dataset"].unique())
     if len(datasets) > 1:
-        out.append(f"these results hold {len(datasets)} datasets ({', '.join(datasets)}): each is ranked on its own, but the "
-                   "equal-budget point is the largest one every run of all of them reached")
+        out.append(
+            f"these results hold {len(datasets)} datasets ({', '.join(datasets)}): each is ranked on its own, but the "
+            "equal-budget point is the largest one every run of all of them reached"
+        )
     return out
 
 
@@ -82,8 +86,10 @@ def unfinished(paths: list[Path]) -> list[str]:
     for path in paths:
         manifest = read_manifest(Path(path)) if Path(path).is_dir() else None
         if manifest is not None and manifest.get("status") != "finished":
-            out.append(f"{path} is a bench that has not finished (bench.json: {manifest.get('status')}): only cells where "
-                       "every run finished in both are compared")
+            out.append(
+                f"{path} is a bench that has not finished (bench.json: {manifest.get('status')}): only cells where "
+                "every run finished in both are compared"
+            )
     return out
 
 
@@ -92,7 +98,9 @@ def _scores(df: pd.DataFrame, metrics: list[str] | None) -> pd.DataFrame:
     if metrics:
         unknown = sorted(set(metrics) - set(out["metric"]))
         if unknown:
-            raise ValueError(f"metric(s) {', '.join(unknown)} not in the results (there: {', '.join(sorted(set(out['metric'])))})")
+            raise ValueError(
+                f"metric(s) {', '.join(unknown)} not in the results (there: {', '.join(sorted(set(out['metric'])))})"
+            )
         out = out[out["metric"].isin(metrics)]
     return out
 
@@ -123,7 +131,9 @@ def run_info(df: pd.DataFrame) -> pd.DataFrame:
     known = status.reindex(runs.index)
     runs.loc[known["value"] == 1, "status"] = "ok"
     failed = known["value"].notna() & (known["value"] != 1)
-    runs.loc[failed, "status"] = np.where(known.loc[failed, "detail"].astype(str).str.startswith("interrupted"), "interrupted", "failed")
+    runs.loc[failed, "status"] = np.where(
+        known.loc[failed, "detail"].astype(str).str.startswith("interrupted"), "interrupted", "failed"
+    )
     label = pd.Series("", index=runs.index)
     for col in ("budget", "features"):
         if runs[col].nunique() > 1:
@@ -143,8 +153,12 @@ def _differing(settings: pd.Series) -> pd.Series:
     return pd.Series([" ".join(f"{k}={d[k]}" for k in varying if k in d) for d in parsed], index=settings.index)
 
 
-def per_run(df: pd.DataFrame, measure: str = "seconds", directions: dict[str, str] | None = None,
-            runs: pd.DataFrame | None = None) -> pd.DataFrame:
+def per_run(
+    df: pd.DataFrame,
+    measure: str = "seconds",
+    directions: dict[str, str] | None = None,
+    runs: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """One row per run x metric: final value, best value over the run (after step 0: the untrained
     generator is not a result) and the value at the equal budget, for finished runs only; failed,
     interrupted and unfinished runs keep their row with NaN values and their status.
@@ -186,16 +200,27 @@ def table(df: pd.DataFrame, metrics: list[str] | None = None, measure: str = "au
     if scores.empty:
         info = run_info(df)
         statuses = ", ".join(f"{n} {k}" for k, n in info["status"].value_counts().sort_index().items()) or "none"
-        raise ValueError(f"the results hold no scores to tabulate, only status and loss rows ({len(info)} runs: {statuses}); "
-                         "no metric could score the data, or no run reached its first evaluation")
+        raise ValueError(
+            f"the results hold no scores to tabulate, only status and loss rows ({len(info)} runs: {statuses}); "
+            "no metric could score the data, or no run reached its first evaluation"
+        )
     runs = per_run(scores, measure, directions, run_info(df))
     g = runs.groupby([*GROUP, "metric"])
-    agg = g.agg(seeds=("final", "count"), runs=("run_id", "nunique"),
-                final_mean=("final", "mean"), final_std=("final", "std"),
-                best_mean=("best", "mean"), best_std=("best", "std"),
-                equal_mean=("equal", "mean"), equal_std=("equal", "std")).reset_index()
-    status = runs.drop_duplicates("run_id").groupby(GROUP)["status"].agg(lambda s: ", ".join(
-        f"{n} {k}" for k, n in s[s != "ok"].value_counts().sort_index().items()))
+    agg = g.agg(
+        seeds=("final", "count"),
+        runs=("run_id", "nunique"),
+        final_mean=("final", "mean"),
+        final_std=("final", "std"),
+        best_mean=("best", "mean"),
+        best_std=("best", "std"),
+        equal_mean=("equal", "mean"),
+        equal_std=("equal", "std"),
+    ).reset_index()
+    status = (
+        runs.drop_duplicates("run_id")
+        .groupby(GROUP)["status"]
+        .agg(lambda s: ", ".join(f"{n} {k}" for k, n in s[s != "ok"].value_counts().sort_index().items()))
+    )
     agg["not_ok"] = [status.get(tuple(r), "") for r in agg[GROUP].itertuples(index=False)]
     agg["is_best"] = False
     for (_, metric), grp in agg.groupby(["dataset", "metric"]):
@@ -220,12 +245,18 @@ def display(t: pd.DataFrame) -> pd.DataFrame:
     of the others (``2/3 ok, 1 failed``); only finished runs contribute values."""
     d = t[[*KEYS, "setting", "metric"]].copy()
     d["runs"] = [f"{n}/{m} ok" + (f", {rest}" if rest else "") for n, m, rest in zip(t.seeds, t.runs, t.not_ok)]
-    d["final"] = [cell(m, s, n) + (" *" if b else "") for m, s, n, b in zip(t.final_mean, t.final_std, t.seeds, t.is_best)]
+    d["final"] = [
+        cell(m, s, n) + (" *" if b else "") for m, s, n, b in zip(t.final_mean, t.final_std, t.seeds, t.is_best)
+    ]
     d["best"] = [cell(m, s, n) for m, s, n in zip(t.best_mean, t.best_std, t.seeds)]
     d["equal budget"] = [cell(m, s, n) for m, s, n in zip(t.equal_mean, t.equal_std, t.seeds)]
     order = {m: i for i, m in enumerate(("fid", "kid", "precision", "recall", "density", "coverage"))}
     d["_o"] = d["metric"].map(lambda m: order.get(m, len(order)))
-    d = d.sort_values(["dataset", "_o", "metric", "variant", "divergence", "setting"]).drop(columns="_o").reset_index(drop=True)
+    d = (
+        d.sort_values(["dataset", "_o", "metric", "variant", "divergence", "setting"])
+        .drop(columns="_o")
+        .reset_index(drop=True)
+    )
     return d if (d["setting"] != "").any() else d.drop(columns="setting")
 
 
@@ -235,9 +266,13 @@ def summary_wide(t: pd.DataFrame) -> pd.DataFrame:
     finish: narrow enough for an 80-column terminal, where the long table is not."""
     t = t.copy()
     t["run"] = t["variant"] + "/" + t["divergence"] + np.where(t["setting"] != "", " " + t["setting"], "")
-    t["shown"] = [("-" if pd.isna(m) else f"{m:.3g}") + ("*" if b else "") for m, b in zip(t["final_mean"], t["is_best"])]
+    t["shown"] = [
+        ("-" if pd.isna(m) else f"{m:.3g}") + ("*" if b else "") for m, b in zip(t["final_mean"], t["is_best"])
+    ]
     metrics = list(dict.fromkeys(t["metric"]))
-    wide = t.pivot_table(index="run", columns="metric", values="shown", aggfunc="first", sort=False)[metrics].fillna("-")
+    wide = t.pivot_table(index="run", columns="metric", values="shown", aggfunc="first", sort=False)[metrics].fillna(
+        "-"
+    )
     runs = t.drop_duplicates("run").set_index("run")
     wide.insert(0, "runs", [f"{int(runs.loc[r, 'seeds'])}/{int(runs.loc[r, 'runs'])}" for r in wide.index])
     return wide.reset_index().rename(columns={"run": "variant/divergence"})
@@ -255,24 +290,48 @@ def published(paths: list[Path]) -> pd.DataFrame:
         manifest = read_manifest(Path(path))
         rec = (manifest or {}).get("preset")
         if not rec:
-            raise ValueError(f"{path} was not run from a preset (ganzoo bench --preset NAME): it holds no published numbers to set beside")
+            raise ValueError(
+                f"{path} was not run from a preset (ganzoo bench --preset NAME): it holds no published numbers to set beside"
+            )
         records += rec["published"]
         notes.append(f"{rec['name']}: " + (", ".join(rec["overrides"]) if rec["overrides"] else "as published"))
     df = load_many(list(paths))
     pub = pd.DataFrame(records).drop_duplicates(["dataset", "variant", "metric", "source"])
     t = table(df, sorted(set(pub["metric"]) & set(df["metric"])) or None)
     t = t[t["metric"].isin(pub["metric"])]
-    mine = pd.DataFrame({"dataset": t["dataset"], "variant": t["variant"], "metric": t["metric"],
-                         "source": "ganzoo", "protocol": "; ".join(notes), "runs": t["seeds"].astype(int),
-                         "mean": t["final_mean"], "se": t["final_std"] / np.sqrt(t["seeds"].clip(lower=1)), "within_2se": "",
-                         "distance_se": np.nan})
+    mine = pd.DataFrame(
+        {
+            "dataset": t["dataset"],
+            "variant": t["variant"],
+            "metric": t["metric"],
+            "source": "ganzoo",
+            "protocol": "; ".join(notes),
+            "runs": t["seeds"].astype(int),
+            "mean": t["final_mean"],
+            "se": t["final_std"] / np.sqrt(t["seeds"].clip(lower=1)),
+            "within_2se": "",
+            "distance_se": np.nan,
+        }
+    )
     rows = []
     for _, r in pub.iterrows():
         ours = mine[(mine.dataset == r.dataset) & (mine.variant == r.variant) & (mine.metric == r.metric)]
         mean, se = (ours["mean"].iloc[0], ours["se"].iloc[0]) if len(ours) else (float("nan"), float("nan"))
         verdict, distance = within_2se(mean, se, r["mean"], r.se)
-        rows.append({"dataset": r.dataset, "variant": r.variant, "metric": r.metric, "source": r.source, "protocol": "the paper's", "runs": pd.NA,
-                     "mean": r["mean"], "se": r.se, "within_2se": verdict, "distance_se": distance})
+        rows.append(
+            {
+                "dataset": r.dataset,
+                "variant": r.variant,
+                "metric": r.metric,
+                "source": r.source,
+                "protocol": "the paper's",
+                "runs": pd.NA,
+                "mean": r["mean"],
+                "se": r.se,
+                "within_2se": verdict,
+                "distance_se": distance,
+            }
+        )
     out = pd.concat([mine, pd.DataFrame(rows)], ignore_index=True)
     out["_mine"] = out["source"] == "ganzoo"
     out = out.sort_values(["dataset", "metric", "variant", "_mine"], ascending=[True, True, True, False], kind="stable")
@@ -314,14 +373,27 @@ def to_markdown(w: pd.DataFrame) -> str:
 
 def to_latex(w: pd.DataFrame) -> str:
     def esc(v: object) -> str:
-        return str(v).replace("\\", r"\textbackslash{}").replace("_", r"\_").replace("%", r"\%").replace("&", r"\&").replace("±", r"$\pm$")
+        return (
+            str(v)
+            .replace("\\", r"\textbackslash{}")
+            .replace("_", r"\_")
+            .replace("%", r"\%")
+            .replace("&", r"\&")
+            .replace("±", r"$\pm$")
+        )
 
-    lines = [r"\begin{tabular}{" + "l" * len(w.columns) + "}", r"\toprule", " & ".join(map(esc, w.columns)) + r" \\", r"\midrule"]
+    lines = [
+        r"\begin{tabular}{" + "l" * len(w.columns) + "}",
+        r"\toprule",
+        " & ".join(map(esc, w.columns)) + r" \\",
+        r"\midrule",
+    ]
     lines += [" & ".join(esc(v) for v in row) + r" \\" for row in w.itertuples(index=False)]
     return "\n".join(lines + [r"\bottomrule", r"\end{tabular}"]) + "\n"
 
 
 # -- comparing two result sets -------------------------------------------------------------------
+
 
 class NotComparable(ValueError):
     """Two result sets whose numbers would mean nothing side by side."""
@@ -335,12 +407,19 @@ def _budget(path: Path) -> str | None:
 def check_comparable(a: pd.DataFrame, b: pd.DataFrame, path_a: Path, path_b: Path) -> None:
     reasons = []
     if set(a["dataset"]) != set(b["dataset"]):
-        reasons.append(f"datasets differ ({', '.join(sorted(set(a['dataset'])))} vs {', '.join(sorted(set(b['dataset'])))})")
+        reasons.append(
+            f"datasets differ ({', '.join(sorted(set(a['dataset'])))} vs {', '.join(sorted(set(b['dataset'])))})"
+        )
     for col in ("split", "features", "features_sha256", "reference_images", "generated_images", "resize"):
-        sa, sb = a.groupby("metric")[col].agg(lambda s: tuple(sorted(set(s.dropna().astype(str))))), b.groupby("metric")[col].agg(lambda s: tuple(sorted(set(s.dropna().astype(str)))))
+        sa, sb = (
+            a.groupby("metric")[col].agg(lambda s: tuple(sorted(set(s.dropna().astype(str))))),
+            b.groupby("metric")[col].agg(lambda s: tuple(sorted(set(s.dropna().astype(str))))),
+        )
         for metric in sorted(set(sa.index) & set(sb.index)):
             if sa[metric] != sb[metric]:
-                reasons.append(f"{metric}: {col} differs ({', '.join(sa[metric]) or '-'} vs {', '.join(sb[metric]) or '-'})")
+                reasons.append(
+                    f"{metric}: {col} differs ({', '.join(sa[metric]) or '-'} vs {', '.join(sb[metric]) or '-'})"
+                )
     ba, bb = _budget(path_a), _budget(path_b)
     if ba and bb and ba != bb:
         reasons.append(f"budgets differ ({ba} vs {bb})")
@@ -383,7 +462,10 @@ def compare(path_a: Path, path_b: Path, metrics: list[str] | None = None, alpha:
     a, b = _scores(a_all, metrics), _scores(b_all, metrics)
     check_comparable(a, b, Path(path_a), Path(path_b))
     directions = metric_directions([str(path_a), str(path_b)])
-    b_all, b = b_all.assign(run_id="b:" + b_all["run_id"]), b.assign(run_id="b:" + b["run_id"])  # run ids may repeat across sets
+    b_all, b = (
+        b_all.assign(run_id="b:" + b_all["run_id"]),
+        b.assign(run_id="b:" + b["run_id"]),
+    )  # run ids may repeat across sets
     runs = run_info(pd.concat([a_all, b_all]))  # settings labelled over both sets: the same setting, the same label
     fa, fb = per_run(a, "seconds", directions, runs), per_run(b, "seconds", directions, runs)
     cells = [*GROUP, "metric"]
@@ -393,23 +475,53 @@ def compare(path_a: Path, path_b: Path, metrics: list[str] | None = None, alpha:
         if key not in gb:
             continue
         sb = gb[key]
-        row = {**dict(zip(cells, key)), "n_a": int((ga["status"] == "ok").sum()), "n_b": int((sb["status"] == "ok").sum())}
-        unfinished = [f"{side}: {n} of {len(g)} runs {', '.join(sorted(set(g.loc[g['status'] != 'ok', 'status'])))}"
-                      for side, g in (("A", ga), ("B", sb)) for n in [int((g["status"] != "ok").sum())] if n]
+        row = {
+            **dict(zip(cells, key)),
+            "n_a": int((ga["status"] == "ok").sum()),
+            "n_b": int((sb["status"] == "ok").sum()),
+        }
+        unfinished = [
+            f"{side}: {n} of {len(g)} runs {', '.join(sorted(set(g.loc[g['status'] != 'ok', 'status'])))}"
+            for side, g in (("A", ga), ("B", sb))
+            for n in [int((g["status"] != "ok").sum())]
+            if n
+        ]
         if unfinished:
-            rows.append({**row, "a_mean": np.nan, "b_mean": np.nan, "change": np.nan, "ci_low": np.nan, "ci_high": np.nan,
-                         "p_value": np.nan, "significant": False, "note": "refused: " + "; ".join(unfinished) + " (not all reached the budget)"})
+            rows.append(
+                {
+                    **row,
+                    "a_mean": np.nan,
+                    "b_mean": np.nan,
+                    "change": np.nan,
+                    "ci_low": np.nan,
+                    "ci_high": np.nan,
+                    "p_value": np.nan,
+                    "significant": False,
+                    "note": "refused: " + "; ".join(unfinished) + " (not all reached the budget)",
+                }
+            )
             continue
         w = welch(ga["final"].to_numpy(float), sb["final"].to_numpy(float))
-        rows.append({**row, "a_mean": ga["final"].mean(), "b_mean": sb["final"].mean(), "change": w.diff, "ci_low": w.low,
-                     "ci_high": w.high, "p_value": w.p, "significant": bool(w.p < alpha) if not math.isnan(w.p) else False,
-                     "note": "" if len(ga) > 1 and len(sb) > 1 else "needs ≥2 seeds each"})
+        rows.append(
+            {
+                **row,
+                "a_mean": ga["final"].mean(),
+                "b_mean": sb["final"].mean(),
+                "change": w.diff,
+                "ci_low": w.low,
+                "ci_high": w.high,
+                "p_value": w.p,
+                "significant": bool(w.p < alpha) if not math.isnan(w.p) else False,
+                "note": "" if len(ga) > 1 and len(sb) > 1 else "needs ≥2 seeds each",
+            }
+        )
     if not rows:
         raise NotComparable("cannot compare these result sets: they share no dataset x variant x divergence x metric")
     return pd.DataFrame(rows)
 
 
 # -- curves ---------------------------------------------------------------------------------------
+
 
 def plot(df: pd.DataFrame, metric: str, out: Path) -> Path:
     """``metric`` against device seconds and images seen; one line per variant/divergence, seeds as a band."""
@@ -422,9 +534,18 @@ def plot(df: pd.DataFrame, metric: str, out: Path) -> Path:
     data = data[np.isfinite(data["value"].to_numpy(dtype=float)) | data["value"].isna()]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), dpi=110)
     for (dataset, variant, divergence), g in data.groupby(KEYS):
-        curve = g.groupby("step").agg(x_s=("device_seconds", "mean"), x_i=("images_seen", "mean"),
-                                      mean=("value", "mean"), std=("value", "std"), n=("value", "size"))
-        label = f"{variant}/{divergence}" + (f" ({dataset})" if data["dataset"].nunique() > 1 else "") + f", n={curve['n'].max()}"
+        curve = g.groupby("step").agg(
+            x_s=("device_seconds", "mean"),
+            x_i=("images_seen", "mean"),
+            mean=("value", "mean"),
+            std=("value", "std"),
+            n=("value", "size"),
+        )
+        label = (
+            f"{variant}/{divergence}"
+            + (f" ({dataset})" if data["dataset"].nunique() > 1 else "")
+            + f", n={curve['n'].max()}"
+        )
         for ax, x in zip(axes, ("x_s", "x_i")):
             line = ax.plot(curve[x], curve["mean"], marker="o", ms=3, label=label)[0]
             if curve["n"].max() > 1:
@@ -443,7 +564,9 @@ def plot(df: pd.DataFrame, metric: str, out: Path) -> Path:
     fmt = Path(out).suffix.lstrip(".") or "png"
     if fmt not in fig.canvas.get_supported_filetypes():
         plt.close(fig)
-        raise ValueError(f"--out {str(out)!r}: unknown picture format {fmt!r} (known: {', '.join(sorted(fig.canvas.get_supported_filetypes()))})")
+        raise ValueError(
+            f"--out {str(out)!r}: unknown picture format {fmt!r} (known: {', '.join(sorted(fig.canvas.get_supported_filetypes()))})"
+        )
     fig.savefig(buf, format=fmt)
     plt.close(fig)
     try:
@@ -454,6 +577,7 @@ def plot(df: pd.DataFrame, metric: str, out: Path) -> Path:
 
 
 # -- sweeps (ganzoo.search) -------------------------------------------------------------------------
+
 
 def sweep_record(manifest: dict | None) -> dict | None:
     """The sweep a bench.json records (its space, seed and every sample), or None when the bench is no sweep."""
@@ -480,8 +604,16 @@ def sweep_finals(df: pd.DataFrame, manifest: dict, metric: str) -> pd.DataFrame:
         if label not in runs:
             continue
         rec = runs[label]
-        rows.append({"variant": rec["variant"], "divergence": rec["divergence"], "sample": rec["sample"], "label": label,
-                     "value": r["value"], "settings": Settings.column(rec["values"])})
+        rows.append(
+            {
+                "variant": rec["variant"],
+                "divergence": rec["divergence"],
+                "sample": rec["sample"],
+                "label": label,
+                "value": r["value"],
+                "settings": Settings.column(rec["values"]),
+            }
+        )
     out = pd.DataFrame(rows, columns=["variant", "divergence", "sample", "label", "value", "settings"])
     return out.groupby(["variant", "divergence", "sample", "label", "settings"], as_index=False)["value"].mean()
 
@@ -507,13 +639,24 @@ def sweep_best(df: pd.DataFrame, manifest: dict, metric: str | None = None) -> p
         if g.empty:
             continue
         best = g.loc[g["value"].idxmin() if way == LOWER else g["value"].idxmax()]
-        rows.append({"variant": variant, "divergence": divergence, "metric": metric, "samples": len(g), "best": best["value"],
-                     "median": g["value"].median(), "best sample": best["label"], "best settings": best["settings"]})
+        rows.append(
+            {
+                "variant": variant,
+                "divergence": divergence,
+                "metric": metric,
+                "samples": len(g),
+                "best": best["value"],
+                "median": g["value"].median(),
+                "best sample": best["label"],
+                "best settings": best["settings"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def best_of_k(scores: list[float], ks: list[int] | None = None, rounds: int = 1000, seed: int = 0,
-              lower_is_better: bool = True) -> list[tuple[int, float, float, float]]:
+def best_of_k(
+    scores: list[float], ks: list[int] | None = None, rounds: int = 1000, seed: int = 0, lower_is_better: bool = True
+) -> list[tuple[int, float, float, float]]:
     """Lucic et al.'s figure: for each k, the best score among k of the samples, over ``rounds`` subsets of size k
     drawn without replacement; (k, mean, 2.5th and 97.5th percentile)."""
     values = np.asarray([s for s in scores if s == s and math.isfinite(s)], dtype=float)
@@ -557,7 +700,9 @@ def plot_sweep(df: pd.DataFrame, manifest: dict, out: Path | None = None, metric
     ax.legend(fontsize=8)
     if groups:
         box.boxplot([g["value"].dropna().to_numpy() for _, g in groups])
-        box.set_xticks(range(1, len(groups) + 1), [f"{v}/{d}" for (v, d), _ in groups])  # boxplot's own label keyword moved
+        box.set_xticks(
+            range(1, len(groups) + 1), [f"{v}/{d}" for (v, d), _ in groups]
+        )  # boxplot's own label keyword moved
     box.set_ylabel(f"final {metric} per sample")
     box.tick_params(axis="x", labelsize=8, rotation=20)
     box.grid(alpha=0.3)
@@ -565,8 +710,10 @@ def plot_sweep(df: pd.DataFrame, manifest: dict, out: Path | None = None, metric
         ax.set_yscale("log")
         box.set_yscale("log")
     sweep = manifest["config"]["sweep"]
-    fig.suptitle(f"sweep: {sweep['space']}, {sweep['samples']} samples per variant x divergence (sampler {sweep['sampler']}, seed {sweep['seed']})",
-                 fontsize=10)
+    fig.suptitle(
+        f"sweep: {sweep['space']}, {sweep['samples']} samples per variant x divergence (sampler {sweep['sampler']}, seed {sweep['seed']})",
+        fontsize=10,
+    )
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")

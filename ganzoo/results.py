@@ -30,15 +30,28 @@ if TYPE_CHECKING:
 
 PROVENANCE = ["features", "features_sha256", "reference", "reference_images", "generated_images", "resize"]
 COLUMNS = [
-    "run_id", "variant", "divergence", "dataset", "split", "seed",
-    "step", "images_seen", "device_seconds", "metric", "value", "detail", *PROVENANCE, "budget", "settings",
+    "run_id",
+    "variant",
+    "divergence",
+    "dataset",
+    "split",
+    "seed",
+    "step",
+    "images_seen",
+    "device_seconds",
+    "metric",
+    "value",
+    "detail",
+    *PROVENANCE,
+    "budget",
+    "settings",
 ]
 MANIFEST = "bench.json"
 LOWER, HIGHER = "lower", "higher"  # which way a value is better, as a metric declares it and bench.json records it
 
 
 def direction(directions: dict[str, str], metric: str) -> str | None:
-    """"lower", "higher" or None (undeclared) for a value name such as ``fid`` or ``fid/inverted``."""
+    """ "lower", "higher" or None (undeclared) for a value name such as ``fid`` or ``fid/inverted``."""
     return directions.get(metric, directions.get(metric.split("/", 1)[0]))
 
 
@@ -79,7 +92,9 @@ class Row:
     generated_images: int | None = None
     resize: str = ""
     budget: str = ""  # the bench's budget, e.g. "2000steps"
-    settings: str = ""  # the user's hyper-parameter overrides for this run, "key=value;..." sorted (--set, --batch-size)
+    settings: str = (
+        ""  # the user's hyper-parameter overrides for this run, "key=value;..." sorted (--set, --batch-size)
+    )
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -164,27 +179,37 @@ def read_results(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise ResultsFileError(f"{path}: no such results file")
     try:
-        df = pd.read_csv(path, keep_default_na=False, na_values=[""],
-                         dtype={"detail": str, "features": str, "resize": str, "budget": str, "settings": str, "value": str})
+        df = pd.read_csv(
+            path,
+            keep_default_na=False,
+            na_values=[""],
+            dtype={"detail": str, "features": str, "resize": str, "budget": str, "settings": str, "value": str},
+        )
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise ResultsFileError(f"{path}: not a CSV file ({type(exc).__name__}: {' '.join(str(exc).split())})") from None
     missing = [c for c in COLUMNS[: COLUMNS.index("detail")] if c not in df.columns]
     if missing:
         raise ResultsFileError(f"{path}: not a ganzoo results file, missing column(s) {', '.join(missing)}")
     if df.empty:
-        raise ResultsFileError(f"{path}: no results yet (the bench wrote no row: it was stopped before its first evaluation, "
-                               "or is still preparing; `ganzoo bench --resume` continues a stopped one)")
+        raise ResultsFileError(
+            f"{path}: no results yet (the bench wrote no row: it was stopped before its first evaluation, "
+            "or is still preparing; `ganzoo bench --resume` continues a stopped one)"
+        )
     for col in ("detail", *PROVENANCE, "budget", "settings"):
         if col not in df.columns:  # files from before these columns existed
             df[col] = pd.NA
     for col, integral in _NUMERIC.items():
         num = pd.to_numeric(df[col], errors="coerce")
-        bad = num.isna() & ~((col == "value") & (df["metric"].eq("status") & df[col].isna() | df[col].astype(str).str.lower().eq("nan")))
+        bad = num.isna() & ~(
+            (col == "value") & (df["metric"].eq("status") & df[col].isna() | df[col].astype(str).str.lower().eq("nan"))
+        )
         if integral:
             bad |= ~num.isna() & ((num % 1 != 0) | (num < 0))
         if bad.any():
             i = int(bad.to_numpy().nonzero()[0][0])
-            raise ResultsFileError(f"{path}: line {i + 2} (data row {i + 1}), column {col!r}: invalid value {df[col].iloc[i]!r}")
+            raise ResultsFileError(
+                f"{path}: line {i + 2} (data row {i + 1}), column {col!r}: invalid value {df[col].iloc[i]!r}"
+            )
         df[col] = num.astype("int64") if integral else num.astype(float)
     for col in ("run_id", "variant", "divergence", "dataset", "metric"):
         empty = df[col].isna() | (df[col].astype(str).str.strip() == "")
@@ -261,7 +286,13 @@ def _git_revision() -> str | None:
         rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
         if rev.returncode != 0:
             return None
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here, capture_output=True, text=True, timeout=5)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
         return rev.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return None

@@ -23,7 +23,16 @@ from ganzoo.board import Board
 from ganzoo.budget import Spent
 from ganzoo.config import MACHINE_OPTIONS, BenchConfig, BenchInputError
 from ganzoo.evaluation import prepare_metrics
-from ganzoo.events import BenchFinished, Message, OnEvent, TrialDone, TrialLine, TrialProgress, TrialScored, TrialsStarting
+from ganzoo.events import (
+    BenchFinished,
+    Message,
+    OnEvent,
+    TrialDone,
+    TrialLine,
+    TrialProgress,
+    TrialScored,
+    TrialsStarting,
+)
 from ganzoo.executor import executor_for, job_for
 from ganzoo.factory import load_checked
 from ganzoo.lock import LockHeld, OutLock
@@ -73,8 +82,14 @@ def preset_record(config: BenchConfig) -> dict[str, Any]:
     """What bench.json keeps of the preset a bench started from: its protocol, the user's overrides and
     the published numbers, so ``ganzoo table --published`` needs nothing but the results folder."""
     pr = presets.get(config.preset)
-    return {"name": pr.name, "paper": pr.paper, "protocol": pr.protocol, "deviations": pr.deviations,
-            "overrides": list(config.preset_overrides), "published": pr.published_rows()}
+    return {
+        "name": pr.name,
+        "paper": pr.paper,
+        "protocol": pr.protocol,
+        "deviations": pr.deviations,
+        "overrides": list(config.preset_overrides),
+        "published": pr.published_rows(),
+    }
 
 
 def _machine_options(recorded: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
@@ -84,8 +99,10 @@ def _machine_options(recorded: dict[str, Any], given: dict[str, Any]) -> dict[st
     out = {k: given.get(k) for k in MACHINE_OPTIONS}
     for key, flag in (("data_dir", "--data-dir"), ("ray_address", "--ray-address")):
         if recorded.get(key) is not None and out[key] is None:
-            raise BenchInputError(f"this bench ran with {flag} {recorded[key]}; a results folder does not choose where ganzoo "
-                                  f"reads or connects, so give it again: ganzoo bench --resume DIR {flag} ...")
+            raise BenchInputError(
+                f"this bench ran with {flag} {recorded[key]}; a results folder does not choose where ganzoo "
+                f"reads or connects, so give it again: ganzoo bench --resume DIR {flag} ..."
+            )
     return {k: (str(v) if isinstance(v, Path) else v) for k, v in out.items()}
 
 
@@ -111,7 +128,9 @@ def _kept_rows(p: Plan) -> tuple[list[Row], set[str]]:
 
     def done(run_id: str, row: pd.Series) -> bool:
         if row["value"] == 1:  # ok, believed only with its files in place: a kill between the row and the files
-            return run_id not in folders or finished_files_in_place(folders[run_id])  # (or a copy without them) continues
+            return run_id not in folders or finished_files_in_place(
+                folders[run_id]
+            )  # (or a copy without them) continues
         return not str(row["detail"]).startswith("interrupted")  # failed
 
     finished = {r for r, row in status.iterrows() if done(r, row)}
@@ -155,8 +174,14 @@ class BenchOutcome:
         return df[(df["metric"] == "status") & (df["value"] == 0)]
 
 
-def run_bench(config: BenchConfig | None = None, *, on_event: OnEvent | None = None, resume: Path | None = None,
-              allow_code_change: bool = False, machine: dict[str, Any] | None = None) -> BenchOutcome:
+def run_bench(
+    config: BenchConfig | None = None,
+    *,
+    on_event: OnEvent | None = None,
+    resume: Path | None = None,
+    allow_code_change: bool = False,
+    machine: dict[str, Any] | None = None,
+) -> BenchOutcome:
     """Plan, load, train and evaluate every trial; returns what it did. Progress goes to ``on_event`` (the
     CLI shows it; nothing here prints). ``resume``: a bench folder to continue, with the config it recorded,
     but ``machine``'s (this command line's) ``cache_dir``, ``data_dir`` and ``ray_address``."""
@@ -164,8 +189,14 @@ def run_bench(config: BenchConfig | None = None, *, on_event: OnEvent | None = N
     manifest = None
     if resume is not None:
         manifest = _manifest_to_resume(resume)
-        config = BenchConfig.from_json({**manifest["config"], "out": str(resume), "force": False,
-                                        **_machine_options(manifest["config"], machine or {})})
+        config = BenchConfig.from_json(
+            {
+                **manifest["config"],
+                "out": str(resume),
+                "force": False,
+                **_machine_options(manifest["config"], machine or {}),
+            }
+        )
     assert config is not None
     p = plan(config, resuming=resume is not None)
     out = p.out
@@ -174,7 +205,9 @@ def run_bench(config: BenchConfig | None = None, *, on_event: OnEvent | None = N
     try:
         note = lock.acquire()
     except (LockHeld, OSError) as exc:
-        raise BenchInputError(str(exc) if isinstance(exc, LockHeld) else f"--out {str(out)!r} cannot be written: {exc}") from None
+        raise BenchInputError(
+            str(exc) if isinstance(exc, LockHeld) else f"--out {str(out)!r} cannot be written: {exc}"
+        ) from None
     started = False
     try:
         if note:
@@ -187,23 +220,37 @@ def run_bench(config: BenchConfig | None = None, *, on_event: OnEvent | None = N
         if manifest is not None:
             changes = fingerprint.changes(manifest.get("code", {}), p.code)
             if changes and not allow_code_change:
-                raise BenchInputError(f"--resume {str(out)!r}: the code differs from what produced its results ({'; '.join(changes)}); "
-                                      "pass --allow-code-change to resume anyway")
+                raise BenchInputError(
+                    f"--resume {str(out)!r}: the code differs from what produced its results ({'; '.join(changes)}); "
+                    "pass --allow-code-change to resume anyway"
+                )
         _tell_start(p, data, resuming=manifest is not None, tell=tell)
         metrics = prepare_metrics(data, p.device, p.cache_dir, p.evaluation)
         kept, finished = _kept_rows(p) if manifest is not None else ([], set())
         started = True  # from here on the folder holds this bench
         writer = ResultsWriter(out, kept, order=[r.run_id for r in p.runs])
         bench = {
-            "ganzoo_bench": 1, "config": config.to_json(), "runs": [r.run_id for r in p.runs],
+            "ganzoo_bench": 1,
+            "config": config.to_json(),
+            "runs": [r.run_id for r in p.runs],
             "dataset": {"name": data.name, "split": data.split, "source": data.source},
             "metric_directions": {k: v for m in metrics.values() for k, v in type(m).directions.items()},
             # FID first where it is computed: the closing table and the live lines show the summary's head
-            "summary_metrics": list(dict.fromkeys(k for _, m in sorted(metrics.items(), key=lambda kv: kv[0] != "fidelity")
-                                                  for k in type(m).summary_values())),
-            "environment": environment(p.device), "code": p.code, "status": "running",
+            "summary_metrics": list(
+                dict.fromkeys(
+                    k
+                    for _, m in sorted(metrics.items(), key=lambda kv: kv[0] != "fidelity")
+                    for k in type(m).summary_values()
+                )
+            ),
+            "environment": environment(p.device),
+            "code": p.code,
+            "status": "running",
             "started": manifest["started"] if manifest else utc_now(),
-            "resumed": [*(manifest or {}).get("resumed", []), *([{"time": utc_now(), "code_changes": changes}] if manifest else [])],
+            "resumed": [
+                *(manifest or {}).get("resumed", []),
+                *([{"time": utc_now(), "code_changes": changes}] if manifest else []),
+            ],
         }
         if p.left_out:
             bench["left_out"] = p.left_out
@@ -211,7 +258,9 @@ def run_bench(config: BenchConfig | None = None, *, on_event: OnEvent | None = N
             bench["metrics_left_out"] = p.metrics_left_out
         if config.preset:
             bench["preset"] = preset_record(config)
-        atomic_write_json(out / MANIFEST, bench)  # first: a kill before it leaves no bench here, so the same command starts it again
+        atomic_write_json(
+            out / MANIFEST, bench
+        )  # first: a kill before it leaves no bench here, so the same command starts it again
         writer.flush()
         stop = StopFlag()
         previous = _install_stop_handlers(stop)
@@ -241,14 +290,23 @@ def _write_page(out: Path, tell: OnEvent) -> None:
     try:
         tell(Message(f"report page: {write_page([out])}"))
     except Exception as exc:
-        tell(Message(f"the report page could not be written ({type(exc).__name__}: {exc}); `ganzoo report {out}` tries again", "warning"))
+        tell(
+            Message(
+                f"the report page could not be written ({type(exc).__name__}: {exc}); `ganzoo report {out}` tries again",
+                "warning",
+            )
+        )
 
 
 def _tell_start(p: Plan, data: Any, *, resuming: bool, tell: OnEvent) -> None:
     """What the bench is about to do, and what it leaves out and why."""
     verb = "resuming" if resuming else "ganzoo bench"
-    tell(Message(f"{verb}: {len(p.runs)} trial(s) on {data.name} ({data.split} split, {len(data)} samples, "
-                 f"{data.info.describe()}), budget {p.budget.text} each, device {p.device}"))
+    tell(
+        Message(
+            f"{verb}: {len(p.runs)} trial(s) on {data.name} ({data.split} split, {len(data)} samples, "
+            f"{data.info.describe()}), budget {p.budget.text} each, device {p.device}"
+        )
+    )
     if p.config.preset:
         rec = preset_record(p.config)
         tell(Message(f"preset {rec['name']} ({rec['paper']}): {rec['protocol']}"))
@@ -267,14 +325,24 @@ def _tell_start(p: Plan, data: Any, *, resuming: bool, tell: OnEvent) -> None:
     tell(Message("preparing metrics (the dataset classifier is trained once and cached)..."))
 
 
-def _run_trials(p: Plan, data: Any, metrics: dict, writer: ResultsWriter, finished: set[str], stop: StopFlag,
-                tell: OnEvent, summary_metrics: list[str]) -> dict[str, str]:
+def _run_trials(
+    p: Plan,
+    data: Any,
+    metrics: dict,
+    writer: ResultsWriter,
+    finished: set[str],
+    stop: StopFlag,
+    tell: OnEvent,
+    summary_metrics: list[str],
+) -> dict[str, str]:
     """Hand the unfinished trials to the executor and apply what comes back: rows to the writer, files
     into each trial's folder (atomically), progress to ``tell`` (and TensorBoard). Returns each trial's status."""
     executor = executor_for(p)
     specs = {spec.run_id: spec for spec in p.runs}
     board = None
-    if p.config.tensorboard:  # a trial that ran before continues from its checkpoint (or from step 0): purge what came after
+    if (
+        p.config.tensorboard
+    ):  # a trial that ran before continues from its checkpoint (or from step 0): purge what came after
         resumed_at = {}
         for s in p.runs:
             if s.run_id not in finished and s.folder.exists():
@@ -283,9 +351,14 @@ def _run_trials(p: Plan, data: Any, metrics: dict, writer: ResultsWriter, finish
         board = Board(p.out, resumed_at)
     ended = {run_id: "finished before" for run_id in finished}
     several = p.workers > 1 or p.executor != "local"
-    tell(TrialsStarting([TrialLine(s.run_id, s.label, s.run_id in finished) for s in p.runs], p.budget.left(Spent()),
-                        f"{executor.name}: {p.workers} trial(s) at a time, {p.threads} CPU thread(s) each" if several else "",
-                        (summary_metrics or [""])[0]))
+    tell(
+        TrialsStarting(
+            [TrialLine(s.run_id, s.label, s.run_id in finished) for s in p.runs],
+            p.budget.left(Spent()),
+            f"{executor.name}: {p.workers} trial(s) at a time, {p.threads} CPU thread(s) each" if several else "",
+            (summary_metrics or [""])[0],
+        )
+    )
     jobs = [job_for(spec) for spec in p.runs if spec.run_id not in finished]
     summary = set(summary_metrics)
 
@@ -317,13 +390,18 @@ def _run_trials(p: Plan, data: Any, metrics: dict, writer: ResultsWriter, finish
         elif kind == "done":
             ended[run_id] = payload.status
             if payload.status == "failed" and not any(r.run_id == run_id and r.metric == "status" for r in writer.rows):
-                writer.add([specs[run_id].status_row(data, payload.spent, 0.0, payload.error)])  # the worker died before it could say so
+                writer.add(
+                    [specs[run_id].status_row(data, payload.spent, 0.0, payload.error)]
+                )  # the worker died before it could say so
             tell(TrialDone(run_id, payload.status, payload.error))
             if board is not None and payload.status == "ok":
                 spec = specs[run_id]
                 finals = {r.metric: r.value for r in writer.rows if r.run_id == run_id and r.metric in summary}
-                board.finished(run_id, {"variant": spec.plugin, "divergence": spec.divergence, "seed": spec.seed,
-                                        **spec.build.given()}, finals)
+                board.finished(
+                    run_id,
+                    {"variant": spec.plugin, "divergence": spec.divergence, "seed": spec.seed, **spec.build.given()},
+                    finals,
+                )
 
     try:
         executor.run(jobs, data, metrics, stop, handle)

@@ -13,7 +13,9 @@ from torchvision.utils import make_grid
 from ganzoo.results import atomic_write_bytes
 
 
-def save_image_grid(x: Tensor, path: Path, *, nrow: int = 8, min_side: int = 32, row_labels: list[str] | None = None) -> None:
+def save_image_grid(
+    x: Tensor, path: Path, *, nrow: int = 8, min_side: int = 32, row_labels: list[str] | None = None
+) -> None:
     """Images in [-1, 1] as a PNG grid; tiny images (8x8 digits) are upscaled so they can be seen.
     ``row_labels`` are written left of each row (translation sheets name their pair)."""
     from PIL import Image, ImageDraw
@@ -27,7 +29,9 @@ def save_image_grid(x: Tensor, path: Path, *, nrow: int = 8, min_side: int = 32,
     image = Image.fromarray(arr.squeeze(-1) if arr.shape[-1] == 1 else arr)
     if row_labels:
         margin = 8 + 6 * max(map(len, row_labels))  # PIL's default bitmap font is about 6 px per character
-        labelled = Image.new(image.mode, (image.width + margin, image.height), 255 if image.mode == "L" else (255, 255, 255))
+        labelled = Image.new(
+            image.mode, (image.width + margin, image.height), 255 if image.mode == "L" else (255, 255, 255)
+        )
         labelled.paste(image, (margin, 0))
         draw, row_height = ImageDraw.Draw(labelled), x.shape[-2] + 2
         for r, text in enumerate(row_labels):

@@ -22,10 +22,20 @@ def new_plugin(kind: str, name: str, out: Path) -> list[Path]:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ValueError(f"--out {str(out)!r} already holds files; choose a new folder")
     ident = "".join(c if c.isalnum() else "_" for c in name.lower())
-    values = {"name": name, "kind": kind, "group": KINDS[kind], "module": f"ganzoo_{ident}",
-              "cls": "".join(part.capitalize() for part in ident.split("_")) or "Plugin", "title": name}
-    files = {out / f"{values['module']}.py": f"{kind}.py.tmpl", out / "pyproject.toml": "pyproject.toml.tmpl",
-             out / "README.md": "README.md.tmpl", out / "tests" / "test_conformance.py": "test_conformance.py.tmpl"}
+    values = {
+        "name": name,
+        "kind": kind,
+        "group": KINDS[kind],
+        "module": f"ganzoo_{ident}",
+        "cls": "".join(part.capitalize() for part in ident.split("_")) or "Plugin",
+        "title": name,
+    }
+    files = {
+        out / f"{values['module']}.py": f"{kind}.py.tmpl",
+        out / "pyproject.toml": "pyproject.toml.tmpl",
+        out / "README.md": "README.md.tmpl",
+        out / "tests" / "test_conformance.py": "test_conformance.py.tmpl",
+    }
     for path, template in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text((TEMPLATES / template).read_text().format(**values))

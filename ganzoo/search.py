@@ -45,7 +45,9 @@ class Param:
             raise SweepInputError(f"parameter {name!r}: unknown kind {self.kind!r} (log, uniform, int, choice, fixed)")
         if self.kind == "choice" and not self.choices:
             raise SweepInputError(f"parameter {name!r}: a choice needs at least one value")
-        if self.kind in ("log", "uniform", "int") and not (self.low < self.high or (self.kind == "int" and self.low == self.high)):
+        if self.kind in ("log", "uniform", "int") and not (
+            self.low < self.high or (self.kind == "int" and self.low == self.high)
+        ):
             raise SweepInputError(f"parameter {name!r}: the range [{self.low}, {self.high}] is empty or inverted")
         if self.kind == "log" and self.low <= 0:
             raise SweepInputError(f"parameter {name!r}: a log-uniform range needs a positive low end, got {self.low}")
@@ -62,21 +64,31 @@ class Param:
         return optuna.distributions.CategoricalDistribution(self.choices)
 
     def text(self) -> str:
-        return {"log": f"log-uniform [{self.low:g}, {self.high:g}]", "uniform": f"uniform [{self.low:g}, {self.high:g}]",
-                "int": f"integers {int(self.low)}..{int(self.high)}", "choice": f"one of {', '.join(map(str, self.choices))}",
-                "fixed": f"{self.low}"}[self.kind]
+        return {
+            "log": f"log-uniform [{self.low:g}, {self.high:g}]",
+            "uniform": f"uniform [{self.low:g}, {self.high:g}]",
+            "int": f"integers {int(self.low)}..{int(self.high)}",
+            "choice": f"one of {', '.join(map(str, self.choices))}",
+            "fixed": f"{self.low}",
+        }[self.kind]
 
 
 # Lucic et al. 2018, section 5 and appendix: the wide range, then a narrow one around the usual choices. BatchNorm
 # in D "on or off" is DCGAN's d_norm (batch or none); a variant without the knob leaves it out, and says so.
 SPACES: dict[str, dict[str, Param]] = {
-    "lucic-wide": {"lr": Param("log", 1e-5, 1e-2), "beta1": Param("uniform", 0.0, 1.0), "d_steps": Param("int", 1, 5),
-                   "d_norm": Param("choice", choices=("batch", "none"))},
+    "lucic-wide": {
+        "lr": Param("log", 1e-5, 1e-2),
+        "beta1": Param("uniform", 0.0, 1.0),
+        "d_steps": Param("int", 1, 5),
+        "d_norm": Param("choice", choices=("batch", "none")),
+    },
     "lucic-narrow": {"lr": Param("log", 1e-4, 1e-3), "beta1": Param("fixed", 0.5), "d_steps": Param("fixed", 1)},
 }
 
 
-def space_for(space: str, variant: str, divergence: str, extra: dict[str, Param] | None = None) -> tuple[dict[str, Param], list[str]]:
+def space_for(
+    space: str, variant: str, divergence: str, extra: dict[str, Param] | None = None
+) -> tuple[dict[str, Param], list[str]]:
     """The space one (variant, divergence) is sampled in: the named space's parameters the variant has, each
     plugin's own ranges (a variant's or divergence's ``search_space``; a divergence's as ``DIVERGENCE.PARAM``),
     and ``extra`` (the command line's). Returns it and the parameters left out because the variant lacks them."""
@@ -91,7 +103,9 @@ def space_for(space: str, variant: str, divergence: str, extra: dict[str, Param]
     chosen.update({k: declared(cls, k, p) for k, p in (getattr(cls, "search_space", {}) or {}).items()})
     if divergence != NO_DIVERGENCE:
         dcls = get_plugin(registry.divergences, divergence)
-        chosen.update({f"{divergence}.{k}": declared(dcls, k, p) for k, p in (getattr(dcls, "search_space", {}) or {}).items()})
+        chosen.update(
+            {f"{divergence}.{k}": declared(dcls, k, p) for k, p in (getattr(dcls, "search_space", {}) or {}).items()}
+        )
     for name, p in (extra or {}).items():  # PARAM for the variant, DIVERGENCE.PARAM for a divergence
         owner, dot, param = name.rpartition(".")
         if dot and owner != divergence:
@@ -122,7 +136,9 @@ def declared(plugin: type, name: str, spec: Any) -> Param:
         kind, *args = spec
         param = Param("choice", choices=tuple(args[0])) if kind == "choice" else Param(kind, *map(float, args))
     except (TypeError, ValueError):
-        raise SweepInputError(f"{plugin.__name__}.search_space[{name!r}] = {spec!r} is not (KIND, LOW, HIGH) or ('choice', VALUES)") from None
+        raise SweepInputError(
+            f"{plugin.__name__}.search_space[{name!r}] = {spec!r} is not (KIND, LOW, HIGH) or ('choice', VALUES)"
+        ) from None
     param.check(name)
     return param
 
@@ -132,7 +148,9 @@ def parse_param(text: str) -> tuple[str, Param]:
     name, eq, spec = text.partition("=")
     kind, _, rest = spec.partition(":")
     if not (eq and name and kind):
-        raise SweepInputError(f"--param {text!r} is not NAME=KIND:ARGS (log:1e-5:1e-2, uniform:0:1, int:1:5, choice:a,b, fixed:0.5)")
+        raise SweepInputError(
+            f"--param {text!r} is not NAME=KIND:ARGS (log:1e-5:1e-2, uniform:0:1, int:1:5, choice:a,b, fixed:0.5)"
+        )
     try:
         if kind in ("log", "uniform", "int"):
             low, high = (float(v) for v in rest.split(":"))
@@ -192,8 +210,16 @@ def expand(sweep: Sweep, base: BenchConfig) -> BenchConfig:
     info = dataset_info(base.dataset, base.data_dir)
     labels: list[str] = []
     hparams: dict[str, dict[str, str]] = {}
-    record: dict[str, Any] = {"space": sweep.space, "sampler": sweep.sampler, "seed": sweep.seed, "samples": sweep.samples,
-                              "parameters": {}, "runs": {}, "refused": [], "left_out": {}}
+    record: dict[str, Any] = {
+        "space": sweep.space,
+        "sampler": sweep.sampler,
+        "seed": sweep.seed,
+        "samples": sweep.samples,
+        "parameters": {},
+        "runs": {},
+        "refused": [],
+        "left_out": {},
+    }
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     for v_index, variant in enumerate(sweep.variants):
         cls = get_plugin(registry.variants, variant)
@@ -205,7 +231,9 @@ def expand(sweep: Sweep, base: BenchConfig) -> BenchConfig:
             if left_out:
                 record["left_out"][variant] = left_out
             record["parameters"][f"{variant}/{divergence}"] = {k: p.text() for k, p in space.items()}
-            seed = sweep.seed * 1_000_003 + v_index * 1_009 + d_index  # each pair its own stream, the same for any other pairs
+            seed = (
+                sweep.seed * 1_000_003 + v_index * 1_009 + d_index
+            )  # each pair its own stream, the same for any other pairs
             study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
             sampled = {k: p for k, p in space.items() if p.kind != "fixed"}
             for i in range(sweep.samples):
@@ -216,17 +244,40 @@ def expand(sweep: Sweep, base: BenchConfig) -> BenchConfig:
                     study.tell(trial, state=optuna.trial.TrialState.FAIL if why else optuna.trial.TrialState.PRUNED)
                     if why is None:
                         break
-                    record["refused"].append({"variant": variant, "divergence": divergence, "sample": i,
-                                              "values": {k: _render(v) for k, v in values.items()}, "why": why})
+                    record["refused"].append(
+                        {
+                            "variant": variant,
+                            "divergence": divergence,
+                            "sample": i,
+                            "values": {k: _render(v) for k, v in values.items()},
+                            "why": why,
+                        }
+                    )
                 else:
-                    raise SweepInputError(f"{variant} with {divergence} refused {MAX_REDRAWS} draws from {sweep.space} in a row "
-                                          f"(last: {record['refused'][-1]['why']}); narrow the space with --param")
+                    raise SweepInputError(
+                        f"{variant} with {divergence} refused {MAX_REDRAWS} draws from {sweep.space} in a row "
+                        f"(last: {record['refused'][-1]['why']}); narrow the space with --param"
+                    )
                 label = f"{variant}-{divergence}-s{i:03d}"
-                labels.append(f"{label}={variant}@{divergence}" if divergence != NO_DIVERGENCE else f"{label}={variant}")
+                labels.append(
+                    f"{label}={variant}@{divergence}" if divergence != NO_DIVERGENCE else f"{label}={variant}"
+                )
                 hparams[label] = {k: _render(v) for k, v in values.items()}
-                record["runs"][label] = {"variant": variant, "divergence": divergence, "sample": i, "values": hparams[label]}
-    return BenchConfig(**{**base.__dict__, "variants": labels, "divergences": None, "hparams": {**base.hparams, **hparams},
-                          "sweep": record})
+                record["runs"][label] = {
+                    "variant": variant,
+                    "divergence": divergence,
+                    "sample": i,
+                    "values": hparams[label],
+                }
+    return BenchConfig(
+        **{
+            **base.__dict__,
+            "variants": labels,
+            "divergences": None,
+            "hparams": {**base.hparams, **hparams},
+            "sweep": record,
+        }
+    )
 
 
 def _refused(variant: str, divergence: str, info: Any, values: dict[str, Any], batch_size: int | None) -> str | None:
@@ -257,20 +308,44 @@ def rerun_best(sweep: Path, seeds: list[int], out: Path) -> BenchConfig:
         raise SweepInputError(str(exc)) from None
     record = report.sweep_record(manifest)
     if record is None:
-        raise SweepInputError(f"--from-sweep {sweep}: not a sweep's results (its bench.json records no sampled settings)")
+        raise SweepInputError(
+            f"--from-sweep {sweep}: not a sweep's results (its bench.json records no sampled settings)"
+        )
     try:
         best = report.sweep_best(report.load_many([sweep]), manifest)
-        base = BenchConfig.from_json({**manifest["config"], "out": str(out), "force": False, "cache_dir": None, "data_dir": None,
-                                      "ray_address": None})
+        base = BenchConfig.from_json(
+            {
+                **manifest["config"],
+                "out": str(out),
+                "force": False,
+                "cache_dir": None,
+                "data_dir": None,
+                "ray_address": None,
+            }
+        )
     except (ValueError, ResultsFileError) as exc:
         raise SweepInputError(f"--from-sweep {sweep}: {exc}") from None
     if best.empty:
-        raise SweepInputError(f"--from-sweep {sweep}: no sample finished with a score, so there is no best setting to rerun")
+        raise SweepInputError(
+            f"--from-sweep {sweep}: no sample finished with a score, so there is no best setting to rerun"
+        )
     labels, hparams, chosen = [], {}, {}
     for r in best.to_dict("records"):
         label = f"{r['variant']}-{r['divergence']}-best"
-        labels.append(f"{label}={r['variant']}@{r['divergence']}" if r["divergence"] != NO_DIVERGENCE else f"{label}={r['variant']}")
+        labels.append(
+            f"{label}={r['variant']}@{r['divergence']}"
+            if r["divergence"] != NO_DIVERGENCE
+            else f"{label}={r['variant']}"
+        )
         hparams[label] = record["runs"][r["best sample"]]["values"]
         chosen[label] = {"sample": r["best sample"], r["metric"]: float(r["best"])}
-    return BenchConfig(**{**base.__dict__, "variants": labels, "divergences": None, "hparams": hparams, "seeds": seeds,
-                          "sweep": {"rerun_best_of": str(sweep), "space": record["space"], "chosen": chosen}})
+    return BenchConfig(
+        **{
+            **base.__dict__,
+            "variants": labels,
+            "divergences": None,
+            "hparams": hparams,
+            "seeds": seeds,
+            "sweep": {"rerun_best_of": str(sweep), "space": record["space"], "chosen": chosen},
+        }
+    )

@@ -99,7 +99,10 @@ def _require(ok: bool, message: str) -> None:
 
 
 def _require_description(cls: type, name: str) -> None:
-    _require(isinstance(cls.description, str) and cls.description.strip() != "", f"{name}: give the class a one-line `description`")
+    _require(
+        isinstance(cls.description, str) and cls.description.strip() != "",
+        f"{name}: give the class a one-line `description`",
+    )
 
 
 def _plugin(kind: str, name: str) -> Any:
@@ -111,11 +114,16 @@ def _plugin(kind: str, name: str) -> Any:
 
 # -- stand-in data: tiny, offline, with structure a learning check can see --------------------------
 
+
 def _points() -> Data:
     """2-D points around (3, -2): away from the origin, where an untrained G puts its samples."""
     gen = torch.Generator().manual_seed(0)
     y = torch.randint(2, (512,), generator=gen)
-    x = torch.tensor([3.0, -2.0]) + 0.5 * torch.randn(512, 2, generator=gen) + torch.stack([y.float(), -y.float()], 1) * 0.5
+    x = (
+        torch.tensor([3.0, -2.0])
+        + 0.5 * torch.randn(512, 2, generator=gen)
+        + torch.stack([y.float(), -y.float()], 1) * 0.5
+    )
     return Data(name="kit-points", info=_POINTS_INFO, x=x, y=y, split="train", source="ganzoo.testing stand-in")
 
 
@@ -128,9 +136,15 @@ def _registered_data(name: str) -> Data:
 
 _POINTS_INFO = DatasetInfo(kind=DataKind.LABELLED, shape=(2,), num_classes=2, bounded=False)
 # the kit's tiny datasets, in the order tried: (name, info, loader); infos are known before loading
-_KIT_DATA = (("kit-points", lambda: _POINTS_INFO, _points),
-             ("digits", lambda: registry.datasets.get("digits").info, lambda: _registered_data("digits")),
-             ("digits-domains", lambda: registry.datasets.get("digits-domains").info, lambda: _registered_data("digits-domains")))
+_KIT_DATA = (
+    ("kit-points", lambda: _POINTS_INFO, _points),
+    ("digits", lambda: registry.datasets.get("digits").info, lambda: _registered_data("digits")),
+    (
+        "digits-domains",
+        lambda: registry.datasets.get("digits-domains").info,
+        lambda: _registered_data("digits-domains"),
+    ),
+)
 
 
 def _first_fitting(why_not: Callable[[str, DatasetInfo], str | None], what: str) -> Data:
@@ -166,7 +180,9 @@ def _build(name: str, data: Data, seed: int = 0, **settings: Any) -> Any:
     cls = _plugin("variants", name)
     torch.manual_seed(seed)
     divergence = cls.default_divergence if cls.adversarial else "none"
-    return create_variant(VariantSpec(str(name), str(name), divergence, {"batch_size": 16, **params_of(name), **settings}), data.info)
+    return create_variant(
+        VariantSpec(str(name), str(name), divergence, {"batch_size": 16, **params_of(name), **settings}), data.info
+    )
 
 
 def _evaluating(name: str) -> tuple[Data, Any]:
@@ -193,17 +209,22 @@ def _generate(variant: Any, data: Data, n: int, gen: torch.Generator) -> torch.T
 
 # -- variants -------------------------------------------------------------------------------------
 
+
 @_check("variants")
 def check_class_attributes(name: str) -> None:
     """description, paper and data_kinds are declared; the default divergence is installed."""
     cls = _plugin("variants", name)
     _require_description(cls, name)
     _require(isinstance(cls.paper, str), f"{name}: `paper` must be a string (the paper the variant follows, or '')")
-    _require(bool(cls.data_kinds) and all(isinstance(k, DataKind) for k in cls.data_kinds),
-             f"{name}: `data_kinds` must be a non-empty set of ganzoo.DataKind, got {cls.data_kinds!r}")
+    _require(
+        bool(cls.data_kinds) and all(isinstance(k, DataKind) for k in cls.data_kinds),
+        f"{name}: `data_kinds` must be a non-empty set of ganzoo.DataKind, got {cls.data_kinds!r}",
+    )
     if cls.adversarial:
-        _require(cls.default_divergence in registry.divergences.names(),
-                 f"{name}: default_divergence {cls.default_divergence!r} is not an installed divergence")
+        _require(
+            cls.default_divergence in registry.divergences.names(),
+            f"{name}: default_divergence {cls.default_divergence!r} is not an installed divergence",
+        )
 
 
 @_check("variants")
@@ -216,9 +237,14 @@ def check_hyperparameters(name: str) -> None:
         if k in ("self", "info", "divergence") or p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
             continue
         _require(p.kind is p.KEYWORD_ONLY, f"{name}.__init__: {k!r} must be keyword-only (put it after `*`)")
-        _require(p.default is not p.empty, f"{name}.__init__: {k!r} needs a default, so a bench can build the variant unasked")
-        _require(isinstance(p.default, (int, float, str, bool)),
-                 f"{name}.__init__: {k!r} defaults to {p.default!r}; --set can only give ints, floats, strings and bools")
+        _require(
+            p.default is not p.empty,
+            f"{name}.__init__: {k!r} needs a default, so a bench can build the variant unasked",
+        )
+        _require(
+            isinstance(p.default, (int, float, str, bool)),
+            f"{name}.__init__: {k!r} defaults to {p.default!r}; --set can only give ints, floats, strings and bools",
+        )
 
 
 @_check("variants")
@@ -227,12 +253,18 @@ def check_generate_shape_dtype_device(name: str) -> None:
     data, variant = _evaluating(name)
     out = _generate(variant, data, 10, torch.Generator().manual_seed(0))
     _require(isinstance(out, torch.Tensor), f"{name}: generate must return a tensor, got {type(out).__name__}")
-    _require(tuple(out.shape) == (10, *data.info.shape), f"{name}: generate(10) gave shape {tuple(out.shape)}, expected {(10, *data.info.shape)}")
+    _require(
+        tuple(out.shape) == (10, *data.info.shape),
+        f"{name}: generate(10) gave shape {tuple(out.shape)}, expected {(10, *data.info.shape)}",
+    )
     _require(out.dtype == torch.float32, f"{name}: samples must be float32, got {out.dtype}")
     _require(out.device == variant.device, f"{name}: samples are on {out.device}, the variant on {variant.device}")
     _require(bool(torch.isfinite(out).all()), f"{name}: generated samples hold NaN or inf")
     if data.info.bounded:
-        _require(out.abs().max() <= 1 + 1e-5, f"{name}: images must lie in [-1, 1] (Tanh output), got max |x| {float(out.abs().max()):.3f}")
+        _require(
+            out.abs().max() <= 1 + 1e-5,
+            f"{name}: images must lie in [-1, 1] (Tanh output), got max |x| {float(out.abs().max()):.3f}",
+        )
 
 
 def _drawn_twice(draw: Callable[[torch.Generator], Any]) -> tuple[Any, Any, bool]:
@@ -248,8 +280,11 @@ def check_generation_uses_the_given_generator_only(name: str) -> None:
     """The same generator seed gives the same samples, and generating leaves torch's global RNG alone."""
     data, variant = _evaluating(name)
     a, b, touched = _drawn_twice(lambda gen: _generate(variant, data, 8, gen))
-    _require(not touched, f"{name}: generate drew from torch's global RNG; draw noise "
-                          "from the `generator` argument (self.noise(..., generator=generator))")
+    _require(
+        not touched,
+        f"{name}: generate drew from torch's global RNG; draw noise "
+        "from the `generator` argument (self.noise(..., generator=generator))",
+    )
     _require(torch.equal(a, b), f"{name}: the same generator seed gave different samples")
 
 
@@ -262,12 +297,21 @@ def check_sample_sheet(name: str) -> None:
     a, b, touched = _drawn_twice(lambda gen: variant.sample_sheet(generator=gen))
     if a is None:
         raise CheckSkipped(f"{name} draws ganzoo's default sample sheet")
-    _require(isinstance(a, SampleSheet), f"{name}: sample_sheet must return a ganzoo.SampleSheet or None, got {type(a).__name__}")
-    _require(tuple(a.x.shape[1:]) == tuple(data.info.shape), f"{name}: sheet samples have shape {tuple(a.x.shape[1:])}, the data {data.info.shape}")
+    _require(
+        isinstance(a, SampleSheet),
+        f"{name}: sample_sheet must return a ganzoo.SampleSheet or None, got {type(a).__name__}",
+    )
+    _require(
+        tuple(a.x.shape[1:]) == tuple(data.info.shape),
+        f"{name}: sheet samples have shape {tuple(a.x.shape[1:])}, the data {data.info.shape}",
+    )
     _require(bool(torch.isfinite(a.x).all()), f"{name}: the sample sheet holds NaN or inf")
     _require(not touched, f"{name}: sample_sheet drew from torch's global RNG; draw from `generator`")
     _require(torch.equal(a.x, b.x), f"{name}: the same generator seed gave different sample sheets")
-    _require(a.row_labels is None or len(a.row_labels) == -(-len(a.x) // a.nrow), f"{name}: give one row label per row of the sheet")
+    _require(
+        a.row_labels is None or len(a.row_labels) == -(-len(a.x) // a.nrow),
+        f"{name}: give one row label per row of the sheet",
+    )
 
 
 def _trainer(built: Any, data: Data, seed: int = 0, amp: bool = False, **training: Any) -> Any:
@@ -275,7 +319,9 @@ def _trainer(built: Any, data: Data, seed: int = 0, amp: bool = False, **trainin
     from ganzoo.trainer import Trainer
 
     variant = built.variant
-    return Trainer(variant, BatchSampler(data, seed=seed, device=variant.device), replace(built.training, **training), amp=amp)
+    return Trainer(
+        variant, BatchSampler(data, seed=seed, device=variant.device), replace(built.training, **training), amp=amp
+    )
 
 
 @_check("variants")
@@ -303,14 +349,23 @@ def check_state_restores_the_identical_next_step(name: str) -> None:
     for _ in range(2):
         trainer.step()
     buf = io.BytesIO()
-    torch.save({"variant": variant.training_state(), "trainer": trainer.state_dict(), "sampler": trainer.sampler.state_dict(),
-                "rng": torch.get_rng_state()}, buf)
+    torch.save(
+        {
+            "variant": variant.training_state(),
+            "trainer": trainer.state_dict(),
+            "sampler": trainer.sampler.state_dict(),
+            "rng": torch.get_rng_state(),
+        },
+        buf,
+    )
     buf.seek(0)
     try:
         saved = torch.load(buf, weights_only=True)
     except Exception as exc:
-        raise CheckFailed(f"{name}: training_state() must hold only tensors, numbers, strings, lists, dicts and None "
-                          f"(it is loaded with weights_only=True): {type(exc).__name__}: {exc}") from None
+        raise CheckFailed(
+            f"{name}: training_state() must hold only tensors, numbers, strings, lists, dicts and None "
+            f"(it is loaded with weights_only=True): {type(exc).__name__}: {exc}"
+        ) from None
     trainer.step()
     expected = _params(variant)
     rebuilt = _build(name, data, seed=99)  # other initial weights: everything must come from the state
@@ -323,8 +378,11 @@ def check_state_restores_the_identical_next_step(name: str) -> None:
     resumed.step()
     got = _params(again)
     differ = [k for k in expected if not torch.allclose(expected[k], got[k], rtol=0, atol=0)]
-    _require(not differ, f"{name}: after restoring its state the next step differs in {', '.join(differ[:3])}; "
-                         "put everything the variant changes while training into training_state()")
+    _require(
+        not differ,
+        f"{name}: after restoring its state the next step differs in {', '.join(differ[:3])}; "
+        "put everything the variant changes while training into training_state()",
+    )
 
 
 @_check("variants")
@@ -346,16 +404,24 @@ def check_joint_losses_agree_with_the_separate_losses(name: str) -> None:
             d_out, g_out = joint(v, batch)
         totals.append((d_out.total.item(), g_out.total.item()))
     (d1, g1), (d2, g2) = totals
-    _require(abs(d1 - d2) <= 1e-4 * (1 + abs(d2)) and abs(g1 - g2) <= 1e-4 * (1 + abs(g2)),
-             f"{name}: joint_losses gives D {d1:.6g} and G {g1:.6g}, but discriminator_loss and generator_loss on the same "
-             f"batch and noise give D {d2:.6g} and G {g2:.6g}; read G's noise from the batch (batch.z)")
+    _require(
+        abs(d1 - d2) <= 1e-4 * (1 + abs(d2)) and abs(g1 - g2) <= 1e-4 * (1 + abs(g2)),
+        f"{name}: joint_losses gives D {d1:.6g} and G {g1:.6g}, but discriminator_loss and generator_loss on the same "
+        f"batch and noise give D {d2:.6g} and G {g2:.6g}; read G's noise from the batch (batch.z)",
+    )
     before = _params(variant)
     _trainer(built, data, update="simultaneous").step()
     after = _params(variant)
     for player, nets in (("G", variant.generators()), ("D", variant.discriminators())):
         keys = [f"{n}.{k}" for n, net in nets.items() for k, t in net.state_dict().items() if t.is_floating_point()]
-        _require(any(not torch.equal(before[k], after[k]) for k in keys), f"{name}: a simultaneous step left {player} unchanged")
-        _require(all(torch.isfinite(after[k]).all() for k in keys), f"{name}: a simultaneous step made {player}'s weights non-finite")
+        _require(
+            any(not torch.equal(before[k], after[k]) for k in keys),
+            f"{name}: a simultaneous step left {player} unchanged",
+        )
+        _require(
+            all(torch.isfinite(after[k]).all() for k in keys),
+            f"{name}: a simultaneous step made {player}'s weights non-finite",
+        )
 
 
 @_check("variants")
@@ -365,8 +431,11 @@ def check_hparams_record_the_constructor_arguments(name: str) -> None:
     data = stand_in_data(cls)
     hp = _build(name, data).variant.hparams()
     missing = [k for k in cls.constructor_params() if k not in hp]
-    _require(not missing, f"{name}: hparams() lacks {', '.join(missing)}; keep each constructor argument as self.<name> "
-                          "so each run's config.json records what it ran with")
+    _require(
+        not missing,
+        f"{name}: hparams() lacks {', '.join(missing)}; keep each constructor argument as self.<name> "
+        "so each run's config.json records what it ran with",
+    )
     try:
         json.dumps(hp)
     except TypeError as exc:
@@ -394,9 +463,11 @@ def check_learns_on_a_tiny_dataset(name: str) -> None:
         trainer.step()
     variant.train(False)
     after = float((gen().mean(0) - target).norm())
-    _require(math.isfinite(after) and after <= before * 2 / 3,
-             f"{name}: after 150 steps on {data.name} its samples' mean is {after:.3f} from the data's (at the start "
-             f"{before:.3f}); it does not learn")
+    _require(
+        math.isfinite(after) and after <= before * 2 / 3,
+        f"{name}: after 150 steps on {data.name} its samples' mean is {after:.3f} from the data's (at the start "
+        f"{before:.3f}); it does not learn",
+    )
 
 
 @_check("variants")
@@ -416,6 +487,7 @@ def check_amp_on_cuda(name: str) -> None:
 
 # -- divergences ----------------------------------------------------------------------------------
 
+
 def _scores(*values: float) -> torch.Tensor:
     return torch.tensor(values, requires_grad=True)
 
@@ -426,8 +498,10 @@ def check_divergence_attributes(name: str) -> None:
     cls = _plugin("divergences", name)
     _require_description(cls, name)
     est = cls(**params_of(name)).estimate(torch.randn(8), torch.randn(8))
-    _require((est is None) == (cls.estimate_unit is None),
-             f"{name}: estimate() returns {'nothing' if est is None else 'a value'} but estimate_unit is {cls.estimate_unit!r}")
+    _require(
+        (est is None) == (cls.estimate_unit is None),
+        f"{name}: estimate() returns {'nothing' if est is None else 'a value'} but estimate_unit is {cls.estimate_unit!r}",
+    )
 
 
 @_check("divergences")
@@ -441,7 +515,10 @@ def check_losses_are_finite_scalars_with_gradients(name: str) -> None:
             _require(loss.dim() == 0, f"{name}: {what} must be a scalar, got shape {tuple(loss.shape)}")
             _require(bool(torch.isfinite(loss)), f"{name}: {what} is not finite at scores ±50")
             grads = torch.autograd.grad(loss, [r, f], allow_unused=True)
-            _require(all(g is None or bool(torch.isfinite(g).all()) for g in grads), f"{name}: {what}'s gradient is not finite")
+            _require(
+                all(g is None or bool(torch.isfinite(g).all()) for g in grads),
+                f"{name}: {what}'s gradient is not finite",
+            )
 
 
 @_check("divergences")
@@ -452,19 +529,29 @@ def check_d_and_g_agree_on_which_way_is_real(name: str) -> None:
     with torch.no_grad():
         real_high = float(div.d_loss(hi, lo)) < float(div.d_loss(lo, hi))
         g_wants_high = float(div.g_loss(hi, lo)) < float(div.g_loss(lo, lo))
-    _require(real_high == g_wants_high, f"{name}: D is trained to score real samples {'high' if real_high else 'low'}, but G is "
-                                       f"trained to make fakes score {'high' if g_wants_high else 'low'}: one of the losses has its sign flipped")
+    _require(
+        real_high == g_wants_high,
+        f"{name}: D is trained to score real samples {'high' if real_high else 'low'}, but G is "
+        f"trained to make fakes score {'high' if g_wants_high else 'low'}: one of the losses has its sign flipped",
+    )
 
 
 # -- datasets -------------------------------------------------------------------------------------
+
 
 @_check("datasets")
 def check_dataset_info(name: str) -> None:
     """info is a DatasetInfo; description is declared; the splits name the ones load() takes."""
     cls = _plugin("datasets", name)
-    _require(isinstance(getattr(cls, "info", None), DatasetInfo), f"{name}: `info` must be a ganzoo.DatasetInfo class attribute")
+    _require(
+        isinstance(getattr(cls, "info", None), DatasetInfo),
+        f"{name}: `info` must be a ganzoo.DatasetInfo class attribute",
+    )
     _require_description(cls, name)
-    _require(bool(cls.splits) and all(isinstance(s, str) for s in cls.splits), f"{name}: `splits` must name at least one split")
+    _require(
+        bool(cls.splits) and all(isinstance(s, str) for s in cls.splits),
+        f"{name}: `splits` must name at least one split",
+    )
 
 
 @_check("datasets")
@@ -476,7 +563,9 @@ def check_loaded_data_matches_its_info(name: str) -> None:
     try:
         info = describe_dataset(cls, None, None)
     except ValueError as exc:
-        raise CheckSkipped(f"{name} needs more than its name ({exc}); check a load with ganzoo.testing.check_data(data, info)") from None
+        raise CheckSkipped(
+            f"{name} needs more than its name ({exc}); check a load with ganzoo.testing.check_data(data, info)"
+        ) from None
     if cls.argument is not None:
         raise CheckSkipped(f"{name} takes an argument ({cls.argument}); check it with ganzoo.testing.check_data(...)")
     try:
@@ -491,15 +580,22 @@ def check_loaded_data_matches_its_info(name: str) -> None:
 def check_data(data: Data, info: DatasetInfo) -> None:
     """The rules every loaded dataset keeps, for datasets that need files or an argument to load."""
     _require(isinstance(data, Data), f"load() must return ganzoo.Data, got {type(data).__name__}")
-    _require(tuple(data.x.shape[1:]) == tuple(info.shape), f"{data.name}: samples have shape {tuple(data.x.shape[1:])}, info says {info.shape}")
+    _require(
+        tuple(data.x.shape[1:]) == tuple(info.shape),
+        f"{data.name}: samples have shape {tuple(data.x.shape[1:])}, info says {info.shape}",
+    )
     _require(data.x.dtype == torch.float32, f"{data.name}: samples must be float32, got {data.x.dtype}")
     _require(bool(torch.isfinite(data.x).all()), f"{data.name}: samples hold NaN or inf")
     if info.bounded:
-        _require(data.x.min() >= -1 - 1e-6 and data.x.max() <= 1 + 1e-6, f"{data.name}: bounded samples must lie in [-1, 1]")
+        _require(
+            data.x.min() >= -1 - 1e-6 and data.x.max() <= 1 + 1e-6, f"{data.name}: bounded samples must lie in [-1, 1]"
+        )
     if info.num_classes:
         _require(data.y is not None and data.y.dtype == torch.long, f"{data.name}: labelled data needs int64 labels")
-        _require(int(data.y.min()) >= 0 and int(data.y.max()) < info.num_classes,
-                 f"{data.name}: labels must lie in [0, {info.num_classes}), got [{int(data.y.min())}, {int(data.y.max())}]")
+        _require(
+            int(data.y.min()) >= 0 and int(data.y.max()) < info.num_classes,
+            f"{data.name}: labels must lie in [0, {info.num_classes}), got [{int(data.y.min())}, {int(data.y.max())}]",
+        )
 
 
 # -- metrics --------------------------------------------------------------------------------------
@@ -533,12 +629,19 @@ def check_metric_values_on_real_samples(name: str) -> None:
     data = _metric_data(name)
     if data.info.domains:
         raise CheckSkipped("translation metrics score translations; a translation variant's bench checks them")
-    metric = cls(data=data, device=torch.device("cpu"), cache_dir=default_cache_dir(), **params_of(name))  # a classifier it trains is cached, as in a bench
-    _require(isinstance(metric.num_samples, int) and metric.num_samples > 0, f"{name}: num_samples must be a positive int")
+    metric = cls(
+        data=data, device=torch.device("cpu"), cache_dir=default_cache_dir(), **params_of(name)
+    )  # a classifier it trains is cached, as in a bench
+    _require(
+        isinstance(metric.num_samples, int) and metric.num_samples > 0, f"{name}: num_samples must be a positive int"
+    )
     n = min(metric.num_samples, len(data))
     samples = Samples(data.x[:n], None if data.y is None else data.y[:n])
     a, b = metric.compute(samples), metric.compute(samples)
-    _require(isinstance(a, dict) and all(isinstance(v, float) for v in a.values()), f"{name}: compute() must return {{name: float}}, got {a!r}")
+    _require(
+        isinstance(a, dict) and all(isinstance(v, float) for v in a.values()),
+        f"{name}: compute() must return {{name: float}}, got {a!r}",
+    )
     _require(all(math.isfinite(v) for v in a.values()), f"{name}: non-finite values on real samples: {a}")
     missing = [k for k in cls.directions if k not in a and not any(v.startswith(k + "/") for v in a)]
     _require(not missing, f"{name}: directions name {missing}, which compute() does not return")
@@ -546,10 +649,14 @@ def check_metric_values_on_real_samples(name: str) -> None:
     _require(not unknown, f"{name}: summary names {unknown}, which compute() does not return")
     _require(a == b, f"{name}: the same samples gave different values ({a} then {b})")
     extra = set(metric.provenance()) - _ROW_COLUMNS
-    _require(not extra, f"{name}: provenance() keys {sorted(extra)} are not result columns ({', '.join(sorted(_ROW_COLUMNS))})")
+    _require(
+        not extra,
+        f"{name}: provenance() keys {sorted(extra)} are not result columns ({', '.join(sorted(_ROW_COLUMNS))})",
+    )
 
 
 # -- running them ---------------------------------------------------------------------------------
+
 
 def kind_of(name: str) -> str:
     """The plugin kind a name belongs to; a name two kinds share is an error naming both."""
@@ -603,7 +710,14 @@ def parametrize_with_checks(kind: str, names: list[str], slow: Iterable[str] = (
 
         return run
 
-    params = [pytest.param(n, skipping(c), id=f"{n!r}-{c.name}" if isinstance(n, Configured) else f"{n}-{c.name}",
-                           marks=[pytest.mark.slow] if f"{n}-{c.name}" in slow else [])
-              for n in names for c in CHECKS[kind]]
+    params = [
+        pytest.param(
+            n,
+            skipping(c),
+            id=f"{n!r}-{c.name}" if isinstance(n, Configured) else f"{n}-{c.name}",
+            marks=[pytest.mark.slow] if f"{n}-{c.name}" in slow else [],
+        )
+        for n in names
+        for c in CHECKS[kind]
+    ]
     return pytest.mark.parametrize("plugin, check", params)

@@ -64,7 +64,10 @@ class Trainer:
         self.d_scaler = torch.amp.GradScaler("cuda", enabled=amp)
         self.g_scaler = torch.amp.GradScaler("cuda", enabled=amp)
         schemes: dict[str, Callable[[], StepResult]] = {
-            "alternating": self.alternating, "simultaneous": self.simultaneous, "generator-only": self.generator_only}
+            "alternating": self.alternating,
+            "simultaneous": self.simultaneous,
+            "generator-only": self.generator_only,
+        }
         self.step = schemes[training.scheme]
 
     # -- the three schemes -------------------------------------------------------------------------
@@ -138,7 +141,9 @@ class Trainer:
     def _joint_update(self, d_out: StepOutput, g_out: StepOutput) -> None:
         """Both players' gradients from the same graph at the same parameters (D's loss by D's parameters,
         G's by G's), then both optimizer steps: neither sees the other's update within the step."""
-        d_grads = torch.autograd.grad(self.d_scaler.scale(d_out.total), self.d_params, retain_graph=True, allow_unused=True)
+        d_grads = torch.autograd.grad(
+            self.d_scaler.scale(d_out.total), self.d_params, retain_graph=True, allow_unused=True
+        )
         g_grads = torch.autograd.grad(self.g_scaler.scale(g_out.total), self.g_params, allow_unused=True)
         for params, grads in ((self.d_params, d_grads), (self.g_params, g_grads)):
             for p, g in zip(params, grads):
@@ -158,8 +163,12 @@ class Trainer:
     # -- checkpoints ---------------------------------------------------------------------------------
     def state_dict(self) -> dict:
         """Optimizer and gradient-scaler states, for a checkpoint."""
-        return {"d_opt": None if self.d_opt is None else self.d_opt.state_dict(), "g_opt": self.g_opt.state_dict(),
-                "d_scaler": self.d_scaler.state_dict(), "g_scaler": self.g_scaler.state_dict()}
+        return {
+            "d_opt": None if self.d_opt is None else self.d_opt.state_dict(),
+            "g_opt": self.g_opt.state_dict(),
+            "d_scaler": self.d_scaler.state_dict(),
+            "g_scaler": self.g_scaler.state_dict(),
+        }
 
     def load_state_dict(self, state: dict) -> None:
         if self.d_opt is not None:

@@ -28,9 +28,13 @@ def translate_sources(variant: Variant, data: Data, per_target: int, gen: torch.
             pool = torch.nonzero(y == s).flatten()
             idx = pool[torch.randperm(len(pool), generator=gen)[:k]]
             src = data.x[idx.to(data.x.device)]
-            out = torch.cat([variant.translate(c.to(variant.device), source=s, target=t).float() for c in src.split(500)])
+            out = torch.cat(
+                [variant.translate(c.to(variant.device), source=s, target=t).float() for c in src.split(500)]
+            )
             if cycle:
-                parts["recon"].append(torch.cat([variant.translate(c, source=t, target=s).float().cpu() for c in out.split(500)]))
+                parts["recon"].append(
+                    torch.cat([variant.translate(c, source=t, target=s).float().cpu() for c in out.split(500)])
+                )
             parts["x"].append(out.cpu())
             parts["source"].append(src.float().cpu())
             parts["y"].append(torch.full((len(idx),), t, dtype=torch.long))
@@ -38,11 +42,19 @@ def translate_sources(variant: Variant, data: Data, per_target: int, gen: torch.
             if data.content is not None:
                 parts["content"].append(data.content.cpu()[idx])
     cat = {k: torch.cat(v) if v else None for k, v in parts.items()}
-    return Samples(x=cat["x"], y=cat["y"], source=cat["source"], source_y=cat["source_y"],
-                   source_content=cat["content"], reconstruction=cat["recon"])
+    return Samples(
+        x=cat["x"],
+        y=cat["y"],
+        source=cat["source"],
+        source_y=cat["source_y"],
+        source_content=cat["content"],
+        reconstruction=cat["recon"],
+    )
 
 
-def translation_sheet(samples: Samples, domains: tuple[str, ...], *, total: int = 24) -> tuple[torch.Tensor, int, list[str]]:
+def translation_sheet(
+    samples: Samples, domains: tuple[str, ...], *, total: int = 24
+) -> tuple[torch.Tensor, int, list[str]]:
     """(images, images per row, row labels): one row per (source, target) pair, holding the first few
     source | translation | reconstruction triples of that pair."""
     pairs = torch.stack([samples.source_y, samples.y], 1)

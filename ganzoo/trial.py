@@ -32,7 +32,15 @@ from ganzoo.device import DeviceClock
 from ganzoo.evaluation import evaluate
 from ganzoo.metrics.base import Metric
 from ganzoo.plan import TrialSpec
-from ganzoo.results import Row, atomic_torch_save, atomic_write_json, atomic_write_text, environment, read_json_object, utc_now
+from ganzoo.results import (
+    Row,
+    atomic_torch_save,
+    atomic_write_json,
+    atomic_write_text,
+    environment,
+    read_json_object,
+    utc_now,
+)
 from ganzoo.factory import Built, create_variant
 from ganzoo.trainer import Trainer
 from ganzoo.variant import Progress, StepOutput, Variant
@@ -121,14 +129,21 @@ def load_checkpoint(path: Path, *, quiet: bool = False) -> dict[str, Any] | None
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
         if not quiet:
-            warnings.warn(f"{path} cannot be loaded safely ({type(exc).__name__}: {str(exc).splitlines()[0][:120]}); "
-                          "the trial starts again from step 0", CheckpointWarning, stacklevel=2)
+            warnings.warn(
+                f"{path} cannot be loaded safely ({type(exc).__name__}: {str(exc).splitlines()[0][:120]}); "
+                "the trial starts again from step 0",
+                CheckpointWarning,
+                stacklevel=2,
+            )
         return None
     if isinstance(state, dict) and state.get("format") == CHECKPOINT_FORMAT:
         return state
     if not quiet:
-        warnings.warn(f"{path} is not a ganzoo checkpoint of format {CHECKPOINT_FORMAT}; the trial starts again from step 0",
-                      CheckpointWarning, stacklevel=2)
+        warnings.warn(
+            f"{path} is not a ganzoo checkpoint of format {CHECKPOINT_FORMAT}; the trial starts again from step 0",
+            CheckpointWarning,
+            stacklevel=2,
+        )
     return None
 
 
@@ -155,14 +170,21 @@ class Checkpoint:
 
     def save(self, spent: Spent) -> None:
         devices = [self.spec.device] if self.spec.device.type == "cuda" else []
-        atomic_torch_save({
-            "format": CHECKPOINT_FORMAT, "run_id": self.spec.run_id,
-            "spent": {"steps": spent.steps, "images": spent.images, "seconds": spent.seconds},
-            "next_eval": self.schedule.next_at, "next_save": None if self.saves is None else self.saves.next_at,
-            "variant": self.variant.training_state(), "trainer": self.trainer.state_dict(), "sampler": self.sampler.state_dict(),
-            "meter": self.meter.state_dict(),
-            "rng": {"torch": torch.get_rng_state(), "cuda": [torch.cuda.get_rng_state(d) for d in devices]},
-        }, self.path)
+        atomic_torch_save(
+            {
+                "format": CHECKPOINT_FORMAT,
+                "run_id": self.spec.run_id,
+                "spent": {"steps": spent.steps, "images": spent.images, "seconds": spent.seconds},
+                "next_eval": self.schedule.next_at,
+                "next_save": None if self.saves is None else self.saves.next_at,
+                "variant": self.variant.training_state(),
+                "trainer": self.trainer.state_dict(),
+                "sampler": self.sampler.state_dict(),
+                "meter": self.meter.state_dict(),
+                "rng": {"torch": torch.get_rng_state(), "cuda": [torch.cuda.get_rng_state(d) for d in devices]},
+            },
+            self.path,
+        )
         if self.on_saved is not None:
             self.on_saved()
 
@@ -192,24 +214,47 @@ class RunRecord:
 
     def start(self, spec: TrialSpec, built: Built, data: Data, metrics: dict[str, Metric], settings: str) -> None:
         self.values = {
-            "run_id": spec.run_id, "variant": spec.variant, "divergence": spec.divergence, "seed": spec.seed,
-            "variant_plugin": spec.plugin, "variant_package": spec.packages["variant"], "divergence_package": spec.packages["divergence"],
-            "hparams": built.settings(), "d_steps": built.training.d_steps, "recipe": built.record, "settings": settings,
+            "run_id": spec.run_id,
+            "variant": spec.variant,
+            "divergence": spec.divergence,
+            "seed": spec.seed,
+            "variant_plugin": spec.plugin,
+            "variant_package": spec.packages["variant"],
+            "divergence_package": spec.packages["divergence"],
+            "hparams": built.settings(),
+            "d_steps": built.training.d_steps,
+            "recipe": built.record,
+            "settings": settings,
             "divergence_estimate": built.variant.estimate_label(),
-            "dataset": {"name": data.name, "split": data.split, "source": data.source, "size": len(data),
-                        "content_sha256": data.content_hash, "info": data.info.describe(), "package": spec.packages["dataset"]},
-            "budget": spec.budget.text, "budget_measure": spec.budget.measure, "eval_every": spec.eval_every.text,
-            "amp": spec.amp, "metrics": {k: m.provenance() for k, m in metrics.items()},
+            "dataset": {
+                "name": data.name,
+                "split": data.split,
+                "source": data.source,
+                "size": len(data),
+                "content_sha256": data.content_hash,
+                "info": data.info.describe(),
+                "package": spec.packages["dataset"],
+            },
+            "budget": spec.budget.text,
+            "budget_measure": spec.budget.measure,
+            "eval_every": spec.eval_every.text,
+            "amp": spec.amp,
+            "metrics": {k: m.provenance() for k, m in metrics.items()},
             "metric_params": {k: v for k, v in spec.evaluation.params.items() if k in metrics},
             "metric_packages": {k: v for k, v in spec.packages["metrics"].items() if k in metrics},
             "code": spec.code,
-            "environment": environment(spec.device), "executor": spec.executor_note, "started": utc_now(), "status": "running",
+            "environment": environment(spec.device),
+            "executor": spec.executor_note,
+            "started": utc_now(),
+            "status": "running",
         }
         atomic_write_json(self.path, self.values)
 
     def resumed(self, spent: Spent) -> None:
         self.values = read_json_object(self.path)
-        self.values.update(status="running", resumed=[*self.values.get("resumed", []), {"at_step": spent.steps, "time": utc_now()}])
+        self.values.update(
+            status="running", resumed=[*self.values.get("resumed", []), {"at_step": spent.steps, "time": utc_now()}]
+        )
         atomic_write_json(self.path, self.values)
 
     def update(self, **values: Any) -> None:
@@ -218,13 +263,25 @@ class RunRecord:
             atomic_write_json(self.path, self.values)
 
     def ended(self, status: str, spent: Spent, **values: Any) -> None:
-        self.update(status=status, finished=utc_now(), **values,
-                    spent={"steps": spent.steps, "images": spent.images, "device_seconds": spent.seconds})
+        self.update(
+            status=status,
+            finished=utc_now(),
+            **values,
+            spent={"steps": spent.steps, "images": spent.images, "device_seconds": spent.seconds},
+        )
 
 
-def run_trial(spec: TrialSpec, data: Data, metrics: dict[str, Metric], emit: Callable[[list[Row]], None], *,
-              stop: StopFlag | None = None, on_progress: Callable[[Spent, dict[str, float]], None] | None = None,
-              folder: Path | None = None, on_checkpoint: Callable[[], None] | None = None) -> TrialResult:
+def run_trial(
+    spec: TrialSpec,
+    data: Data,
+    metrics: dict[str, Metric],
+    emit: Callable[[list[Row]], None],
+    *,
+    stop: StopFlag | None = None,
+    on_progress: Callable[[Spent, dict[str, float]], None] | None = None,
+    folder: Path | None = None,
+    on_checkpoint: Callable[[], None] | None = None,
+) -> TrialResult:
     """Train, evaluate and checkpoint one trial, continuing from its checkpoint when it has one.
 
     ``folder``: where the trial's files go (default ``runs/<run_id>`` under ``--out``; a worker without the
@@ -234,8 +291,20 @@ def run_trial(spec: TrialSpec, data: Data, metrics: dict[str, Metric], emit: Cal
     spent, record = Spent(), RunRecord(folder / "config.json")
 
     def write(spent: Spent, values: dict[str, tuple[float, dict]]) -> None:
-        emit([Row(**base, step=spent.steps, images_seen=spent.images, device_seconds=round(spent.seconds, 4),
-                  metric=k, value=v, **prov) for k, (v, prov) in values.items()])
+        emit(
+            [
+                Row(
+                    **base,
+                    step=spent.steps,
+                    images_seen=spent.images,
+                    device_seconds=round(spent.seconds, 4),
+                    metric=k,
+                    value=v,
+                    **prov,
+                )
+                for k, (v, prov) in values.items()
+            ]
+        )
 
     try:
         torch.manual_seed(spec.seed)
@@ -245,8 +314,17 @@ def run_trial(spec: TrialSpec, data: Data, metrics: dict[str, Metric], emit: Cal
         sampler = BatchSampler(data, seed=spec.seed, device=spec.device)
         trainer = Trainer(variant, sampler, built.training, amp=spec.amp)
         clock, meter, schedule = DeviceClock(spec.device), LossMeter(), EvalSchedule(spec.eval_every)
-        checkpoint = Checkpoint(folder / CHECKPOINT, spec, variant, trainer, sampler, meter, schedule,
-                                EvalSchedule(spec.checkpoint_every) if spec.checkpoint_every else None, on_checkpoint)
+        checkpoint = Checkpoint(
+            folder / CHECKPOINT,
+            spec,
+            variant,
+            trainer,
+            sampler,
+            meter,
+            schedule,
+            EvalSchedule(spec.checkpoint_every) if spec.checkpoint_every else None,
+            on_checkpoint,
+        )
         estimate_label = variant.estimate_label()
 
         restored = checkpoint.restore()
@@ -285,17 +363,23 @@ def run_trial(spec: TrialSpec, data: Data, metrics: dict[str, Metric], emit: Cal
                 if not all(map(math.isfinite, losses.values())):
                     raise FloatingPointError(f"non-finite loss by step {spent.steps}: {losses}")
                 logged = {k: (v, {"detail": estimate_label} if k == "divergence" else {}) for k, v in losses.items()}
-                write(spent, {**logged, **evaluate(variant, data, metrics, spec.seed, folder, spent.steps, spec.run_id)})
+                write(
+                    spent, {**logged, **evaluate(variant, data, metrics, spec.seed, folder, spent.steps, spec.run_id)}
+                )
                 checkpoint.save(spent)
                 if not last:
                     clock.start()
             elif checkpoint.saves is not None and checkpoint.saves.due(spent):
                 checkpoint.save(spent)
             if on_progress is not None and (spent.steps % 10 == 0 or last):
-                on_progress(spent, {**({} if d_out is None else {"loss_d": d_out.total.item()}), "loss_g": g_out.total.item()})
+                on_progress(
+                    spent, {**({} if d_out is None else {"loss_d": d_out.total.item()}), "loss_g": g_out.total.item()}
+                )
 
-        weights = {"generators": {k: m.state_dict() for k, m in variant.generators().items()},
-                   "discriminators": {k: m.state_dict() for k, m in variant.discriminators().items()}}
+        weights = {
+            "generators": {k: m.state_dict() for k, m in variant.generators().items()},
+            "discriminators": {k: m.state_dict() for k, m in variant.discriminators().items()},
+        }
         atomic_torch_save(weights, folder / "weights.pt")
         detail = "ok"
         overrun = spent.seconds - spec.budget.amount if spec.budget.is_time else 0.0
@@ -319,4 +403,3 @@ def _signal_name(signum: int | None) -> str:
         return signal.Signals(signum).name if signum is not None else "stop requested"
     except ValueError:
         return f"signal {signum}"
-

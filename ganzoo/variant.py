@@ -24,8 +24,14 @@ from torch import Tensor, nn
 
 from ganzoo.data import Batch, BatchSampler, DataKind, DatasetInfo
 from ganzoo.divergence import Divergence
-from ganzoo.packing import (Pack, SplitBatchNorm, interleave_packs, pack_samples, split_noise_batches,  # noqa: F401 (their old home)
-                             unpack_samples)
+from ganzoo.packing import (
+    Pack,
+    SplitBatchNorm,
+    interleave_packs,
+    pack_samples,
+    split_noise_batches,  # noqa: F401 (their old home)
+    unpack_samples,
+)
 from ganzoo.params import keyword_params
 from ganzoo.training import NOISE, OPTIMIZERS, TRAINING_PARAMS, UPDATES, check_z_dist  # noqa: F401 (their old home)
 
@@ -128,7 +134,11 @@ class Variant:
         recorded in each run's config.json beside the training settings; not every public attribute, which
         would record counters and derived values."""
         names = [*self.constructor_params(), "z_dist"]
-        return {k: getattr(self, k) for k in names if isinstance(getattr(self, k, None), (int, float, str, bool, tuple, list))}
+        return {
+            k: getattr(self, k)
+            for k in names
+            if isinstance(getattr(self, k, None), (int, float, str, bool, tuple, list))
+        }
 
     def estimate_label(self) -> str | None:
         """What the logged ``divergence`` estimate measures: the divergence's ``estimate_unit``, except that
@@ -139,8 +149,11 @@ class Variant:
             return unit
         m = self.pack
         packed = unit.replace("(P||Q)", f"(P^{m}||Q^{m})").replace("(P, Q)", f"(P^{m}, Q^{m})")
-        return f"{packed}, between distributions of packs of {m} samples" if packed != unit else \
-            f"{unit}, measured between distributions of packs of {m} samples, not of single samples"
+        return (
+            f"{packed}, between distributions of packs of {m} samples"
+            if packed != unit
+            else f"{unit}, measured between distributions of packs of {m} samples, not of single samples"
+        )
 
     # -- the players ------------------------------------------------------------------------------
     def generators(self) -> dict[str, nn.Module]:
@@ -159,8 +172,10 @@ class Variant:
         network's state_dict. A variant with more state (CycleGAN's image buffers, a schedule's counter)
         extends the dict; values must be tensors, numbers, strings, lists, dicts or None, so that the
         checkpoint loads with ``weights_only=True``."""
-        return {"generators": {k: m.state_dict() for k, m in self.generators().items()},
-                "discriminators": {k: m.state_dict() for k, m in self.discriminators().items()}}
+        return {
+            "generators": {k: m.state_dict() for k, m in self.generators().items()},
+            "discriminators": {k: m.state_dict() for k, m in self.discriminators().items()},
+        }
 
     def load_training_state(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`training_state` returned, so the next step is the one an uninterrupted run takes."""
@@ -252,32 +267,37 @@ class Variant:
         m = self.pack
         if m == 1:
             return self.divergence.penalty(critic, real_x, fake_x)
-        return self.divergence.penalty(lambda packs: critic(unpack_samples(packs, m)),
-                                       pack_samples(real_x, m), pack_samples(fake_x, m))
+        return self.divergence.penalty(
+            lambda packs: critic(unpack_samples(packs, m)), pack_samples(real_x, m), pack_samples(fake_x, m)
+        )
 
-    def adversarial_joint(self, critic: Callable[[Tensor], Tensor], real_x: Tensor, fake_x: Tensor, *,
-                          together: bool = True) -> tuple[StepOutput, StepOutput]:
+    def adversarial_joint(
+        self, critic: Callable[[Tensor], Tensor], real_x: Tensor, fake_x: Tensor, *, together: bool = True
+    ) -> tuple[StepOutput, StepOutput]:
         """Both players' adversarial losses from one pass: ``fake_x`` carries G's graph, and the critic scores
         the real and the fake batch in one call (``together``; PacGAN's 2-D code) or in two (a critic with
         BatchNorm, whose statistics must stay per batch). For :meth:`joint_losses`: the trainer takes D's
         loss by D's parameters only, so D's loss needs no detached copy of the fakes."""
         if together:
             scores = critic(torch.cat([real_x, fake_x]))
-            real, fake = scores[: len(scores) // 2], scores[len(scores) // 2:]
+            real, fake = scores[: len(scores) // 2], scores[len(scores) // 2 :]
         else:
             real, fake = critic(real_x), critic(fake_x)
         g_loss = self.divergence.g_loss(fake, real if self.divergence.needs_real_scores else None)
         return self._d_output(critic, real_x, fake_x, real, fake), StepOutput(losses={"adv": g_loss})
 
-    def adversarial_d(self, critic: Callable[[Tensor], Tensor], real_x: Tensor, fake_x: Tensor, *,
-                      real_scores: Tensor | None = None) -> StepOutput:
+    def adversarial_d(
+        self, critic: Callable[[Tensor], Tensor], real_x: Tensor, fake_x: Tensor, *, real_scores: Tensor | None = None
+    ) -> StepOutput:
         """The divergence's D loss, its penalty and its estimate, for one critic on one pair of batches.
         ``real_scores``: the critic's scores on ``real_x`` when the variant already has them (StarGAN's D
         scores and classifies real images in one pass)."""
         real = critic(real_x) if real_scores is None else real_scores
         return self._d_output(critic, real_x, fake_x, real, critic(fake_x))
 
-    def _d_output(self, critic: Callable[[Tensor], Tensor], real_x: Tensor, fake_x: Tensor, real: Tensor, fake: Tensor) -> StepOutput:
+    def _d_output(
+        self, critic: Callable[[Tensor], Tensor], real_x: Tensor, fake_x: Tensor, real: Tensor, fake: Tensor
+    ) -> StepOutput:
         """D's loss from its scores, its penalty on the critic, and the estimate the scores imply."""
         out = StepOutput(losses={"adv": self.divergence.d_loss(real, fake)})
         penalty = self.critic_penalty(critic, real_x, fake_x)

@@ -13,8 +13,18 @@ from collections import defaultdict
 from conftest import REPO
 
 # a bench's stages, lowest first: data flows up this list as a config, down it as a resolved plan, and back as rows
-STAGES = ["ganzoo.config", "ganzoo.presets", "ganzoo.factory", "ganzoo.evaluation", "ganzoo.plan", "ganzoo.trial",
-          "ganzoo.executor", "ganzoo.runner", "ganzoo.scoring", "ganzoo.cli"]
+STAGES = [
+    "ganzoo.config",
+    "ganzoo.presets",
+    "ganzoo.factory",
+    "ganzoo.evaluation",
+    "ganzoo.plan",
+    "ganzoo.trial",
+    "ganzoo.executor",
+    "ganzoo.runner",
+    "ganzoo.scoring",
+    "ganzoo.cli",
+]
 
 
 def _type_checking(node: ast.AST) -> bool:
@@ -54,7 +64,7 @@ def cycle(graph: dict[str, set[str]]) -> list[str] | None:
         state[n] = 1
         for m in sorted(graph.get(n, ())):
             if state.get(m) == 1:
-                return path[path.index(m):] + [m]
+                return path[path.index(m) :] + [m]
             if m not in state:
                 found = visit(m, path + [m])
                 if found:
@@ -93,7 +103,7 @@ def test_the_circle_finder_finds_one():  # the wrong house: presets and the plan
 def test_each_stage_imports_only_stages_below_it():
     graph = import_graph()
     for i, stage in enumerate(STAGES):
-        above = set(STAGES[i + 1:]) & reach(graph, stage)
+        above = set(STAGES[i + 1 :]) & reach(graph, stage)
         assert not above, f"{stage} reaches {sorted(above)}, which sit above it"
 
 
@@ -110,25 +120,38 @@ def test_kit_and_evaluation_never_import_the_planner():
 
 
 def _loaded_after(code: str) -> set[str]:
-    out = subprocess.run([sys.executable, "-c", f"{code}\nimport sys, json; print(json.dumps(sorted(sys.modules)))"],
-                         capture_output=True, text=True, check=True, cwd=REPO)
+    out = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport sys, json; print(json.dumps(sorted(sys.modules)))"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
     return set(json.loads(out.stdout.splitlines()[-1]))
 
 
 def test_the_cli_starts_without_torch_pandas_or_a_plugin():
     loaded = _loaded_after("import ganzoo.cli")
-    heavy = {m for m in loaded if m.split(".")[0] in ("torch", "pandas", "torchvision", "torch_fidelity", "scipy", "ganzoo_plugins")}
+    heavy = {
+        m
+        for m in loaded
+        if m.split(".")[0] in ("torch", "pandas", "torchvision", "torch_fidelity", "scipy", "ganzoo_plugins")
+    }
     assert not heavy, sorted(heavy)[:5]
 
 
 def test_public_api_loads_on_use():
-    loaded = _loaded_after("import ganzoo; assert ganzoo.__version__\nfrom ganzoo import Variant, Metric\nassert Variant.__name__ == 'Variant'")
+    loaded = _loaded_after(
+        "import ganzoo; assert ganzoo.__version__\nfrom ganzoo import Variant, Metric\nassert Variant.__name__ == 'Variant'"
+    )
     assert "torch" in loaded and "ganzoo.variant" in loaded  # the names still resolve to the real classes
     assert "torch" not in _loaded_after("import ganzoo; ganzoo.__version__")
 
 
 def test_metric_directions_are_read_without_importing_the_metrics():
-    loaded = _loaded_after("from ganzoo import report\nd = report.metric_directions()\nassert d['fid'] == 'lower' and d['modes'] == 'higher', d")
+    loaded = _loaded_after(
+        "from ganzoo import report\nd = report.metric_directions()\nassert d['fid'] == 'lower' and d['modes'] == 'higher', d"
+    )
     assert "torch" not in loaded
 
 

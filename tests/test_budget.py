@@ -5,8 +5,16 @@ from ganzoo.budget import Budget, BudgetError, EvalSchedule, Spent
 
 @pytest.mark.parametrize(
     "text, measure, amount",
-    [("2000steps", "steps", 2000), ("1step", "steps", 1), ("50kimg", "images", 50_000), ("1mimg", "images", 1_000_000),
-     ("300s", "seconds", 300), ("5m", "seconds", 300), ("1.5h", "seconds", 5400), ("640img", "images", 640)],
+    [
+        ("2000steps", "steps", 2000),
+        ("1step", "steps", 1),
+        ("50kimg", "images", 50_000),
+        ("1mimg", "images", 1_000_000),
+        ("300s", "seconds", 300),
+        ("5m", "seconds", 300),
+        ("1.5h", "seconds", 5400),
+        ("640img", "images", 640),
+    ],
 )
 def test_parse_forms(text, measure, amount):
     b = Budget.parse(text)

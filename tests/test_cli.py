@@ -45,7 +45,11 @@ def test_bench_writes_tidy_results_configs_samples_and_weights(tmp_path):
     assert config["status"] == "ok" and config["dataset"]["split"] == "all" and config["budget"] == "4steps"
     assert torch.__version__.startswith(config["environment"]["versions"]["torch"])
     assert {"git_revision", "device", "python"} <= set(config["environment"]) and "started" in config
-    assert sorted(p.name for p in (run / "samples").iterdir()) == ["step-0000000.png", "step-0000002.png", "step-0000004.png"]
+    assert sorted(p.name for p in (run / "samples").iterdir()) == [
+        "step-0000000.png",
+        "step-0000002.png",
+        "step-0000004.png",
+    ]
     weights = load_weights(run / "weights.pt")
     assert set(weights) == {"generators", "discriminators"} and "G" in weights["generators"]
     assert "final values, mean over finished runs" in result.output and "fid" in result.output
@@ -63,23 +67,30 @@ def test_same_seed_gives_the_same_numbers(tmp_path):
 
 
 def test_points_dataset_and_divergence_override(tmp_path):
-    result, out = bench(tmp_path, "--variants", "gan", "--dataset", "ring8", "--divergence", "nonsaturating", "--budget", "2steps")
+    result, out = bench(
+        tmp_path, "--variants", "gan", "--dataset", "ring8", "--divergence", "nonsaturating", "--budget", "2steps"
+    )
     assert result.exit_code == 0, result.output
     df = read_results(out)
     assert set(df["divergence"]) == {"nonsaturating"}
-    assert {"fid", "kid", "precision", "recall", "density", "coverage", "modes", "hq_share", "reverse_kl"} <= set(df.metric)
+    assert {"fid", "kid", "precision", "recall", "density", "coverage", "modes", "hq_share", "reverse_kl"} <= set(
+        df.metric
+    )
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["--variants", "dcgn"], "did you mean 'dcgan'"),
-    (["--dataset", "mnits"], "did you mean 'mnist'"),
-    (["--divergence", "minmax"], "did you mean 'minimax'"),
-    (["--budget", "300x"], "invalid budget '300x'"),
-    (["--eval-every", "often"], "invalid budget 'often'"),
-    (["--variants", "dcgan", "--dataset", "ring8"], "variant 'dcgan' cannot run on dataset 'ring8'"),
-    (["--device", "tpu"], "invalid device 'tpu'"),
-    (["--split", "train"], "no split 'train'"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--variants", "dcgn"], "did you mean 'dcgan'"),
+        (["--dataset", "mnits"], "did you mean 'mnist'"),
+        (["--divergence", "minmax"], "did you mean 'minimax'"),
+        (["--budget", "300x"], "invalid budget '300x'"),
+        (["--eval-every", "often"], "invalid budget 'often'"),
+        (["--variants", "dcgan", "--dataset", "ring8"], "variant 'dcgan' cannot run on dataset 'ring8'"),
+        (["--device", "tpu"], "invalid device 'tpu'"),
+        (["--split", "train"], "no split 'train'"),
+    ],
+)
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, args, needle):
     result, out = bench(tmp_path, *args)
     assert result.exit_code == 2, result.output
@@ -93,7 +104,9 @@ def test_out_holding_another_bench_is_refused_unless_forced(tmp_path):
     assert first.exit_code == 0
     before = (out / "results.csv").read_bytes()
     again, _ = bench(tmp_path, "--variants", "dcgan", "--budget", "1steps")
-    assert again.exit_code == 2 and "already holds another bench's results" in again.output and "--force" in again.output
+    assert (
+        again.exit_code == 2 and "already holds another bench's results" in again.output and "--force" in again.output
+    )
     assert (out / "results.csv").read_bytes() == before
     forced, _ = bench(tmp_path, "--variants", "dcgan", "--budget", "1steps", "--force")
     assert forced.exit_code == 0
@@ -151,13 +164,18 @@ def test_missing_dataset_files_are_an_input_error(tmp_path):
 
 
 def test_list_reports_a_broken_plugin_and_still_lists_the_others(install_dist):
-    install_dist("thirdparty-broken", {"thirdparty_broken": "raise ImportError('needs libfoo')\n"},
-                 {"ganzoo.variants": {"broken": "thirdparty_broken:X"}})
+    install_dist(
+        "thirdparty-broken",
+        {"thirdparty_broken": "raise ImportError('needs libfoo')\n"},
+        {"ganzoo.variants": {"broken": "thirdparty_broken:X"}},
+    )
     result = CliRunner().invoke(main, ["list", "--kind", "variants"])
     assert result.exit_code == 0
     broken = next(l for l in result.output.splitlines() if " broken " in l)
     assert "thirdparty-broken 1.2.3" in broken and "needs libfoo" in result.output
-    assert "thirdparty_broken.py:1" in result.output.replace("\n", "").replace(" ", "").replace("│", "")  # file and line
+    assert "thirdparty_broken.py:1" in result.output.replace("\n", "").replace(" ", "").replace(
+        "│", ""
+    )  # file and line
     assert any(" dcgan " in l for l in result.output.splitlines())
 
 
@@ -198,7 +216,9 @@ def test_variant_by_divergence_grid_gives_one_row_per_pair(tmp_path):
     assert t.exit_code == 0 and len(pd.read_csv(io.StringIO(t.output))) == 6
 
 
-@pytest.mark.parametrize("given, seeds", [("2", [0, 1]), ("0,3,7", [0, 3, 7]), ("10-12", [10, 11, 12]), ("0,5-6", [0, 5, 6])])
+@pytest.mark.parametrize(
+    "given, seeds", [("2", [0, 1]), ("0,3,7", [0, 3, 7]), ("10-12", [10, 11, 12]), ("0,5-6", [0, 5, 6])]
+)
 def test_seeds_take_a_count_a_list_or_a_range(tmp_path, given, seeds):
     result, out = bench(tmp_path, "--variants", "gan", "--budget", "1steps", "--seeds", given)
     assert result.exit_code == 0, result.output
@@ -208,5 +228,7 @@ def test_seeds_take_a_count_a_list_or_a_range(tmp_path, given, seeds):
 @pytest.mark.parametrize("given", ["0", "3-1", "a", "1,1", "2-"])
 def test_bad_seeds_are_one_line_exit_2(tmp_path, given):
     result, out = bench(tmp_path, "--variants", "gan", "--budget", "1steps", "--seeds", given)
-    assert result.exit_code == 2 and "--seeds" in result.output and len(result.output.strip().splitlines()) == 1, result.output
+    assert result.exit_code == 2 and "--seeds" in result.output and len(result.output.strip().splitlines()) == 1, (
+        result.output
+    )
     assert not out.exists()

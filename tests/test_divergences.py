@@ -55,7 +55,9 @@ def jsd_closed_form(p, q) -> float:
 def fit_discriminator(div, p_sample, q_sample, steps=1500, seed=0):
     """Train only D (the 'generator' is a fixed distribution) and return the estimate on fresh samples."""
     torch.manual_seed(seed)
-    D = torch.nn.Sequential(torch.nn.Linear(1, 64), torch.nn.Tanh(), torch.nn.Linear(64, 64), torch.nn.Tanh(), torch.nn.Linear(64, 1))
+    D = torch.nn.Sequential(
+        torch.nn.Linear(1, 64), torch.nn.Tanh(), torch.nn.Linear(64, 64), torch.nn.Tanh(), torch.nn.Linear(64, 1)
+    )
     opt = torch.optim.Adam(D.parameters(), lr=3e-3)
     for _ in range(steps):
         loss = div.d_loss(D(p_sample(512)), D(q_sample(512)))
@@ -70,8 +72,9 @@ def fit_discriminator(div, p_sample, q_sample, steps=1500, seed=0):
 def test_minimax_estimate_matches_jsd_of_two_gaussians(name):
     p, q = stats.norm(0, 1), stats.norm(1, 1.5)
     truth = jsd_closed_form(p, q)
-    estimate = fit_discriminator(registry.divergences.get(name)(),
-                                 lambda n: torch.randn(n, 1), lambda n: 1 + 1.5 * torch.randn(n, 1))
+    estimate = fit_discriminator(
+        registry.divergences.get(name)(), lambda n: torch.randn(n, 1), lambda n: 1 + 1.5 * torch.randn(n, 1)
+    )
     assert abs(estimate - truth) / truth < 0.10, (estimate, truth)
     assert estimate <= truth * 1.02  # a lower bound, up to sampling noise
 
@@ -145,8 +148,11 @@ def test_f_divergence_estimate_at_the_optimal_critic_is_the_closed_form(name):
 def test_f_divergence_estimate_of_a_trained_critic_matches_the_integral(name):
     p, q = PAIRS[name]
     truth = truth_in_unit(name)
-    estimate = fit_discriminator(registry.divergences.get(name)(),
-                                 lambda n: p.mean() + p.std() * torch.randn(n, 1), lambda n: q.mean() + q.std() * torch.randn(n, 1))
+    estimate = fit_discriminator(
+        registry.divergences.get(name)(),
+        lambda n: p.mean() + p.std() * torch.randn(n, 1),
+        lambda n: q.mean() + q.std() * torch.randn(n, 1),
+    )
     assert abs(estimate - truth) / abs(truth) < 0.10, (estimate, truth)
     assert estimate <= truth + 0.02 * abs(truth)  # a lower bound, up to sampling noise
 
@@ -171,7 +177,7 @@ def test_f_divergence_losses_stay_finite_at_extreme_logits(name):
     div = registry.divergences.get(name)()
     g, conj = NAIVE[name]
     for real in LOGITS:
-        for fake in (LOGITS if real == 0.0 else [0.0]):
+        for fake in LOGITS if real == 0.0 else [0.0]:
             r = torch.tensor([real], requires_grad=True)
             f = torch.tensor([fake], requires_grad=True)
             loss = div.d_loss(r, f)
@@ -255,12 +261,14 @@ def check_gradient_penalty(penalty) -> None:
 
 def _broken_penalty(*, one_alpha=False, create_graph=True, batch_norm=False):
     """WGAN-GP's penalty with one classic bug switched on."""
+
     def penalty(critic, real_x, fake_x):
         eps = torch.rand(1 if one_alpha else real_x.shape[0], 1)
         x_hat = (eps * real_x + (1 - eps) * fake_x).requires_grad_(True)
         (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=create_graph)
         norm = grad.norm() if batch_norm else grad.flatten(1).norm(dim=1)
         return 10 * ((norm - 1) ** 2).mean()
+
     return penalty
 
 
@@ -268,8 +276,11 @@ def test_wgan_gp_penalty_is_per_sample_and_trains_the_critic():
     check_gradient_penalty(registry.divergences.get("wasserstein-gp")().penalty)
 
 
-@pytest.mark.parametrize("bug", [{"one_alpha": True}, {"create_graph": False}, {"batch_norm": True}],
-                         ids=["one-alpha", "no-create-graph", "batch-norm-of-grad"])
+@pytest.mark.parametrize(
+    "bug",
+    [{"one_alpha": True}, {"create_graph": False}, {"batch_norm": True}],
+    ids=["one-alpha", "no-create-graph", "batch-norm-of-grad"],
+)
 def test_the_gradient_penalty_check_catches_the_classic_bugs(bug):
     check_gradient_penalty(_broken_penalty())  # with no bug switched on, the copy passes: the bug is what fails it
     with pytest.raises((AssertionError, RuntimeError)):

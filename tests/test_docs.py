@@ -16,7 +16,11 @@ def test_the_plugin_tutorial_runs(fresh_registries):
         for i, block in enumerate(blocks):
             exec(compile(block, f"docs/plugins.md block {i + 1}", "exec"), namespace)
     finally:
-        for kind, name in (("datasets", "tutorial-moons"), ("divergences", "tutorial-ls"), ("variants", "tutorial-gan"),
-                           ("metrics", "tutorial-balance")):
+        for kind, name in (
+            ("datasets", "tutorial-moons"),
+            ("divergences", "tutorial-ls"),
+            ("variants", "tutorial-gan"),
+            ("metrics", "tutorial-balance"),
+        ):
             registry.REGISTRIES[kind].unregister(name)
     assert "gaps" in namespace and len(namespace["gaps"]) >= 2

@@ -16,7 +16,18 @@ from ganzoo.cli import main
 from ganzoo.results import load_weights, read_results
 
 # threads per trial fixed: torch's CPU kernels sum in a thread-count-dependent order
-BENCH = ["--variants", "gan,dcgan", "--seeds", "0,1", "--budget", "30steps", "--eval-every", "10steps", "--threads", "1"]
+BENCH = [
+    "--variants",
+    "gan,dcgan",
+    "--seeds",
+    "0,1",
+    "--budget",
+    "30steps",
+    "--eval-every",
+    "10steps",
+    "--threads",
+    "1",
+]
 PLUGIN = '''
 import os
 from pathlib import Path
@@ -51,7 +62,9 @@ def bench(out, *args):
 
 def same_results(a, b):
     cols = ["run_id", "step", "images_seen", "metric", "value", "detail"]
-    pd.testing.assert_frame_equal(read_results(a)[cols].reset_index(drop=True), read_results(b)[cols].reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        read_results(a)[cols].reset_index(drop=True), read_results(b)[cols].reset_index(drop=True)
+    )
     for run in read_results(a)["run_id"].unique():
         wa, wb = load_weights(a / "runs" / run / "weights.pt"), load_weights(b / "runs" / run / "weights.pt")
         assert all(wa[p][n][k].equal(wb[p][n][k]) for p in wa for n in wa[p] for k in wa[p][n]), run
@@ -88,8 +101,9 @@ def dying_plugin(tmp_path_factory):
     info = root / "thirdparty_dies-1.2.3.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: thirdparty-dies\nVersion: 1.2.3\n")
-    (info / "entry_points.txt").write_text("[ganzoo.variants]\ndiesonce = thirdparty_dies:DiesOnce\n"
-                                           "broken = thirdparty_dies:Broken\n")
+    (info / "entry_points.txt").write_text(
+        "[ganzoo.variants]\ndiesonce = thirdparty_dies:DiesOnce\nbroken = thirdparty_dies:Broken\n"
+    )
     mp = pytest.MonkeyPatch()
     mp.syspath_prepend(str(root))
     mp.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
@@ -133,24 +147,44 @@ def check_continued(died, reference, out, result):
     assert status.loc["diesonce-minimax-s0", "detail"] == "ok"
     assert "this plugin is broken" in status.loc["broken-minimax-s0", "detail"]
     cols = ["run_id", "step", "metric", "value"]
-    pd.testing.assert_frame_equal(reference[reference.run_id == "diesonce-minimax-s0"][cols].reset_index(drop=True),
-                                  df[df.run_id == "diesonce-minimax-s0"][cols].reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        reference[reference.run_id == "diesonce-minimax-s0"][cols].reset_index(drop=True),
+        df[df.run_id == "diesonce-minimax-s0"][cols].reset_index(drop=True),
+    )
     died.unlink()
 
 
-def test_a_pool_worker_that_dies_is_continued_from_its_checkpoint_beside_a_broken_trial(dying_plugin, survived, tmp_path):
+def test_a_pool_worker_that_dies_is_continued_from_its_checkpoint_beside_a_broken_trial(
+    dying_plugin, survived, tmp_path
+):
     result = bench(tmp_path / "pool", *DYING, "--workers", "2")
     check_continued(dying_plugin, survived, tmp_path / "pool", result)
 
 
 @pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason='needs Ray: pip install "ganzoo[ray]"')
-def test_a_ray_worker_that_dies_is_continued_from_its_checkpoint_beside_a_broken_trial(ray_instance, dying_plugin, survived, tmp_path):
+def test_a_ray_worker_that_dies_is_continued_from_its_checkpoint_beside_a_broken_trial(
+    ray_instance, dying_plugin, survived, tmp_path
+):
     result = bench(tmp_path / "ray", *DYING, "--executor", "ray", "--workers", "2")
     check_continued(dying_plugin, survived, tmp_path / "ray", result)
 
 
 def test_a_seconds_budget_on_a_shared_device_is_refused_unless_allowed(tmp_path):
-    result = CliRunner().invoke(main, ["bench", "--variants", "gan", "--seeds", "2", "--budget", "5s", "--workers", "2",
-                                       "--out", str(tmp_path / "o")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "bench",
+            "--variants",
+            "gan",
+            "--seeds",
+            "2",
+            "--budget",
+            "5s",
+            "--workers",
+            "2",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
     assert result.exit_code == 2 and "not comparable" in result.output and "--allow-shared-device" in result.output
     assert not (tmp_path / "o").exists()

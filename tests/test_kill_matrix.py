@@ -24,9 +24,25 @@ from ganzoo.results import load_weights, read_results
 
 pytestmark = pytest.mark.slow  # about 3 minutes for the kinds, 25 for every write: run with -m slow
 
-BENCH = ["bench", "--variants", "gan", "--dataset", "ring8", "--metrics", "modes", "--seeds", "2",
-         "--budget", "40steps", "--eval-every", "20steps", "--checkpoint-every", "10steps", "--keep-checkpoints"]
-KILLER = '''
+BENCH = [
+    "bench",
+    "--variants",
+    "gan",
+    "--dataset",
+    "ring8",
+    "--metrics",
+    "modes",
+    "--seeds",
+    "2",
+    "--budget",
+    "40steps",
+    "--eval-every",
+    "20steps",
+    "--checkpoint-every",
+    "10steps",
+    "--keep-checkpoints",
+]
+KILLER = """
 import os
 from pathlib import Path
 
@@ -52,7 +68,7 @@ def atomic_write_bytes(path, data):
 
 
 results.atomic_write_bytes = atomic_write_bytes
-'''
+"""
 
 
 def kind(written: str) -> str:
@@ -79,7 +95,11 @@ def files(out: Path) -> set[str]:
 
 def rows(out: Path) -> pd.DataFrame:
     df = read_results(out)
-    return df[["run_id", "step", "images_seen", "metric", "value", "detail"]].sort_values(["run_id", "step", "metric"]).reset_index(drop=True)
+    return (
+        df[["run_id", "step", "images_seen", "metric", "value", "detail"]]
+        .sort_values(["run_id", "step", "metric"])
+        .reset_index(drop=True)
+    )
 
 
 def assert_same(full: Path, out: Path) -> None:
@@ -105,7 +125,10 @@ def _equal(a, b) -> bool:
     return a == b
 
 
-RAY = pytest.param("ray", marks=pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason='needs Ray: pip install "ganzoo[ray]"'))
+RAY = pytest.param(
+    "ray",
+    marks=pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason='needs Ray: pip install "ganzoo[ray]"'),
+)
 
 
 @pytest.fixture(scope="module", params=["local", "pool", RAY])
@@ -113,7 +136,10 @@ def uninterrupted(request, killer, tmp_path_factory):
     """The bench run whole under ``executor``, and the list of its writes into --out, in order."""
     root = tmp_path_factory.mktemp(f"full-{request.param}")
     out, log = root / "out", root / "writes.txt"
-    result = ganzoo([*BENCH, "--executor", request.param, "--out", str(out)], {"SITE": str(killer), "KILL_OUT": str(out), "KILL_LOG": str(log)})
+    result = ganzoo(
+        [*BENCH, "--executor", request.param, "--out", str(out)],
+        {"SITE": str(killer), "KILL_OUT": str(out), "KILL_LOG": str(log)},
+    )
     assert result.returncode == 0, result.stderr
     return request.param, out, log.read_text().splitlines()
 
@@ -133,7 +159,9 @@ def kill_then_resume(executor: str, killer: Path, out: Path, at: int, started: b
 
 def test_the_writes_cover_every_kind_of_file(uninterrupted):
     executor, _, writes = uninterrupted
-    assert {"results.csv", "bench.json", "config.json", "checkpoint.pt", "weights.pt", "sample sheet"} <= {kind(w) for w in writes}
+    assert {"results.csv", "bench.json", "config.json", "checkpoint.pt", "weights.pt", "sample sheet"} <= {
+        kind(w) for w in writes
+    }
 
 
 def test_a_kill_at_each_kind_of_write_then_resume_equals_the_uninterrupted_bench(uninterrupted, killer, tmp_path):

@@ -18,8 +18,15 @@ from ganzoo.testing import CHECKS, Configured, parametrize_with_checks, run_chec
 
 # the translation variants' training checks take minutes on 2 cores: slow here (run with -m slow);
 # tests/test_translation.py and tests/test_reliability.py check that they learn and resume
-TRANSLATION_TRAINING = [f"{v}-{c}" for v in ("cyclegan", "stargan")
-                        for c in ("learns_on_a_tiny_dataset", "training_is_deterministic_under_a_seed", "state_restores_the_identical_next_step")]
+TRANSLATION_TRAINING = [
+    f"{v}-{c}"
+    for v in ("cyclegan", "stargan")
+    for c in (
+        "learns_on_a_tiny_dataset",
+        "training_is_deterministic_under_a_seed",
+        "state_restores_the_identical_next_step",
+    )
+]
 # tests/test_learning.py already trains every variant longer on real data: the kit's learning check runs on
 # gan here (and on the generated packages below), on the others with -m slow
 LEARNING = [f"{v}-learns_on_a_tiny_dataset" for v in registry.variants.names(package="ganzoo") if v != "gan"]
@@ -58,7 +65,10 @@ def _site(tmp_path, packages):
         info = site / f"{meta['name'].replace('-', '_')}-{meta['version']}.dist-info"
         info.mkdir()
         (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {meta['name']}\nVersion: {meta['version']}\n")
-        lines = [f"[{group}]\n" + "".join(f"{k} = {v}\n" for k, v in eps.items()) for group, eps in meta["entry-points"].items()]
+        lines = [
+            f"[{group}]\n" + "".join(f"{k} = {v}\n" for k, v in eps.items())
+            for group, eps in meta["entry-points"].items()
+        ]
         (info / "entry_points.txt").write_text("".join(lines))
         paths.append(str(folder))
     return paths
@@ -73,15 +83,25 @@ def test_generated_packages_pass_their_own_tests_unchanged(tmp_path):
         folders.append(folder)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(_site(tmp_path, folders) + [os.environ.get("PYTHONPATH", "")])}
     tests = [str(f / "tests") for f in folders]
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--import-mode=importlib", *tests],
-                         env=env, capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--import-mode=importlib", *tests],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     counts = dict((k, int(n)) for n, k in re.findall(r"(\d+) (passed|skipped)", run.stdout))
-    assert counts.get("passed", 0) + counts.get("skipped", 0) == sum(len(CHECKS[g]) for g in KINDS.values()), run.stdout[-2000:]
-    assert counts.get("skipped", 0) <= 2  # AMP where there is no CUDA; the generated variant draws the default sample sheet
+    assert counts.get("passed", 0) + counts.get("skipped", 0) == sum(len(CHECKS[g]) for g in KINDS.values()), (
+        run.stdout[-2000:]
+    )
+    assert (
+        counts.get("skipped", 0) <= 2
+    )  # AMP where there is no CUDA; the generated variant draws the default sample sheet
 
 
-BROKEN = '''
+BROKEN = """
 import torch
 from torch import nn
 from ganzoo import SampleSheet, StepOutput, Variant, Divergence, check_scores
@@ -116,19 +136,30 @@ class FlippedG(Divergence):
     def g_loss(self, fake, real=None):
         (fake,) = check_scores(fake)
         return nn.functional.softplus(fake).mean()
-'''
+"""
 
 
 def test_broken_plugins_fail_with_the_broken_rule_named(install_dist):
-    install_dist("thirdparty-broken-kit", {"thirdparty_kit": BROKEN},
-                 {"ganzoo.variants": {"globalnoise": "thirdparty_kit:GlobalNoise"},
-                  "ganzoo.divergences": {"flippedg": "thirdparty_kit:FlippedG"}})
+    install_dist(
+        "thirdparty-broken-kit",
+        {"thirdparty_kit": BROKEN},
+        {
+            "ganzoo.variants": {"globalnoise": "thirdparty_kit:GlobalNoise"},
+            "ganzoo.divergences": {"flippedg": "thirdparty_kit:FlippedG"},
+        },
+    )
     variant = {r.check: r for r in run_checks("globalnoise")}
     assert variant["generation_uses_the_given_generator_only"].status == "failed"
     assert "global RNG" in variant["generation_uses_the_given_generator_only"].message
-    assert variant["hyperparameters"].status == "failed" and "'width' defaults to None" in variant["hyperparameters"].message
+    assert (
+        variant["hyperparameters"].status == "failed"
+        and "'width' defaults to None" in variant["hyperparameters"].message
+    )
     assert variant["class_attributes"].status == "passed"
-    assert variant["sample_sheet"].status == "failed" and "sample_sheet drew from torch's global RNG" in variant["sample_sheet"].message
+    assert (
+        variant["sample_sheet"].status == "failed"
+        and "sample_sheet drew from torch's global RNG" in variant["sample_sheet"].message
+    )
     divergence = {r.check: r for r in run_checks("flippedg")}
     assert divergence["d_and_g_agree_on_which_way_is_real"].status == "failed"
     assert "sign flipped" in divergence["d_and_g_agree_on_which_way_is_real"].message
@@ -138,17 +169,22 @@ def test_broken_plugins_fail_with_the_broken_rule_named(install_dist):
 
 
 def test_a_broken_unrelated_plugin_does_not_stop_the_kit(install_dist):
-    install_dist("thirdparty-broken", {"thirdparty_broken": "raise ImportError('needs libfoo')\n"},
-                 {"ganzoo.variants": {"broken": "thirdparty_broken:X"}})
+    install_dist(
+        "thirdparty-broken",
+        {"thirdparty_broken": "raise ImportError('needs libfoo')\n"},
+        {"ganzoo.variants": {"broken": "thirdparty_broken:X"}},
+    )
     assert {r.status for r in run_checks("nonsaturating")} == {"passed"}
     broken = run_checks("broken")
     assert all(r.status == "failed" and "needs libfoo" in r.message for r in broken), broken
 
 
 def test_check_and_new_refuse_bad_input_in_one_line(tmp_path):
-    for args, needle in ((["check", "nosuch"], "unknown plugin 'nosuch'"),
-                         (["new", "variant", "../x", "--out", str(tmp_path / "x")], "plugin name '../x'"),
-                         (["new", "sampler", "x"], "Invalid value")):
+    for args, needle in (
+        (["check", "nosuch"], "unknown plugin 'nosuch'"),
+        (["new", "variant", "../x", "--out", str(tmp_path / "x")], "plugin name '../x'"),
+        (["new", "sampler", "x"], "Invalid value"),
+    ):
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 2 and needle in result.output, result.output
     (tmp_path / "taken").mkdir()
@@ -161,7 +197,9 @@ def test_check_and_new_refuse_bad_input_in_one_line(tmp_path):
 PACKED = Configured("gan", pack=4, update="simultaneous")
 
 
-@parametrize_with_checks("variants", [PACKED], slow=[f"gan-{c.name}" for c in CHECKS["variants"]])  # the plain gan runs them by default
+@parametrize_with_checks(
+    "variants", [PACKED], slow=[f"gan-{c.name}" for c in CHECKS["variants"]]
+)  # the plain gan runs them by default
 def test_a_packed_simultaneous_gan_keeps_the_contract(plugin, check):
     check(plugin)
 
@@ -171,7 +209,10 @@ def test_a_configured_name_is_built_with_its_parameters():
 
     data = testing.stand_in_data(registry.variants.get("gan"))
     packed, plain = testing._build(PACKED, data), testing._build("gan", data)
-    assert (packed.variant.hparams()["pack"], packed.training.update) == (4, "simultaneous") and plain.variant.hparams()["pack"] == 1
+    assert (packed.variant.hparams()["pack"], packed.training.update) == (
+        4,
+        "simultaneous",
+    ) and plain.variant.hparams()["pack"] == 1
     assert PACKED == "gan" and repr(PACKED) == "gan[pack=4,update=simultaneous]"
 
 

@@ -46,8 +46,11 @@ def _digits_ok(name):
         return False
 
 
-CASES = [(v, registry.variants.get(v).default_divergence if registry.variants.get(v).adversarial else "none")
-         for v in registry.variants.names() if _digits_ok(v)]  # translation variants: tests/test_translation.py
+CASES = [
+    (v, registry.variants.get(v).default_divergence if registry.variants.get(v).adversarial else "none")
+    for v in registry.variants.names()
+    if _digits_ok(v)
+]  # translation variants: tests/test_translation.py
 CASES += [("gan", d) for d in registry.divergences.names() if d != "energy-margin" and ("gan", d) not in CASES]
 
 

@@ -28,10 +28,15 @@ def test_mixture_metric_scores_real_data_perfectly_and_collapse_poorly(tmp_path)
     data = load("ring8")
     metric = registry.metrics.get("modes")(data=data, device=torch.device("cpu"), cache_dir=tmp_path)
     # real samples: every mode, and the 2-D Gaussian mass within 3 std, 1 - exp(-9/2) = 0.989
-    assert metric.compute(Samples(data.x[:2500])) == {"modes": 8.0, "hq_share": pytest.approx(1 - math.exp(-4.5), abs=0.006),
-                                                      "reverse_kl": pytest.approx(0.0, abs=0.01)}
+    assert metric.compute(Samples(data.x[:2500])) == {
+        "modes": 8.0,
+        "hq_share": pytest.approx(1 - math.exp(-4.5), abs=0.006),
+        "reverse_kl": pytest.approx(0.0, abs=0.01),
+    }
     collapsed = metric.compute(Samples(data.x[data.y == 3][:2500]))
-    assert collapsed["modes"] == 1.0 and collapsed["reverse_kl"] == pytest.approx(math.log(8))  # all mass on one of 8 modes
+    assert collapsed["modes"] == 1.0 and collapsed["reverse_kl"] == pytest.approx(
+        math.log(8)
+    )  # all mass on one of 8 modes
 
 
 def test_reverse_kl_counts_high_quality_samples_only_as_pacgan_does():
@@ -66,7 +71,9 @@ def test_fid_of_real_with_itself_is_zero_and_noise_is_far(digits_fid):
     data, fid = digits_fid
     same = fid.compute(Samples(data.x[fid.reference_idx]))["fid"]
     assert abs(same) < 1e-3
-    half = fid.compute(Samples(data.x[torch.randperm(len(data), generator=torch.Generator().manual_seed(1))[:900]]))["fid"]
+    half = fid.compute(Samples(data.x[torch.randperm(len(data), generator=torch.Generator().manual_seed(1))[:900]]))[
+        "fid"
+    ]
     noise = fid.compute(Samples(torch.rand(fid.n, 1, 8, 8) * 2 - 1))["fid"]
     assert half < noise / 10, (half, noise)
 
@@ -91,7 +98,9 @@ def test_fid_matches_scipy_to_1e6_on_well_conditioned_features():
     from ganzoo.metrics.fidelity import fid_from_features
 
     g = torch.Generator().manual_seed(3)
-    real = torch.randn(3000, 32, generator=g, dtype=torch.float64) @ torch.randn(32, 32, generator=g, dtype=torch.float64)
+    real = torch.randn(3000, 32, generator=g, dtype=torch.float64) @ torch.randn(
+        32, 32, generator=g, dtype=torch.float64
+    )
     fake = torch.randn(2000, 32, generator=g, dtype=torch.float64) * 1.5 + 0.3
     f1, f2 = fake.numpy(), real.numpy()
     s1, s2 = np.cov(f1, rowvar=False), np.cov(f2, rowvar=False)
@@ -114,7 +123,9 @@ def test_fid_reference_is_held_out_from_the_feature_classifier_and_memorising_is
     assert reference <= pool and not reference & set(trained_on.tolist())
     means = {}
     for name, source in (("unseen", unseen), ("seen", trained_on)):
-        draws = [source[torch.randperm(len(source), generator=torch.Generator().manual_seed(s))[:300]] for s in range(8)]
+        draws = [
+            source[torch.randperm(len(source), generator=torch.Generator().manual_seed(s))[:300]] for s in range(8)
+        ]
         means[name] = np.mean([fid.compute(Samples(data.x[idx]))["fid"] for idx in draws])
     assert means["unseen"] <= 1.15 * means["seen"], means
     assert "held out from the feature classifier" in fid.provenance()["reference"]
@@ -125,5 +136,10 @@ def test_precision_and_recall_are_oriented_as_the_paper(digits_fid):
     real samples on the generated one. A generator collapsed onto one real class: precision ~ 1, recall ~ 0.1."""
     data, fid = digits_fid
     ones = fid.reference_idx[data.y[fid.reference_idx] == 1]
-    out = fid.compute(Samples(data.x[ones].repeat(3, 1, 1, 1) + 0.01 * torch.randn(3 * len(ones), 1, 8, 8, generator=torch.Generator().manual_seed(0))))
+    out = fid.compute(
+        Samples(
+            data.x[ones].repeat(3, 1, 1, 1)
+            + 0.01 * torch.randn(3 * len(ones), 1, 8, 8, generator=torch.Generator().manual_seed(0))
+        )
+    )
     assert out["precision"] > 0.9 and 0.03 < out["recall"] < 0.2, out

@@ -64,7 +64,11 @@ def test_inception_offline_without_weights_says_how_to_get_them(tmp_path, monkey
     with pytest.raises(FeatureSpaceError) as err:
         inception_space(None, tmp_path / "cache")
     msg = str(err.value)
-    assert "--inception-weights" in msg and "weights-inception-2015-12-05-6726825d.pth" in msg and "--features classifier" in msg
+    assert (
+        "--inception-weights" in msg
+        and "weights-inception-2015-12-05-6726825d.pth" in msg
+        and "--features classifier" in msg
+    )
 
 
 def test_inception_weights_file_is_checked_before_use(tmp_path):

@@ -23,9 +23,29 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 def study(tmp_path_factory):
     """Two variants x two seeds on digits, one of them failing (a learning rate that overflows), with TensorBoard."""
     out = tmp_path_factory.mktemp("study") / "b"
-    result = CliRunner().invoke(main, ["bench", "--variants", "gan,hot=gan", "--set", "hot.lr=1e30", "--dataset", "digits", "--metrics",
-                                       "fidelity", "--seeds", "2", "--budget", "20steps", "--eval-every", "10steps", "--tensorboard",
-                                       "--out", str(out)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "bench",
+            "--variants",
+            "gan,hot=gan",
+            "--set",
+            "hot.lr=1e30",
+            "--dataset",
+            "digits",
+            "--metrics",
+            "fidelity",
+            "--seeds",
+            "2",
+            "--budget",
+            "20steps",
+            "--eval-every",
+            "10steps",
+            "--tensorboard",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 1, result.output  # the failing runs make the bench exit 1; everything else is written
     return out, result.output
 
@@ -40,7 +60,9 @@ def test_a_bench_writes_its_page_and_a_closing_table_that_fits_80_columns(study)
 
 
 def _browse(page_path: Path, screenshot: Path) -> dict:
-    sync_playwright = pytest.importorskip("playwright.sync_api", reason="needs Playwright: pip install playwright").sync_playwright
+    sync_playwright = pytest.importorskip(
+        "playwright.sync_api", reason="needs Playwright: pip install playwright"
+    ).sync_playwright
     if CHROMIUM is None:
         pytest.skip("needs Chromium (Debian: apt-get install chromium)")
     with sync_playwright() as p:
@@ -126,7 +148,9 @@ def test_tensorboard_events_read_back(study):
     fid = [(e.step, e.value) for e in events.Scalars("eval/fid")]
     rows = report.load_many([out])
     expected = rows[(rows["run_id"] == "gan-minimax-s1") & (rows["metric"] == "fid")][["step", "value"]]
-    assert [s for s, _ in fid] == list(expected["step"]) and [v for _, v in fid] == pytest.approx(list(expected["value"]), rel=1e-6)
+    assert [s for s, _ in fid] == list(expected["step"]) and [v for _, v in fid] == pytest.approx(
+        list(expected["value"]), rel=1e-6
+    )
     assert [e.step for e in events.Scalars("train/loss_g")] == [10, 20]
     assert [e.step for e in events.Images("samples")] == [0, 10, 20]
     hparams = EventAccumulator(str(out / "tensorboard" / "gan-minimax-s1" / "hparams"))
@@ -140,7 +164,9 @@ def test_tensorboard_is_refused_in_one_line_without_it(tmp_path, monkeypatch):
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tensorboard" else real(name, *a))
     result = CliRunner().invoke(main, ["bench", "--variants", "gan", "--tensorboard", "--out", str(tmp_path / "b")])
-    assert result.exit_code == 2 and 'pip install "ganzoo[tensorboard]"' in result.output and not (tmp_path / "b").exists()
+    assert (
+        result.exit_code == 2 and 'pip install "ganzoo[tensorboard]"' in result.output and not (tmp_path / "b").exists()
+    )
 
 
 def test_a_resumed_bench_rewrites_its_page(tmp_path):
@@ -158,9 +184,26 @@ def test_curves_of_many_lines_name_sixteen_and_count_the_rest():
 
     from ganzoo import page
 
-    rows = [dict(run_id=f"gan-minimax-s{i:03d}-minimax-s0", dataset="ring8", variant=f"gan-minimax-s{i:03d}", divergence="minimax",
-                 seed=0, step=step, images_seen=step * 64, device_seconds=step / 10, metric=metric, value=float(i + step), detail="",
-                 features="", budget="20steps", settings=f"beta1=0.{i:04d};d_steps=3;lr=0.000{i:04d}")
-            for i in range(40) for step in (0, 10, 20) for metric in ("modes", "hq_share", "status")]
+    rows = [
+        dict(
+            run_id=f"gan-minimax-s{i:03d}-minimax-s0",
+            dataset="ring8",
+            variant=f"gan-minimax-s{i:03d}",
+            divergence="minimax",
+            seed=0,
+            step=step,
+            images_seen=step * 64,
+            device_seconds=step / 10,
+            metric=metric,
+            value=float(i + step),
+            detail="",
+            features="",
+            budget="20steps",
+            settings=f"beta1=0.{i:04d};d_steps=3;lr=0.000{i:04d}",
+        )
+        for i in range(40)
+        for step in (0, 10, 20)
+        for metric in ("modes", "hq_share", "status")
+    ]
     picture = page._curves(pd.DataFrame(rows), ["modes", "hq_share"], "steps", "t")
     assert picture is not None and picture.startswith("data:image/png;base64,") and len(picture) > 10_000

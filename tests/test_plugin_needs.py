@@ -53,7 +53,9 @@ def test_image_folder_describes_itself_from_the_folder(folders):
 
 
 def test_image_folder_loads_resized_images_with_classes_in_sorted_order(folders):
-    data = ImageFolder.load(name="image-folder:8", data_dir=folders / "classes", split="auto", download=False, argument="8")
+    data = ImageFolder.load(
+        name="image-folder:8", data_dir=folders / "classes", split="auto", download=False, argument="8"
+    )
     assert tuple(data.x.shape) == (6, 3, 8, 8) and data.x.dtype == torch.float32
     assert data.x.min() >= -1 and data.x.max() <= 1
     assert data.y.tolist() == [0, 0, 0, 1, 1, 2]  # a (3), b (2), c (1): sub-folders sorted, not as created
@@ -63,17 +65,21 @@ def test_image_folder_loads_resized_images_with_classes_in_sorted_order(folders)
     assert flat.y is None and tuple(flat.x.shape) == (6, 1, 8, 8)
     assert "a: 3, b: 2, c: 1" in data.source
     from ganzoo.testing import check_data
+
     check_data(data, describe_dataset(ImageFolder, "8", folders / "classes"))  # the kit's rules for a loaded dataset
     check_data(flat, describe_dataset(ImageFolder, "8,gray", folders / "flat"))
 
 
-@pytest.mark.parametrize("argument, layout, message", [
-    ("7", "flat", "outside 8..512"),
-    ("64,sepia", "flat", "unknown option 'sepia'"),
-    (None, "mixed", "beside sub-folders"),
-    (None, "empty", "no images"),
-    (None, None, "give the folder of images with --data-dir"),
-])
+@pytest.mark.parametrize(
+    "argument, layout, message",
+    [
+        ("7", "flat", "outside 8..512"),
+        ("64,sepia", "flat", "unknown option 'sepia'"),
+        (None, "mixed", "beside sub-folders"),
+        (None, "empty", "no images"),
+        (None, None, "give the folder of images with --data-dir"),
+    ],
+)
 def test_image_folder_refuses_what_it_cannot_use(folders, tmp_path, argument, layout, message):
     root = None
     if layout == "flat":
@@ -99,8 +105,19 @@ def test_a_file_that_does_not_decode_is_named(tmp_path):
 
 def test_an_unlabelled_folder_benches_without_the_classifier_metrics_and_says_why(folders, tmp_path):
     out = tmp_path / "out"
-    args = ["bench", "--dataset", "image-folder:8", "--data-dir", str(folders / "flat"), "--variants", "dcgan",
-            "--budget", "2steps", "--batch-size", "4"]
+    args = [
+        "bench",
+        "--dataset",
+        "image-folder:8",
+        "--data-dir",
+        str(folders / "flat"),
+        "--variants",
+        "dcgan",
+        "--budget",
+        "2steps",
+        "--batch-size",
+        "4",
+    ]
     result = CliRunner().invoke(main, [*args, "--out", str(out)])
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())  # rich wraps long lines
@@ -110,9 +127,13 @@ def test_an_unlabelled_folder_benches_without_the_classifier_metrics_and_says_wh
     assert (out / "runs" / "dcgan-nonsaturating-s0" / "samples" / "step-0000002.png").is_file()
     assert "fidelity" in json.loads((out / "bench.json").read_text())["metrics_left_out"]
     refused = CliRunner().invoke(main, [*args, "--metrics", "fidelity", "--out", str(tmp_path / "o2")])
-    assert refused.exit_code == 2 and "metric 'fidelity' cannot score dataset 'image-folder:8'" in " ".join(refused.output.split())
+    assert refused.exit_code == 2 and "metric 'fidelity' cannot score dataset 'image-folder:8'" in " ".join(
+        refused.output.split()
+    )
     assert not (tmp_path / "o2").exists()
-    no_dir = CliRunner().invoke(main, ["bench", "--dataset", "image-folder", "--budget", "2steps", "--out", str(tmp_path / "o3")])
+    no_dir = CliRunner().invoke(
+        main, ["bench", "--dataset", "image-folder", "--budget", "2steps", "--out", str(tmp_path / "o3")]
+    )
     assert no_dir.exit_code == 2 and "--data-dir" in no_dir.output
 
 
@@ -128,17 +149,29 @@ def test_fidelity_says_why_it_cannot_score_unlabelled_data():
 
 
 def test_set_reaches_a_divergence_and_a_metric(tmp_path):
-    config = BenchConfig(variants=["gan"], dataset="ring8", divergences=["wasserstein-gp"], budget="2steps", metrics=["modes"],
-                         hparams={"wasserstein-gp": {"gp_weight": "2.5"}, "gan": {"d_layers": "1"}}, out=tmp_path / "o")
+    config = BenchConfig(
+        variants=["gan"],
+        dataset="ring8",
+        divergences=["wasserstein-gp"],
+        budget="2steps",
+        metrics=["modes"],
+        hparams={"wasserstein-gp": {"gp_weight": "2.5"}, "gan": {"d_layers": "1"}},
+        out=tmp_path / "o",
+    )
     p = plan(config)
     assert p.divergence_params == {"wasserstein-gp": {"gp_weight": 2.5}} and p.hparams == {"gan": {"d_layers": 1}}
     variant, record = p.runs[0].build.build(p.info)
     assert variant.divergence.gp_weight == 2.5 and record["divergence_params"] == {"gp_weight": 2.5}
     assert p.runs[0].settings == "d_layers=1;wasserstein-gp.gp_weight=2.5"
-    for bad, message in (({"wasserstein-gp": {"lambda": "1"}}, "divergence 'wasserstein-gp' has no parameter 'lambda'; it accepts gp_weight=10.0"),
-                         ({"wasserstein-gp": {"gp_weight": "ten"}}, "gp_weight=ten: not a float"),
-                         ({"hinge": {"x": "1"}}, "--set names 'hinge', which this bench does not use"),
-                         ({"fidelity": {"max_samples": "10"}}, "--set names 'fidelity'")):  # fidelity is not among --metrics modes
+    for bad, message in (
+        (
+            {"wasserstein-gp": {"lambda": "1"}},
+            "divergence 'wasserstein-gp' has no parameter 'lambda'; it accepts gp_weight=10.0",
+        ),
+        ({"wasserstein-gp": {"gp_weight": "ten"}}, "gp_weight=ten: not a float"),
+        ({"hinge": {"x": "1"}}, "--set names 'hinge', which this bench does not use"),
+        ({"fidelity": {"max_samples": "10"}}, "--set names 'fidelity'"),
+    ):  # fidelity is not among --metrics modes
         with pytest.raises(BenchInputError, match=re.escape(message)):
             plan(BenchConfig(**{**config.__dict__, "hparams": bad}))
 
@@ -173,6 +206,7 @@ def test_a_variant_sees_its_progress_and_draws_its_own_sheet(fresh_registries, t
     _Watcher.seen, _Watcher.sheets = [], 0
     out = tmp_path / "o"
     from ganzoo.runner import run_bench
+
     run_bench(BenchConfig(variants=["watcher"], dataset="ring8", budget="8steps", metrics=["modes"], out=out))
     assert [s.step for s in _Watcher.seen] == list(range(8))
     assert [s.fraction for s in _Watcher.seen] == [i / 8 for i in range(8)]
@@ -193,8 +227,17 @@ def test_an_image_sheet_is_laid_out_as_the_variant_says(fresh_registries, folder
     registry.variants.register("sheet-dcgan", Sheet)
     out = tmp_path / "o"
     from ganzoo.runner import run_bench
-    run_bench(BenchConfig(variants=["sheet-dcgan"], dataset="image-folder:8", data_dir=folders / "flat", budget="1steps",
-                          batch_size=4, out=out))
+
+    run_bench(
+        BenchConfig(
+            variants=["sheet-dcgan"],
+            dataset="image-folder:8",
+            data_dir=folders / "flat",
+            budget="1steps",
+            batch_size=4,
+            out=out,
+        )
+    )
     picture = Image.open(out / "runs" / "sheet-dcgan-nonsaturating-s0" / "samples" / "step-0000001.png")
     # 8 px images are shown at 32 px; make_grid pads 2 px: 2 columns x 3 rows, not the default 8 x 8
     assert picture.size == (2 + 2 * 34, 2 + 3 * 34)
@@ -251,8 +294,10 @@ def test_each_run_records_its_plugins_and_a_hash_of_their_whole_package(install_
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
     (pkg / "nets.py").write_text("HIDDEN = 64\n")
-    (pkg / "plugin.py").write_text("from ganzoo_plugins.variants.gan import GAN\nfrom thirdparty_pkg.nets import HIDDEN\n\n\n"
-                                   "class PkgGAN(GAN):\n    description = 'a GAN from a package'\n")
+    (pkg / "plugin.py").write_text(
+        "from ganzoo_plugins.variants.gan import GAN\nfrom thirdparty_pkg.nets import HIDDEN\n\n\n"
+        "class PkgGAN(GAN):\n    description = 'a GAN from a package'\n"
+    )
     config = BenchConfig(variants=["pkggan"], dataset="ring8", budget="1steps", metrics=["modes"], out=tmp_path / "a")
     run_bench(config)
     code = json.loads((tmp_path / "a" / "runs" / "pkggan-minimax-s0" / "config.json").read_text())["code"]

@@ -29,8 +29,21 @@ def cli(*args):
 def ring(tmp_path_factory):
     """pacgan-ring, shortened: two of its variants, one seed, 20 steps, one --set over the preset's."""
     out = tmp_path_factory.mktemp("preset") / "ring"
-    result = cli("bench", "--preset", "pacgan-ring", "--budget", "20steps", "--seeds", "1", "--variants", "gan,pacgan4",
-                 "--set", "gan.lr=0.001", "--out", str(out))
+    result = cli(
+        "bench",
+        "--preset",
+        "pacgan-ring",
+        "--budget",
+        "20steps",
+        "--seeds",
+        "1",
+        "--variants",
+        "gan,pacgan4",
+        "--set",
+        "gan.lr=0.001",
+        "--out",
+        str(out),
+    )
     assert result.exit_code == 0, result.output
     return out, result.output
 
@@ -45,10 +58,19 @@ def test_a_shortened_preset_runs_the_papers_networks_and_records_every_override(
     pac = json.loads((out / "runs" / "pacgan4-nonsaturating-s0" / "config.json").read_text())
     assert pac["variant"] == "pacgan4" and pac["variant_plugin"] == "gan"
     assert pac["hparams"]["pack"] == 4 and gan["hparams"]["pack"] == 1
-    assert gan["hparams"]["lr"] == 0.001 and pac["hparams"]["lr"] == 0.0001  # the user's --set wins, for its variant only
+    assert (
+        gan["hparams"]["lr"] == 0.001 and pac["hparams"]["lr"] == 0.0001
+    )  # the user's --set wins, for its variant only
     for cfg in (gan, pac):  # PacGAN's 2-D protocol
         hp = cfg["hparams"]
-        assert (hp["z_dim"], hp["hidden"], hp["g_layers"], hp["d_hidden"], hp["d_layers"], hp["d_maxout"]) == (2, 400, 4, 200, 3, 5)
+        assert (hp["z_dim"], hp["hidden"], hp["g_layers"], hp["d_hidden"], hp["d_layers"], hp["d_maxout"]) == (
+            2,
+            400,
+            4,
+            200,
+            3,
+            5,
+        )
         assert (hp["batch_size"], hp["beta1"], hp["activation"], hp["init"]) == (100, 0.8, "relu", "normal")
     df = read_results(out)
     assert set(df["variant"]) == {"gan", "pacgan4"}
@@ -60,6 +82,7 @@ def test_published_table_puts_ganzoos_rows_beside_the_papers(ring):
     result = cli("table", str(out), "--published", "--format", "csv")
     assert result.exit_code == 0, result.output
     from io import StringIO
+
     t = pd.read_csv(StringIO(result.output))
     paper = t[t.source == "PacGAN (Lin et al. 2018), Table 1"].set_index(["variant", "metric"])
     assert paper.loc[("gan", "modes"), "mean"] == 6.3 and paper.loc[("gan", "modes"), "se"] == 0.5
@@ -92,7 +115,9 @@ def test_within_two_standard_errors_combines_both_errors_in_quadrature():
 
 def test_published_needs_a_preset_bench(tmp_path):
     out = tmp_path / "plain"
-    assert cli("bench", "--variants", "gan", "--dataset", "ring8", "--budget", "2steps", "--out", str(out)).exit_code == 0
+    assert (
+        cli("bench", "--variants", "gan", "--dataset", "ring8", "--budget", "2steps", "--out", str(out)).exit_code == 0
+    )
     result = cli("table", str(out), "--published")
     assert result.exit_code == 2 and "not run from a preset" in result.output
 
@@ -123,26 +148,45 @@ def test_lucic_preset_resolves_then_stops_before_training_without_inception_weig
 
     monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
     out = tmp_path / "lucic"
-    result = cli("bench", "--preset", "lucic-mnist", "--samples", "1", "--data-dir", str(SHARED_MNIST), "--split", "test", "--out", str(out))
+    result = cli(
+        "bench",
+        "--preset",
+        "lucic-mnist",
+        "--samples",
+        "1",
+        "--data-dir",
+        str(SHARED_MNIST),
+        "--split",
+        "test",
+        "--out",
+        str(out),
+    )
     assert result.exit_code == 2 and "--inception-weights" in result.output, result.output
     assert not (out / "runs").exists()
 
 
 # -- labels ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("variants, message", [
-    ("gan=dcgan", "name of another installed variant"),
-    ("x=gan,x=gan", "given twice"),
-    ("../up=gan", "labels are letters"),
-    ("mine=nosuch", "unknown variant 'nosuch'"),
-])
+
+@pytest.mark.parametrize(
+    "variants, message",
+    [
+        ("gan=dcgan", "name of another installed variant"),
+        ("x=gan,x=gan", "given twice"),
+        ("../up=gan", "labels are letters"),
+        ("mine=nosuch", "unknown variant 'nosuch'"),
+    ],
+)
 def test_bad_variant_labels_are_refused(tmp_path, variants, message):
-    result = cli("bench", "--variants", variants, "--dataset", "ring8", "--budget", "2steps", "--out", str(tmp_path / "o"))
+    result = cli(
+        "bench", "--variants", variants, "--dataset", "ring8", "--budget", "2steps", "--out", str(tmp_path / "o")
+    )
     assert result.exit_code == 2 and message in result.output, result.output
     assert not (tmp_path / "o").exists()
 
 
 # -- packing and the knobs ------------------------------------------------------------------------
+
 
 def test_packing_joins_consecutive_samples_along_channels():
     x = torch.arange(6 * 3 * 2 * 2, dtype=torch.float32).reshape(6, 3, 2, 2)
@@ -171,7 +215,9 @@ def test_a_packed_d_sees_all_real_and_all_fake_packs_of_the_protocols_batch():
 def test_maxout_takes_the_max_over_each_units_own_pieces():
     m = Maxout(1, 2, 3)
     with torch.no_grad():
-        m.linear.weight.copy_(torch.tensor([[1.0], [5.0], [2.0], [-1.0], [-3.0], [0.5]]))  # unit 0: 1,5,2; unit 1: -1,-3,0.5
+        m.linear.weight.copy_(
+            torch.tensor([[1.0], [5.0], [2.0], [-1.0], [-3.0], [0.5]])
+        )  # unit 0: 1,5,2; unit 1: -1,-3,0.5
         m.linear.bias.zero_()
     out = m(torch.tensor([[1.0], [-1.0]]))
     assert torch.equal(out, torch.tensor([[5.0, 0.5], [-1.0, 3.0]]))  # max over pieces of one unit, not across units
@@ -179,7 +225,9 @@ def test_maxout_takes_the_max_over_each_units_own_pieces():
 
 def test_g_steps_and_uniform_noise():
     info = dataset_info("ring8")
-    built = create_variant(VariantSpec("gan", "gan", "nonsaturating", {"g_steps": 2, "z_dist": "uniform", "batch_size": 8}), info)
+    built = create_variant(
+        VariantSpec("gan", "gan", "nonsaturating", {"g_steps": 2, "z_dist": "uniform", "batch_size": 8}), info
+    )
     v = built.variant
     calls = []
     original = v.generator_loss

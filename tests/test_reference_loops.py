@@ -61,8 +61,9 @@ class Feed:
 
 def _preset_variant(tmp_path: Path, preset: str, label: str, **given: str) -> Built:
     """The preset's variant ``label`` as a bench builds it (the preset's values, then ``given`` as --set)."""
-    cfg = presets.get(preset).config(out=tmp_path / "bench", variants=[label], seeds=[0],
-                                     hparams={label: given} if given else {})
+    cfg = presets.get(preset).config(
+        out=tmp_path / "bench", variants=[label], seeds=[0], hparams={label: given} if given else {}
+    )
     p = plan(cfg)
     torch.manual_seed(0)
     return p.runs[0].build.build(p.info)
@@ -81,6 +82,7 @@ def _train_ganzoo(built: Built, feed: Feed | None, steps: int = STEPS) -> Traine
 
 # -- the reference: PacGAN's 2-D networks and update, in plain torch --------------------------------------
 
+
 def _linear(h: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return h @ w.T + b
 
@@ -90,12 +92,21 @@ class RefPacGAN2D:
     ReLU) + linear; D = 3 maxout layers (a linear map to units x pieces; unit k is the max of its
     ``pieces`` consecutive outputs, ganzoo's weight layout, since the weights are shared) + linear."""
 
-    def __init__(self, g_state: dict[str, torch.Tensor], d_state: dict[str, torch.Tensor], m: int, *,
-                 lr: float = 1e-4, beta1: float = 0.8, momentum: float = 0.05, pieces: int = 5) -> None:
+    def __init__(
+        self,
+        g_state: dict[str, torch.Tensor],
+        d_state: dict[str, torch.Tensor],
+        m: int,
+        *,
+        lr: float = 1e-4,
+        beta1: float = 0.8,
+        momentum: float = 0.05,
+        pieces: int = 5,
+    ) -> None:
         self.m, self.momentum, self.pieces = m, momentum, pieces
         g = [t.detach().clone() for t in g_state.values()]
         # per hidden layer: linear weight, bias, BN weight, bias, running mean, running var, batches tracked
-        self.g_layers = [g[i:i + 7] for i in range(0, 28, 7)]
+        self.g_layers = [g[i : i + 7] for i in range(0, 28, 7)]
         self.g_out = g[28:30]
         self.d = [t.detach().clone() for t in d_state.values()]
         self.g_params = [t for layer in self.g_layers for t in layer[:4]] + self.g_out
@@ -131,12 +142,14 @@ class RefPacGAN2D:
             h = _linear(h, w, b).reshape(len(h), -1, self.pieces).max(dim=2).values
         return _linear(h, self.d[6], self.d[7])[:, 0]
 
-    def step(self, real: torch.Tensor, z: torch.Tensor, *, simultaneous: bool = True, per_noise_batch: bool = True) -> None:
+    def step(
+        self, real: torch.Tensor, z: torch.Tensor, *, simultaneous: bool = True, per_noise_batch: bool = True
+    ) -> None:
         real_packs = real.reshape(-1, 2 * self.m)  # m consecutive real samples per pack
         if simultaneous:  # one forward pass, both gradients at the same parameters, both steps
             fake = self.generator(z, per_noise_batch)
             scores = self.discriminator(torch.cat([real_packs, fake]))
-            r, f = scores[: len(real_packs)], scores[len(real_packs):]
+            r, f = scores[: len(real_packs)], scores[len(real_packs) :]
             d_loss = F.softplus(-r).mean() + F.softplus(f).mean()
             g_loss = F.softplus(-f).mean()
             d_grads = torch.autograd.grad(d_loss, self.d, retain_graph=True)
@@ -154,7 +167,9 @@ def _ring_feed(m: int, steps: int = STEPS, batch: int = BATCH, repeat: int = 1) 
     in a row (an alternating step takes one for D's update and one for G's)."""
     gen = torch.Generator().manual_seed(1)
     angles = torch.randint(8, (steps, batch * m), generator=gen) * (2 * torch.pi / 8)
-    real = torch.stack([2 * torch.cos(angles), 2 * torch.sin(angles)], -1) + 0.02 * torch.randn(steps, batch * m, 2, generator=gen)
+    real = torch.stack([2 * torch.cos(angles), 2 * torch.sin(angles)], -1) + 0.02 * torch.randn(
+        steps, batch * m, 2, generator=gen
+    )
     z = torch.randn(steps, batch * m, 2, generator=gen)
     return Feed([x for x in real for _ in range(repeat)], [n for n in z for _ in range(repeat)])
 
@@ -182,7 +197,13 @@ def _run_reference(v0_g: dict, v0_d: dict, m: int, feed: Feed) -> RefPacGAN2D:
 def test_pacgan_ring_matches_the_papers_loop(tmp_path: Path, label: str, m: int) -> None:
     built = _preset_variant(tmp_path, "pacgan-ring", label, batch_size=str(BATCH))
     v = built.variant
-    assert (built.training.update, v.g_per_noise_batch, v.g_bn_momentum, v.pack, v.batch_size) == ("simultaneous", True, 0.05, m, BATCH)
+    assert (built.training.update, v.g_per_noise_batch, v.g_bn_momentum, v.pack, v.batch_size) == (
+        "simultaneous",
+        True,
+        0.05,
+        m,
+        BATCH,
+    )
     g0 = {k: t.clone() for k, t in v.G.state_dict().items()}
     d0 = {k: t.clone() for k, t in v.D.state_dict().items() if k.endswith(("weight", "bias"))}
     long = _ring_feed(m, steps=2 * STEPS)  # the reference takes the first STEPS batches and noise, one of each a step
@@ -221,7 +242,10 @@ def test_simultaneous_steps_use_one_set_of_parameters(tmp_path: Path) -> None:
 
 # -- WGAN-GP under packing: the penalty per pack ---------------------------------------------------------
 
-def _reference_pack_penalty(critic_on_packs, real_packs: torch.Tensor, fake_packs: torch.Tensor, weight: float = 10.0) -> torch.Tensor:
+
+def _reference_pack_penalty(
+    critic_on_packs, real_packs: torch.Tensor, fake_packs: torch.Tensor, weight: float = 10.0
+) -> torch.Tensor:
     """Gulrajani et al.'s penalty on what the critic scores: one epsilon per pack, the gradient's norm over
     the whole pack."""
     eps = torch.rand(len(real_packs), 1)
@@ -231,7 +255,9 @@ def _reference_pack_penalty(critic_on_packs, real_packs: torch.Tensor, fake_pack
 
 
 def _packed_wgan_gp(tmp_path: Path, m: int):
-    cfg = presets.get("pacgan-ring").config(out=tmp_path / "gp", variants=[f"pacgan{m}"], divergences=["wasserstein-gp"], seeds=[0])
+    cfg = presets.get("pacgan-ring").config(
+        out=tmp_path / "gp", variants=[f"pacgan{m}"], divergences=["wasserstein-gp"], seeds=[0]
+    )
     p = plan(cfg)
     built = p.runs[0].build.build(p.info)
     return built.variant, built
@@ -240,7 +266,9 @@ def _packed_wgan_gp(tmp_path: Path, m: int):
 def test_packed_wgan_gp_penalty_is_per_pack(tmp_path: Path) -> None:
     m = 4
     v, built = _packed_wgan_gp(tmp_path, m)
-    assert built.record["won"]["lr"] == "recipe" and built.training.beta1 == 0.0 and built.training.d_steps == 5  # the recipe beats the preset
+    assert (
+        built.record["won"]["lr"] == "recipe" and built.training.beta1 == 0.0 and built.training.d_steps == 5
+    )  # the recipe beats the preset
     gen = torch.Generator().manual_seed(0)
     w1, w2 = torch.randn(16, 2 * m, generator=gen), torch.randn(16, generator=gen)
     critic_on_packs = lambda packs: torch.tanh(packs @ w1.T) @ w2  # noqa: E731  a non-linear critic of packs
@@ -268,12 +296,13 @@ def test_packed_wgan_gp_scores_a_unit_norm_critic_of_packs_zero(tmp_path: Path) 
     v, _ = _packed_wgan_gp(tmp_path, m)
     real, fake = torch.randn(8 * m, 2), torch.randn(8 * m, 2)
     w = torch.randn(2 * m)
-    for scale, expected in ((1 / w.norm(), 0.0), (m ** 0.5 / w.norm(), 10.0 * (m ** 0.5 - 1) ** 2)):
+    for scale, expected in ((1 / w.norm(), 0.0), (m**0.5 / w.norm(), 10.0 * (m**0.5 - 1) ** 2)):
         linear = lambda x, s=scale: x.reshape(len(x) // m, 2 * m) @ (w * s)  # noqa: E731
         assert float(v.critic_penalty(linear, real, fake)) == pytest.approx(expected, abs=1e-9)
 
 
 # -- Stacked MNIST: DCGAN-tensorflow's networks, one D update and two G updates from one z -----------------
+
 
 class RefStackedDCGAN:
     """PacGAN's Stacked MNIST DCGAN (DCGAN-tensorflow) from its description, on tensors taken in the
@@ -306,7 +335,10 @@ class RefStackedDCGAN:
         outs, means, vars_ = [], [], []
         for a in chunks:
             mu, var = a.mean((0, 2, 3)), a.var((0, 2, 3), unbiased=False)
-            outs.append((a - mu[:, None, None]) / torch.sqrt(var[:, None, None] + 1e-5) * gamma[:, None, None] + beta[:, None, None])
+            outs.append(
+                (a - mu[:, None, None]) / torch.sqrt(var[:, None, None] + 1e-5) * gamma[:, None, None]
+                + beta[:, None, None]
+            )
             means.append(mu.detach())
             vars_.append(a.detach().var((0, 2, 3), unbiased=True))
         with torch.no_grad():
@@ -322,8 +354,13 @@ class RefStackedDCGAN:
         for i in range(4):
             w, b = convs[2 * i]
             side = self.SIDES[i + 1]
-            chunks = [F.conv_transpose2d(c, w, b, stride=2, padding=2, output_padding=side - 2 * c.shape[-1] + 1) for c in chunks]
-            chunks = [torch.tanh(c) for c in chunks] if i == 3 else [F.relu(c) for c in self._bn(chunks, convs[2 * i + 1])]
+            chunks = [
+                F.conv_transpose2d(c, w, b, stride=2, padding=2, output_padding=side - 2 * c.shape[-1] + 1)
+                for c in chunks
+            ]
+            chunks = (
+                [torch.tanh(c) for c in chunks] if i == 3 else [F.relu(c) for c in self._bn(chunks, convs[2 * i + 1])]
+            )
         return torch.cat(chunks, dim=1)  # pack j = the j-th image of every noise batch, channel after channel
 
     def discriminator(self, x: torch.Tensor) -> torch.Tensor:
@@ -342,7 +379,10 @@ class RefStackedDCGAN:
 
     def step(self, real: torch.Tensor, z: torch.Tensor, g_noise: list[torch.Tensor]) -> None:
         real_packs = real.reshape(len(real) // self.m, 3 * self.m, 28, 28)
-        d_loss = F.softplus(-self.discriminator(real_packs)).mean() + F.softplus(self.discriminator(self.generator(z).detach())).mean()
+        d_loss = (
+            F.softplus(-self.discriminator(real_packs)).mean()
+            + F.softplus(self.discriminator(self.generator(z).detach())).mean()
+        )
         self.d_opt.zero_grad()
         d_loss.backward(inputs=self.d_params)
         self.d_opt.step()
@@ -390,7 +430,15 @@ def test_pacgan_stacked_mnist_matches_the_papers_loop(tmp_path: Path, label: str
 
     built = build()
     v, t = built.variant, built.training
-    assert (v.g_layers, v.d_layers, t.g_steps, t.same_z, v.z_dist, t.lr, t.beta1) == (4, 4, 2, True, "uniform", 2e-4, 0.5)
+    assert (v.g_layers, v.d_layers, t.g_steps, t.same_z, v.z_dist, t.lr, t.beta1) == (
+        4,
+        4,
+        2,
+        True,
+        "uniform",
+        2e-4,
+        0.5,
+    )
     assert 4.4e6 < sum(p.numel() for p in v.G.parameters()) < 4.6e6
     ref = RefStackedDCGAN(v.G.state_dict(), v.D.state_dict(), m)
     real = _stacked_batches(m, 4, 2)
@@ -421,8 +469,15 @@ def test_a_simultaneous_trial_resumed_mid_interval_equals_the_uninterrupted_one(
     torch.set_default_dtype(torch.float32)  # as a bench runs
 
     def trial(out: Path, stop_at: int | None = None):
-        cfg = presets.get("pacgan-ring").config(out=out, variants=["pacgan4"], seeds=[0], budget="16steps", eval_every="8steps",
-                                                metrics=["modes"], hparams={"pacgan4": {"batch_size": "10", "same_z": "true"}})
+        cfg = presets.get("pacgan-ring").config(
+            out=out,
+            variants=["pacgan4"],
+            seeds=[0],
+            budget="16steps",
+            eval_every="8steps",
+            metrics=["modes"],
+            hparams={"pacgan4": {"batch_size": "10", "same_z": "true"}},
+        )
         p = plan(cfg)
         data = load_data(cfg)
         metrics = _metrics(p, data)

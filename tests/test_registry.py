@@ -24,8 +24,11 @@ def test_builtins_come_in_through_entry_points_with_their_package():
 
 
 def test_third_party_package_plugs_in_like_a_builtin(install_dist):
-    install_dist("thirdparty-gans", {"thirdparty_tiny": THIRDPARTY_VARIANT},
-                 {"ganzoo.variants": {"tiny": "thirdparty_tiny:Tiny"}})
+    install_dist(
+        "thirdparty-gans",
+        {"thirdparty_tiny": THIRDPARTY_VARIANT},
+        {"ganzoo.variants": {"tiny": "thirdparty_tiny:Tiny"}},
+    )
     cls = registry.variants.get("tiny")
     assert issubclass(cls, Variant) and cls.__name__ == "Tiny"
     assert registry.variants.entry("tiny").package == "thirdparty-gans 1.2.3"
@@ -33,8 +36,11 @@ def test_third_party_package_plugs_in_like_a_builtin(install_dist):
 
 
 def test_broken_plugin_is_reported_and_does_not_break_others(install_dist):
-    install_dist("thirdparty-broken", {"thirdparty_broken": "import does_not_exist_anywhere\n"},
-                 {"ganzoo.variants": {"broken": "thirdparty_broken:X"}})
+    install_dist(
+        "thirdparty-broken",
+        {"thirdparty_broken": "import does_not_exist_anywhere\n"},
+        {"ganzoo.variants": {"broken": "thirdparty_broken:X"}},
+    )
     entries = {e.name: e for e in registry.variants.entries()}
     assert "does_not_exist_anywhere" in entries["broken"].error
     assert "thirdparty-broken 1.2.3" in entries["broken"].error
@@ -44,15 +50,21 @@ def test_broken_plugin_is_reported_and_does_not_break_others(install_dist):
 
 
 def test_wrong_base_class_is_refused_at_load(install_dist):
-    install_dist("thirdparty-wrong", {"thirdparty_wrong": "class NotAVariant:\n    pass\n"},
-                 {"ganzoo.variants": {"wrong": "thirdparty_wrong:NotAVariant"}})
+    install_dist(
+        "thirdparty-wrong",
+        {"thirdparty_wrong": "class NotAVariant:\n    pass\n"},
+        {"ganzoo.variants": {"wrong": "thirdparty_wrong:NotAVariant"}},
+    )
     with pytest.raises(PluginError, match="not a subclass of ganzoo.variant.Variant"):
         registry.variants.get("wrong")
 
 
 def test_name_clash_names_both_packages(install_dist):
-    install_dist("thirdparty-clash", {"thirdparty_clash": THIRDPARTY_VARIANT},
-                 {"ganzoo.variants": {"gan": "thirdparty_clash:Tiny"}})
+    install_dist(
+        "thirdparty-clash",
+        {"thirdparty_clash": THIRDPARTY_VARIANT},
+        {"ganzoo.variants": {"gan": "thirdparty_clash:Tiny"}},
+    )
     with pytest.raises(PluginError) as err:
         registry.variants.get("gan")
     assert "name clash" in str(err.value) and "thirdparty-clash 1.2.3" in str(err.value) and "ganzoo" in str(err.value)

@@ -25,7 +25,7 @@ from test_data import write_idx
 BENCH = ["--variants", "gan", "--seeds", "2", "--budget", "120steps", "--eval-every", "40steps"]
 # a metric that leaves a mark while it evaluates a chosen step and takes its time there, so a test can kill
 # the bench during that evaluation
-SLOW_METRIC = '''
+SLOW_METRIC = """
 import os, time
 from pathlib import Path
 from ganzoo import Metric
@@ -46,7 +46,7 @@ class Slow(Metric):
             Path(mark).write_text("evaluating")
             time.sleep(30)
         return {"slow": 1.0}
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -121,12 +121,16 @@ def test_kill_9_in_training_and_in_an_evaluation_then_resume_equals_the_uninterr
     full, env = uninterrupted
     out = tmp_path / "killed"
     # 1: SIGKILL while seed 0 trains past its first checkpoint (step 40)
-    signal_when(["bench", *BENCH, "--out", str(out)], env, lambda: has_step(out, "gan-minimax-s0", 40), signal.SIGKILL).wait()
+    signal_when(
+        ["bench", *BENCH, "--out", str(out)], env, lambda: has_step(out, "gan-minimax-s0", 40), signal.SIGKILL
+    ).wait()
     config = json.loads((out / "runs" / "gan-minimax-s0" / "config.json").read_text())
     assert config["status"] == "running"  # what a killed process leaves
     # 2: resume; SIGKILL again in the middle of an evaluation of seed 1
     mark = tmp_path / "evaluating"
-    signal_when(["bench", "--resume", str(out)], {**env, "SLOW_MARK": str(mark), "SLOW_CALL": "3"}, mark.exists, signal.SIGKILL).wait()
+    signal_when(
+        ["bench", "--resume", str(out)], {**env, "SLOW_MARK": str(mark), "SLOW_CALL": "3"}, mark.exists, signal.SIGKILL
+    ).wait()
     # 3: resume to the end
     result = ganzoo(["bench", "--resume", str(out)], env)
     assert result.returncode == 0, result.stderr
@@ -140,7 +144,9 @@ def test_kill_9_in_training_and_in_an_evaluation_then_resume_equals_the_uninterr
 def test_ctrl_c_checkpoints_says_how_to_resume_and_exits_130(uninterrupted, tmp_path):
     full, env = uninterrupted
     out = tmp_path / "interrupted"
-    proc = signal_when(["bench", *BENCH, "--out", str(out)], env, lambda: has_step(out, "gan-minimax-s0", 40), signal.SIGINT)
+    proc = signal_when(
+        ["bench", *BENCH, "--out", str(out)], env, lambda: has_step(out, "gan-minimax-s0", 40), signal.SIGINT
+    )
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
     assert "ganzoo bench --resume" in stderr
@@ -156,8 +162,12 @@ def test_ctrl_c_checkpoints_says_how_to_resume_and_exits_130(uninterrupted, tmp_
 
 def test_sigterm_checkpoints_and_exits_143(slow_plugin, tmp_path):
     out = tmp_path / "terminated"
-    proc = signal_when(["bench", *BENCH, "--out", str(out)], {"PYTHONPATH": str(slow_plugin)},
-                       lambda: has_step(out, "gan-minimax-s0", 40), signal.SIGTERM)
+    proc = signal_when(
+        ["bench", *BENCH, "--out", str(out)],
+        {"PYTHONPATH": str(slow_plugin)},
+        lambda: has_step(out, "gan-minimax-s0", 40),
+        signal.SIGTERM,
+    )
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 143, stderr
     assert "SIGTERM" in read_results(out).query("metric == 'status'").iloc[-1]["detail"]
@@ -171,7 +181,9 @@ def test_a_second_bench_on_a_folder_in_use_is_refused_with_its_holder(slow_plugi
     try:
         wait_for((tmp_path / "mark").exists)
         for extra in ([], ["--force"]):
-            result = CliRunner().invoke(main, ["bench", "--variants", "gan", "--budget", "2steps", "--out", str(out), *extra])
+            result = CliRunner().invoke(
+                main, ["bench", "--variants", "gan", "--budget", "2steps", "--out", str(out), *extra]
+            )
             assert result.exit_code == 2, result.output
             assert "being written by another bench" in result.output and f"pid {proc.pid}" in result.output
         resume = CliRunner().invoke(main, ["bench", "--resume", str(out)])
@@ -183,9 +195,15 @@ def test_a_second_bench_on_a_folder_in_use_is_refused_with_its_holder(slow_plugi
 
 def test_force_clears_an_old_bench_only_after_planning(tmp_path):
     out = tmp_path / "old"
-    assert CliRunner().invoke(main, ["bench", "--variants", "gan", "--budget", "2steps", "--out", str(out)]).exit_code == 0
+    assert (
+        CliRunner().invoke(main, ["bench", "--variants", "gan", "--budget", "2steps", "--out", str(out)]).exit_code == 0
+    )
     bad = CliRunner().invoke(main, ["bench", "--variants", "gan", "--budget", "2parsecs", "--out", str(out), "--force"])
-    assert bad.exit_code == 2 and (out / "results.csv").exists() and (out / "runs" / "gan-minimax-s0" / "weights.pt").exists()
+    assert (
+        bad.exit_code == 2
+        and (out / "results.csv").exists()
+        and (out / "runs" / "gan-minimax-s0" / "weights.pt").exists()
+    )
 
 
 class NaNLater(registry.variants.get("gan")):
@@ -205,8 +223,20 @@ class NaNLater(registry.variants.get("gan")):
 
 def test_a_non_finite_loss_stops_the_run_within_ten_steps_and_names_the_step(tmp_path, fresh_registries):
     registry.variants.register("nanlater", NaNLater)
-    result = CliRunner().invoke(main, ["bench", "--variants", "nanlater,gan", "--budget", "500steps", "--eval-every", "250steps",
-                                       "--out", str(tmp_path / "o")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "bench",
+            "--variants",
+            "nanlater,gan",
+            "--budget",
+            "500steps",
+            "--eval-every",
+            "250steps",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
     assert result.exit_code == 1
     df = read_results(tmp_path / "o")
     status = df[df.metric == "status"].set_index("run_id")
@@ -269,8 +299,11 @@ def test_a_malicious_pickle_in_the_cache_never_runs(tmp_path):
 
 
 def test_a_plugin_name_that_is_a_path_is_refused(install_dist, tmp_path):
-    install_dist("thirdparty-evil", {"thirdparty_evil": "from ganzoo_plugins.variants.gan import GAN as Evil\n"},
-                 {"ganzoo.variants": {"../../escape": "thirdparty_evil:Evil"}})
+    install_dist(
+        "thirdparty-evil",
+        {"thirdparty_evil": "from ganzoo_plugins.variants.gan import GAN as Evil\n"},
+        {"ganzoo.variants": {"../../escape": "thirdparty_evil:Evil"}},
+    )
     entry = registry.variants.entry("../../escape")
     assert entry.error and "unsafe name" in entry.error
     out = tmp_path / "o" / "p"  # its runs/../../escape-minimax-s0 would land in tmp_path / "o"
@@ -291,7 +324,12 @@ def test_a_new_bench_says_when_it_takes_over_a_stale_lock(tmp_path):
 def test_result_files_follow_the_umask(tmp_path):
     old = os.umask(0o022)
     try:
-        assert CliRunner().invoke(main, ["bench", "--variants", "gan", "--budget", "2steps", "--out", str(tmp_path / "o")]).exit_code == 0
+        assert (
+            CliRunner()
+            .invoke(main, ["bench", "--variants", "gan", "--budget", "2steps", "--out", str(tmp_path / "o")])
+            .exit_code
+            == 0
+        )
     finally:
         os.umask(old)
     for name in ("results.csv", "bench.json", "runs/gan-minimax-s0/config.json", "runs/gan-minimax-s0/weights.pt"):
@@ -312,11 +350,30 @@ def _mnist_dir(tmp_path, images=None, labels=None, corrupt=False):
 
 
 BAD_INPUT = {
-    "truncated gz": (lambda t: ["--dataset", "mnist", "--no-download", "--data-dir", str(_mnist_dir(t, corrupt=True))], "not a readable gzip file"),
-    "no images": (lambda t: ["--dataset", "mnist", "--no-download", "--data-dir",
-                             str(_mnist_dir(t, np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8)))], "N > 0"),
-    "label 12": (lambda t: ["--dataset", "mnist", "--no-download", "--data-dir",
-                            str(_mnist_dir(t, labels=np.array([0, 1, 2, 12], np.uint8)))], "labels in 0..9"),
+    "truncated gz": (
+        lambda t: ["--dataset", "mnist", "--no-download", "--data-dir", str(_mnist_dir(t, corrupt=True))],
+        "not a readable gzip file",
+    ),
+    "no images": (
+        lambda t: [
+            "--dataset",
+            "mnist",
+            "--no-download",
+            "--data-dir",
+            str(_mnist_dir(t, np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8))),
+        ],
+        "N > 0",
+    ),
+    "label 12": (
+        lambda t: [
+            "--dataset",
+            "mnist",
+            "--no-download",
+            "--data-dir",
+            str(_mnist_dir(t, labels=np.array([0, 1, 2, 12], np.uint8))),
+        ],
+        "labels in 0..9",
+    ),
     "z_dim=-5": (lambda t: ["--set", "gan.z_dim=-5"], "z_dim"),
     "lr=nan": (lambda t: ["--set", "gan.lr=nan"], "lr must be"),
     "lr=-1": (lambda t: ["--set", "gan.lr=-1"], "lr must be"),
@@ -324,7 +381,10 @@ BAD_INPUT = {
     "hidden=0": (lambda t: ["--set", "gan.hidden=0"], "G needs at least one hidden layer"),
     "ndf=0": (lambda t: ["--variants", "dcgan", "--set", "dcgan.ndf=0"], "one training step on stand-in data fails"),
     "unwritable out": (lambda t: ["--out", "/proc/ganzoo-test/out"], "--out '/proc/ganzoo-test/out' cannot be written"),
-    "unwritable cache": (lambda t: ["--cache-dir", "/proc/ganzoo-test"], "--cache-dir '/proc/ganzoo-test' cannot be written"),
+    "unwritable cache": (
+        lambda t: ["--cache-dir", "/proc/ganzoo-test"],
+        "--cache-dir '/proc/ganzoo-test' cannot be written",
+    ),
     "resume a non-bench": (lambda t: ["--resume", str(t)], "no bench.json there"),
 }
 
@@ -349,7 +409,12 @@ def _table_input(tmp_path, kind):
         (tmp_path / "results.csv").write_text(",".join(COLUMNS) + "\n")
         return tmp_path, "no results yet"
     if kind == "bench.json broken":
-        assert CliRunner().invoke(main, ["bench", "--variants", "gan", "--budget", "2steps", "--out", str(tmp_path / "b")]).exit_code == 0
+        assert (
+            CliRunner()
+            .invoke(main, ["bench", "--variants", "gan", "--budget", "2steps", "--out", str(tmp_path / "b")])
+            .exit_code
+            == 0
+        )
         (tmp_path / "b" / "bench.json").write_text("{not json")
         return tmp_path / "b", "bench.json: not a ganzoo bench.json"
     raise AssertionError(kind)
@@ -359,7 +424,9 @@ def _table_input(tmp_path, kind):
 def test_bad_table_input_is_one_line_exit_2(tmp_path, kind):
     path, needle = _table_input(tmp_path, kind)
     result = CliRunner().invoke(main, ["table", str(path)])
-    assert result.exit_code == 2 and needle in result.output and len(result.output.strip().splitlines()) == 1, result.output
+    assert result.exit_code == 2 and needle in result.output and len(result.output.strip().splitlines()) == 1, (
+        result.output
+    )
 
 
 def test_table_of_all_failed_runs_says_so(tmp_path, fresh_registries):
@@ -370,21 +437,36 @@ def test_table_of_all_failed_runs_says_so(tmp_path, fresh_registries):
 
 
 def test_plot_to_an_unwritable_place_is_one_line_exit_2(tmp_path):
-    assert CliRunner().invoke(main, ["bench", "--variants", "gan", "--budget", "2steps", "--out", str(tmp_path / "o")]).exit_code == 0
+    assert (
+        CliRunner()
+        .invoke(main, ["bench", "--variants", "gan", "--budget", "2steps", "--out", str(tmp_path / "o")])
+        .exit_code
+        == 0
+    )
     result = CliRunner().invoke(main, ["plot", str(tmp_path / "o"), "--out", "/proc/ganzoo-test/fig.png"])
-    assert result.exit_code == 2 and "cannot be written" in result.output and len(result.output.strip().splitlines()) == 1
+    assert (
+        result.exit_code == 2 and "cannot be written" in result.output and len(result.output.strip().splitlines()) == 1
+    )
 
 
 def test_resume_refuses_other_options_and_changed_code(tmp_path, monkeypatch):
     out = tmp_path / "o"
-    assert CliRunner().invoke(main, ["bench", "--variants", "gan", "--budget", "2steps", "--out", str(out)]).exit_code == 0
+    assert (
+        CliRunner().invoke(main, ["bench", "--variants", "gan", "--budget", "2steps", "--out", str(out)]).exit_code == 0
+    )
     mixed = CliRunner().invoke(main, ["bench", "--resume", str(out), "--budget", "5steps"])
-    assert mixed.exit_code == 2 and "--resume takes no other bench options" in mixed.output and "--budget" in mixed.output
+    assert (
+        mixed.exit_code == 2 and "--resume takes no other bench options" in mixed.output and "--budget" in mixed.output
+    )
     bench = json.loads((out / "bench.json").read_text())
     bench["code"]["plugins"]["variant:gan"]["source_sha256"] = "0" * 64
     (out / "bench.json").write_text(json.dumps(bench))
     changed = CliRunner().invoke(main, ["bench", "--resume", str(out)])
-    assert changed.exit_code == 2 and "variant:gan: source code changed" in changed.output and "--allow-code-change" in changed.output
+    assert (
+        changed.exit_code == 2
+        and "variant:gan: source code changed" in changed.output
+        and "--allow-code-change" in changed.output
+    )
     anyway = CliRunner().invoke(main, ["bench", "--resume", str(out), "--allow-code-change"])
     assert anyway.exit_code == 0, anyway.output
 
@@ -396,7 +478,9 @@ def test_a_seconds_budget_overrun_is_in_the_status_row(tmp_path, fresh_registrie
             return super().generator_loss(batch)
 
     registry.variants.register("slowgan", Slow)
-    result = CliRunner().invoke(main, ["bench", "--variants", "slowgan", "--budget", "0.2s", "--out", str(tmp_path / "o")])
+    result = CliRunner().invoke(
+        main, ["bench", "--variants", "slowgan", "--budget", "0.2s", "--out", str(tmp_path / "o")]
+    )
     assert result.exit_code == 0, result.output
     status = read_results(tmp_path / "o").query("metric == 'status'").iloc[0]
     assert status["step"] == 1 and status["device_seconds"] >= 0.5
@@ -412,8 +496,14 @@ def test_cyclegan_resumed_mid_interval_equals_the_uninterrupted_trial(tmp_path):
     from ganzoo.trial import StopFlag, run_trial
 
     def trial(out, stop_at=None):
-        config = BenchConfig(variants=["cyclegan"], dataset="digits-domains", budget="24steps", eval_every="12steps", out=out,
-                             hparams={"cyclegan": {"batch_size": "8", "ngf": "8", "ndf": "8"}})
+        config = BenchConfig(
+            variants=["cyclegan"],
+            dataset="digits-domains",
+            budget="24steps",
+            eval_every="12steps",
+            out=out,
+            hparams={"cyclegan": {"batch_size": "8", "ngf": "8", "ndf": "8"}},
+        )
         p = plan(config)
         data = load_data(config)
         metrics = prepare_metrics(data, p.device, p.cache_dir)
@@ -469,13 +559,21 @@ def test_a_trials_status_row_is_sent_after_its_files(tmp_path):
     from ganzoo.plan import plan
     from ganzoo.trial import StopFlag
 
-    config = BenchConfig(variants=["gan"], dataset="ring8", budget="4steps", eval_every="2steps", metrics=["modes"], out=tmp_path / "b")
+    config = BenchConfig(
+        variants=["gan"], dataset="ring8", budget="4steps", eval_every="2steps", metrics=["modes"], out=tmp_path / "b"
+    )
     p = plan(config)
     data = load_data(config)
     events = []
-    execute(job_for(p.runs[0]), data, prepare_metrics(data, p.device, p.cache_dir, p.evaluation), events.append, StopFlag())
+    execute(
+        job_for(p.runs[0]), data, prepare_metrics(data, p.device, p.cache_dir, p.evaluation), events.append, StopFlag()
+    )
     weights_at = next(i for i, (kind, _, payload) in enumerate(events) if kind == "files" and "weights.pt" in payload)
-    status_at = next(i for i, (kind, _, payload) in enumerate(events) if kind == "rows" and any(r.metric == "status" for r in payload))
+    status_at = next(
+        i
+        for i, (kind, _, payload) in enumerate(events)
+        if kind == "rows" and any(r.metric == "status" for r in payload)
+    )
     assert weights_at < status_at
 
 
@@ -486,7 +584,9 @@ def test_a_checkpoint_that_cannot_be_loaded_safely_restarts_the_trial_saying_so(
     from ganzoo.plan import plan
     from ganzoo.trial import CheckpointWarning, run_trial
 
-    config = BenchConfig(variants=["gan"], dataset="ring8", budget="4steps", eval_every="2steps", metrics=["modes"], out=tmp_path / "b")
+    config = BenchConfig(
+        variants=["gan"], dataset="ring8", budget="4steps", eval_every="2steps", metrics=["modes"], out=tmp_path / "b"
+    )
     p = plan(config)
     data = load_data(config)
     metrics = prepare_metrics(data, p.device, p.cache_dir, p.evaluation)
@@ -517,13 +617,40 @@ def test_pool_workers_end_when_their_driver_is_killed(tmp_path):
     """SIGKILL leaves the driver no time to shut its pool down: its workers notice and end, instead of waiting on
     their task queue for ever (a kill-and-resume loop would otherwise pile up idle processes)."""
     out = tmp_path / "b"
-    proc = ganzoo(["bench", "--variants", "gan", "--dataset", "ring8", "--metrics", "modes", "--seeds", "2", "--budget", "4000steps",
-                   "--executor", "pool", "--workers", "2", "--threads", "1", "--out", str(out)], {}, wait=False)
+    proc = ganzoo(
+        [
+            "bench",
+            "--variants",
+            "gan",
+            "--dataset",
+            "ring8",
+            "--metrics",
+            "modes",
+            "--seeds",
+            "2",
+            "--budget",
+            "4000steps",
+            "--executor",
+            "pool",
+            "--workers",
+            "2",
+            "--threads",
+            "1",
+            "--out",
+            str(out),
+        ],
+        {},
+        wait=False,
+    )
     # both trials at their first evaluation: both workers have imported ganzoo and watch their parent (a worker still
     # importing torch watches nothing yet, and ends only once it gets that far)
     wait_for(lambda: has_step(out, "gan-minimax-s0", 0) and has_step(out, "gan-minimax-s1", 0), timeout=300)
-    workers = [c for c in _children(proc.pid) if "spawn_main(" in Path(f"/proc/{c}/cmdline").read_text(errors="ignore")
-               and "resource_tracker" not in Path(f"/proc/{c}/cmdline").read_text(errors="ignore")]
+    workers = [
+        c
+        for c in _children(proc.pid)
+        if "spawn_main(" in Path(f"/proc/{c}/cmdline").read_text(errors="ignore")
+        and "resource_tracker" not in Path(f"/proc/{c}/cmdline").read_text(errors="ignore")
+    ]
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     wait_for(lambda: not any(_alive(w) for w in workers), timeout=30)

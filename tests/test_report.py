@@ -1,6 +1,5 @@
 """ganzoo table / compare / plot, on result files the tests write in ganzoo's own format."""
 
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,7 +11,17 @@ from ganzoo.cli import main
 from ganzoo.results import Row, read_results, ResultsWriter, atomic_write_json
 
 
-def write_bench(folder, values, *, budget="3steps", features="classifier", dataset="digits", metric="fid", status=None, settings=None):
+def write_bench(
+    folder,
+    values,
+    *,
+    budget="3steps",
+    features="classifier",
+    dataset="digits",
+    metric="fid",
+    status=None,
+    settings=None,
+):
     """values: {(variant, seed): [value at step 0, 1, 2, ...]}; status: {(variant, seed): "ok" | "failed" | None (no row)},
     ok by default; settings: {variant: "key=value"}."""
     w = ResultsWriter(folder)
@@ -21,16 +30,64 @@ def write_bench(folder, values, *, budget="3steps", features="classifier", datas
         tags = dict(budget=budget, settings=(settings or {}).get(variant, ""))
         run = f"{variant}-ns-s{seed}"
         for step, v in enumerate(fids):
-            rows.append(Row(run, variant, "nonsaturating", dataset, "all", seed, step, step * 64,
-                            step * (1.0 + seed / 10), metric, v, features=features, features_sha256="abc", reference="digits/all",
-                            reference_images=1797, generated_images=1797, resize="none", **tags))
-            rows.append(Row(run, variant, "nonsaturating", dataset, "all", seed, step, step * 64,
-                            step * (1.0 + seed / 10), "loss_d", 1.0, **tags))
+            rows.append(
+                Row(
+                    run,
+                    variant,
+                    "nonsaturating",
+                    dataset,
+                    "all",
+                    seed,
+                    step,
+                    step * 64,
+                    step * (1.0 + seed / 10),
+                    metric,
+                    v,
+                    features=features,
+                    features_sha256="abc",
+                    reference="digits/all",
+                    reference_images=1797,
+                    generated_images=1797,
+                    resize="none",
+                    **tags,
+                )
+            )
+            rows.append(
+                Row(
+                    run,
+                    variant,
+                    "nonsaturating",
+                    dataset,
+                    "all",
+                    seed,
+                    step,
+                    step * 64,
+                    step * (1.0 + seed / 10),
+                    "loss_d",
+                    1.0,
+                    **tags,
+                )
+            )
         state = (status or {}).get((variant, seed), "ok")
         if state is not None:
             last = len(fids) - 1
-            rows.append(Row(run, variant, "nonsaturating", dataset, "all", seed, last, last * 64, last * 1.0, "status",
-                            1.0 if state == "ok" else 0.0, "ok" if state == "ok" else "FloatingPointError: nan", **tags))
+            rows.append(
+                Row(
+                    run,
+                    variant,
+                    "nonsaturating",
+                    dataset,
+                    "all",
+                    seed,
+                    last,
+                    last * 64,
+                    last * 1.0,
+                    "status",
+                    1.0 if state == "ok" else 0.0,
+                    "ok" if state == "ok" else "FloatingPointError: nan",
+                    **tags,
+                )
+            )
     w.add(rows)
     atomic_write_json(folder / "bench.json", {"config": {"budget": budget}})
     return folder
@@ -38,7 +95,10 @@ def write_bench(folder, values, *, budget="3steps", features="classifier", datas
 
 @pytest.fixture
 def bench_a(tmp_path):
-    return write_bench(tmp_path / "a", {("dcgan", 0): [100, 50, 30, 40], ("dcgan", 1): [100, 60, 35, 45], ("gan", 0): [200, 150, 120, 110]})
+    return write_bench(
+        tmp_path / "a",
+        {("dcgan", 0): [100, 50, 30, 40], ("dcgan", 1): [100, 60, 35, 45], ("gan", 0): [200, 150, 120, 110]},
+    )
 
 
 def test_table_final_best_and_equal_budget(bench_a):
@@ -56,8 +116,15 @@ def test_equal_budget_is_the_largest_point_every_run_reached(tmp_path):
     assert t.loc["dcgan", "equal_mean"] == 50 and t.loc["gan", "equal_mean"] == 150
 
 
-@pytest.mark.parametrize("fmt, needle", [("markdown", "| digits | dcgan | nonsaturating | fid | 2/2 ok | 42.5 ± 3.5 *"),
-                                         ("latex", r"42.5 $\pm$ 3.5 *"), ("csv", "final_mean"), ("rich", "42.5 ± 3.5 *")])
+@pytest.mark.parametrize(
+    "fmt, needle",
+    [
+        ("markdown", "| digits | dcgan | nonsaturating | fid | 2/2 ok | 42.5 ± 3.5 *"),
+        ("latex", r"42.5 $\pm$ 3.5 *"),
+        ("csv", "final_mean"),
+        ("rich", "42.5 ± 3.5 *"),
+    ],
+)
 def test_table_formats(bench_a, fmt, needle):
     result = CliRunner().invoke(main, ["table", str(bench_a), "--format", fmt])
     assert result.exit_code == 0, result.output
@@ -65,7 +132,10 @@ def test_table_formats(bench_a, fmt, needle):
 
 
 def test_compare_reports_welch_interval_and_p_value(tmp_path, bench_a):
-    b = write_bench(tmp_path / "b", {("dcgan", 0): [100, 50, 30, 20], ("dcgan", 1): [100, 60, 35, 22], ("gan", 0): [200, 150, 120, 100]})
+    b = write_bench(
+        tmp_path / "b",
+        {("dcgan", 0): [100, 50, 30, 20], ("dcgan", 1): [100, 60, 35, 22], ("gan", 0): [200, 150, 120, 100]},
+    )
     c = report.compare(bench_a, b, ["fid"]).set_index("variant")
     x, y = np.array([40.0, 45.0]), np.array([20.0, 22.0])
     assert c.loc["dcgan", "change"] == pytest.approx(y.mean() - x.mean())
@@ -76,8 +146,14 @@ def test_compare_reports_welch_interval_and_p_value(tmp_path, bench_a):
     assert result.exit_code == 0 and "needs ≥2 seeds each" in result.output
 
 
-@pytest.mark.parametrize("kwargs, reason", [({"dataset": "mnist"}, "datasets differ"), ({"features": "inception"}, "features differs"),
-                                            ({"budget": "5s"}, "budgets differ")])
+@pytest.mark.parametrize(
+    "kwargs, reason",
+    [
+        ({"dataset": "mnist"}, "datasets differ"),
+        ({"features": "inception"}, "features differs"),
+        ({"budget": "5s"}, "budgets differ"),
+    ],
+)
 def test_compare_refuses_sets_that_mean_nothing_together(tmp_path, bench_a, kwargs, reason):
     b = write_bench(tmp_path / "b", {("dcgan", 0): [1, 2, 3, 4]}, **kwargs)
     result = CliRunner().invoke(main, ["compare", str(bench_a), str(b)])
@@ -93,12 +169,21 @@ def test_plot_writes_a_png(tmp_path, bench_a):
     assert bad.exit_code == 2 and "fdi" in bad.output
 
 
-@pytest.mark.parametrize("mutate, needle", [
-    (lambda df: df.drop(columns=["metric"]), "missing column(s) metric"),
-    (lambda df: df.assign(step=df["step"].astype(object).where(df.index != 3, "three")), "line 5 (data row 4), column 'step': invalid value 'three'"),
-    (lambda df: df.assign(value=df["value"].astype(object).where(df.index != 0, "n/a")), "line 2 (data row 1), column 'value'"),
-    (lambda df: df.assign(seed=df["seed"].where(df.index != 1, -1)), "line 3 (data row 2), column 'seed'"),
-])
+@pytest.mark.parametrize(
+    "mutate, needle",
+    [
+        (lambda df: df.drop(columns=["metric"]), "missing column(s) metric"),
+        (
+            lambda df: df.assign(step=df["step"].astype(object).where(df.index != 3, "three")),
+            "line 5 (data row 4), column 'step': invalid value 'three'",
+        ),
+        (
+            lambda df: df.assign(value=df["value"].astype(object).where(df.index != 0, "n/a")),
+            "line 2 (data row 1), column 'value'",
+        ),
+        (lambda df: df.assign(seed=df["seed"].where(df.index != 1, -1)), "line 3 (data row 2), column 'seed'"),
+    ],
+)
 def test_malformed_csv_names_file_row_and_column(tmp_path, bench_a, mutate, needle):
     df = pd.read_csv(bench_a / "results.csv")
     mutate(df).to_csv(tmp_path / "bad.csv", index=False)
@@ -132,11 +217,21 @@ def test_an_undeclared_metric_is_not_ranked(tmp_path):
 
 
 def test_failed_and_unfinished_runs_are_shown_and_never_counted(tmp_path):
-    folder = write_bench(tmp_path / "a", {("dcgan", 0): [100, 50, 30, 40], ("dcgan", 1): [100, 60, 35, 45], ("dcgan", 2): [100, 5],
-                                          ("gan", 0): [200, 150, 120, 110], ("gan", 1): [200, 1]},
-                         status={("dcgan", 2): "failed", ("gan", 1): None})
+    folder = write_bench(
+        tmp_path / "a",
+        {
+            ("dcgan", 0): [100, 50, 30, 40],
+            ("dcgan", 1): [100, 60, 35, 45],
+            ("dcgan", 2): [100, 5],
+            ("gan", 0): [200, 150, 120, 110],
+            ("gan", 1): [200, 1],
+        },
+        status={("dcgan", 2): "failed", ("gan", 1): None},
+    )
     t = report.table(read_results(folder), ["fid"]).set_index("variant")
-    assert t.loc["dcgan", "final_mean"] == 42.5 and t.loc["dcgan", "best_mean"] == 32.5  # the failed run's 5 is not a result
+    assert (
+        t.loc["dcgan", "final_mean"] == 42.5 and t.loc["dcgan", "best_mean"] == 32.5
+    )  # the failed run's 5 is not a result
     assert t.loc["gan", "final_mean"] == 110
     assert t.attrs["equal_budget"] == ("steps", 3)  # the failed run stopped at step 1 and does not pull it back
     assert t.loc["dcgan", "equal_mean"] == 42.5
@@ -145,8 +240,11 @@ def test_failed_and_unfinished_runs_are_shown_and_never_counted(tmp_path):
 
 
 def test_compare_refuses_cells_whose_runs_did_not_all_finish(tmp_path, bench_a):
-    b = write_bench(tmp_path / "b", {("dcgan", 0): [100, 50, 30, 20], ("dcgan", 1): [100, 60], ("gan", 0): [200, 150, 120, 100]},
-                    status={("dcgan", 1): "failed"})
+    b = write_bench(
+        tmp_path / "b",
+        {("dcgan", 0): [100, 50, 30, 20], ("dcgan", 1): [100, 60], ("gan", 0): [200, 150, 120, 100]},
+        status={("dcgan", 1): "failed"},
+    )
     c = report.compare(bench_a, b, ["fid"]).set_index("variant")
     assert np.isnan(c.loc["dcgan", "change"]) and "B: 1 of 2 runs failed" in c.loc["dcgan", "note"]
     assert c.loc["gan", "change"] == -10
@@ -159,7 +257,9 @@ def test_table_keeps_runs_with_different_settings_apart(tmp_path):
     b = write_bench(tmp_path / "b", {("gan", 0): [100, 70]})
     c = write_bench(tmp_path / "c", {("gan", 0): [100, 90]}, features="inception")
     t = report.table(report.load_many([a, b, c]), ["fid"]).set_index("setting")
-    assert t.loc["features=classifier lr=0.001", "final_mean"] == 50 and t.loc["features=classifier", "final_mean"] == 70
+    assert (
+        t.loc["features=classifier lr=0.001", "final_mean"] == 50 and t.loc["features=classifier", "final_mean"] == 70
+    )
     assert t.loc["features=inception", "final_mean"] == 90 and (t["seeds"] == 1).all()
     result = CliRunner().invoke(main, ["table", str(a), str(b), "--format", "markdown"])
     assert "| lr=0.001 |" in result.output

@@ -31,30 +31,69 @@ def _blobs(n: int, seed: int, shift: float = 0.0) -> np.ndarray:
     return np.clip(np.kron(base, np.ones((1, 4, 4, 1))), 0, 255).astype(np.uint8)
 
 
-def test_fid_kid_precision_recall_equal_torch_fidelitys_on_the_same_images_and_weights(tmp_path, random_inception_weights):
+def test_fid_kid_precision_recall_equal_torch_fidelitys_on_the_same_images_and_weights(
+    tmp_path, random_inception_weights
+):
     inception_weights = random_inception_weights
     import torch_fidelity
 
     fake = _pngs(tmp_path / "fake", _blobs(16, 1, shift=30))
     real = _pngs(tmp_path / "real", _blobs(16, 2))
     out = tmp_path / "rows.csv"
-    result = CliRunner().invoke(main, ["score", str(fake), "--reference", str(real), "--features", "inception", "--features-weights",
-                                       str(inception_weights), "--cache-dir", str(tmp_path / "cache"), "--bootstrap", "0",
-                                       "--out", str(out), "--format", "csv"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "score",
+            str(fake),
+            "--reference",
+            str(real),
+            "--features",
+            "inception",
+            "--features-weights",
+            str(inception_weights),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--bootstrap",
+            "0",
+            "--out",
+            str(out),
+            "--format",
+            "csv",
+        ],
+    )
     assert result.exit_code == 0, result.output
     import pandas as pd
 
     ours = pd.read_csv(out).set_index("metric")["value"]
-    theirs = torch_fidelity.calculate_metrics(input1=str(fake), input2=str(real), cuda=False, fid=True, kid=True, prc=True,
-                                              feature_extractor="inception-v3-compat", feature_extractor_weights_path=str(inception_weights),
-                                              kid_subsets=10, kid_subset_size=16, cache=False, verbose=False)
+    theirs = torch_fidelity.calculate_metrics(
+        input1=str(fake),
+        input2=str(real),
+        cuda=False,
+        fid=True,
+        kid=True,
+        prc=True,
+        feature_extractor="inception-v3-compat",
+        feature_extractor_weights_path=str(inception_weights),
+        kid_subsets=10,
+        kid_subset_size=16,
+        cache=False,
+        verbose=False,
+    )
     assert ours["fid"] == pytest.approx(theirs["frechet_inception_distance"], rel=1e-4)
     assert ours["kid"] == pytest.approx(theirs["kernel_inception_distance_mean"], rel=1e-4)
     assert ours["precision"] == pytest.approx(theirs["precision"], abs=1e-9)
     assert ours["recall"] == pytest.approx(theirs["recall"], abs=1e-9)
     # P and Q swapped is a different number: the test would catch a reference passed as the samples
-    swapped = torch_fidelity.calculate_metrics(input1=str(real), input2=str(fake), cuda=False, prc=True, feature_extractor="inception-v3-compat",
-                                               feature_extractor_weights_path=str(inception_weights), cache=False, verbose=False)
+    swapped = torch_fidelity.calculate_metrics(
+        input1=str(real),
+        input2=str(fake),
+        cuda=False,
+        prc=True,
+        feature_extractor="inception-v3-compat",
+        feature_extractor_weights_path=str(inception_weights),
+        cache=False,
+        verbose=False,
+    )
     assert (swapped["precision"], swapped["recall"]) != (theirs["precision"], theirs["recall"])
     rows = pd.read_csv(out)
     assert set(rows["features"]) == {"inception"} and rows["resize"].iloc[0].startswith("bilinear to 299")
@@ -97,7 +136,9 @@ def test_dinov2_space_with_saved_reference_statistics_round_trip(tmp_path, dinov
     assert by["fid"]["resize"].startswith("uint8 RGB, bilinear to 224x224") and "ImageNet" in by["fid"]["resize"]
     assert by["fid"]["ci_low"] <= by["fid"]["value"] <= by["fid"]["ci_high"]
     with np.load(stats, allow_pickle=False) as z:
-        assert str(z["features"]) == "dinov2-vit-l-14" and z["real_features"].shape == (50, 16) and z["mu"].shape == (16,)
+        assert (
+            str(z["features"]) == "dinov2-vit-l-14" and z["real_features"].shape == (50, 16) and z["mu"].shape == (16,)
+        )
     again, _ = run_score(ScoreRequest(str(fake), str(stats), **common))
     for row in again:
         if row["metric"] in ("fid", "kid", "precision", "recall", "density", "coverage"):
@@ -105,7 +146,9 @@ def test_dinov2_space_with_saved_reference_statistics_round_trip(tmp_path, dinov
     stats_only = tmp_path / "mu-sigma.npz"
     run_score(ScoreRequest(str(fake), str(real), save_reference=stats_only, reference_features=False, **common))
     fid_only, _ = run_score(ScoreRequest(str(fake), str(stats_only), **common))
-    assert [r["metric"] for r in fid_only] == ["fid"] and fid_only[0]["value"] == pytest.approx(by["fid"]["value"], rel=1e-9)
+    assert [r["metric"] for r in fid_only] == ["fid"] and fid_only[0]["value"] == pytest.approx(
+        by["fid"]["value"], rel=1e-9
+    )
     with pytest.raises(ScoreInputError, match="saved in feature space 'dinov2-vit-l-14'; score in the same one"):
         run_score(ScoreRequest(str(fake), str(stats), features="clip-vit-b-32", cache_dir=tmp_path / "cache"))
 
@@ -116,10 +159,16 @@ def test_dinov2_offline_without_the_hub_cache_says_what_to_download(tmp_path, mo
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "empty-hub"))
     monkeypatch.setattr(features, "hub_reachable", lambda timeout=3.0: False)
     images = _pngs(tmp_path / "x", _blobs(12, 0))
-    result = CliRunner().invoke(main, ["score", str(images), "--reference", str(images), "--features", "dinov2-vit-l-14"])
+    result = CliRunner().invoke(
+        main, ["score", str(images), "--reference", str(images), "--features", "dinov2-vit-l-14"]
+    )
     assert result.exit_code == 2, result.output
     line = result.output.strip()
-    assert "\n" not in line and "torch.hub.load('facebookresearch/dinov2', 'dinov2_vitl14')" in line and "TORCH_HOME" in line
+    assert (
+        "\n" not in line
+        and "torch.hub.load('facebookresearch/dinov2', 'dinov2_vitl14')" in line
+        and "TORCH_HOME" in line
+    )
 
 
 def test_a_run_folder_scores_as_its_bench_evaluated_it(tmp_path):
@@ -130,11 +179,21 @@ def test_a_run_folder_scores_as_its_bench_evaluated_it(tmp_path):
     from ganzoo.runner import run_bench
 
     out = tmp_path / "b"
-    run_bench(BenchConfig(variants=["gan"], dataset="digits", budget="3steps", seeds=[2], metrics=["fidelity"], out=out))
+    run_bench(
+        BenchConfig(variants=["gan"], dataset="digits", budget="3steps", seeds=[2], metrics=["fidelity"], out=out)
+    )
     df = read_results(out)
     final = df[(df["metric"] == "fid") & (df["step"] == 3)].iloc[0]
-    rows, record = run_score(ScoreRequest(str(out / "runs" / "gan-minimax-s2"), "digits", n=int(final["generated_images"]), seed=2,
-                                          metrics=["fidelity"], bootstrap=0))
+    rows, record = run_score(
+        ScoreRequest(
+            str(out / "runs" / "gan-minimax-s2"),
+            "digits",
+            n=int(final["generated_images"]),
+            seed=2,
+            metrics=["fidelity"],
+            bootstrap=0,
+        )
+    )
     fid = next(r for r in rows if r["metric"] == "fid")
     assert fid["value"] == pytest.approx(final["value"], rel=1e-9) and fid["reference"] == final["reference"]
     assert record["samples"].startswith("run gan-minimax-s2")
@@ -143,7 +202,7 @@ def test_a_run_folder_scores_as_its_bench_evaluated_it(tmp_path):
         run_score(ScoreRequest(str(out / "runs" / "gan-minimax-s2"), "digits"))
 
 
-GENERATOR = '''
+GENERATOR = """
 import numpy as np
 
 def good(n):
@@ -154,18 +213,24 @@ def broken(n):
 
 def short(n):
     return good(n)[: n // 2]
-'''
+"""
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda t: t.mkdir() or t, "holds no images"),
-    (lambda t: _pngs(t, _blobs(3, 0)) and (Image.fromarray(np.zeros((8, 8), np.uint8)).save(t / "z.png") or t), "mixes image sizes or modes"),
-    (lambda t: _pngs(t, _blobs(5, 0)), "holds 5 samples; the metrics need at least 10"),
-    (lambda t: _pngs(t, _blobs(12, 0)), "the samples are 3x16x16 images, the reference is 1x8x8 images"),
-    (lambda t: "scoremod:broken", "scoremod:broken(10000) raised RuntimeError: out of ideas"),
-    (lambda t: "scoremod:short", "returned 5000 images, not 10000"),
-    (lambda t: "scoremod:nothing", "cannot be imported"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda t: t.mkdir() or t, "holds no images"),
+        (
+            lambda t: _pngs(t, _blobs(3, 0)) and (Image.fromarray(np.zeros((8, 8), np.uint8)).save(t / "z.png") or t),
+            "mixes image sizes or modes",
+        ),
+        (lambda t: _pngs(t, _blobs(5, 0)), "holds 5 samples; the metrics need at least 10"),
+        (lambda t: _pngs(t, _blobs(12, 0)), "the samples are 3x16x16 images, the reference is 1x8x8 images"),
+        (lambda t: "scoremod:broken", "scoremod:broken(10000) raised RuntimeError: out of ideas"),
+        (lambda t: "scoremod:short", "returned 5000 images, not 10000"),
+        (lambda t: "scoremod:nothing", "cannot be imported"),
+    ],
+)
 def test_bad_samples_are_one_line_and_write_nothing(tmp_path, monkeypatch, make, message):
     (tmp_path / "scoremod.py").write_text(GENERATOR)
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -180,18 +245,25 @@ def test_bad_samples_are_one_line_and_write_nothing(tmp_path, monkeypatch, make,
 def test_a_callable_and_an_array_score_against_a_dataset(tmp_path, monkeypatch):
     (tmp_path / "scoremod.py").write_text(GENERATOR)
     monkeypatch.syspath_prepend(str(tmp_path))
-    rows, record = run_score(ScoreRequest("scoremod:good", "digits", n=200, metrics=["fidelity", "classes"], bootstrap=10))
+    rows, record = run_score(
+        ScoreRequest("scoremod:good", "digits", n=200, metrics=["fidelity", "classes"], bootstrap=10)
+    )
     by = {r["metric"]: r for r in rows}
     assert {"fid", "kid", "precision", "classes_covered"} <= set(by) and record["generated"] == 200
     assert by["fid"]["generated_images"] == 200 and "held out from the feature classifier" in by["fid"]["reference"]
     np.save(tmp_path / "same.npy", __import__("scoremod").good(200))
-    again, _ = run_score(ScoreRequest(str(tmp_path / "same.npy"), "digits", metrics=["fidelity", "classes"], bootstrap=10))
+    again, _ = run_score(
+        ScoreRequest(str(tmp_path / "same.npy"), "digits", metrics=["fidelity", "classes"], bootstrap=10)
+    )
     assert [r["value"] for r in again] == [r["value"] for r in rows]  # the same images, the same numbers
 
 
 def test_the_fast_frechet_distance_equals_torch_fidelitys():
     rng = torch.Generator().manual_seed(0)
-    real, fake = torch.randn(300, 12, generator=rng, dtype=torch.float64), torch.randn(200, 12, generator=rng, dtype=torch.float64) * 1.3 + 0.2
+    real, fake = (
+        torch.randn(300, 12, generator=rng, dtype=torch.float64),
+        torch.randn(200, 12, generator=rng, dtype=torch.float64) * 1.3 + 0.2,
+    )
     ref = Reference.of(real)
     from ganzoo.scoring import _sqrt_psd
 
@@ -211,7 +283,10 @@ def test_the_interval_holds_the_value_where_resampling_with_replacement_drifts_a
     fake = torch.randn(400, 8, generator=rng, dtype=torch.float64) + 0.3
     sure = bootstrap(fake, ref, 40)
     kid = _kid(fake, ref)
-    assert sure.low["kid"] < kid < sure.high["kid"] and sure.low["fid"] < fid_from_features(fake, ref.stats) < sure.high["fid"]
+    assert (
+        sure.low["kid"] < kid < sure.high["kid"]
+        and sure.low["fid"] < fid_from_features(fake, ref.stats) < sure.high["fid"]
+    )
     more = bootstrap(torch.cat([fake, torch.randn(1200, 8, generator=rng, dtype=torch.float64) + 0.3]), ref, 40)
     assert more.high["fid"] - more.low["fid"] < sure.high["fid"] - sure.low["fid"]
     near = torch.randn(200, 8, generator=rng, dtype=torch.float64) + 0.1
@@ -231,12 +306,39 @@ def test_clip_offline_or_with_a_foreign_file_is_one_line(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
     images = _pngs(tmp_path / "x", _blobs(12, 0))
     result = CliRunner().invoke(main, ["score", str(images), "--reference", str(images), "--features", "clip-vit-b-32"])
-    assert result.exit_code == 2 and "--features-weights PATH" in result.output and "openaipublic" in result.output, result.output
+    assert result.exit_code == 2 and "--features-weights PATH" in result.output and "openaipublic" in result.output, (
+        result.output
+    )
     foreign = tmp_path / "clip.pt"
     foreign.write_bytes(b"not OpenAI's file")  # TorchScript is code: never opened without the published digest
-    result = CliRunner().invoke(main, ["score", str(images), "--reference", str(images), "--features", "clip-vit-b-32",
-                                       "--features-weights", str(foreign)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "score",
+            str(images),
+            "--reference",
+            str(images),
+            "--features",
+            "clip-vit-b-32",
+            "--features-weights",
+            str(foreign),
+        ],
+    )
     assert result.exit_code == 2 and "is not OpenAI's clip-vit-b-32 weights" in result.output, result.output
-    bench = CliRunner().invoke(main, ["bench", "--variants", "dcgan", "--features", "clip-vit-b-32", "--budget", "1steps",
-                                      "--out", str(tmp_path / "b")])
-    assert bench.exit_code == 2 and "--features-weights PATH" in bench.output and not (tmp_path / "b").exists(), bench.output
+    bench = CliRunner().invoke(
+        main,
+        [
+            "bench",
+            "--variants",
+            "dcgan",
+            "--features",
+            "clip-vit-b-32",
+            "--budget",
+            "1steps",
+            "--out",
+            str(tmp_path / "b"),
+        ],
+    )
+    assert bench.exit_code == 2 and "--features-weights PATH" in bench.output and not (tmp_path / "b").exists(), (
+        bench.output
+    )

@@ -24,7 +24,9 @@ def test_stacked_mnist_is_built_from_the_mnist_split_given(tmp_path):
     images = np.stack([np.full((28, 28), 10 * d + i, np.uint8) for i, d in enumerate(labels)])  # each image unique
     write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", images, True)
     write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", labels, True)
-    data = registry.datasets.get("stacked-mnist").load(name="stacked-mnist", data_dir=tmp_path, split="auto", download=False, argument="600")
+    data = registry.datasets.get("stacked-mnist").load(
+        name="stacked-mnist", data_dir=tmp_path, split="auto", download=False, argument="600"
+    )
     assert data.split == "test" and data.x.shape == (600, 3, 28, 28) and data.info.num_classes == 1000
     assert data.base.split == "test" and data.base.held_out is None  # one split: the classifier holds out half itself
     pixel = ((data.x[:, :, 0, 0] + 1) * 127.5).round().long()  # which source image each channel came from
@@ -45,7 +47,9 @@ def _write_split(folder, split, labels, offset):
 def test_stacked_mnist_uses_both_splits_and_holds_out_the_test_digits(tmp_path):
     _write_split(tmp_path, "train", np.arange(30) % 10, 0)
     _write_split(tmp_path, "test", np.arange(20) % 10, 100)
-    data = registry.datasets.get("stacked-mnist").load(name="stacked-mnist", data_dir=tmp_path, split="auto", download=False, argument="3000")
+    data = registry.datasets.get("stacked-mnist").load(
+        name="stacked-mnist", data_dir=tmp_path, split="auto", download=False, argument="3000"
+    )
     assert data.split == "train+test" and len(data.base) == 50
     assert torch.equal(data.base.held_out, torch.arange(30, 50))  # the test digits
     pixel = ((data.x[:, :, 0, 0] + 1) * 127.5).round().long()
@@ -60,7 +64,9 @@ def test_stacked_mnist_uses_both_splits_and_holds_out_the_test_digits(tmp_path):
 def test_the_channel_classifier_is_scored_on_digits_it_never_saw(tmp_path):
     from ganzoo.metrics.classifier import load_classifier
 
-    data = registry.datasets.get("stacked-mnist").load(name="stacked-mnist", data_dir=SHARED_MNIST, split="auto", download=False, argument="2000")
+    data = registry.datasets.get("stacked-mnist").load(
+        name="stacked-mnist", data_dir=SHARED_MNIST, split="auto", download=False, argument="2000"
+    )
     metric = registry.metrics.get("stacked")(data=data, device=torch.device("cpu"), cache_dir=tmp_path)
     assert not set(metric.train_idx.tolist()) & set(metric.held_out.tolist()) and len(metric.held_out) == 5000
     model, _ = load_classifier(next((tmp_path / "classifiers").iterdir()))
@@ -74,11 +80,15 @@ def test_the_channel_classifier_is_scored_on_digits_it_never_saw(tmp_path):
 @pytest.mark.slow
 @pytest.mark.skipif(not SHARED_MNIST.exists(), reason="needs the shared MNIST test split")
 def test_real_stacked_mnist_scores_nearly_all_modes():
-    data = registry.datasets.get("stacked-mnist").load(name="stacked-mnist", data_dir=SHARED_MNIST, split="auto", download=False)
+    data = registry.datasets.get("stacked-mnist").load(
+        name="stacked-mnist", data_dir=SHARED_MNIST, split="auto", download=False
+    )
     from ganzoo.config import default_cache_dir
 
     metric = registry.metrics.get("stacked")(data=data, device=torch.device("cpu"), cache_dir=default_cache_dir())
-    out = metric.compute(Samples(data.x[torch.randint(len(data), (26_000,), generator=torch.Generator().manual_seed(1))]))
+    out = metric.compute(
+        Samples(data.x[torch.randint(len(data), (26_000,), generator=torch.Generator().manual_seed(1))])
+    )
     assert out["stacked_modes"] > 950 and out["stacked_kl"] < 0.2
 
 
@@ -86,7 +96,9 @@ def test_stacked_fid_reference_is_held_out_by_digit(tmp_path):
     """No digit of a reference triple is in a triple the feature classifier trains on; held out by triple
     (the old rule: a seeded half of the triples), nearly every reference triple shares a digit with one."""
     _write_split(tmp_path, "test", np.arange(200) % 10, 0)
-    data = registry.datasets.get("stacked-mnist").load(name="stacked-mnist", data_dir=tmp_path, split="auto", download=False, argument="4000")
+    data = registry.datasets.get("stacked-mnist").load(
+        name="stacked-mnist", data_dir=tmp_path, split="auto", download=False, argument="4000"
+    )
     from ganzoo.metrics.classifier import classifier_split
 
     train, held = classifier_split(data)

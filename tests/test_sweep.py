@@ -27,7 +27,11 @@ def test_samples_are_seeded_inside_their_ranges_and_bound_to_their_divergence():
     assert _values(expand(Sweep(**{**sweep.__dict__, "seed": 4}), base)) != _values(a)
     assert "gan-wasserstein-gp-s002=gan@wasserstein-gp" in a.variants and len(a.variants) == 2 * 5
     for label, values in _values(a).items():
-        assert 1e-5 <= float(values["lr"]) <= 1e-2 and 0 <= float(values["beta1"]) <= 1 and 1 <= int(values["d_steps"]) <= 5
+        assert (
+            1e-5 <= float(values["lr"]) <= 1e-2
+            and 0 <= float(values["beta1"]) <= 1
+            and 1 <= int(values["d_steps"]) <= 5
+        )
         assert "d_norm" not in values  # GAN's MLP has no BatchNorm switch: left out, and recorded
         assert ("wasserstein-gp.gp_weight" in values) == ("wasserstein-gp" in label)
         if "wasserstein-gp" in label:
@@ -69,19 +73,29 @@ def test_best_of_k_against_a_direct_count():
     assert best_of_k([0.1, 0.9], lower_is_better=False)[-1][1] == pytest.approx(0.9)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--sweep", "grid-of-dreams"], "unknown search space 'grid-of-dreams' (known: lucic-wide, lucic-narrow)"),
-    (["--sweep", "lucic-wide", "--samples", "0"], "--samples 0: a sweep needs at least one sample"),
-    (["--sweep", "lucic-wide", "--param", "lr=log:1e-2:1e-5"], "parameter 'lr': the range [0.01, 1e-05] is empty or inverted"),
-    (["--sweep", "lucic-wide", "--param", "lr=log:0:1"], "a log-uniform range needs a positive low end"),
-    (["--sweep", "lucic-wide", "--param", "warp=uniform:0:1"], "--param warp: gan has no parameter 'warp'"),
-    (["--sweep", "lucic-wide", "--param", "lr"], "is not NAME=KIND:ARGS"),
-    (["--samples", "5"], "--samples goes with --sweep SPACE"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--sweep", "grid-of-dreams"], "unknown search space 'grid-of-dreams' (known: lucic-wide, lucic-narrow)"),
+        (["--sweep", "lucic-wide", "--samples", "0"], "--samples 0: a sweep needs at least one sample"),
+        (
+            ["--sweep", "lucic-wide", "--param", "lr=log:1e-2:1e-5"],
+            "parameter 'lr': the range [0.01, 1e-05] is empty or inverted",
+        ),
+        (["--sweep", "lucic-wide", "--param", "lr=log:0:1"], "a log-uniform range needs a positive low end"),
+        (["--sweep", "lucic-wide", "--param", "warp=uniform:0:1"], "--param warp: gan has no parameter 'warp'"),
+        (["--sweep", "lucic-wide", "--param", "lr"], "is not NAME=KIND:ARGS"),
+        (["--samples", "5"], "--samples goes with --sweep SPACE"),
+    ],
+)
 def test_bad_sweeps_are_one_line_and_write_nothing(tmp_path, args, message):
     out = tmp_path / "b"
-    result = CliRunner().invoke(main, ["bench", "--variants", "gan", "--dataset", "ring8", "--budget", "2steps", "--out", str(out), *args])
-    assert result.exit_code == 2 and message in result.output and len(result.output.strip().splitlines()) == 1, result.output
+    result = CliRunner().invoke(
+        main, ["bench", "--variants", "gan", "--dataset", "ring8", "--budget", "2steps", "--out", str(out), *args]
+    )
+    assert result.exit_code == 2 and message in result.output and len(result.output.strip().splitlines()) == 1, (
+        result.output
+    )
     assert not out.exists()
 
 
@@ -97,8 +111,26 @@ def test_parse_param_forms():
 
 def test_a_sweep_runs_reads_and_reruns_its_best(tmp_path):
     out = tmp_path / "sweep"
-    run = CliRunner().invoke(main, ["bench", "--sweep", "lucic-narrow", "--samples", "3", "--variants", "gan", "--dataset", "ring8",
-                                    "--metrics", "modes", "--budget", "6steps", "--out", str(out)])
+    run = CliRunner().invoke(
+        main,
+        [
+            "bench",
+            "--sweep",
+            "lucic-narrow",
+            "--samples",
+            "3",
+            "--variants",
+            "gan",
+            "--dataset",
+            "ring8",
+            "--metrics",
+            "modes",
+            "--budget",
+            "6steps",
+            "--out",
+            str(out),
+        ],
+    )
     assert run.exit_code == 0, run.output
     assert "sweep: best of the sampled settings by final" in run.output
     manifest = json.loads((out / "bench.json").read_text())
@@ -114,7 +146,9 @@ def test_a_sweep_runs_reads_and_reruns_its_best(tmp_path):
     assert "gan-minimax-s0" in (out / "report.html").read_text() and "Sweep: sweep" in (out / "report.html").read_text()
     figure = CliRunner().invoke(main, ["plot", str(out), "--sweep", "--out", str(tmp_path / "k.png")])
     assert figure.exit_code == 0 and (tmp_path / "k.png").stat().st_size > 5_000, figure.output
-    again = CliRunner().invoke(main, ["bench", "--rerun-best", "2", "--from-sweep", str(out), "--out", str(tmp_path / "best")])
+    again = CliRunner().invoke(
+        main, ["bench", "--rerun-best", "2", "--from-sweep", str(out), "--out", str(tmp_path / "best")]
+    )
     assert again.exit_code == 0, again.output
     rerun = json.loads((tmp_path / "best" / "bench.json").read_text())["config"]
     label = best["best sample"].iloc[0]
@@ -124,7 +158,9 @@ def test_a_sweep_runs_reads_and_reruns_its_best(tmp_path):
 
 
 def test_rerun_best_keeps_the_sweeps_protocol(tmp_path):
-    result = CliRunner().invoke(main, ["bench", "--rerun-best", "3", "--from-sweep", str(tmp_path), "--budget", "9steps"])
+    result = CliRunner().invoke(
+        main, ["bench", "--rerun-best", "3", "--from-sweep", str(tmp_path), "--budget", "9steps"]
+    )
     assert result.exit_code == 2 and "leave out --budget" in result.output, result.output
     result = CliRunner().invoke(main, ["bench", "--rerun-best", "3"])
     assert result.exit_code == 2 and "go together" in result.output, result.output

@@ -19,7 +19,9 @@ from ganzoo_plugins.datasets.digit_domains import DOMAINS, make_domains, render,
 
 @pytest.fixture(scope="module")
 def domains():
-    return registry.datasets.get("digits-domains").load(name="digits-domains", data_dir=None, split="auto", download=False)
+    return registry.datasets.get("digits-domains").load(
+        name="digits-domains", data_dir=None, split="auto", download=False
+    )
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +64,14 @@ def test_domains_are_unpaired_and_keep_the_content_label():
     n = 103
     grey = torch.arange(n, dtype=torch.float32).view(n, 1, 1, 1).expand(n, 1, 4, 4) / n  # image i is the constant i/n
     info = DatasetInfo(kind=DataKind.DOMAINS, shape=(3, 4, 4), num_classes=4, domains=DOMAINS, content_classes=10)
-    base = Data(name="b", info=DatasetInfo(kind=DataKind.LABELLED, shape=(1, 4, 4), num_classes=10), x=grey,
-                y=torch.arange(n) % 10, split="all", source="test")
+    base = Data(
+        name="b",
+        info=DatasetInfo(kind=DataKind.LABELLED, shape=(1, 4, 4), num_classes=10),
+        x=grey,
+        y=torch.arange(n) % 10,
+        split="all",
+        source="test",
+    )
     data = make_domains(base, name="d", info=info)
     ids = torch.stack([unrender(data.x[i : i + 1], int(data.y[i]))[0, 0, 0, 0] for i in range(n)]) * n
     ids = ids.round().long()
@@ -77,19 +85,31 @@ def test_metrics_tell_the_oracle_from_identity_noise_and_digit_swaps(domains, me
     gen = lambda: torch.Generator().manual_seed(0)
     oracle = metric.compute(translate_sources(Fixed(ALL_PAIRS, true_translation), domains, 2000, gen()))
     identity = metric.compute(translate_sources(Fixed(ALL_PAIRS, lambda x, s, t: x), domains, 2000, gen()))
-    noise = metric.compute(translate_sources(Fixed([(0, 1), (1, 0)], lambda x, s, t: torch.rand_like(x) * 2 - 1), domains, 2000, gen()))
+    noise = metric.compute(
+        translate_sources(Fixed([(0, 1), (1, 0)], lambda x, s, t: torch.rand_like(x) * 2 - 1), domains, 2000, gen())
+    )
     assert oracle["domain_accuracy"] > 0.95 and oracle["content_accuracy"] > 0.9
     assert oracle["truth_error"] < 1e-6 and oracle["cycle_error"] < 1e-6
     assert identity["domain_accuracy"] < 0.05 and identity["content_accuracy"] > 0.9 and identity["truth_error"] > 0.5
     assert noise["content_accuracy"] < 0.25 and noise["cycle_error"] > 0.5
     assert oracle["fid"] * 20 < min(identity["fid"], noise["fid"])
     assert {f"fid/{d}" for d in DOMAINS} <= set(oracle) and {f"domain_accuracy/{d}" for d in DOMAINS} <= set(oracle)
-    assert identity["truth_error/plain>inverted"] > 1.2 and identity["truth_error/plain>tinted"] < identity["truth_error/plain>inverted"]
-    assert sum(k.startswith("content_accuracy/") for k in oracle) == 12 and oracle["content_accuracy/rotated>plain"] > 0.85
+    assert (
+        identity["truth_error/plain>inverted"] > 1.2
+        and identity["truth_error/plain>tinted"] < identity["truth_error/plain>inverted"]
+    )
+    assert (
+        sum(k.startswith("content_accuracy/") for k in oracle) == 12 and oracle["content_accuracy/rotated>plain"] > 0.85
+    )
     # a translator that lands in the right domain but draws another digit: domain right, content wrong
     t_images = domains.x[domains.y == 1][:300]
-    swapped = Samples(x=t_images, y=torch.ones(300, dtype=torch.long), source=true_translation(t_images, 1, 0),
-                      source_y=torch.zeros(300, dtype=torch.long), source_content=(domains.content[domains.y == 1][:300] + 1) % 10)
+    swapped = Samples(
+        x=t_images,
+        y=torch.ones(300, dtype=torch.long),
+        source=true_translation(t_images, 1, 0),
+        source_y=torch.zeros(300, dtype=torch.long),
+        source_content=(domains.content[domains.y == 1][:300] + 1) % 10,
+    )
     out = metric.compute(swapped)
     assert out["domain_accuracy"] > 0.95 and out["content_accuracy"] < 0.1
 
@@ -101,7 +121,9 @@ def test_short_run_reaches_the_target_domain_and_closes_the_cycle(variant, steps
     from ganzoo.trainer import Trainer
 
     torch.manual_seed(0)
-    built = create_variant(VariantSpec(variant, variant, registry.variants.get(variant).default_divergence), domains.info)
+    built = create_variant(
+        VariantSpec(variant, variant, registry.variants.get(variant).default_divergence), domains.info
+    )
     v = built.variant
     trainer = Trainer(v, BatchSampler(domains, seed=0, device=torch.device("cpu")), built.training)
 
@@ -135,7 +157,9 @@ def test_each_target_gets_as_many_translations_as_it_has_real_images(domains):
         images, nrow, labels = translation_sheet(s, domains.info.domains)
         assert len(labels) == len(pairs) and labels[0] == f"{DOMAINS[pairs[0][0]]} > {DOMAINS[pairs[0][1]]}"
         assert len(images) == nrow * len(pairs) and nrow == 3 * min(4, 24 // len(pairs))
-        torch.testing.assert_close(images[1], true_translation(images[0:1], *pairs[0])[0])  # source, then its translation
+        torch.testing.assert_close(
+            images[1], true_translation(images[0:1], *pairs[0])[0]
+        )  # source, then its translation
 
 
 def test_image_buffer_passes_through_while_filling_then_mixes_old_and_new():
@@ -211,7 +235,9 @@ def test_image_folders_download_a_named_cyclegan_dataset_once(tmp_path, monkeypa
 
     monkeypatch.setattr(tv_utils, "download_and_extract_archive", fake_download)
     cls = registry.datasets.get("image-folders")
-    data = cls.load(name="image-folders:horse2zebra", data_dir=tmp_path, split="auto", download=True, argument="horse2zebra")
+    data = cls.load(
+        name="image-folders:horse2zebra", data_dir=tmp_path, split="auto", download=True, argument="horse2zebra"
+    )
     assert calls == ["https://efrosgans.eecs.berkeley.edu/cyclegan/datasets/horse2zebra.zip"] and len(data) == 2
     cls.load(name="image-folders:horse2zebra", data_dir=tmp_path, split="auto", download=True, argument="horse2zebra")
     assert len(calls) == 1  # found on disk the second time
@@ -221,9 +247,21 @@ def test_image_folders_download_a_named_cyclegan_dataset_once(tmp_path, monkeypa
 
     monkeypatch.setattr(tv_utils, "download_and_extract_archive", offline)
     with pytest.raises(FileNotFoundError, match="apple2orange.zip into .* failed .*pass --data-dir"):
-        cls.load(name="image-folders:apple2orange", data_dir=tmp_path / "other", split="auto", download=True, argument="apple2orange")
+        cls.load(
+            name="image-folders:apple2orange",
+            data_dir=tmp_path / "other",
+            split="auto",
+            download=True,
+            argument="apple2orange",
+        )
     with pytest.raises(FileNotFoundError, match="--no-download"):
-        cls.load(name="image-folders:apple2orange", data_dir=tmp_path / "other", split="auto", download=False, argument="apple2orange")
+        cls.load(
+            name="image-folders:apple2orange",
+            data_dir=tmp_path / "other",
+            split="auto",
+            download=False,
+            argument="apple2orange",
+        )
 
 
 def _celeba(root: Path, attrs: dict[str, list[int]], partition: list[int]):
@@ -234,14 +272,21 @@ def _celeba(root: Path, attrs: dict[str, list[int]], partition: list[int]):
     for i, name in enumerate(names):
         _png(base / "img_align_celeba" / name, (178, 218), (20 * i, 100, 50))
     rows = [[attrs.get(a, [0] * len(names))[i] * 2 - 1 for a in ATTRIBUTES] for i in range(len(names))]
-    (base / "list_attr_celeba.txt").write_text(f"{len(names)}\n" + " ".join(ATTRIBUTES) + "\n" +
-                                               "".join(f"{n} " + " ".join(f"{v:2d}" for v in r) + "\n" for n, r in zip(names, rows)))
+    (base / "list_attr_celeba.txt").write_text(
+        f"{len(names)}\n"
+        + " ".join(ATTRIBUTES)
+        + "\n"
+        + "".join(f"{n} " + " ".join(f"{v:2d}" for v in r) + "\n" for n, r in zip(names, rows))
+    )
     (base / "list_eval_partition.txt").write_text("".join(f"{n} {p}\n" for n, p in zip(names, partition)))
     (base / "identity_CelebA.txt").write_text("".join(f"{n} {i}\n" for i, n in enumerate(names)))
-    (base / "list_bbox_celeba.txt").write_text(f"{len(names)}\nimage_id x_1 y_1 width height\n" + "".join(f"{n} 1 2 3 4\n" for n in names))
+    (base / "list_bbox_celeba.txt").write_text(
+        f"{len(names)}\nimage_id x_1 y_1 width height\n" + "".join(f"{n} 1 2 3 4\n" for n in names)
+    )
     (base / "list_landmarks_align_celeba.txt").write_text(
         f"{len(names)}\nlefteye_x lefteye_y righteye_x righteye_y nose_x nose_y leftmouth_x leftmouth_y rightmouth_x rightmouth_y\n"
-        + "".join(f"{n} " + " ".join(["1"] * 10) + "\n" for n in names))
+        + "".join(f"{n} " + " ".join(["1"] * 10) + "\n" for n in names)
+    )
 
 
 def test_celeba_domains_are_the_named_attributes(tmp_path, monkeypatch):
@@ -249,14 +294,25 @@ def test_celeba_domains_are_the_named_attributes(tmp_path, monkeypatch):
 
     # the files here are tiny stand-ins, so their md5 cannot match the real ones torchvision checks
     monkeypatch.setattr(CelebA, "_check_integrity", lambda self: True)
-    _celeba(tmp_path, {"Black_Hair": [1, 0, 0, 1, 0, 1], "Blond_Hair": [0, 1, 0, 1, 0, 0], "Eyeglasses": [1, 1, 0, 0, 0, 0]},
-            partition=[0, 0, 0, 0, 0, 2])
+    _celeba(
+        tmp_path,
+        {"Black_Hair": [1, 0, 0, 1, 0, 1], "Blond_Hair": [0, 1, 0, 1, 0, 0], "Eyeglasses": [1, 1, 0, 0, 0, 0]},
+        partition=[0, 0, 0, 0, 0, 2],
+    )
     cls = registry.datasets.get("celeba")
-    data = cls.load(name="celeba:Black_Hair,Blond_Hair", data_dir=tmp_path, split="train", download=False, argument="Black_Hair,Blond_Hair")
+    data = cls.load(
+        name="celeba:Black_Hair,Blond_Hair",
+        data_dir=tmp_path,
+        split="train",
+        download=False,
+        argument="Black_Hair,Blond_Hair",
+    )
     # image 4 has both hair colours and image 3 neither: left out; image 6 is in the test split
     assert data.info.domains == ("Black_Hair", "Blond_Hair") and data.y.tolist() == [0, 1]
     assert data.x.shape == (2, 3, 64, 64) and data.x[1, 0].mean() > data.x[0, 0].mean()
-    glasses = cls.load(name="celeba:Eyeglasses", data_dir=tmp_path, split="train", download=False, argument="Eyeglasses")
+    glasses = cls.load(
+        name="celeba:Eyeglasses", data_dir=tmp_path, split="train", download=False, argument="Eyeglasses"
+    )
     assert glasses.info.domains == ("Eyeglasses", "not Eyeglasses") and glasses.y.tolist() == [0, 0, 1, 1, 1]
     with pytest.raises(ValueError, match="unknown CelebA attribute.*Purple_Hair"):
         cls.info_for("Black_Hair,Purple_Hair")
@@ -277,14 +333,29 @@ def test_bench_translates_records_translation_metrics_and_draws_sheets(tmp_path)
 
     from ganzoo.results import read_results
 
-    result = _bench(tmp_path, "--variants", "cyclegan,stargan", "--dataset", "digits-domains", "--budget", "2steps",
-                    "--eval-every", "2steps", "--set", "cyclegan.identity_weight=0.5", "--set", "cyclegan.domain_b=3")
+    result = _bench(
+        tmp_path,
+        "--variants",
+        "cyclegan,stargan",
+        "--dataset",
+        "digits-domains",
+        "--budget",
+        "2steps",
+        "--eval-every",
+        "2steps",
+        "--set",
+        "cyclegan.identity_weight=0.5",
+        "--set",
+        "cyclegan.domain_b=3",
+    )
     assert result.exit_code == 0, result.output
     df = read_results(tmp_path / "out")
     final = df[df.step == 2].pivot_table(index="metric", columns="variant", values="value")
     for m in ("fid", "domain_accuracy", "content_accuracy", "cycle_error", "truth_error"):
         assert final.loc[m].notna().all(), m
-    assert final.loc["fid/rotated"].notna().all() and math.isnan(final.loc["fid/tinted", "cyclegan"])  # cyclegan: plain <-> rotated only
+    assert final.loc["fid/rotated"].notna().all() and math.isnan(
+        final.loc["fid/tinted", "cyclegan"]
+    )  # cyclegan: plain <-> rotated only
     assert final.loc["fid/tinted", "stargan"] > 0
     config = json.loads((tmp_path / "out" / "runs" / "cyclegan-least-squares-s0" / "config.json").read_text())
     assert config["hparams"]["identity_weight"] == 0.5 and config["hparams"]["domain_b"] == 3
@@ -295,18 +366,33 @@ def test_bench_translates_records_translation_metrics_and_draws_sheets(tmp_path)
     assert "domain_accuracy" in result.output  # the end-of-bench summary shows the translation metrics
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--variants", "gan", "--dataset", "digits-domains"], "variant 'gan' cannot run on dataset 'digits-domains'"),
-    (["--variants", "cyclegan", "--dataset", "digits"], "needs domains data"),
-    (["--variants", "cyclegan", "--dataset", "digits-domains", "--set", "cyclegan.nope=1"], "no parameter 'nope'; it accepts"),
-    (["--variants", "cyclegan", "--dataset", "digits-domains", "--set", "cyclegan.domain_a=9"], "two different domains in 0..3"),
-    (["--variants", "cyclegan", "--dataset", "digits-domains", "--set", "cyclegan.lr=fast"], "not a float"),
-    (["--variants", "cyclegan", "--dataset", "digits-domains", "--set", "stargan.lr=1"], "which this bench does not use"),
-    (["--variants", "cyclegan", "--dataset", "digits-domains", "--set", "lr=1"], "NAME.PARAM=VALUE"),
-    (["--variants", "stargan", "--dataset", "celeba:Purple_Hair"], "unknown CelebA attribute(s) Purple_Hair; the 40 attributes are"),
-    (["--dataset", "digits:extra"], "takes no argument"),
-    (["--dataset", "celeba:"], "nothing after ':'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--variants", "gan", "--dataset", "digits-domains"], "variant 'gan' cannot run on dataset 'digits-domains'"),
+        (["--variants", "cyclegan", "--dataset", "digits"], "needs domains data"),
+        (
+            ["--variants", "cyclegan", "--dataset", "digits-domains", "--set", "cyclegan.nope=1"],
+            "no parameter 'nope'; it accepts",
+        ),
+        (
+            ["--variants", "cyclegan", "--dataset", "digits-domains", "--set", "cyclegan.domain_a=9"],
+            "two different domains in 0..3",
+        ),
+        (["--variants", "cyclegan", "--dataset", "digits-domains", "--set", "cyclegan.lr=fast"], "not a float"),
+        (
+            ["--variants", "cyclegan", "--dataset", "digits-domains", "--set", "stargan.lr=1"],
+            "which this bench does not use",
+        ),
+        (["--variants", "cyclegan", "--dataset", "digits-domains", "--set", "lr=1"], "NAME.PARAM=VALUE"),
+        (
+            ["--variants", "stargan", "--dataset", "celeba:Purple_Hair"],
+            "unknown CelebA attribute(s) Purple_Hair; the 40 attributes are",
+        ),
+        (["--dataset", "digits:extra"], "takes no argument"),
+        (["--dataset", "celeba:"], "nothing after ':'"),
+    ],
+)
 def test_bench_refuses_bad_translation_input_before_anything_is_written(tmp_path, args, message):
     result = _bench(tmp_path, "--budget", "2steps", *args)
     assert result.exit_code == 2, result.output
@@ -316,7 +402,9 @@ def test_bench_refuses_bad_translation_input_before_anything_is_written(tmp_path
 
 @pytest.mark.skipif(not SHARED_MNIST.exists(), reason="the shared MNIST test split is not next to this checkout")
 def test_mnist_domains_deal_the_real_test_split_into_four_unpaired_domains():
-    data = registry.datasets.get("mnist-domains").load(name="mnist-domains", data_dir=SHARED_MNIST, split="auto", download=False)
+    data = registry.datasets.get("mnist-domains").load(
+        name="mnist-domains", data_dir=SHARED_MNIST, split="auto", download=False
+    )
     assert data.x.shape == (10_000, 3, 28, 28) and data.split == "test"
     assert torch.bincount(data.y).tolist() == [2500] * 4
     assert torch.bincount(data.content, minlength=10).min() > 800  # every digit in every split of MNIST test
@@ -332,10 +420,14 @@ def test_translation_variants_fit_mnist_and_photo_sizes(variant, side):
     from ganzoo.trainer import Trainer
 
     info = DatasetInfo(kind=DataKind.DOMAINS, shape=(3, side, side), num_classes=3, domains=("a", "b", "c"))
-    data = Data(name="t", info=info, x=torch.rand(12, 3, side, side) * 2 - 1, y=torch.arange(12) % 3, split="all", source="test")
+    data = Data(
+        name="t", info=info, x=torch.rand(12, 3, side, side) * 2 - 1, y=torch.arange(12) % 3, split="all", source="test"
+    )
     torch.manual_seed(0)
     divergence = registry.variants.get(variant).default_divergence
-    built = create_variant(VariantSpec(variant, variant, divergence, {"batch_size": 2, "ngf": 8, "ndf": 8}), info)  # narrow: shapes only
+    built = create_variant(
+        VariantSpec(variant, variant, divergence, {"batch_size": 2, "ngf": 8, "ndf": 8}), info
+    )  # narrow: shapes only
     v = built.variant
     d_out, g_out, _ = Trainer(v, BatchSampler(data, seed=0, device=torch.device("cpu")), built.training).step()
     assert torch.isfinite(d_out.total) and torch.isfinite(g_out.total)

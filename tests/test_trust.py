@@ -43,11 +43,18 @@ def _crafted(base: Path, tmp_path: Path, **config) -> Path:
     return out
 
 
-@pytest.mark.parametrize("field,value,needle", [
-    ("seeds", ["0/../../x"], "seeds"), ("seeds", [0.5], "non-negative integers"), ("budget", "abc", "invalid budget 'abc'"),
-    ("workers", 0, "workers"), ("data_dir", "/tmp/elsewhere", "--data-dir"), ("ray_address", "10.0.0.1:6379", "--ray-address"),
-    ("hparams", {"gan": {"lr": 3}}, "hparams"),
-])
+@pytest.mark.parametrize(
+    "field,value,needle",
+    [
+        ("seeds", ["0/../../x"], "seeds"),
+        ("seeds", [0.5], "non-negative integers"),
+        ("budget", "abc", "invalid budget 'abc'"),
+        ("workers", 0, "workers"),
+        ("data_dir", "/tmp/elsewhere", "--data-dir"),
+        ("ray_address", "10.0.0.1:6379", "--ray-address"),
+        ("hparams", {"gan": {"lr": 3}}, "hparams"),
+    ],
+)
 def test_a_crafted_bench_json_is_refused_in_one_line(base, tmp_path, field, value, needle):
     out = _crafted(base, tmp_path, **{field: value})
     before = sorted(p.name for p in out.rglob("*"))
@@ -72,11 +79,17 @@ def test_executor_ray_without_ray_is_refused_before_anything_is_written(tmp_path
     assert not (tmp_path / "r").exists()
 
 
-@pytest.mark.parametrize("args,needle", [
-    (["--workers", "0"], "'--workers': 0 is not in the range"), (["--threads", "0"], "'--threads'"),
-    (["--executor", "bogus"], "'bogus' is not one of"), (["--max-retries", "-1"], "'--max-retries'"),
-    (["--batch-size", "0"], "'--batch-size'"), (["--allow-code-change"], "--allow-code-change goes with --resume"),
-])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["--workers", "0"], "'--workers': 0 is not in the range"),
+        (["--threads", "0"], "'--threads'"),
+        (["--executor", "bogus"], "'bogus' is not one of"),
+        (["--max-retries", "-1"], "'--max-retries'"),
+        (["--batch-size", "0"], "'--batch-size'"),
+        (["--allow-code-change"], "--allow-code-change goes with --resume"),
+    ],
+)
 def test_usage_errors_are_one_line(tmp_path, args, needle):
     one_line_exit_2(cli(*SMALL, *args, "--out", str(tmp_path / "u")), needle)
     assert not (tmp_path / "u").exists()
@@ -89,7 +102,10 @@ def test_a_file_where_a_folder_is_expected_is_one_line(tmp_path):
 
 
 def test_a_divergence_for_variants_without_a_discriminator_is_refused(tmp_path):
-    one_line_exit_2(cli("bench", "--variants", "vae", "--divergences", "hinge", "--out", str(tmp_path / "v")), "no divergence applies")
+    one_line_exit_2(
+        cli("bench", "--variants", "vae", "--divergences", "hinge", "--out", str(tmp_path / "v")),
+        "no divergence applies",
+    )
 
 
 def _rewrite(folder: Path, keep=lambda row: True, change=lambda row: row) -> None:

@@ -27,8 +27,15 @@ def build(variant, dataset, seed=0):
     data = registry.datasets.get(dataset).load(name=dataset, data_dir=None, split="auto", download=False)
     torch.manual_seed(seed)
     cls = registry.variants.get(variant)
-    built = create_variant(VariantSpec(variant, variant, cls.default_divergence if cls.adversarial else "none", {"batch_size": 16}), data.info)
-    return built.variant, Trainer(built.variant, BatchSampler(data, seed=seed, device=torch.device("cpu")), built.training), data
+    built = create_variant(
+        VariantSpec(variant, variant, cls.default_divergence if cls.adversarial else "none", {"batch_size": 16}),
+        data.info,
+    )
+    return (
+        built.variant,
+        Trainer(built.variant, BatchSampler(data, seed=seed, device=torch.device("cpu")), built.training),
+        data,
+    )
 
 
 def params(nets):
@@ -45,10 +52,16 @@ def test_trainer_fixes_g_while_d_learns_and_d_while_g_learns(variant, dataset):
         def wrapped(batch):
             drawn.append(batch.images)
             out = fn(batch)
-            seen.append((name, any(p.requires_grad for n in g_nets for p in n.parameters()),
-                         any(p.requires_grad for n in d_nets for p in n.parameters()),
-                         out.total.requires_grad))
+            seen.append(
+                (
+                    name,
+                    any(p.requires_grad for n in g_nets for p in n.parameters()),
+                    any(p.requires_grad for n in d_nets for p in n.parameters()),
+                    out.total.requires_grad,
+                )
+            )
             return out
+
         return wrapped
 
     v.discriminator_loss = spy("D", v.discriminator_loss)
@@ -78,11 +91,14 @@ def test_dcgan_adapts_to_image_size(size):
     assert v.D(x).shape == (2, 1)
 
 
-@pytest.mark.parametrize("info, match", [
-    (DatasetInfo(kind=DataKind.LABELLED, shape=(2,), num_classes=8, bounded=False), "needs images"),
-    (DatasetInfo(kind=DataKind.UNCONDITIONAL, shape=(1, 30, 30)), "got 30x30"),
-    (DatasetInfo(kind=DataKind.DOMAINS, shape=(1, 8, 8), num_classes=2, domains=("a", "b")), "domains"),
-])
+@pytest.mark.parametrize(
+    "info, match",
+    [
+        (DatasetInfo(kind=DataKind.LABELLED, shape=(2,), num_classes=8, bounded=False), "needs images"),
+        (DatasetInfo(kind=DataKind.UNCONDITIONAL, shape=(1, 30, 30)), "got 30x30"),
+        (DatasetInfo(kind=DataKind.DOMAINS, shape=(1, 8, 8), num_classes=2, domains=("a", "b")), "domains"),
+    ],
+)
 def test_dcgan_refuses_data_it_cannot_train_on(info, match):
     with pytest.raises(IncompatibleData, match=match):
         registry.variants.get("dcgan").check_data("x", info)

@@ -21,7 +21,9 @@ class EvalOptions:
 
     features: str = "classifier"
     inception_weights: Path | None = None
-    metrics: tuple[str, ...] | None = None  # the metric plugins to compute (the plan's choice); None: every one that applies
+    metrics: tuple[str, ...] | None = (
+        None  # the metric plugins to compute (the plan's choice); None: every one that applies
+    )
     params: dict[str, dict[str, Any]] = field(default_factory=dict)  # metric -> its constructor parameters (--set)
 
 
@@ -83,7 +85,9 @@ class Metric(abc.ABC):
         """Keyword-only constructor parameters beyond the bench's own, and their defaults (what ``--set`` can name)."""
         return keyword_params(cls.__init__, skip=("data", "device", "cache_dir", "options"))
 
-    def __init__(self, *, data: Data, device: torch.device, cache_dir: Path, options: EvalOptions | None = None) -> None:
+    def __init__(
+        self, *, data: Data, device: torch.device, cache_dir: Path, options: EvalOptions | None = None
+    ) -> None:
         self.data, self.device, self.cache_dir = data, device, cache_dir
         self.options = options or EvalOptions()
 

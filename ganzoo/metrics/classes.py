@@ -40,10 +40,16 @@ class ClassMetrics(Metric):
 
     @classmethod
     def applies_to(cls, info: DatasetInfo) -> bool:
-        return (info.kind is DataKind.LABELLED and info.is_image and info.num_classes >= 2
-                and "stacked-digits" not in info.tags)  # see metrics/stacked.py
+        return (
+            info.kind is DataKind.LABELLED
+            and info.is_image
+            and info.num_classes >= 2
+            and "stacked-digits" not in info.tags
+        )  # see metrics/stacked.py
 
-    def __init__(self, *, data: Data, device: torch.device, cache_dir: Path, options: EvalOptions | None = None) -> None:
+    def __init__(
+        self, *, data: Data, device: torch.device, cache_dir: Path, options: EvalOptions | None = None
+    ) -> None:
         super().__init__(data=data, device=device, cache_dir=cache_dir, options=options)
         path, self.accuracy = ensure_classifier(data, cache_dir, device)
         self.sha = file_sha256(path)
@@ -68,5 +74,11 @@ class ClassMetrics(Metric):
         return out
 
     def provenance(self) -> dict[str, object]:
-        return {"features": "classifier", "features_sha256": self.sha[:16], "reference": f"{self.data.name}/{self.data.split}",
-                "reference_images": len(self.data), "generated_images": self.n, "resize": "none"}
+        return {
+            "features": "classifier",
+            "features_sha256": self.sha[:16],
+            "reference": f"{self.data.name}/{self.data.split}",
+            "reference_images": len(self.data),
+            "generated_images": self.n,
+            "resize": "none",
+        }

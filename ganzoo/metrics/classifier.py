@@ -44,16 +44,22 @@ class FeatureClassifier(nn.Module):
         if len(shape) == 3:
             c = shape[0]
             self.body = nn.Sequential(
-                nn.Conv2d(c, 32, 3, padding=1), nn.ReLU(),  # -> 32 x H x W
-                nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.ReLU(),  # -> 64 x H/2 x W/2
-                nn.Conv2d(64, 64, 3, stride=2, padding=1), nn.ReLU(),  # -> 64 x H/4 x W/4
+                nn.Conv2d(c, 32, 3, padding=1),
+                nn.ReLU(),  # -> 32 x H x W
+                nn.Conv2d(32, 64, 3, stride=2, padding=1),
+                nn.ReLU(),  # -> 64 x H/2 x W/2
+                nn.Conv2d(64, 64, 3, stride=2, padding=1),
+                nn.ReLU(),  # -> 64 x H/4 x W/4
                 nn.Flatten(),  # -> 64 * ceil(H/4) * ceil(W/4): keeps where strokes are
-                nn.Linear(64 * math.ceil(shape[1] / 4) * math.ceil(shape[2] / 4), FEATURES), nn.ReLU(),
+                nn.Linear(64 * math.ceil(shape[1] / 4) * math.ceil(shape[2] / 4), FEATURES),
+                nn.ReLU(),
             )
         else:
             self.body = nn.Sequential(
-                nn.Linear(math.prod(shape), 128), nn.ReLU(),
-                nn.Linear(128, FEATURES), nn.ReLU(),
+                nn.Linear(math.prod(shape), 128),
+                nn.ReLU(),
+                nn.Linear(128, FEATURES),
+                nn.ReLU(),
             )
         self.head = nn.Linear(FEATURES, num_classes)
 
@@ -82,8 +88,9 @@ def classifier_split(data: Data) -> tuple[Tensor, Tensor]:
     return perm[held:], perm[:held]
 
 
-def _train(data: Data, device: torch.device, train: Tensor, test: Tensor, *, epochs: int = 20,
-           batch_size: int = 128) -> tuple[FeatureClassifier, float]:
+def _train(
+    data: Data, device: torch.device, train: Tensor, test: Tensor, *, epochs: int = 20, batch_size: int = 128
+) -> tuple[FeatureClassifier, float]:
     """Train on the ``train`` indices for about ``epochs`` passes (400 to 1500 steps); report accuracy on ``test``."""
     assert data.y is not None
     steps = min(1500, max(400, epochs * len(train) // batch_size))
@@ -125,7 +132,11 @@ def classifier_path(data: Data, cache_dir: Path, held_out: Tensor | None = None)
     if data.classifier_pool is not None:
         h.update(data.classifier_pool.cpu().numpy().tobytes())
     held = h.hexdigest()[:8]
-    return cache_dir / "classifiers" / f"{safe_name(data.name)}-{data.split}-{data.content_hash[:16]}-h{held}-v{ARCH_VERSION}.pt"
+    return (
+        cache_dir
+        / "classifiers"
+        / f"{safe_name(data.name)}-{data.split}-{data.content_hash[:16]}-h{held}-v{ARCH_VERSION}.pt"
+    )
 
 
 def load_classifier(path: Path) -> tuple[FeatureClassifier, dict]:
@@ -135,8 +146,9 @@ def load_classifier(path: Path) -> tuple[FeatureClassifier, dict]:
     return model.eval(), {"accuracy": float(blob["accuracy"])}
 
 
-def ensure_classifier(data: Data, cache_dir: Path, device: torch.device,
-                      split: tuple[Tensor, Tensor] | None = None) -> tuple[Path, float]:
+def ensure_classifier(
+    data: Data, cache_dir: Path, device: torch.device, split: tuple[Tensor, Tensor] | None = None
+) -> tuple[Path, float]:
     """Path to the cached classifier for ``data`` (trained now if missing) and its accuracy on images it
     never saw. ``split``: (training, held-out) indices; :func:`classifier_split` by default."""
     if data.y is None or data.info.num_classes < 2:
@@ -151,10 +163,18 @@ def ensure_classifier(data: Data, cache_dir: Path, device: torch.device,
             problem = f"it is for {model.shape} x {model.num_classes} classes"
         except Exception as exc:  # truncated, corrupt, or not ganzoo's: never trusted, rebuilt
             problem = f"{type(exc).__name__}: {exc}"
-        warnings.warn(f"cached classifier {path} cannot be used ({problem}); training it again", CacheWarning, stacklevel=2)
+        warnings.warn(
+            f"cached classifier {path} cannot be used ({problem}); training it again", CacheWarning, stacklevel=2
+        )
     model, acc = _train(data, device, train, test)
-    blob = {"shape": list(data.info.shape), "num_classes": data.info.num_classes, "accuracy": acc,
-            "trained_on": len(train), "held_out": len(test), "state_dict": model.state_dict()}
+    blob = {
+        "shape": list(data.info.shape),
+        "num_classes": data.info.num_classes,
+        "accuracy": acc,
+        "trained_on": len(train),
+        "held_out": len(test),
+        "state_dict": model.state_dict(),
+    }
     atomic_torch_save(blob, path)
     return path, acc
 
@@ -166,7 +186,9 @@ def file_sha256(path: Path) -> str:
 class ClassifierExtractor(FeatureExtractorBase):
     """torch-fidelity view of :class:`FeatureClassifier`: inputs are ganzoo samples (float, [-1, 1])."""
 
-    def __init__(self, name: str, features_list: list[str], feature_extractor_weights_path: str | None = None, **kwargs) -> None:
+    def __init__(
+        self, name: str, features_list: list[str], feature_extractor_weights_path: str | None = None, **kwargs
+    ) -> None:
         super().__init__(name, features_list)
         if feature_extractor_weights_path is None:
             raise ValueError(f"{EXTRACTOR_NAME} needs feature_extractor_weights_path (a classifier trained by ganzoo)")

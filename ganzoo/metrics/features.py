@@ -23,11 +23,20 @@ from torch_fidelity.utils import create_feature_extractor
 
 from ganzoo.config import FEATURE_SPACES
 from ganzoo.data import Data
-from ganzoo.metrics.classifier import EXTRACTOR_NAME, CacheWarning, classifier_split, ensure_classifier, file_sha256, safe_name
+from ganzoo.metrics.classifier import (
+    EXTRACTOR_NAME,
+    CacheWarning,
+    classifier_split,
+    ensure_classifier,
+    file_sha256,
+    safe_name,
+)
 from ganzoo.results import atomic_torch_save
 
 INCEPTION_EXTRACTOR = "inception-v3-compat"
-INCEPTION_URL = "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/weights-inception-2015-12-05-6726825d.pth"
+INCEPTION_URL = (
+    "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/weights-inception-2015-12-05-6726825d.pth"
+)
 INCEPTION_FILE = INCEPTION_URL.rsplit("/", 1)[1]
 
 
@@ -61,7 +70,9 @@ class FeatureSpace:
         if self.name == "classifier":
             return x.float()
         if x.dim() != 4 or x.shape[1] not in (1, 3):
-            raise FeatureSpaceError(f"{self.name} features need grey or RGB images, got samples of shape {tuple(x.shape[1:])}")
+            raise FeatureSpaceError(
+                f"{self.name} features need grey or RGB images, got samples of shape {tuple(x.shape[1:])}"
+            )
         x = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
         return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
 
@@ -81,16 +92,22 @@ class FeatureSpace:
         have replaced): the weights are read here with ``weights_only=True`` and handed over as a fresh
         copy in a private temporary folder."""
         if self.name == "classifier":
-            return create_feature_extractor(self.extractor, [self.layer], cuda=False,
-                                            feature_extractor_weights_path=str(self.weights), verbose=False)
+            return create_feature_extractor(
+                self.extractor,
+                [self.layer],
+                cuda=False,
+                feature_extractor_weights_path=str(self.weights),
+                verbose=False,
+            )
         if self.name != "inception":
             return pretrained_extractor(self.name, self.layer, self.weights)
         state = _check_inception_state(self.weights)
         with tempfile.TemporaryDirectory(prefix="ganzoo-inception-") as private:  # mode 0700
             path = Path(private) / "weights.pt"
             torch.save(state, path)
-            return create_feature_extractor(self.extractor, [self.layer], cuda=False,
-                                            feature_extractor_weights_path=str(path), verbose=False)
+            return create_feature_extractor(
+                self.extractor, [self.layer], cuda=False, feature_extractor_weights_path=str(path), verbose=False
+            )
 
     def provenance(self) -> dict[str, object]:
         return {"features": self.name, "features_sha256": self.weights_sha256[:16], "resize": self.resize}
@@ -99,16 +116,22 @@ class FeatureSpace:
 def classifier_space(data: Data, cache_dir: Path, device: torch.device) -> FeatureSpace:
     train, held_out = classifier_split(data)
     path, _ = ensure_classifier(data, cache_dir, device, (train, held_out))
-    return FeatureSpace("classifier", EXTRACTOR_NAME, path, file_sha256(path), "features", "none", reference_pool=held_out)
+    return FeatureSpace(
+        "classifier", EXTRACTOR_NAME, path, file_sha256(path), "features", "none", reference_pool=held_out
+    )
 
 
 def _check_inception_state(path: Path) -> dict[str, Tensor]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise FeatureSpaceError(f"{path} is not a weights file ganzoo can load safely (weights_only=True): {type(exc).__name__}: {exc}") from None
+        raise FeatureSpaceError(
+            f"{path} is not a weights file ganzoo can load safely (weights_only=True): {type(exc).__name__}: {exc}"
+        ) from None
     if not isinstance(state, dict) or "fc.weight" not in state or tuple(state["fc.weight"].shape) != (1008, 2048):
-        raise FeatureSpaceError(f"{path} does not hold torch-fidelity's inception-v3-compat weights (no fc.weight of shape 1008x2048)")
+        raise FeatureSpaceError(
+            f"{path} does not hold torch-fidelity's inception-v3-compat weights (no fc.weight of shape 1008x2048)"
+        )
     return state
 
 
@@ -136,11 +159,17 @@ def inception_space(weights: Path | None, cache_dir: Path) -> FeatureSpace:
         try:
             _check_inception_state(safe)
         except FeatureSpaceError as exc:
-            warnings.warn(f"cached Inception weights cannot be used ({exc}); copying them again from {source}", CacheWarning, stacklevel=2)
+            warnings.warn(
+                f"cached Inception weights cannot be used ({exc}); copying them again from {source}",
+                CacheWarning,
+                stacklevel=2,
+            )
             safe.unlink()
     if not safe.exists():
         atomic_torch_save(_check_inception_state(source), safe)
-    return FeatureSpace("inception", INCEPTION_EXTRACTOR, safe, sha, "2048", "bilinear to 299x299 (torch-fidelity, TF1-compatible)")
+    return FeatureSpace(
+        "inception", INCEPTION_EXTRACTOR, safe, sha, "2048", "bilinear to 299x299 (torch-fidelity, TF1-compatible)"
+    )
 
 
 # what each pretrained extractor does to a sample before it (torch-fidelity's code): written beside every value
@@ -168,7 +197,11 @@ def pretrained_space(name: str, weights: Path | None, cache_dir: Path) -> Featur
 
         meta = MODEL_METADATA[name]
         url = CLIP_DOWNLOAD.format(**meta)
-        source = Path(weights) if weights is not None else Path(torch.hub.get_dir()) / "checkpoints" / f"{name}-{meta['hash']}.pt"
+        source = (
+            Path(weights)
+            if weights is not None
+            else Path(torch.hub.get_dir()) / "checkpoints" / f"{name}-{meta['hash']}.pt"
+        )
         if weights is not None and not source.is_file():
             raise FeatureSpaceError(f"--features-weights {str(source)!r} does not exist")
         if not source.is_file():
@@ -178,15 +211,22 @@ def pretrained_space(name: str, weights: Path | None, cache_dir: Path) -> Featur
             except Exception as exc:
                 raise FeatureSpaceError(
                     f"--features {name} needs OpenAI's CLIP weights, which are not in {source.parent} and could not be downloaded "
-                    f"({type(exc).__name__}); on a machine with internet download {url} and pass --features-weights PATH") from None
+                    f"({type(exc).__name__}); on a machine with internet download {url} and pass --features-weights PATH"
+                ) from None
         sha = file_sha256(source)
-        if sha != meta["hash"]:  # torch-fidelity opens it with torch.jit.load: only the published file, checked by digest
-            raise FeatureSpaceError(f"{source} is not OpenAI's {name} weights (sha256 {sha[:16]}..., expected {meta['hash'][:16]}...)")
+        if (
+            sha != meta["hash"]
+        ):  # torch-fidelity opens it with torch.jit.load: only the published file, checked by digest
+            raise FeatureSpaceError(
+                f"{source} is not OpenAI's {name} weights (sha256 {sha[:16]}..., expected {meta['hash'][:16]}...)"
+            )
         return FeatureSpace(name, name, source, sha, "clip", INPUT_RULES["clip"])
     # DINOv2: torch-fidelity builds it through torch.hub (the facebookresearch/dinov2 code and its weights)
     if weights is not None:
-        raise FeatureSpaceError(f"--features-weights: torch-fidelity loads {name} only through torch.hub, not from a file; leave "
-                                "it out (torch.hub's cache, TORCH_HOME, serves it offline once it has been downloaded)")
+        raise FeatureSpaceError(
+            f"--features-weights: torch-fidelity loads {name} only through torch.hub, not from a file; leave "
+            "it out (torch.hub's cache, TORCH_HOME, serves it offline once it has been downloaded)"
+        )
     hub = Path(torch.hub.get_dir())
     code = hub / "facebookresearch_dinov2_main"
     arch = name.replace("dinov2-vit-", "").replace("-", "")  # s14, b14, l14, g14
@@ -194,10 +234,17 @@ def pretrained_space(name: str, weights: Path | None, cache_dir: Path) -> Featur
     if not (code.is_dir() and checkpoint.is_file()) and not hub_reachable():
         raise FeatureSpaceError(
             f"--features {name} needs torch.hub's facebookresearch/dinov2 code and its weights ({checkpoint.name}), which are not "
-            f"in {hub} and cannot be downloaded here; on a machine with internet run: python -c \"import torch; "
-            f"torch.hub.load('facebookresearch/dinov2', 'dinov2_vit{arch}')\" and copy {hub} (or set TORCH_HOME)")
-    return FeatureSpace(name, name, checkpoint, file_sha256(checkpoint) if checkpoint.is_file() else f"hub:dinov2_vit{arch}",
-                        "dinov2", INPUT_RULES["dinov2"])
+            f'in {hub} and cannot be downloaded here; on a machine with internet run: python -c "import torch; '
+            f"torch.hub.load('facebookresearch/dinov2', 'dinov2_vit{arch}')\" and copy {hub} (or set TORCH_HOME)"
+        )
+    return FeatureSpace(
+        name,
+        name,
+        checkpoint,
+        file_sha256(checkpoint) if checkpoint.is_file() else f"hub:dinov2_vit{arch}",
+        "dinov2",
+        INPUT_RULES["dinov2"],
+    )
 
 
 def hub_reachable(timeout: float = 3.0) -> bool:
@@ -217,7 +264,9 @@ def pretrained_extractor(name: str, layer: str, weights: Path) -> torch.nn.Modul
     return create_feature_extractor(name, [layer], cuda=False, feature_extractor_weights_path=path, verbose=False)
 
 
-def feature_space(name: str, data: Data, cache_dir: Path, device: torch.device, inception_weights: Path | None = None) -> FeatureSpace:
+def feature_space(
+    name: str, data: Data, cache_dir: Path, device: torch.device, inception_weights: Path | None = None
+) -> FeatureSpace:
     """The feature space ``name`` for ``data`` (``inception_weights``: the pretrained extractor's weights file)."""
     if name == "classifier":
         return classifier_space(data, cache_dir, device)
@@ -226,8 +275,9 @@ def feature_space(name: str, data: Data, cache_dir: Path, device: torch.device, 
     return pretrained_space(name, inception_weights, cache_dir)
 
 
-def real_features(space: FeatureSpace, data: Data, n: int, cache_dir: Path, device: torch.device,
-                  among: Tensor | None = None) -> tuple[Tensor, Tensor]:
+def real_features(
+    space: FeatureSpace, data: Data, n: int, cache_dir: Path, device: torch.device, among: Tensor | None = None
+) -> tuple[Tensor, Tensor]:
     """(indices, features) of ``n`` real samples drawn with a fixed seed from ``among`` (indices into
     ``data``; default all), cached per dataset content, pool and space."""
     pool = torch.arange(len(data)) if among is None else among
@@ -235,17 +285,27 @@ def real_features(space: FeatureSpace, data: Data, n: int, cache_dir: Path, devi
         raise ValueError(f"{n} reference samples asked of a pool of {len(pool)}")
     idx = pool[torch.randperm(len(pool), generator=torch.Generator().manual_seed(0))[:n]]
     pool_key = hashlib.sha256(pool.numpy().tobytes()).hexdigest()[:16]
-    key = hashlib.sha256(f"{data.name}|{data.split}|{data.content_hash}|{n}|{pool_key}|{space.name}|{space.weights_sha256}".encode()).hexdigest()[:24]
+    key = hashlib.sha256(
+        f"{data.name}|{data.split}|{data.content_hash}|{n}|{pool_key}|{space.name}|{space.weights_sha256}".encode()
+    ).hexdigest()[:24]
     path = cache_dir / "features" / f"{safe_name(data.name)}-{data.split}-{space.name}-n{n}-{key}.pt"
     if path.exists():
         try:
             feats = torch.load(path, map_location="cpu", weights_only=True)
-            if isinstance(feats, Tensor) and feats.dim() == 2 and len(feats) == n and feats.dtype == torch.float64 and torch.isfinite(feats).all():
+            if (
+                isinstance(feats, Tensor)
+                and feats.dim() == 2
+                and len(feats) == n
+                and feats.dtype == torch.float64
+                and torch.isfinite(feats).all()
+            ):
                 return idx, feats
             problem = f"holds {type(feats).__name__} {tuple(getattr(feats, 'shape', ()))}, not {n} feature rows"
         except Exception as exc:
             problem = f"{type(exc).__name__}: {exc}"
-        warnings.warn(f"cached features {path} cannot be used ({problem}); computing them again", CacheWarning, stacklevel=2)
+        warnings.warn(
+            f"cached features {path} cannot be used ({problem}); computing them again", CacheWarning, stacklevel=2
+        )
     feats = space.extract(data.x[idx], device)
     atomic_torch_save(feats, path)
     return idx, feats

@@ -63,15 +63,29 @@ class Reference:
     @classmethod
     def of(cls, real: Tensor, kid_subsets: int = KID_SUBSETS, device: torch.device | None = None) -> Reference:
         real = real.double()
-        return cls(fid_features_to_statistics(real), real, real.float(), kth_neighbour_radii(real.to(device or "cpu"), 5), kid_subsets)
+        return cls(
+            fid_features_to_statistics(real),
+            real,
+            real.float(),
+            kth_neighbour_radii(real.to(device or "cpu"), 5),
+            kid_subsets,
+        )
 
 
 def kid_of(fake: Tensor, ref: Reference) -> float:
     """KID of generated features against ``ref``'s, on ``ref.kid_subsets`` subsets of up to 1,000 (torch-fidelity's
     maths, its seed 2020): what a bench reports and what ``ganzoo score``'s intervals resample."""
     subset = min(1000, len(fake), len(ref.features))
-    return float(kid_features_to_metric(fake.float(), ref.features32, kid_subset_size=subset, kid_subsets=ref.kid_subsets,
-                                        verbose=False, rng_seed=2020)[KEY_METRIC_KID_MEAN])
+    return float(
+        kid_features_to_metric(
+            fake.float(),
+            ref.features32,
+            kid_subset_size=subset,
+            kid_subsets=ref.kid_subsets,
+            verbose=False,
+            rng_seed=2020,
+        )[KEY_METRIC_KID_MEAN]
+    )
 
 
 def fidelity_values(fake: Tensor, ref: Reference, device: torch.device | str = "cpu") -> dict[str, float]:
@@ -96,12 +110,21 @@ class FidelityMetrics(Metric):
     """FID, KID, precision/recall, density/coverage in the chosen feature space (``--features``)."""
 
     description = "fid, kid, precision, recall, density, coverage in --features (classifier or inception)"
-    directions = {"fid": "lower", "kid": "lower", "precision": "higher", "recall": "higher", "density": "higher", "coverage": "higher"}
+    directions = {
+        "fid": "lower",
+        "kid": "lower",
+        "precision": "higher",
+        "recall": "higher",
+        "density": "higher",
+        "coverage": "higher",
+    }
     summary = ("fid", "kid", "precision", "recall", "coverage")
 
     @classmethod
     def applies_to(cls, info: DatasetInfo) -> bool:
-        return info.kind is not DataKind.DOMAINS and (info.num_classes >= 2 or info.is_image)  # domains: metrics/translation.py
+        return info.kind is not DataKind.DOMAINS and (
+            info.num_classes >= 2 or info.is_image
+        )  # domains: metrics/translation.py
 
     @classmethod
     def check_data(cls, info: DatasetInfo, options: EvalOptions) -> None:
@@ -109,14 +132,26 @@ class FidelityMetrics(Metric):
             raise NotApplicable("domain data is scored by the translation metric")
         if options.features == "classifier" and info.num_classes < 2:
             hint = "; --features inception works without labels" if info.is_image else ""
-            raise NotApplicable(f"its feature space is a classifier of the dataset's classes, and this dataset ({info.describe()}) has none{hint}")
+            raise NotApplicable(
+                f"its feature space is a classifier of the dataset's classes, and this dataset ({info.describe()}) has none{hint}"
+            )
         super().check_data(info, options)
 
-    def __init__(self, *, data: Data, device: torch.device, cache_dir: Path, options: EvalOptions | None = None,
-                 max_samples: int = 5000, kid_subsets: int = KID_SUBSETS) -> None:
+    def __init__(
+        self,
+        *,
+        data: Data,
+        device: torch.device,
+        cache_dir: Path,
+        options: EvalOptions | None = None,
+        max_samples: int = 5000,
+        kid_subsets: int = KID_SUBSETS,
+    ) -> None:
         super().__init__(data=data, device=device, cache_dir=cache_dir, options=options)
         if max_samples < 10 or kid_subsets < 1:
-            raise ValueError(f"max_samples must be at least 10 and kid_subsets at least 1, got {max_samples} and {kid_subsets}")
+            raise ValueError(
+                f"max_samples must be at least 10 and kid_subsets at least 1, got {max_samples} and {kid_subsets}"
+            )
         self.max_samples, self.kid_subsets = max_samples, kid_subsets
         self.space = feature_space(self.options.features, data, cache_dir, device, self.options.inception_weights)
         pool = self.space.reference_pool  # the classifier's held-out images: never the ones it trained on
@@ -132,5 +167,9 @@ class FidelityMetrics(Metric):
         return fidelity_values(self.space.extract(samples.x, self.device), self.ref, self.device)
 
     def provenance(self) -> dict[str, object]:
-        return {**self.space.provenance(), "reference": self.space.reference_note(self.data, self.n),
-                "reference_images": self.n, "generated_images": self.n}
+        return {
+            **self.space.provenance(),
+            "reference": self.space.reference_note(self.data, self.n),
+            "reference_images": self.n,
+            "generated_images": self.n,
+        }

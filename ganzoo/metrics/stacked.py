@@ -35,7 +35,9 @@ def channel_digits(data: Data) -> Data:
     digits = torch.stack([y // 100, y // 10 % 10, y % 10], dim=1).reshape(-1)
     x = data.x.reshape(-1, 1, *data.info.shape[1:])
     info = DatasetInfo(kind=DataKind.LABELLED, shape=(1, *data.info.shape[1:]), num_classes=10)
-    return Data(name=f"{data.name}-channels", info=info, x=x, y=digits, split=data.split, source=f"channels of {data.source}")
+    return Data(
+        name=f"{data.name}-channels", info=info, x=x, y=digits, split=data.split, source=f"channels of {data.source}"
+    )
 
 
 class StackedModes(Metric):
@@ -49,7 +51,9 @@ class StackedModes(Metric):
     def applies_to(cls, info: DatasetInfo) -> bool:
         return "stacked-digits" in info.tags
 
-    def __init__(self, *, data: Data, device: torch.device, cache_dir: Path, options: EvalOptions | None = None) -> None:
+    def __init__(
+        self, *, data: Data, device: torch.device, cache_dir: Path, options: EvalOptions | None = None
+    ) -> None:
         super().__init__(data=data, device=device, cache_dir=cache_dir, options=options)
         # the digits themselves where the dataset has them: channels of triples repeat digits, so a split of
         # the channels would test the classifier on digits it trained on
@@ -70,9 +74,12 @@ class StackedModes(Metric):
         return stacked_mode_stats(pred.reshape(-1, 3))
 
     def provenance(self) -> dict[str, object]:
-        return {"features": "classifier", "features_sha256": self.sha[:16],
-                "reference": f"{len(self.data)} triples of {self.digits.split} ({len(self.digits)} digits); channel classifier trained on "
-                             f"{len(self.train_idx)}, accuracy {self.accuracy:.4f} on {len(self.held_out)} held-out digits",
-                "reference_images": len(self.data), "generated_images": self.num_samples, "resize": "none"}
-
-
+        return {
+            "features": "classifier",
+            "features_sha256": self.sha[:16],
+            "reference": f"{len(self.data)} triples of {self.digits.split} ({len(self.digits)} digits); channel classifier trained on "
+            f"{len(self.train_idx)}, accuracy {self.accuracy:.4f} on {len(self.held_out)} held-out digits",
+            "reference_images": len(self.data),
+            "generated_images": self.num_samples,
+            "resize": "none",
+        }

@@ -40,7 +40,15 @@ def joint_view(data: Data) -> Data:
     c = info.content_classes if data.content is not None else 0
     y = data.y * c + data.content if c else data.y
     joint = DatasetInfo(kind=DataKind.LABELLED, shape=info.shape, num_classes=k * c if c else k)
-    return Data(name=f"{data.name}-joint", info=joint, x=data.x, y=y, split=data.split, source=data.source, held_out=data.held_out)
+    return Data(
+        name=f"{data.name}-joint",
+        info=joint,
+        x=data.x,
+        y=y,
+        split=data.split,
+        source=data.source,
+        held_out=data.held_out,
+    )
 
 
 def domain_view(data: Data, domain: int, among: Tensor | None = None) -> Data:
@@ -51,7 +59,14 @@ def domain_view(data: Data, domain: int, among: Tensor | None = None) -> Data:
         mask[among] = True
         keep &= mask
     info = DatasetInfo(kind=DataKind.UNCONDITIONAL, shape=data.info.shape)
-    return Data(name=f"{data.name}-{data.info.domains[domain]}", info=info, x=data.x[keep], y=None, split=data.split, source=data.source)
+    return Data(
+        name=f"{data.name}-{data.info.domains[domain]}",
+        info=info,
+        x=data.x[keep],
+        y=None,
+        split=data.split,
+        source=data.source,
+    )
 
 
 def split_predictions(logits: Tensor, domains: int, content: int) -> tuple[Tensor, Tensor | None]:
@@ -66,7 +81,13 @@ class TranslationMetrics(Metric):
     """FID per target domain, domain and content accuracy, cycle and ground-truth error of translations."""
 
     description = "translation: fid per target domain, domain/content accuracy, cycle and truth error"
-    directions = {"fid": "lower", "domain_accuracy": "higher", "content_accuracy": "higher", "cycle_error": "lower", "truth_error": "lower"}
+    directions = {
+        "fid": "lower",
+        "domain_accuracy": "higher",
+        "content_accuracy": "higher",
+        "cycle_error": "lower",
+        "truth_error": "lower",
+    }
     summary = ("fid", "domain_accuracy", "content_accuracy", "cycle_error", "truth_error")
     max_samples = 2000
 
@@ -74,7 +95,9 @@ class TranslationMetrics(Metric):
     def applies_to(cls, info: DatasetInfo) -> bool:
         return info.kind is DataKind.DOMAINS and info.is_image
 
-    def __init__(self, *, data: Data, device: torch.device, cache_dir: Path, options: EvalOptions | None = None) -> None:
+    def __init__(
+        self, *, data: Data, device: torch.device, cache_dir: Path, options: EvalOptions | None = None
+    ) -> None:
         super().__init__(data=data, device=device, cache_dir=cache_dir, options=options)
         if data.y is None:
             raise ValueError(f"dataset {data.name!r} is domain data without domain labels")
@@ -126,8 +149,12 @@ class TranslationMetrics(Metric):
 
     def provenance(self) -> dict[str, object]:
         held = "" if self.space.reference_pool is None else ", held out from the feature classifier"
-        return {**self.space.provenance(), "reference": f"{self.data.name}/{self.data.split} target domain{held}",
-                "reference_images": min(self.per_target), "generated_images": min(self.per_target)}
+        return {
+            **self.space.provenance(),
+            "reference": f"{self.data.name}/{self.data.split} target domain{held}",
+            "reference_images": min(self.per_target),
+            "generated_images": min(self.per_target),
+        }
 
 
 def _pairs(samples: Samples):
@@ -145,5 +172,3 @@ def _truth_errors(data: Data, samples: Samples, domains: tuple[str, ...]) -> dic
         out[f"truth_error/{domains[s]}>{domains[t]}"] = float(error.mean())
         total, count = total + float(error.sum()), count + error.numel()
     return {"truth_error": total / count, **out}
-
-

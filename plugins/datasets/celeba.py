@@ -18,11 +18,46 @@ from ganzoo import Data, DataKind, Dataset, DatasetInfo
 from ganzoo_plugins.datasets.image_folders import SIDE, to_tensor
 
 ATTRIBUTES = (
-    "5_o_Clock_Shadow", "Arched_Eyebrows", "Attractive", "Bags_Under_Eyes", "Bald", "Bangs", "Big_Lips", "Big_Nose",
-    "Black_Hair", "Blond_Hair", "Blurry", "Brown_Hair", "Bushy_Eyebrows", "Chubby", "Double_Chin", "Eyeglasses", "Goatee",
-    "Gray_Hair", "Heavy_Makeup", "High_Cheekbones", "Male", "Mouth_Slightly_Open", "Mustache", "Narrow_Eyes", "No_Beard",
-    "Oval_Face", "Pale_Skin", "Pointy_Nose", "Receding_Hairline", "Rosy_Cheeks", "Sideburns", "Smiling", "Straight_Hair",
-    "Wavy_Hair", "Wearing_Earrings", "Wearing_Hat", "Wearing_Lipstick", "Wearing_Necklace", "Wearing_Necktie", "Young",
+    "5_o_Clock_Shadow",
+    "Arched_Eyebrows",
+    "Attractive",
+    "Bags_Under_Eyes",
+    "Bald",
+    "Bangs",
+    "Big_Lips",
+    "Big_Nose",
+    "Black_Hair",
+    "Blond_Hair",
+    "Blurry",
+    "Brown_Hair",
+    "Bushy_Eyebrows",
+    "Chubby",
+    "Double_Chin",
+    "Eyeglasses",
+    "Goatee",
+    "Gray_Hair",
+    "Heavy_Makeup",
+    "High_Cheekbones",
+    "Male",
+    "Mouth_Slightly_Open",
+    "Mustache",
+    "Narrow_Eyes",
+    "No_Beard",
+    "Oval_Face",
+    "Pale_Skin",
+    "Pointy_Nose",
+    "Receding_Hairline",
+    "Rosy_Cheeks",
+    "Sideburns",
+    "Smiling",
+    "Straight_Hair",
+    "Wavy_Hair",
+    "Wearing_Earrings",
+    "Wearing_Hat",
+    "Wearing_Lipstick",
+    "Wearing_Necklace",
+    "Wearing_Necktie",
+    "Young",
 )
 DEFAULT = ("Black_Hair", "Blond_Hair", "Brown_Hair")
 PER_DOMAIN = 5000
@@ -33,7 +68,9 @@ def parse_attributes(argument: str | None) -> tuple[str, ...]:
     names = DEFAULT if argument is None else tuple(a.strip() for a in argument.split(",") if a.strip())
     unknown = [a for a in names if a not in ATTRIBUTES]
     if unknown:
-        raise ValueError(f"unknown CelebA attribute(s) {', '.join(unknown)}; the 40 attributes are: {', '.join(ATTRIBUTES)}")
+        raise ValueError(
+            f"unknown CelebA attribute(s) {', '.join(unknown)}; the 40 attributes are: {', '.join(ATTRIBUTES)}"
+        )
     if not names or len(set(names)) != len(names):
         raise ValueError(f"name one attribute, or several different ones, got {argument!r}")
     return names
@@ -75,8 +112,10 @@ class CelebAAttributes(Dataset):
         try:
             ds = CelebA(str(root), split=chosen, target_type="attr", transform=to_tensor(SIDE, CROP), download=download)
         except Exception as exc:
-            raise FileNotFoundError(f"CelebA is not in {root / 'celeba'} ({type(exc).__name__}: {exc}); it needs img_align_celeba/ and the "
-                                    "five annotation .txt files (torchvision checks their md5); online, leave --download on") from exc
+            raise FileNotFoundError(
+                f"CelebA is not in {root / 'celeba'} ({type(exc).__name__}: {exc}); it needs img_align_celeba/ and the "
+                "five annotation .txt files (torchvision checks their md5); online, leave --download on"
+            ) from exc
         y_all = domain_labels(ds.attr, list(ds.attr_names), attributes)
         gen = torch.Generator().manual_seed(0)
         keep = []
@@ -88,4 +127,11 @@ class CelebAAttributes(Dataset):
         idx = torch.cat(keep)
         x = torch.stack([ds[i][0] for i in idx.tolist()])
         counts = ", ".join(f"{dom}: {len(k)}" for dom, k in zip(info.domains, keep))
-        return Data(name=name, info=info, x=x, y=y_all[idx], split=chosen, source=f"torchvision CelebA in {root} ({counts} images)")
+        return Data(
+            name=name,
+            info=info,
+            x=x,
+            y=y_all[idx],
+            split=chosen,
+            source=f"torchvision CelebA in {root} ({counts} images)",
+        )

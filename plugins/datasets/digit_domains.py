@@ -64,12 +64,22 @@ def make_domains(base: Data, *, name: str, info: DatasetInfo, seed: int = 0) -> 
     x = torch.cat([render(base.x[idx], d) for d, idx in enumerate(parts)])
     y = torch.cat([torch.full((len(idx),), d, dtype=torch.long) for d, idx in enumerate(parts)])
     content = torch.cat([base.y[idx] for idx in parts])
-    return Data(name=name, info=info, x=x, y=y, split=base.split, content=content, true_translation=true_translation,
-                source=f"{', '.join(DOMAINS)} renderings of disjoint quarters (seed {seed}) of {base.name}: {base.source}")
+    return Data(
+        name=name,
+        info=info,
+        x=x,
+        y=y,
+        split=base.split,
+        content=content,
+        true_translation=true_translation,
+        source=f"{', '.join(DOMAINS)} renderings of disjoint quarters (seed {seed}) of {base.name}: {base.source}",
+    )
 
 
 def _info(side: int) -> DatasetInfo:
-    return DatasetInfo(kind=DataKind.DOMAINS, shape=(3, side, side), num_classes=len(DOMAINS), domains=DOMAINS, content_classes=10)
+    return DatasetInfo(
+        kind=DataKind.DOMAINS, shape=(3, side, side), num_classes=len(DOMAINS), domains=DOMAINS, content_classes=10
+    )
 
 
 class _DigitDomains(Dataset):

@@ -68,8 +68,10 @@ def scan(root: Path, flat: bool) -> tuple[list[str], list[list[Path]]]:
     classes = {d.name: _images_under(d) for d in sorted(root.iterdir()) if d.is_dir() and not d.name.startswith(".")}
     classes = {k: v for k, v in classes.items() if v}
     if top and classes:
-        raise ValueError(f"{root} holds {len(top)} image(s) beside sub-folders of images ({', '.join(classes)}): put every image in a "
-                         "class sub-folder, or use image-folder:flat to ignore the sub-folders")
+        raise ValueError(
+            f"{root} holds {len(top)} image(s) beside sub-folders of images ({', '.join(classes)}): put every image in a "
+            "class sub-folder, or use image-folder:flat to ignore the sub-folders"
+        )
     if top:
         return [""], [top]
     if not classes:
@@ -81,8 +83,11 @@ def scan(root: Path, flat: bool) -> tuple[list[str], list[list[Path]]]:
 
 def _info(side: int, gray: bool, classes: list[str]) -> DatasetInfo:
     labelled = len(classes) > 1
-    return DatasetInfo(kind=DataKind.LABELLED if labelled else DataKind.UNCONDITIONAL, shape=(1 if gray else 3, side, side),
-                       num_classes=len(classes) if labelled else 0)
+    return DatasetInfo(
+        kind=DataKind.LABELLED if labelled else DataKind.UNCONDITIONAL,
+        shape=(1 if gray else 3, side, side),
+        num_classes=len(classes) if labelled else 0,
+    )
 
 
 class ImageFolder(Dataset):
@@ -110,17 +115,31 @@ class ImageFolder(Dataset):
     def load(cls, *, name: str, data_dir: Path | None, split: str, download: bool, argument: str | None = None) -> Data:
         info, classes, paths = cls._survey(argument, data_dir)
         side, gray = info.shape[1], info.shape[0] == 1
-        to_tensor = transforms.Compose([transforms.Resize(side), transforms.CenterCrop(side), transforms.ToTensor(),
-                                        transforms.Normalize([0.5] * info.shape[0], [0.5] * info.shape[0])])
+        to_tensor = transforms.Compose(
+            [
+                transforms.Resize(side),
+                transforms.CenterCrop(side),
+                transforms.ToTensor(),
+                transforms.Normalize([0.5] * info.shape[0], [0.5] * info.shape[0]),
+            ]
+        )
         x, y = [], []
         for label, files in enumerate(paths):
             for path in files:
                 try:
                     image = default_loader(str(path))
                 except Exception as exc:
-                    raise ValueError(f"{path} cannot be read as an image ({type(exc).__name__}: {exc}); remove or fix it") from None
+                    raise ValueError(
+                        f"{path} cannot be read as an image ({type(exc).__name__}: {exc}); remove or fix it"
+                    ) from None
                 x.append(to_tensor(image.convert("L" if gray else "RGB")))
                 y.append(label)
         counts = ", ".join(f"{c}: {len(p)}" for c, p in zip(classes, paths)) if info.num_classes else f"{len(x)} images"
-        return Data(name=name, info=info, x=torch.stack(x), y=torch.tensor(y, dtype=torch.long) if info.num_classes else None,
-                    split="train", source=f"{Path(data_dir).resolve()} ({counts}; resized to {side}x{side}{', gray' if gray else ''})")
+        return Data(
+            name=name,
+            info=info,
+            x=torch.stack(x),
+            y=torch.tensor(y, dtype=torch.long) if info.num_classes else None,
+            split="train",
+            source=f"{Path(data_dir).resolve()} ({counts}; resized to {side}x{side}{', gray' if gray else ''})",
+        )

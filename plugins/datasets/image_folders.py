@@ -20,14 +20,30 @@ from ganzoo import Data, DataKind, Dataset, DatasetInfo
 
 SIDE = 64
 URL = "https://efrosgans.eecs.berkeley.edu/cyclegan/datasets/{name}.zip"
-KNOWN = ("apple2orange", "summer2winter_yosemite", "horse2zebra", "monet2photo", "cezanne2photo", "ukiyoe2photo",
-         "vangogh2photo", "maps", "cityscapes", "facades", "iphone2dslr_flower")
+KNOWN = (
+    "apple2orange",
+    "summer2winter_yosemite",
+    "horse2zebra",
+    "monet2photo",
+    "cezanne2photo",
+    "ukiyoe2photo",
+    "vangogh2photo",
+    "maps",
+    "cityscapes",
+    "facades",
+    "iphone2dslr_flower",
+)
 
 
 def to_tensor(side: int = SIDE, crop: int | None = None) -> transforms.Compose:
     """PIL image -> (3, side, side) in [-1, 1]: optional centre crop first (CelebA's 178 px face box)."""
     steps = [transforms.CenterCrop(crop)] if crop else []
-    steps += [transforms.Resize(side), transforms.CenterCrop(side), transforms.ToTensor(), transforms.Normalize([0.5] * 3, [0.5] * 3)]
+    steps += [
+        transforms.Resize(side),
+        transforms.CenterCrop(side),
+        transforms.ToTensor(),
+        transforms.Normalize([0.5] * 3, [0.5] * 3),
+    ]
     return transforms.Compose([lambda im: im.convert("RGB"), *steps])
 
 
@@ -42,7 +58,9 @@ class _TwoFolders(ImageFolder):
         names = [f"{self._split}A", f"{self._split}B"]
         missing = [n for n in names if not (Path(directory) / n).is_dir()]
         if missing:
-            raise FileNotFoundError(f"{directory} has no {' or '.join(missing)}/ folder (CycleGAN layout: trainA/, trainB/, testA/, testB/)")
+            raise FileNotFoundError(
+                f"{directory} has no {' or '.join(missing)}/ folder (CycleGAN layout: trainA/, trainB/, testA/, testB/)"
+            )
         return names, {n: i for i, n in enumerate(names)}
 
 
@@ -73,7 +91,14 @@ class ImageFolders(Dataset):
         y = torch.tensor(folders.targets, dtype=torch.long)
         if (torch.bincount(y, minlength=2) == 0).any():
             raise FileNotFoundError(f"{root}: one of {chosen}A/, {chosen}B/ holds no images")
-        return Data(name=name, info=cls.info, x=x, y=y, split=chosen, source=f"{root} ({chosen}A: {int((y == 0).sum())}, {chosen}B: {int((y == 1).sum())} images)")
+        return Data(
+            name=name,
+            info=cls.info,
+            x=x,
+            y=y,
+            split=chosen,
+            source=f"{root} ({chosen}A: {int((y == 0).sum())}, {chosen}B: {int((y == 1).sum())} images)",
+        )
 
     @staticmethod
     def _root(data_dir: Path | None, argument: str | None, split: str, download: bool) -> Path:
@@ -83,8 +108,10 @@ class ImageFolders(Dataset):
             if any((root / f"{s}A").is_dir() for s in ("train", "test")):
                 return root
         if argument is None:
-            raise FileNotFoundError(f"no trainA/ or testA/ folder in {base}; pass --data-dir with CycleGAN's layout, "
-                                    f"or --dataset image-folders:NAME to download one of: {', '.join(KNOWN)}")
+            raise FileNotFoundError(
+                f"no trainA/ or testA/ folder in {base}; pass --data-dir with CycleGAN's layout, "
+                f"or --dataset image-folders:NAME to download one of: {', '.join(KNOWN)}"
+            )
         if not download:
             raise FileNotFoundError(f"no {argument} folders in {base} and --no-download was given")
         from torchvision.datasets.utils import download_and_extract_archive
@@ -92,6 +119,8 @@ class ImageFolders(Dataset):
         try:
             download_and_extract_archive(URL.format(name=argument), download_root=str(base))
         except Exception as exc:
-            raise FileNotFoundError(f"downloading {URL.format(name=argument)} into {base} failed ({type(exc).__name__}: {exc}); "
-                                    "download and unzip it elsewhere and pass --data-dir") from exc
+            raise FileNotFoundError(
+                f"downloading {URL.format(name=argument)} into {base} failed ({type(exc).__name__}: {exc}); "
+                "download and unzip it elsewhere and pass --data-dir"
+            ) from exc
         return base / argument

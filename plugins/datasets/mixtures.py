@@ -34,7 +34,9 @@ class _Mixture(Dataset):
         centres = torch.tensor(cls.info.modes)
         y = torch.randint(len(centres), (SAMPLES,), generator=gen)
         x = centres[y] + cls.info.mode_std * torch.randn(SAMPLES, 2, generator=gen)
-        return Data(name=name, info=cls.info, x=x, y=y, split="train", source=f"generated, seed {cls.seed}, {SAMPLES} samples")
+        return Data(
+            name=name, info=cls.info, x=x, y=y, split="train", source=f"generated, seed {cls.seed}, {SAMPLES} samples"
+        )
 
 
 class Ring8(_Mixture):

@@ -38,7 +38,9 @@ def read_idx(path: Path) -> np.ndarray:
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as exc:  # truncated or corrupt download
-            raise ValueError(f"{path}: not a readable gzip file ({type(exc).__name__}: {exc}); download it again") from None
+            raise ValueError(
+                f"{path}: not a readable gzip file ({type(exc).__name__}: {exc}); download it again"
+            ) from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
         raise ValueError(f"{path}: not an unsigned-byte idx file (bad magic number {raw[:4].hex()})")
     ndim = raw[3]
@@ -104,7 +106,9 @@ class MNIST(Dataset):
                 if raw_x.ndim != 3 or raw_x.shape[0] == 0 or raw_x.shape[1:] != (28, 28):
                     raise ValueError(f"{images}: expected N x 28 x 28 images with N > 0, found shape {raw_x.shape}")
                 if raw_y.ndim != 1 or len(raw_y) != len(raw_x) or raw_y.max() > 9:
-                    raise ValueError(f"{labels}: expected {len(raw_x)} labels in 0..9, found {len(raw_y)} in {raw_y.min() if len(raw_y) else '-'}..{raw_y.max() if len(raw_y) else '-'}")
+                    raise ValueError(
+                        f"{labels}: expected {len(raw_x)} labels in 0..9, found {len(raw_y)} in {raw_y.min() if len(raw_y) else '-'}..{raw_y.max() if len(raw_y) else '-'}"
+                    )
                 x = torch.from_numpy(raw_x.copy()).float().unsqueeze(1) / 127.5 - 1.0
                 y = torch.from_numpy(raw_y.astype(np.int64))
                 source = f"{images} ({_md5_note(images)}), {labels} ({_md5_note(labels)})"
@@ -134,4 +138,6 @@ class MNIST(Dataset):
                 "offline, pass --data-dir pointing at a folder with the idx files (t10k-images-idx3-ubyte.gz etc.)"
             ) from exc
         x = ds.data.float().unsqueeze(1) / 127.5 - 1.0
-        return Data(name=name, info=cls.info, x=x, y=ds.targets.long(), split=split, source=f"torchvision download into {root}")
+        return Data(
+            name=name, info=cls.info, x=x, y=ds.targets.long(), split=split, source=f"torchvision download into {root}"
+        )

@@ -32,7 +32,9 @@ class StackedMNIST(Dataset):
     """Three MNIST digits as RGB channels; 1,000 modes."""
 
     info = DatasetInfo(kind=DataKind.LABELLED, shape=(3, 28, 28), num_classes=1000, tags=frozenset({"stacked-digits"}))
-    description = "three MNIST digits as RGB, 1,000 modes, 128k triples (VEEGAN/PacGAN); from --data-dir's MNIST or a download"
+    description = (
+        "three MNIST digits as RGB, 1,000 modes, 128k triples (VEEGAN/PacGAN); from --data-dir's MNIST or a download"
+    )
     splits = MNIST.splits
     argument = "the number of triples, e.g. stacked-mnist:20000 (default 128000)"
 
@@ -44,8 +46,14 @@ class StackedMNIST(Dataset):
     @classmethod
     def load(cls, *, name: str, data_dir: Path | None, split: str, download: bool, argument: str | None = None) -> Data:
         parts = MNIST.load_all(data_dir=data_dir, split=split, download=download)
-        digits = Data(name="mnist", info=MNIST.info, x=torch.cat([p.x for p in parts]), y=torch.cat([p.y for p in parts]),
-                      split="+".join(p.split for p in parts), source="; ".join(p.source for p in parts))
+        digits = Data(
+            name="mnist",
+            info=MNIST.info,
+            x=torch.cat([p.x for p in parts]),
+            y=torch.cat([p.y for p in parts]),
+            split="+".join(p.split for p in parts),
+            source="; ".join(p.source for p in parts),
+        )
         if [p.split for p in parts] == ["train", "test"]:  # the classifier trains on train, is checked on test
             digits.held_out = torch.arange(len(parts[0]), len(digits))
         n = _triples(argument)
@@ -53,12 +61,21 @@ class StackedMNIST(Dataset):
         x = digits.x[idx].squeeze(2)  # -> n x 3 x 28 x 28
         d = digits.y[idx]
         reference_digit = torch.zeros(len(digits), dtype=torch.bool)
-        reference_digit[torch.randperm(len(digits), generator=torch.Generator().manual_seed(1))[: len(digits) // 2]] = True
+        reference_digit[torch.randperm(len(digits), generator=torch.Generator().manual_seed(1))[: len(digits) // 2]] = (
+            True
+        )
         made_of_reference = reference_digit[idx]  # n x 3
-        return Data(name=name, info=cls.info, x=x, y=d[:, 0] * 100 + d[:, 1] * 10 + d[:, 2], split=digits.split,
-                    source=f"{n} triples (seed 0) of {len(digits)} digits: {digits.source}", base=digits,
-                    held_out=torch.nonzero(made_of_reference.all(1)).flatten(),
-                    classifier_pool=torch.nonzero((~made_of_reference).all(1)).flatten())
+        return Data(
+            name=name,
+            info=cls.info,
+            x=x,
+            y=d[:, 0] * 100 + d[:, 1] * 10 + d[:, 2],
+            split=digits.split,
+            source=f"{n} triples (seed 0) of {len(digits)} digits: {digits.source}",
+            base=digits,
+            held_out=torch.nonzero(made_of_reference.all(1)).flatten(),
+            classifier_pool=torch.nonzero((~made_of_reference).all(1)).flatten(),
+        )
 
 
 def _triples(argument: str | None) -> int:

@@ -57,10 +57,21 @@ class FDivergence(Divergence):
         return self.to_unit(self.bound(real, fake))
 
 
-def _f(name: str, doc: str, unit: str, activation: Callable[[Tensor], Tensor], fake_term: Callable[[Tensor], Tensor],
-       to_unit: Callable[[Tensor], Tensor] | None = None) -> type[FDivergence]:
-    attrs = {"__doc__": doc, "description": doc, "estimate_unit": unit,
-             "activation": staticmethod(activation), "fake_term": staticmethod(fake_term)}
+def _f(
+    name: str,
+    doc: str,
+    unit: str,
+    activation: Callable[[Tensor], Tensor],
+    fake_term: Callable[[Tensor], Tensor],
+    to_unit: Callable[[Tensor], Tensor] | None = None,
+) -> type[FDivergence]:
+    attrs = {
+        "__doc__": doc,
+        "description": doc,
+        "estimate_unit": unit,
+        "activation": staticmethod(activation),
+        "fake_term": staticmethod(fake_term),
+    }
     if to_unit is not None:
         attrs["to_unit"] = staticmethod(to_unit)
     cls = type(name, (FDivergence,), attrs)
@@ -68,19 +79,54 @@ def _f(name: str, doc: str, unit: str, activation: Callable[[Tensor], Tensor], f
     return cls
 
 
-KL = _f("KL", "f-GAN Kullback-Leibler KL(P||Q): g = v, f*(t) = exp(t - 1)", "KL(P||Q) in nats, lower bound",
-        lambda v: v, lambda v: torch.exp(v - 1))
-ReverseKL = _f("ReverseKL", "f-GAN reverse KL(Q||P): g = -exp(-v), f*(t) = -1 - log(-t); f*(g(v)) = v - 1",
-               "KL(Q||P) in nats, lower bound", lambda v: -torch.exp(-v), lambda v: v - 1)
-Pearson = _f("Pearson", "f-GAN Pearson chi^2(P||Q) = int (p - q)^2 / q: g = v, f*(t) = t^2/4 + t",
-             "Pearson chi^2(P||Q), lower bound", lambda v: v, lambda v: v * v / 4 + v)
-Neyman = _f("Neyman", "f-GAN Neyman chi^2(P||Q) = int (p - q)^2 / p: g = 1 - exp(-v), f*(t) = 2 - 2 sqrt(1 - t); f*(g(v)) = 2 - 2 exp(-v/2)",
-            "Neyman chi^2(P||Q), lower bound", lambda v: -torch.expm1(-v), lambda v: 2 - 2 * torch.exp(-v / 2))
-Hellinger = _f("Hellinger", "f-GAN squared Hellinger int (sqrt p - sqrt q)^2: g = 1 - exp(-v), f*(t) = t / (1 - t); f*(g(v)) = exp(v) - 1",
-               "squared Hellinger int (sqrt p - sqrt q)^2, lower bound", lambda v: -torch.expm1(-v), torch.expm1)
-JensenShannon = _f("JensenShannon", "f-GAN Jensen-Shannon: g = log 2 - log(1 + exp(-v)), f*(t) = -log(2 - exp(t)); f*(g(v)) = softplus(v) - log 2",
-                   "JSD(P||Q) in nats, lower bound", lambda v: LOG2 - F.softplus(-v), lambda v: F.softplus(v) - LOG2,
-                   to_unit=lambda bound: bound / 2)  # the bound is on 2 JSD
-GANDivergence = _f("GANDivergence", "f-GAN 'GAN' divergence 2 JSD - log 4: g = -log(1 + exp(-v)), f*(t) = -log(1 - exp(t)); f*(g(v)) = softplus(v)",
-                   "JSD(P||Q) in nats, lower bound", lambda v: -F.softplus(-v), F.softplus,
-                   to_unit=lambda bound: (bound + LOG4) / 2)  # the bound is on 2 JSD - log 4
+KL = _f(
+    "KL",
+    "f-GAN Kullback-Leibler KL(P||Q): g = v, f*(t) = exp(t - 1)",
+    "KL(P||Q) in nats, lower bound",
+    lambda v: v,
+    lambda v: torch.exp(v - 1),
+)
+ReverseKL = _f(
+    "ReverseKL",
+    "f-GAN reverse KL(Q||P): g = -exp(-v), f*(t) = -1 - log(-t); f*(g(v)) = v - 1",
+    "KL(Q||P) in nats, lower bound",
+    lambda v: -torch.exp(-v),
+    lambda v: v - 1,
+)
+Pearson = _f(
+    "Pearson",
+    "f-GAN Pearson chi^2(P||Q) = int (p - q)^2 / q: g = v, f*(t) = t^2/4 + t",
+    "Pearson chi^2(P||Q), lower bound",
+    lambda v: v,
+    lambda v: v * v / 4 + v,
+)
+Neyman = _f(
+    "Neyman",
+    "f-GAN Neyman chi^2(P||Q) = int (p - q)^2 / p: g = 1 - exp(-v), f*(t) = 2 - 2 sqrt(1 - t); f*(g(v)) = 2 - 2 exp(-v/2)",
+    "Neyman chi^2(P||Q), lower bound",
+    lambda v: -torch.expm1(-v),
+    lambda v: 2 - 2 * torch.exp(-v / 2),
+)
+Hellinger = _f(
+    "Hellinger",
+    "f-GAN squared Hellinger int (sqrt p - sqrt q)^2: g = 1 - exp(-v), f*(t) = t / (1 - t); f*(g(v)) = exp(v) - 1",
+    "squared Hellinger int (sqrt p - sqrt q)^2, lower bound",
+    lambda v: -torch.expm1(-v),
+    torch.expm1,
+)
+JensenShannon = _f(
+    "JensenShannon",
+    "f-GAN Jensen-Shannon: g = log 2 - log(1 + exp(-v)), f*(t) = -log(2 - exp(t)); f*(g(v)) = softplus(v) - log 2",
+    "JSD(P||Q) in nats, lower bound",
+    lambda v: LOG2 - F.softplus(-v),
+    lambda v: F.softplus(v) - LOG2,
+    to_unit=lambda bound: bound / 2,
+)  # the bound is on 2 JSD
+GANDivergence = _f(
+    "GANDivergence",
+    "f-GAN 'GAN' divergence 2 JSD - log 4: g = -log(1 + exp(-v)), f*(t) = -log(1 - exp(t)); f*(g(v)) = softplus(v)",
+    "JSD(P||Q) in nats, lower bound",
+    lambda v: -F.softplus(-v),
+    F.softplus,
+    to_unit=lambda bound: (bound + LOG4) / 2,
+)  # the bound is on 2 JSD - log 4

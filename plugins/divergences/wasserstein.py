@@ -16,7 +16,9 @@ class Wasserstein(Divergence):
     description = "WGAN critic loss with weight clipping (c=0.01); 5 critic steps, RMSProp(5e-5)"
     paper = "Arjovsky, Chintala & Bottou 2017, Wasserstein GAN"
     recipe = Recipe(d_steps=5, optimizer="rmsprop", lr=5e-5)  # Algorithm 1: n_critic=5, alpha=5e-5, RMSProp
-    search_space = {"clip": ("log", 1e-3, 1e-1)}  # what a sweep samples: ganzoo's range, a decade each side of the paper's 0.01
+    search_space = {
+        "clip": ("log", 1e-3, 1e-1)
+    }  # what a sweep samples: ganzoo's range, a decade each side of the paper's 0.01
 
     def __init__(self, *, clip: float = 0.01) -> None:
         self.clip = clip

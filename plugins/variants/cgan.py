@@ -33,9 +33,19 @@ class CGAN(Variant):
         if info.num_classes < 2:
             raise IncompatibleData(f"CGAN needs class labels, and dataset {name!r} declares {info.num_classes} classes")
 
-    def __init__(self, *, info: DatasetInfo, divergence: Divergence, batch_size: int = 64,
-                 z_dim: int = 64, hidden: int = 256, lr: float = 2e-4, beta1: float = 0.5, dropout: float = 0.5,
-                 pack: int = 1) -> None:
+    def __init__(
+        self,
+        *,
+        info: DatasetInfo,
+        divergence: Divergence,
+        batch_size: int = 64,
+        z_dim: int = 64,
+        hidden: int = 256,
+        lr: float = 2e-4,
+        beta1: float = 0.5,
+        dropout: float = 0.5,
+        pack: int = 1,
+    ) -> None:
         super().__init__(info=info, divergence=divergence, batch_size=batch_size)
         if not isinstance(pack, int) or pack < 1:
             raise ValueError(f"pack must be a positive integer, got {pack!r}")
@@ -59,7 +69,9 @@ class CGAN(Variant):
         return self.adversarial_d(self._critic(batch.y), batch.x, fake)
 
     def generator_loss(self, batch: Batch) -> StepOutput:
-        return StepOutput(losses={"adv": self.adversarial_g(self._critic(batch.y), self._fake(batch.z, batch.y), batch.x)})
+        return StepOutput(
+            losses={"adv": self.adversarial_g(self._critic(batch.y), self._fake(batch.z, batch.y), batch.x)}
+        )
 
     @torch.no_grad()
     def generate(self, n: int, *, generator: torch.Generator | None = None, y: Tensor | None = None) -> Tensor:

@@ -18,7 +18,12 @@ from torch import Tensor, nn
 
 from ganzoo import Batch, BatchSampler, DataKind, DatasetInfo, Divergence, StepOutput, Variant
 from ganzoo_plugins.divergences.least_squares import LeastSquares
-from ganzoo_plugins.variants.translation_nets import check_image_side, init_weights, patch_discriminator, resnet_generator
+from ganzoo_plugins.variants.translation_nets import (
+    check_image_side,
+    init_weights,
+    patch_discriminator,
+    resnet_generator,
+)
 
 
 class ImageBuffer:
@@ -41,7 +46,10 @@ class ImageBuffer:
             self.images = x[:take].clone() if self.images is None else torch.cat([self.images, x[:take]])
         out = x.clone()
         n = len(x) - take
-        swap, slots = (torch.rand(n) < 0.5).tolist(), torch.randint(self.size, (n,)).tolist()  # CPU RNG: same draws on any device
+        swap, slots = (
+            (torch.rand(n) < 0.5).tolist(),
+            torch.randint(self.size, (n,)).tolist(),
+        )  # CPU RNG: same draws on any device
         for i, (flip, slot) in enumerate(zip(swap, slots), start=take):
             if flip:
                 out[i] = self.images[slot]
@@ -63,14 +71,29 @@ class CycleGAN(Variant):
         super().check_data(name, info)
         check_image_side("CycleGAN", info)
 
-    def __init__(self, *, info: DatasetInfo, divergence: Divergence, batch_size: int = 32, domain_a: int = 0, domain_b: int = 1,
-                 ngf: int = 32, ndf: int = 32, lr: float = 2e-4, beta1: float = 0.5, cycle_weight: float = 10.0,
-                 identity_weight: float = 0.0, buffer_size: int = 50) -> None:
+    def __init__(
+        self,
+        *,
+        info: DatasetInfo,
+        divergence: Divergence,
+        batch_size: int = 32,
+        domain_a: int = 0,
+        domain_b: int = 1,
+        ngf: int = 32,
+        ndf: int = 32,
+        lr: float = 2e-4,
+        beta1: float = 0.5,
+        cycle_weight: float = 10.0,
+        identity_weight: float = 0.0,
+        buffer_size: int = 50,
+    ) -> None:
         super().__init__(info=info, divergence=divergence, batch_size=batch_size)
         self.check_data("<given>", info)
         k = len(info.domains)
         if not (0 <= domain_a < k and 0 <= domain_b < k and domain_a != domain_b):
-            raise ValueError(f"domain_a and domain_b must be two different domains in 0..{k - 1} ({', '.join(info.domains)}), got {domain_a}, {domain_b}")
+            raise ValueError(
+                f"domain_a and domain_b must be two different domains in 0..{k - 1} ({', '.join(info.domains)}), got {domain_a}, {domain_b}"
+            )
         self.domain_a, self.domain_b = domain_a, domain_b
         self.ngf, self.ndf, self.lr, self.beta1 = ngf, ndf, lr, beta1
         self.cycle_weight, self.identity_weight, self.buffer_size = cycle_weight, identity_weight, buffer_size
@@ -90,7 +113,10 @@ class CycleGAN(Variant):
     def load_training_state(self, state: dict) -> None:
         super().load_training_state(state)
         on_device = lambda t: None if t is None else t.to(self.device)  # noqa: E731 (checkpoints load on the CPU)
-        self._buffer_a.images, self._buffer_b.images = on_device(state["buffers"]["a"]), on_device(state["buffers"]["b"])
+        self._buffer_a.images, self._buffer_b.images = (
+            on_device(state["buffers"]["a"]),
+            on_device(state["buffers"]["b"]),
+        )
 
     def discriminators(self) -> dict[str, nn.Module]:
         return {"D_A": self.D_A, "D_B": self.D_B}
@@ -144,4 +170,6 @@ class CycleGAN(Variant):
             return self.G_AB(x.to(self.device))
         if (source, target) == (self.domain_b, self.domain_a):
             return self.G_BA(x.to(self.device))
-        raise ValueError(f"this CycleGAN translates between domains {self.domain_a} and {self.domain_b}, not {source} -> {target}")
+        raise ValueError(
+            f"this CycleGAN translates between domains {self.domain_a} and {self.domain_b}, not {source} -> {target}"
+        )

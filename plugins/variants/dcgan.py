@@ -41,11 +41,16 @@ def _generator(z_dim: int, ngf: int, channels: int, base: int, doublings: int, m
     c = ngf * 2 ** (doublings - 1)
     layers: list[nn.Module] = [
         nn.Unflatten(1, (z_dim, 1, 1)),  # -> z_dim x 1 x 1
-        nn.ConvTranspose2d(z_dim, c, base, 1, 0, bias=False), SplitBatchNorm(c, momentum=momentum), nn.ReLU(True),  # -> c x base x base
+        nn.ConvTranspose2d(z_dim, c, base, 1, 0, bias=False),
+        SplitBatchNorm(c, momentum=momentum),
+        nn.ReLU(True),  # -> c x base x base
     ]
     for _ in range(doublings - 1):
-        layers += [nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False), SplitBatchNorm(c // 2, momentum=momentum),
-                   nn.ReLU(True)]  # -> c/2 x 2s x 2s
+        layers += [
+            nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False),
+            SplitBatchNorm(c // 2, momentum=momentum),
+            nn.ReLU(True),
+        ]  # -> c/2 x 2s x 2s
         c //= 2
     layers += [nn.ConvTranspose2d(c, channels, 4, 2, 1, bias=False), nn.Tanh()]  # -> channels x size x size
     return nn.Sequential(*layers)
@@ -72,7 +77,9 @@ def _discriminator(ndf: int, channels: int, base: int, doublings: int, norm: str
     return nn.Sequential(*layers)
 
 
-def _strided_generator(z_dim: int, ngf: int, channels: int, size: int, layers: int, momentum: float = 0.1) -> nn.Sequential:
+def _strided_generator(
+    z_dim: int, ngf: int, channels: int, size: int, layers: int, momentum: float = 0.1
+) -> nn.Sequential:
     """A linear map to (ngf 2^(layers-1)) x s x s, then ``layers`` 5x5 stride-2 transposed convolutions
     (each doubling the side, one pixel less where the image side is odd there: 2, 4, 7, 14, 28), with
     BatchNorm and ReLU between, tanh out (the DCGAN-tensorflow G)."""
@@ -81,8 +88,12 @@ def _strided_generator(z_dim: int, ngf: int, channels: int, size: int, layers: i
         sides.append((sides[-1] + 1) // 2)
     sides.reverse()  # smallest first: 2, 4, 7, 14, 28
     c = ngf * 2 ** (layers - 1)
-    body: list[nn.Module] = [nn.Linear(z_dim, c * sides[0] ** 2), nn.Unflatten(1, (c, sides[0], sides[0])),
-                             SplitBatchNorm(c, momentum=momentum), nn.ReLU(True)]  # -> c x s x s
+    body: list[nn.Module] = [
+        nn.Linear(z_dim, c * sides[0] ** 2),
+        nn.Unflatten(1, (c, sides[0], sides[0])),
+        SplitBatchNorm(c, momentum=momentum),
+        nn.ReLU(True),
+    ]  # -> c x s x s
     for i in range(layers):
         last = i == layers - 1
         c_out = channels if last else c // 2
@@ -99,7 +110,11 @@ def _strided_discriminator(ndf: int, channels: int, size: int, layers: int, norm
     c_in, c, s = channels, ndf, size
     body: list[nn.Module] = []
     for i in range(layers):
-        body += [nn.Conv2d(c_in, c, 5, 2, 2), _norm(norm, c) if i else nn.Identity(), nn.LeakyReLU(0.2, True)]  # -> c x ceil(s/2)
+        body += [
+            nn.Conv2d(c_in, c, 5, 2, 2),
+            _norm(norm, c) if i else nn.Identity(),
+            nn.LeakyReLU(0.2, True),
+        ]  # -> c x ceil(s/2)
         c_in, c, s = c, c * 2, (s + 1) // 2
     return nn.Sequential(*body, nn.Flatten(), nn.Linear(c_in * s * s, 1))  # -> one score
 
@@ -129,12 +144,28 @@ class DCGAN(NoiseGAN):
             raise IncompatibleData(f"DCGAN needs images, and dataset {name!r} holds {info.describe()}")
         _, h, w = info.shape
         if h != w or _layout(h) is None:
-            raise IncompatibleData(f"DCGAN needs square images whose side is 4 or 7 times a power of 2 (8, 16, 28, 32, 64, ...), got {h}x{w}")
+            raise IncompatibleData(
+                f"DCGAN needs square images whose side is 4 or 7 times a power of 2 (8, 16, 28, 32, 64, ...), got {h}x{w}"
+            )
 
-    def __init__(self, *, info: DatasetInfo, divergence: Divergence, batch_size: int = 64,
-                 z_dim: int = 100, ngf: int = 64, ndf: int = 64, lr: float = 2e-4, beta1: float = 0.5, d_norm: str = "batch",
-                 d_layers: int = 0, pack: int = 1, g_layers: int = 0, g_per_noise_batch: bool = False,
-                 g_bn_momentum: float = 0.1) -> None:
+    def __init__(
+        self,
+        *,
+        info: DatasetInfo,
+        divergence: Divergence,
+        batch_size: int = 64,
+        z_dim: int = 100,
+        ngf: int = 64,
+        ndf: int = 64,
+        lr: float = 2e-4,
+        beta1: float = 0.5,
+        d_norm: str = "batch",
+        d_layers: int = 0,
+        pack: int = 1,
+        g_layers: int = 0,
+        g_per_noise_batch: bool = False,
+        g_bn_momentum: float = 0.1,
+    ) -> None:
         super().__init__(info=info, divergence=divergence, batch_size=batch_size)
         self.check_data("<given>", info)
         if d_norm not in D_NORMS:
@@ -142,18 +173,26 @@ class DCGAN(NoiseGAN):
         if d_layers < 0:
             raise ValueError(f"d_layers must be 0 (D mirrors G) or a number of conv layers, got {d_layers}")
         if g_layers < 0:
-            raise ValueError(f"g_layers must be 0 (the 4x4/7x7 stack) or a number of transposed conv layers, got {g_layers}")
+            raise ValueError(
+                f"g_layers must be 0 (the 4x4/7x7 stack) or a number of transposed conv layers, got {g_layers}"
+            )
         self.z_dim, self.ngf, self.ndf, self.lr, self.beta1, self.d_norm = z_dim, ngf, ndf, lr, beta1, d_norm
         self.d_layers, self.pack, self.g_layers = d_layers, pack, g_layers
         self.g_per_noise_batch, self.g_bn_momentum = g_per_noise_batch, g_bn_momentum
         self.packing = Packing(pack, g_per_noise_batch)
         base, doublings = _layout(info.shape[1])  # type: ignore[misc]
-        G = (_strided_generator(z_dim, ngf, info.shape[0], info.shape[1], g_layers, g_bn_momentum) if g_layers
-             else _generator(z_dim, ngf, info.shape[0], base, doublings, g_bn_momentum))
+        G = (
+            _strided_generator(z_dim, ngf, info.shape[0], info.shape[1], g_layers, g_bn_momentum)
+            if g_layers
+            else _generator(z_dim, ngf, info.shape[0], base, doublings, g_bn_momentum)
+        )
         self.G = self.packing.generator(G)
         channels = info.shape[0] * pack
-        D = (_strided_discriminator(ndf, channels, info.shape[1], d_layers, d_norm) if d_layers
-             else _discriminator(ndf, channels, base, doublings, d_norm))
+        D = (
+            _strided_discriminator(ndf, channels, info.shape[1], d_layers, d_norm)
+            if d_layers
+            else _discriminator(ndf, channels, base, doublings, d_norm)
+        )
         self.D = self.packing.discriminator(list(D))
         self.G.apply(_init_weights)
         self.D.apply(_init_weights)

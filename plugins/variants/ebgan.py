@@ -20,8 +20,12 @@ from ganzoo_plugins.variants.mlp_nets import mlp_generator
 class AutoEncoder(nn.Module):
     def __init__(self, dim: int, hidden: int, code: int) -> None:
         super().__init__()
-        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(dim, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, code))  # -> code
-        self.decoder = nn.Sequential(nn.Linear(code, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, dim))  # -> flattened sample
+        self.encoder = nn.Sequential(
+            nn.Flatten(), nn.Linear(dim, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, code)
+        )  # -> code
+        self.decoder = nn.Sequential(
+            nn.Linear(code, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, dim)
+        )  # -> flattened sample
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """(energy per sample, code)."""
@@ -44,9 +48,20 @@ class EBGAN(Variant):
     default_divergence = "energy-margin"
     noise_in_batch = True
 
-    def __init__(self, *, info: DatasetInfo, divergence: Divergence, batch_size: int = 64, z_dim: int = 64,
-                 hidden: int = 256, code: int = 32, lr: float = 2e-4, beta1: float = 0.5,
-                 pull_away: bool = True, pt_weight: float = 0.1) -> None:
+    def __init__(
+        self,
+        *,
+        info: DatasetInfo,
+        divergence: Divergence,
+        batch_size: int = 64,
+        z_dim: int = 64,
+        hidden: int = 256,
+        code: int = 32,
+        lr: float = 2e-4,
+        beta1: float = 0.5,
+        pull_away: bool = True,
+        pt_weight: float = 0.1,
+    ) -> None:
         super().__init__(info=info, divergence=divergence, batch_size=batch_size)
         self.z_dim, self.hidden, self.code, self.lr, self.beta1 = z_dim, hidden, code, lr, beta1
         self.pull_away, self.pt_weight = pull_away, pt_weight

@@ -31,11 +31,26 @@ class GAN(NoiseGAN):
     paper = "Goodfellow et al. 2014, Generative Adversarial Nets"
     default_divergence = "minimax"
 
-    def __init__(self, *, info: DatasetInfo, divergence: Divergence, batch_size: int = 64,
-                 z_dim: int = 64, hidden: int = 256, lr: float = 2e-4, beta1: float = 0.5,
-                 g_layers: int = 2, d_layers: int = 2, d_hidden: int = 0, activation: str = "leaky_relu",
-                 d_maxout: int = 0, init: str = "default", pack: int = 1, g_per_noise_batch: bool = False,
-                 g_bn_momentum: float = 0.1) -> None:
+    def __init__(
+        self,
+        *,
+        info: DatasetInfo,
+        divergence: Divergence,
+        batch_size: int = 64,
+        z_dim: int = 64,
+        hidden: int = 256,
+        lr: float = 2e-4,
+        beta1: float = 0.5,
+        g_layers: int = 2,
+        d_layers: int = 2,
+        d_hidden: int = 0,
+        activation: str = "leaky_relu",
+        d_maxout: int = 0,
+        init: str = "default",
+        pack: int = 1,
+        g_per_noise_batch: bool = False,
+        g_bn_momentum: float = 0.1,
+    ) -> None:
         super().__init__(info=info, divergence=divergence, batch_size=batch_size)
         if init not in INITS:
             raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
@@ -46,8 +61,9 @@ class GAN(NoiseGAN):
         self.packing = Packing(pack, g_per_noise_batch)
         G = mlp_generator(z_dim, hidden, info, layers=g_layers, activation=activation, bn_momentum=g_bn_momentum)
         self.G = self.packing.generator(G)
-        self.D = self.packing.discriminator([nn.Flatten(), mlp_discriminator(d_hidden or hidden, info, layers=d_layers,
-                                                                             maxout=d_maxout, pack=pack)])
+        self.D = self.packing.discriminator(
+            [nn.Flatten(), mlp_discriminator(d_hidden or hidden, info, layers=d_layers, maxout=d_maxout, pack=pack)]
+        )
         if init == "normal":
             self.G.apply(init_normal)
             self.D.apply(init_normal)

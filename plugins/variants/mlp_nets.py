@@ -12,8 +12,15 @@ from ganzoo import DatasetInfo, SplitBatchNorm
 ACTIVATIONS = {"leaky_relu": lambda: nn.LeakyReLU(0.2), "relu": nn.ReLU}
 
 
-def mlp_generator(z_dim: int, hidden: int, info: DatasetInfo, batchnorm: bool = True, layers: int = 2,
-                  activation: str = "leaky_relu", bn_momentum: float = 0.1) -> nn.Sequential:
+def mlp_generator(
+    z_dim: int,
+    hidden: int,
+    info: DatasetInfo,
+    batchnorm: bool = True,
+    layers: int = 2,
+    activation: str = "leaky_relu",
+    bn_momentum: float = 0.1,
+) -> nn.Sequential:
     """z_dim (noise, plus any condition the caller concatenates) -> one sample of ``info.shape``, through
     ``layers`` hidden layers of ``hidden`` units.
 
@@ -25,8 +32,11 @@ def mlp_generator(z_dim: int, hidden: int, info: DatasetInfo, batchnorm: bool = 
         raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
     body: list[nn.Module] = []
     for i in range(layers):
-        body += [nn.Linear(z_dim if i == 0 else hidden, hidden),
-                 SplitBatchNorm(hidden, momentum=bn_momentum) if batchnorm else nn.Identity(), ACTIVATIONS[activation]()]
+        body += [
+            nn.Linear(z_dim if i == 0 else hidden, hidden),
+            SplitBatchNorm(hidden, momentum=bn_momentum) if batchnorm else nn.Identity(),
+            ACTIVATIONS[activation](),
+        ]
     return nn.Sequential(
         *body,  # -> hidden
         nn.Linear(hidden, math.prod(info.shape)),  # -> one flattened sample
@@ -47,8 +57,15 @@ class Maxout(nn.Module):
         return self.linear(x).unflatten(1, (-1, self.pieces)).max(dim=2).values  # max, not amax: a cheaper backward
 
 
-def mlp_discriminator(hidden: int, info: DatasetInfo, extra: int = 0, dropout: float = 0.0, layers: int = 2,
-                      maxout: int = 0, pack: int = 1) -> nn.Sequential:
+def mlp_discriminator(
+    hidden: int,
+    info: DatasetInfo,
+    extra: int = 0,
+    dropout: float = 0.0,
+    layers: int = 2,
+    maxout: int = 0,
+    pack: int = 1,
+) -> nn.Sequential:
     """``pack`` flattened samples (each with ``extra`` condition inputs, concatenated by the caller) ->
     one score, through ``layers`` hidden layers of LeakyReLU units, or of maxout units with ``maxout``
     pieces each."""
@@ -59,7 +76,7 @@ def mlp_discriminator(hidden: int, info: DatasetInfo, extra: int = 0, dropout: f
     body: list[nn.Module] = []
     for i in range(layers):
         n_in = (math.prod(info.shape) + extra) * pack if i == 0 else hidden
-        body += ([Maxout(n_in, hidden, maxout)] if maxout else [nn.Linear(n_in, hidden), nn.LeakyReLU(0.2)])
+        body += [Maxout(n_in, hidden, maxout)] if maxout else [nn.Linear(n_in, hidden), nn.LeakyReLU(0.2)]
         body.append(nn.Dropout(dropout))
     return nn.Sequential(*body, nn.Linear(hidden, 1))  # -> one score
 

@@ -51,12 +51,30 @@ class StarGAN(Variant):
         super().check_data(name, info)
         check_image_side("StarGAN", info)
 
-    def __init__(self, *, info: DatasetInfo, divergence: Divergence, batch_size: int = 32, ngf: int = 32, ndf: int = 32,
-                 lr: float = 1e-4, beta1: float = 0.5, cls_weight: float = 1.0, rec_weight: float = 10.0) -> None:
+    def __init__(
+        self,
+        *,
+        info: DatasetInfo,
+        divergence: Divergence,
+        batch_size: int = 32,
+        ngf: int = 32,
+        ndf: int = 32,
+        lr: float = 1e-4,
+        beta1: float = 0.5,
+        cls_weight: float = 1.0,
+        rec_weight: float = 10.0,
+    ) -> None:
         super().__init__(info=info, divergence=divergence, batch_size=batch_size)
         self.check_data("<given>", info)
         self.num_domains = len(info.domains)
-        self.ngf, self.ndf, self.lr, self.beta1, self.cls_weight, self.rec_weight = ngf, ndf, lr, beta1, cls_weight, rec_weight
+        self.ngf, self.ndf, self.lr, self.beta1, self.cls_weight, self.rec_weight = (
+            ngf,
+            ndf,
+            lr,
+            beta1,
+            cls_weight,
+            rec_weight,
+        )
         c, side = info.shape[0], info.shape[1]
         self.G = resnet_generator(c + self.num_domains, c, side, ngf=ngf, padding="zeros")
         self.D = StarDiscriminator(c, side, self.num_domains, ndf)
@@ -86,11 +104,13 @@ class StarGAN(Variant):
         target = self._targets(batch.y)
         fake = self._g(batch.x, target)
         scores, logits = self.D(fake)
-        return StepOutput(losses={
-            "adv": self.divergence.g_loss(scores.flatten()),
-            "domain_cls": self.cls_weight * F.cross_entropy(logits, target),
-            "reconstruction": self.rec_weight * F.l1_loss(self._g(fake, batch.y), batch.x),
-        })
+        return StepOutput(
+            losses={
+                "adv": self.divergence.g_loss(scores.flatten()),
+                "domain_cls": self.cls_weight * F.cross_entropy(logits, target),
+                "reconstruction": self.rec_weight * F.l1_loss(self._g(fake, batch.y), batch.x),
+            }
+        )
 
     def translation_pairs(self) -> list[tuple[int, int]]:
         k = self.num_domains

@@ -27,7 +27,9 @@ def fits(side: int) -> bool:
 def check_image_side(variant: str, info: DatasetInfo) -> None:
     """Refuse data both networks cannot take, naming the variant and what fits."""
     if not info.is_image or info.shape[1] != info.shape[2] or not fits(info.shape[1]):
-        raise IncompatibleData(f"{variant} needs square images of an even side from 8 to 14, or a multiple of 4 from 16, got {info.describe()}")
+        raise IncompatibleData(
+            f"{variant} needs square images of an even side from 8 to 14, or a multiple of 4 from 16, got {info.describe()}"
+        )
 
 
 def _norm(channels: int, side: int) -> nn.Module:
@@ -45,16 +47,26 @@ class ResidualBlock(nn.Module):
     def __init__(self, channels: int, side: int, padding: str = "reflect") -> None:
         super().__init__()
         self.body = nn.Sequential(
-            *_padded_conv(channels, channels, 3, padding), _norm(channels, side), nn.ReLU(True),
-            *_padded_conv(channels, channels, 3, padding), _norm(channels, side),
+            *_padded_conv(channels, channels, 3, padding),
+            _norm(channels, side),
+            nn.ReLU(True),
+            *_padded_conv(channels, channels, 3, padding),
+            _norm(channels, side),
         )
 
     def forward(self, x: Tensor) -> Tensor:
         return x + self.body(x)
 
 
-def resnet_generator(in_channels: int, out_channels: int, side: int, *, ngf: int = 32, blocks: int | None = None,
-                     padding: str = "reflect") -> nn.Sequential:
+def resnet_generator(
+    in_channels: int,
+    out_channels: int,
+    side: int,
+    *,
+    ngf: int = 32,
+    blocks: int | None = None,
+    padding: str = "reflect",
+) -> nn.Sequential:
     """(N, in_channels, side, side) -> (N, out_channels, side, side) in [-1, 1].
 
     ``padding="zeros"`` is StarGAN's choice and matters there: its target code is constant over the
@@ -63,30 +75,48 @@ def resnet_generator(in_channels: int, out_channels: int, side: int, *, ngf: int
     k = 7 if side >= 28 else 3  # the paper's 7x7 would see all of an 8x8 digit at once
     down = downsamplings(side)
     blocks = blocks if blocks is not None else (3 if side < 28 else 6)
-    layers: list[nn.Module] = [*_padded_conv(in_channels, ngf, k, padding), _norm(ngf, side), nn.ReLU(True)]  # -> ngf x s x s
+    layers: list[nn.Module] = [
+        *_padded_conv(in_channels, ngf, k, padding),
+        _norm(ngf, side),
+        nn.ReLU(True),
+    ]  # -> ngf x s x s
     c, s = ngf, side
     for _ in range(down):
         layers += [nn.Conv2d(c, 2 * c, 3, 2, 1), _norm(2 * c, s // 2), nn.ReLU(True)]  # -> 2c x s/2 x s/2
         c, s = 2 * c, s // 2
     layers += [ResidualBlock(c, s, padding) for _ in range(blocks)]  # -> c x s x s
     for _ in range(down):
-        layers += [nn.ConvTranspose2d(c, c // 2, 3, 2, 1, output_padding=1), _norm(c // 2, 2 * s), nn.ReLU(True)]  # -> c/2 x 2s x 2s
+        layers += [
+            nn.ConvTranspose2d(c, c // 2, 3, 2, 1, output_padding=1),
+            _norm(c // 2, 2 * s),
+            nn.ReLU(True),
+        ]  # -> c/2 x 2s x 2s
         c, s = c // 2, 2 * s
     layers += [*_padded_conv(c, out_channels, k, padding), nn.Tanh()]  # -> out_channels x side x side
     return nn.Sequential(*layers)
 
 
-def patch_trunk(in_channels: int, side: int, *, ndf: int = 32, norm: bool = True, slope: float = 0.2) -> tuple[nn.Sequential, int, int]:
+def patch_trunk(
+    in_channels: int, side: int, *, ndf: int = 32, norm: bool = True, slope: float = 0.2
+) -> tuple[nn.Sequential, int, int]:
     """PatchGAN body -> (trunk, its output channels, its output map side). CycleGAN's D normalises
     (``norm=True``); StarGAN's does not, as the gradient penalty needs per-sample gradients."""
     strided = 2 if side < 64 else 3
     layers: list[nn.Module] = [nn.Conv2d(in_channels, ndf, 4, 2, 1), nn.LeakyReLU(slope, True)]  # -> ndf x s/2
     c, s = ndf, side // 2
     for _ in range(strided - 1):
-        layers += [nn.Conv2d(c, 2 * c, 4, 2, 1), _norm(2 * c, s // 2) if norm else nn.Identity(), nn.LeakyReLU(slope, True)]  # -> 2c x s/2
+        layers += [
+            nn.Conv2d(c, 2 * c, 4, 2, 1),
+            _norm(2 * c, s // 2) if norm else nn.Identity(),
+            nn.LeakyReLU(slope, True),
+        ]  # -> 2c x s/2
         c, s = 2 * c, s // 2
     k = 4 if s >= 5 else 3  # 4x4 with padding 1 shrinks the map by one; tiny maps keep their size with 3x3
-    layers += [nn.Conv2d(c, 2 * c, k, 1, 1), _norm(2 * c, s) if norm else nn.Identity(), nn.LeakyReLU(slope, True)]  # -> 2c x s'
+    layers += [
+        nn.Conv2d(c, 2 * c, k, 1, 1),
+        _norm(2 * c, s) if norm else nn.Identity(),
+        nn.LeakyReLU(slope, True),
+    ]  # -> 2c x s'
     c, s = 2 * c, s - 1 if k == 4 else s
     return nn.Sequential(*layers), c, s
 

@@ -25,12 +25,23 @@ class VAE(Variant):
     adversarial = False
     d_steps = 0
 
-    def __init__(self, *, info: DatasetInfo, divergence: Divergence | None = None, batch_size: int = 64,
-                 z_dim: int = 16, hidden: int = 256, lr: float = 1e-3, sigma: float = 0.2) -> None:
+    def __init__(
+        self,
+        *,
+        info: DatasetInfo,
+        divergence: Divergence | None = None,
+        batch_size: int = 64,
+        z_dim: int = 16,
+        hidden: int = 256,
+        lr: float = 1e-3,
+        sigma: float = 0.2,
+    ) -> None:
         super().__init__(info=info, divergence=None, batch_size=batch_size)
         self.z_dim, self.hidden, self.lr, self.sigma = z_dim, hidden, lr, sigma
         dim = math.prod(info.shape)
-        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(dim, hidden), nn.ReLU(), nn.Linear(hidden, 2 * z_dim))  # -> mu, log var
+        self.encoder = nn.Sequential(
+            nn.Flatten(), nn.Linear(dim, hidden), nn.ReLU(), nn.Linear(hidden, 2 * z_dim)
+        )  # -> mu, log var
         self.decoder = mlp_generator(z_dim, hidden, info, batchnorm=False)
 
     def generators(self) -> dict[str, nn.Module]:
