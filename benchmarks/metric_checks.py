@@ -25,13 +25,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch_fidelity.metric_fid import fid_features_to_statistics
 
 from ganzoo import Data, Samples, registry
 from ganzoo.metrics.classifier import _train, classifier_split, ensure_classifier, predict_logits
 from ganzoo.metrics.features import FeatureSpace, classifier_space, real_features
 from ganzoo.metrics.fidelity import fid_from_features
 from ganzoo.metrics.modes import mode_stats
-from torch_fidelity.metric_fid import fid_features_to_statistics
 
 
 def load(name: str, data_dir: Path | None = None, argument: str | None = None) -> Data:
@@ -137,7 +137,8 @@ def main() -> None:
             )
             print(f"\nuniform noise: {s['noise_modes']:.0f} stacked modes")
         print(
-            "\n| ring8 samples | modes | hq share | old mode_kl (all samples) | reverse_kl (PacGAN: high-quality only) |\n| --- | --- | --- | --- | --- |"
+            "\n| ring8 samples | modes | hq share | old mode_kl (all samples) | reverse_kl (PacGAN: high-quality only) |"
+            "\n| --- | --- | --- | --- | --- |"
         )
         for label, modes, hq, old, new in reverse_kl_rows():
             print(f"| {label} | {modes:.0f} | {hq:.3f} | {old:.3f} | {'nan' if math.isnan(new) else f'{new:.3f}'} |")

@@ -17,9 +17,9 @@ from pathlib import Path
 import torch
 
 from ganzoo import Samples, registry, trial
-from ganzoo.metrics import fidelity as F
 from ganzoo.config import BenchConfig, default_cache_dir
 from ganzoo.device import resolve_device
+from ganzoo.metrics import fidelity as F
 from ganzoo.runner import run_bench
 
 

@@ -24,9 +24,9 @@ import torch
 import torch.nn.functional as F
 
 from ganzoo import registry
+from ganzoo.config import BenchConfig
 from ganzoo.device import resolve_device, synchronize
 from ganzoo.results import read_results
-from ganzoo.config import BenchConfig
 from ganzoo.runner import run_bench
 
 

@@ -20,8 +20,8 @@ import pandas as pd
 import torch
 
 from ganzoo import registry
-from ganzoo.report import to_markdown
 from ganzoo.config import BenchConfig, default_cache_dir
+from ganzoo.report import to_markdown
 from ganzoo.runner import run_bench
 from ganzoo.translation import translate_sources
 
@@ -93,7 +93,7 @@ def main() -> None:
 
     runs = {
         "default": BenchConfig(variants=["cyclegan", "stargan"]),
-        "cyclegan identity 0.5": BenchConfig(variants=["cyclegan"], hparams={"cyclegan": {"identity_weight": "0.5"}}),
+        "cyclegan identity 0.5": BenchConfig(variants=["cyclegan"], settings={"cyclegan": {"identity_weight": "0.5"}}),
     }
     frames = []
     for label, config in runs.items():

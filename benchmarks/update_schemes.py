@@ -27,7 +27,7 @@ from ganzoo.trainer import Trainer
 
 def steps_per_second(label: str, update: str, steps: int, folder: Path) -> float:
     cfg = presets.get("pacgan-ring").config(
-        out=folder, variants=[label], seeds=[0], hparams={label: {"update": update}}, force=True
+        out=folder, variants=[label], seeds=[0], settings={label: {"update": update}}, force=True
     )
     p = plan(cfg)
     torch.manual_seed(0)

@@ -36,7 +36,7 @@ MACHINE_OPTIONS = ("cache_dir", "data_dir", "ray_address")  # where a resumed be
 
 class Settings:
     """``--set NAME.PARAM=VALUE``, in its one place: parsed from the command line into ``{name: {param:
-    text}}`` (what BenchConfig.hparams and bench.json hold), rendered back as the flags that give it (a
+    text}}`` (what BenchConfig.settings and bench.json hold), rendered back as the flags that give it (a
     preset's recorded overrides), rendered as the ``settings`` column of the results (``key=value;...``,
     sorted) and read back from that column by the tables. Typing a value is the plugin's business
     (:func:`ganzoo.params.typed`, where the planner routes each name to its plugin)."""
@@ -121,11 +121,11 @@ class BenchConfig:
     cache_dir: Path | None = None
     features: str = "classifier"
     inception_weights: Path | None = None
-    hparams: dict[str, dict[str, str]] = field(
+    settings: dict[str, dict[str, str]] = field(
         default_factory=dict
     )  # variant label, divergence or metric -> {parameter: value as text}
     # a preset's own values per variant label: below a divergence's recipe and the user's --set (see factory.create_variant)
-    preset_hparams: dict[str, dict[str, str]] = field(default_factory=dict)
+    preset_settings: dict[str, dict[str, str]] = field(default_factory=dict)
     metrics: list[str] | None = None  # metric plugins to compute; None: every installed one that applies to the dataset
     preset: str | None = None  # the preset this bench started from (see ganzoo.presets), recorded with its overrides
     preset_overrides: list[str] = field(default_factory=list)  # the options given beside --preset
@@ -146,6 +146,7 @@ class BenchConfig:
         copied or crafted): raises :class:`BenchInputError` naming the field. The values themselves get the
         command line's checks in :func:`plan`."""
         known = {f.name: f for f in fields(cls)}
+        obj = {_RENAMED.get(k, k): v for k, v in obj.items()}  # a bench.json written before a field's rename
         kw = {k: v for k, v in obj.items() if k in known}
         for key, value in kw.items():
             why = _json_type_error(key, value, cls.__dataclass_fields__[key].default)
@@ -157,9 +158,10 @@ class BenchConfig:
         return cls(**kw)
 
 
+_RENAMED = {"hparams": "settings", "preset_hparams": "preset_settings"}  # old bench.json name -> field
 _INT_LISTS = ("seeds",)
 _STR_LISTS = ("variants", "divergences", "devices", "metrics", "preset_overrides")
-_SETTINGS = ("hparams", "preset_hparams")
+_SETTINGS = ("settings", "preset_settings")
 _INTS = {
     "batch_size": 1,
     "workers_per_device": 1,
@@ -185,7 +187,7 @@ def _json_type_error(key: str, value: Any, default: Any) -> str | None:
             for n, kv in value.items()
         )
         return None if ok else "expected {name: {parameter: value as text}}"
-    if key == "sweep":  # only read back into tables and the page; its samples' values are in hparams, checked there
+    if key == "sweep":  # only read back into tables and the page; its samples' values are in settings, checked there
         return None if value is None or isinstance(value, dict) else "expected a sweep record"
     if key in _INTS:
         if value is None and default is None:

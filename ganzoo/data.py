@@ -12,8 +12,8 @@ import abc
 import enum
 import hashlib
 import inspect
-from dataclasses import dataclass, field, replace
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar
 

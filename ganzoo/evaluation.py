@@ -21,7 +21,6 @@ from ganzoo.samples import save_image_grid, save_point_scatter
 from ganzoo.translation import translate_sources, translation_sheet
 from ganzoo.variant import SampleSheet, Variant
 
-
 METRIC_ERROR = "error_"  # a metric that raised: row ``error_<metric>`` with NaN and the error in ``detail``
 # the evaluation noise (or translated sources) and the sample sheet of a trial with seed s draw from
 # generators seeded NOISE_SEED + s and SHEET_SEED + s: the same at every evaluation point, apart from training's

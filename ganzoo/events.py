@@ -1,6 +1,11 @@
-"""What a running bench tells whoever shows it. The runner only reports (through one ``on_event``
-callback) and returns what it did; the CLI decides how each event looks on a terminal
-(:mod:`ganzoo.display`), and a notebook or another program can take the same events.
+"""The two event vocabularies of a bench, both typed.
+
+- Trial events (:data:`TrialEvent`): what a trial, wherever it runs (this process, a pool worker, a Ray
+  task), sends back to the driver: its result rows, its changed files, its progress, its end. Every executor
+  speaks them; :class:`ganzoo.executor.Driver` and the runner take them.
+- Bench events (:data:`BenchEvent`): what a running bench tells whoever shows it. The runner only reports
+  (through one ``on_event`` callback) and returns what it did; the CLI decides how each event looks on a
+  terminal (:mod:`ganzoo.display`), and a notebook or another program can take the same events.
 
 Plain data, no torch: a display imports it without loading the training stack.
 """
@@ -9,6 +14,52 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+# -- trial -> driver --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowsWritten:
+    """Result rows of one trial (``ganzoo.results.Row``): an evaluation point's, or its final status row."""
+
+    run_id: str
+    rows: list[Any]
+
+    @property
+    def final(self) -> bool:
+        """Whether these rows end the trial: a status row that is not an interruption's."""
+        return any(r.metric == "status" and not r.detail.startswith("interrupted") for r in self.rows)
+
+
+@dataclass(frozen=True)
+class FilesChanged:
+    """Files of one trial's folder, by path inside it, that changed (None: the file is gone)."""
+
+    run_id: str
+    files: dict[str, bytes | None]
+
+
+@dataclass(frozen=True)
+class StepsDone:
+    """How far a trial is (``ganzoo.budget.Spent``) and its latest step's losses."""
+
+    run_id: str
+    spent: Any
+    losses: dict[str, float]
+
+
+@dataclass(frozen=True)
+class TrialEnded:
+    """A trial's outcome (``ganzoo.trial.TrialResult``), sent last."""
+
+    run_id: str
+    result: Any
+
+
+TrialEvent = RowsWritten | FilesChanged | StepsDone | TrialEnded
+
+# -- bench -> display -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

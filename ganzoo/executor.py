@@ -28,12 +28,12 @@ from typing import Any
 import torch
 
 from ganzoo.budget import Spent
-from ganzoo.plan import Plan, TrialSpec
+from ganzoo.events import FilesChanged, RowsWritten, StepsDone, TrialEnded, TrialEvent
+from ganzoo.plan import Plan
 from ganzoo.trial import CHECKPOINT, StopFlag, TrialResult, run_trial
+from ganzoo.trial_spec import TrialSpec
 
-# events a trial sends to the driver: ("rows", run_id, [Row]), ("files", run_id, {name: bytes}),
-# ("progress", run_id, (Spent, {loss: value})), ("done", run_id, TrialResult)
-Event = tuple[str, str, Any]
+Event = TrialEvent  # what a trial sends to the driver (ganzoo.events)
 
 
 @dataclass
@@ -56,7 +56,7 @@ def job_for(spec: TrialSpec) -> TrialJob:
 
 class Driver:
     """The driver's side of the one event protocol every executor speaks: each event goes to the runner's
-    ``handle``; a trial counts as done once its final status row (or its "done" event) arrived, so a worker
+    ``handle``; a trial counts as done once its final status row (or its TrialEnded event) arrived, so a worker
     that dies between the two never runs it twice; and the one retry rule: a trial whose worker died starts
     again from the latest checkpoint the driver holds, up to ``max_retries`` times, then is recorded failed."""
 
@@ -66,15 +66,12 @@ class Driver:
         self.attempts = {job.spec.run_id: 0 for job in jobs}
 
     def __call__(self, event: Event) -> None:
-        kind, run_id, payload = event
-        if kind == "done" or (
-            kind == "rows" and any(r.metric == "status" and not r.detail.startswith("interrupted") for r in payload)
-        ):
-            self.done.add(run_id)
+        if isinstance(event, TrialEnded) or (isinstance(event, RowsWritten) and event.final):
+            self.done.add(event.run_id)
         self.handle(event)
 
     def failed(self, run_id: str, detail: str) -> None:
-        self(("done", run_id, TrialResult("failed", Spent(), detail)))
+        self(TrialEnded(run_id, TrialResult("failed", Spent(), detail)))
 
     def again(self, job: TrialJob, what: str) -> TrialJob | None:
         """The job to start again after ``what`` (its worker, its Ray task) died, or None: out of retries,
@@ -104,7 +101,7 @@ def execute(job: TrialJob, data: Any, metrics: dict, send: Callable[[Event], Non
                     shipped[str(f)] = f.stat().st_mtime_ns
                     changed[str(f.relative_to(folder))] = f.read_bytes()
             if changed:
-                send(("files", spec.run_id, changed))
+                send(FilesChanged(spec.run_id, changed))
 
         held: list = []  # status rows: sent once the trial's files are, so no status row precedes its weights
 
@@ -112,7 +109,7 @@ def execute(job: TrialJob, data: Any, metrics: dict, send: Callable[[Event], Non
             held.extend(r for r in rows if r.metric == "status")
             rest = [r for r in rows if r.metric != "status"]
             if rest:
-                send(("rows", spec.run_id, rest))
+                send(RowsWritten(spec.run_id, rest))
 
         try:
             result = run_trial(
@@ -121,17 +118,17 @@ def execute(job: TrialJob, data: Any, metrics: dict, send: Callable[[Event], Non
                 metrics,
                 emit,
                 stop=stop,
-                on_progress=lambda spent, losses: send(("progress", spec.run_id, (spent, losses))),
+                on_progress=lambda spent, losses: send(StepsDone(spec.run_id, spent, losses)),
                 folder=folder,
                 on_checkpoint=ship,
             )
         finally:
             ship()
             if held:
-                send(("rows", spec.run_id, held))
+                send(RowsWritten(spec.run_id, held))
         if not (folder / CHECKPOINT).exists():  # a finished trial dropped it: the driver drops its copy too
-            send(("files", spec.run_id, {CHECKPOINT: None}))
-    send(("done", spec.run_id, result))
+            send(FilesChanged(spec.run_id, {CHECKPOINT: None}))
+    send(TrialEnded(spec.run_id, result))
     return result
 
 
@@ -208,7 +205,7 @@ def _pool_trial(job: TrialJob) -> str:
         job = replace(job, spec=job.spec.on(_worker["device"]))
         execute(job, _worker["data"], _worker["metrics"], _worker["send"], _worker["stop"])
     except Exception:  # execute reports a trial's own failures; anything else must still reach the driver
-        _worker["send"](("done", job.spec.run_id, TrialResult("failed", Spent(), traceback.format_exc(limit=3))))
+        _worker["send"](TrialEnded(job.spec.run_id, TrialResult("failed", Spent(), traceback.format_exc(limit=3))))
     return job.spec.run_id
 
 

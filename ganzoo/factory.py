@@ -175,7 +175,7 @@ def create_variant(spec: VariantSpec, info: DatasetInfo) -> Built:
     variant: Variant = cls(info=info, divergence=divergence, **{k: v for k, v in chosen.items() if k in ctor})
     if "z_dist" in chosen:
         variant.z_dist = check_z_dist(chosen["z_dist"])
-    training = training_settings(cls, chosen)
+    training = training_settings(cls, chosen, getattr(variant, "declared_training", {}))
     recipe = getattr(divergence, "recipe", None)
     if recipe is not None and recipe.per_sample_critic:
         batchnorm = [
@@ -210,16 +210,20 @@ def create_variant(spec: VariantSpec, info: DatasetInfo) -> Built:
     return Built(variant, training, record)
 
 
-def training_settings(cls: type[Variant], chosen: dict[str, Any]) -> Training:
-    """The trainer's settings: each chosen value, else the variant's declared default (a constructor
-    argument or class attribute of that name), else ganzoo's (:class:`~ganzoo.training.Training`)."""
+def training_settings(cls: type[Variant], chosen: dict[str, Any], declared: dict[str, Any] | None = None) -> Training:
+    """The trainer's settings: each chosen value, else the variant's declared default (a constructor argument or
+    class attribute of that name; ``declared``: what a plugin written before the trainer owned them set with the
+    deprecated ``Variant.set_training``), else ganzoo's (:class:`~ganzoo.training.Training`)."""
     ctor = cls.constructor_params()
+    declared = declared or {}
     values = {}
     for f in fields(Training):
         if f.name == "adversarial":
             continue
         if f.name in chosen:
             values[f.name] = chosen[f.name]
+        elif f.name in declared:
+            values[f.name] = declared[f.name]
         elif f.name in ctor:
             values[f.name] = ctor[f.name]
         else:

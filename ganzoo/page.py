@@ -190,7 +190,9 @@ def _what_ran(folder: Path, manifest: dict[str, Any]) -> str:
         "seeds": ", ".join(map(str, config.get("seeds", []))),
         "features": config.get("features"),
         "settings": "; ".join(
-            f"--set {k}.{p}={v}" for k, kv in (config.get("hparams") or {}).items() for p, v in kv.items()
+            f"--set {k}.{p}={v}"
+            for k, kv in (config.get("settings", config.get("hparams")) or {}).items()
+            for p, v in kv.items()
         )
         or "defaults",
         "started": manifest.get("started"),

@@ -13,15 +13,15 @@ import os
 import shutil
 import tempfile
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import torch
 
 from ganzoo import config as configuration
 from ganzoo import fingerprint, presets, registry
-from ganzoo.budget import Budget, Spent
+from ganzoo.budget import Budget
 from ganzoo.config import (
     NO_DIVERGENCE,
     BenchConfig,
@@ -39,90 +39,10 @@ from ganzoo.fingerprint import code_fingerprint
 from ganzoo.lock import live_holder
 from ganzoo.metrics.base import EvalOptions
 from ganzoo.params import typed
-from ganzoo.results import MANIFEST, Row
+from ganzoo.results import MANIFEST
 from ganzoo.training import TRAINING_PARAMS
+from ganzoo.trial_spec import TrialKey, TrialSpec
 from ganzoo.variant import IncompatibleData, Variant
-
-
-class _Trial(NamedTuple):
-    variant: str
-    divergence: str
-    seed: int
-
-    @property
-    def run_id(self) -> str:
-        """``<label>-<divergence>-s<seed>``: the trial's folder under ``runs/`` and its rows' ``run_id``."""
-        return f"{self.variant}-{self.divergence}-s{self.seed}"
-
-
-@dataclass(frozen=True)
-class TrialSpec:
-    """One trial, resolved and self-contained: what to build (the variant's plugin and every layer of its
-    settings, typed), on which data, for how long, on which device and threads, where its files go and how
-    it is evaluated, and the plugins' packages and code it runs. The trial, the executors and evaluation read
-    only this: nothing goes back to the config or to the planner. It is run, checkpointed and resumed on
-    its own, in ``runs/<run_id>/``."""
-
-    variant: str  # the bench's label (the plugin's name unless --variants LABEL=VARIANT)
-    divergence: str
-    seed: int
-    build: VariantSpec
-    settings: str  # the results' ``settings`` column: what the variant was told beyond its defaults
-    source: DataSource
-    budget: Budget
-    eval_every: Budget
-    checkpoint_every: Budget | None
-    device: torch.device
-    threads: int
-    amp: bool
-    folder: Path  # runs/<run_id> under --out
-    keep_checkpoints: bool
-    evaluation: EvalOptions
-    packages: dict[str, Any]  # the package providing each plugin: variant, divergence, dataset, metrics
-    executor_note: dict[str, Any]  # where and how it runs, recorded in its config.json
-    code: dict[str, Any]  # the part of the bench's code fingerprint this trial runs
-
-    @property
-    def run_id(self) -> str:
-        return _Trial(self.variant, self.divergence, self.seed).run_id
-
-    @property
-    def plugin(self) -> str:
-        """The installed variant this trial runs."""
-        return self.build.plugin
-
-    @property
-    def label(self) -> str:
-        return f"{self.variant}/{self.divergence} seed {self.seed}"
-
-    def on(self, device: torch.device) -> TrialSpec:
-        """The same trial on a worker's own device."""
-        return replace(self, device=device)
-
-    def row_keys(self, data: Any) -> dict[str, Any]:
-        """The columns every row of this trial shares."""
-        return dict(
-            run_id=self.run_id,
-            variant=self.variant,
-            divergence=self.divergence,
-            dataset=data.name,
-            split=data.split,
-            seed=self.seed,
-            budget=self.budget.text,
-            settings=self.settings,
-        )
-
-    def status_row(self, data: Any, spent: Spent, value: float, detail: str) -> Row:
-        """This trial's status row (1 ok, 0 failed or interrupted), at the step, images and seconds it reached."""
-        return Row(
-            **self.row_keys(data),
-            step=spent.steps,
-            images_seen=spent.images,
-            device_seconds=round(spent.seconds, 4),
-            metric="status",
-            value=value,
-            detail=detail,
-        )
 
 
 @dataclass(frozen=True)
@@ -134,7 +54,6 @@ class Plan:
     config: BenchConfig  # as asked for: bench.json records it, and ``--resume`` plans it again
     runs: list[TrialSpec]
     budget: Budget
-    eval_every: Budget
     device: torch.device
     info: DatasetInfo
     source: DataSource
@@ -152,10 +71,9 @@ class Plan:
     left_out: dict[str, str] = field(default_factory=dict)  # default bench: installed variants it does not run, and why
     metrics: list[str] = field(default_factory=list)  # the metric plugins it computes
     metrics_left_out: dict[str, str] = field(default_factory=dict)  # installed metrics it does not compute, and why
-    hparams: dict[str, dict[str, Any]] = field(default_factory=dict)  # --set on a variant, typed
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # --set on a variant, typed
     divergence_params: dict[str, dict[str, Any]] = field(default_factory=dict)  # --set on a divergence, typed
-    metric_params: dict[str, dict[str, Any]] = field(default_factory=dict)  # --set on a metric, typed
-    preset_hparams: dict[str, dict[str, Any]] = field(default_factory=dict)  # a preset's values per variant, typed
+    preset_settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # a preset's values per variant, typed
 
     @property
     def workers(self) -> int:
@@ -263,7 +181,7 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
             f"--divergences {','.join(config.divergences)}: no variant of this bench has a discriminator "
             f"({', '.join(names)}), so no divergence applies; leave --divergences out"
         )
-    runs = [_Trial(v, d, s) for v in names for d in divergences_of(v) for s in config.seeds]
+    runs = [TrialKey(v, d, s) for v in names for d in divergences_of(v) for s in config.seeds]
     for v in names:
         starved = _starved_of_real_scores(get_plugin(registry.variants, plugins[v]), divergences_of(v))
         if starved:
@@ -273,19 +191,19 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
                 "and declares real_scores_for_g = True)"
             )
     used_divergences = sorted({r.divergence for r in runs} - {NO_DIVERGENCE})
-    hparams, divergence_params, metric_params, label_divergence = _route_settings(
-        config.hparams, names, plugins, used_divergences, metrics
-    )
-    preset_hparams = _route_settings(
-        {v: s for v, s in config.preset_hparams.items() if v in names}, names, plugins, [], []
-    )[0]
+    routed = _route_settings(config.settings, names, plugins, used_divergences, metrics)
+    preset_settings = _route_settings(
+        {v: s for v, s in config.preset_settings.items() if v in names}, names, plugins, [], []
+    ).variants
 
     def variant_spec(v: str, d: str) -> VariantSpec:
         div = {
-            **divergence_params.get(d, {}),
-            **label_divergence.get(v, {}).get(d, {}),
+            **routed.divergences.get(d, {}),
+            **routed.label_divergences.get(v, {}).get(d, {}),
         }  # a label's own beat the divergence's
-        return VariantSpec(v, plugins[v], d, hparams.get(v, {}), config.batch_size, div, preset_hparams.get(v, {}))
+        return VariantSpec(
+            v, plugins[v], d, routed.variants.get(v, {}), config.batch_size, div, preset_settings.get(v, {})
+        )
 
     for v, d in sorted({(r.variant, r.divergence) for r in runs}):  # what a variant refuses fails here, not mid-bench
         vspec = variant_spec(v, d)
@@ -324,13 +242,13 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
         + [("metrics", m) for m in metrics]
     )
     code = code_fingerprint(used)
-    evaluation = EvalOptions(config.features, config.inception_weights, tuple(metrics), metric_params)
+    evaluation = EvalOptions(config.features, config.inception_weights, tuple(metrics), routed.metrics)
     packages = {
         "dataset": registry.datasets.entry(dataset_name).package,
         "metrics": {m: registry.metrics.entry(m).package for m in metrics},
     }
 
-    def spec(r: _Trial) -> TrialSpec:
+    def spec(r: TrialKey) -> TrialSpec:
         build = variant_spec(r.variant, r.divergence)
         ran = [
             ("variants", build.plugin),
@@ -369,7 +287,6 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
         config=config,
         runs=[spec(r) for r in runs],
         budget=budget,
-        eval_every=eval_every,
         device=device,
         info=info,
         source=config.source,
@@ -387,10 +304,9 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
         left_out=left_out,
         metrics=metrics,
         metrics_left_out=metrics_left_out,
-        hparams=hparams,
-        divergence_params=divergence_params,
-        metric_params=metric_params,
-        preset_hparams=preset_hparams,
+        settings=routed.variants,
+        divergence_params=routed.divergences,
+        preset_settings=preset_settings,
     )
 
 
@@ -412,23 +328,29 @@ def choose_metrics(config: BenchConfig, info: DatasetInfo) -> tuple[list[str], d
     return chosen, left_out
 
 
+@dataclass(frozen=True)
+class _Routed:
+    """``--set`` values by what they set, typed: variant (or label) -> settings, divergence -> parameters,
+    metric -> parameters, and a label's own divergence parameters (label -> divergence -> parameters)."""
+
+    variants: dict[str, dict[str, Any]] = field(default_factory=dict)
+    divergences: dict[str, dict[str, Any]] = field(default_factory=dict)
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    label_divergences: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+
+
 def _route_settings(
     given: dict[str, dict[str, str]],
     variants: list[str],
     plugins: dict[str, str],
     divergences: list[str],
     metrics: list[str],
-) -> tuple[
-    dict[str, dict[str, Any]],
-    dict[str, dict[str, Any]],
-    dict[str, dict[str, Any]],
-    dict[str, dict[str, dict[str, Any]]],
-]:
+) -> _Routed:
     """``--set NAME.PARAM=VALUE`` to (variant, divergence, metric, a variant label's divergence) parameters, typed:
     NAME is a variant (or label), a divergence or a metric this bench uses, and ``LABEL.DIVERGENCE.PARAM`` sets
     a divergence's parameter for that label's runs only (a sweep's samples); anything else, or a name two of
     them share, is refused."""
-    out: tuple[dict, dict, dict, dict] = ({}, {}, {}, {})
+    out = _Routed()
     for name, values in given.items():
         kinds = [i for i, names in enumerate((variants, divergences, metrics)) if name in names]
         if not kinds:
@@ -446,7 +368,7 @@ def _route_settings(
             if kind == 0:
                 own = {k: v for k, v in values.items() if "." not in k}
                 cls = get_plugin(registry.variants, plugins[name])
-                out[0][name] = typed(own, cls.constructor_params(), f"variant {name!r}", also=TRAINING_PARAMS)
+                out.variants[name] = typed(own, cls.constructor_params(), f"variant {name!r}", also=TRAINING_PARAMS)
                 for key, value in values.items():  # LABEL.DIVERGENCE.PARAM
                     div, dot, param = key.rpartition(".")
                     if not dot:
@@ -456,14 +378,14 @@ def _route_settings(
                             f"{name}.{key}: {div!r} is not a divergence of this bench ({', '.join(divergences) or 'none'})"
                         )
                     params = get_plugin(registry.divergences, div).constructor_params()
-                    out[3].setdefault(name, {}).setdefault(div, {}).update(
+                    out.label_divergences.setdefault(name, {}).setdefault(div, {}).update(
                         typed({param: value}, params, f"divergence {div!r}")
                     )
             elif kind == 1:
                 cls = get_plugin(registry.divergences, name)
-                out[1][name] = typed(values, cls.constructor_params(), f"divergence {name!r}")
+                out.divergences[name] = typed(values, cls.constructor_params(), f"divergence {name!r}")
             else:
-                out[2][name] = typed(
+                out.metrics[name] = typed(
                     values, get_plugin(registry.metrics, name).constructor_params(), f"metric {name!r}"
                 )
         except ValueError as exc:

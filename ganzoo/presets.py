@@ -55,18 +55,18 @@ class Preset:
 
     def config(self, **overrides: Any) -> BenchConfig:
         """The preset's bench with ``overrides`` (BenchConfig fields) on top. The preset's per-variant values
-        go to ``preset_hparams``, below a divergence's recipe and the user's ``--set`` (``hparams``): a
+        go to ``preset_settings``, below a divergence's recipe and the user's ``--set`` (``settings``): a
         divergence swept under a preset trains with its own paper's recipe. The overrides (all but ``out``)
         are recorded as the command line spells them."""
         overrides.setdefault("preset_overrides", override_flags({k: v for k, v in overrides.items() if k != "out"}))
         opts = dict(self.options)
-        hp = {v: dict(s) for v, s in opts.pop("hparams", {}).items()}
+        hp = {v: dict(s) for v, s in opts.pop("settings", {}).items()}
         if overrides.get("variants"):  # the preset's labels stand for its settings: --variants gan,pacgan4
             labels = {split_variant(item)[0]: item for item in opts["variants"]}
             overrides["variants"] = [labels.get(item, item) for item in overrides["variants"]]
             kept = {split_variant(item)[0] for item in overrides["variants"]}
             hp = {v: s for v, s in hp.items() if v in kept}
-        return BenchConfig(**{**opts, **overrides, "preset_hparams": hp, "preset": self.name})
+        return BenchConfig(**{**opts, **overrides, "preset_settings": hp, "preset": self.name})
 
     def published_rows(self) -> list[dict[str, Any]]:
         return [{**p.as_json(), "dataset": p.dataset or self.options["dataset"]} for p in self.published]
@@ -78,7 +78,7 @@ def override_flags(overrides: dict[str, Any]) -> list[str]:
     shown = []
     for k, v in overrides.items():
         flag = "--" + k.replace("_", "-")
-        if k == "hparams":
+        if k == "settings":
             shown += Settings.flags(v)
         elif isinstance(v, bool):
             shown.append(flag)
@@ -123,7 +123,7 @@ def _pacgan_2d(dataset: str) -> dict[str, Any]:
         budget="400000steps",
         eval_every="100000steps",
         seeds=list(range(10)),
-        hparams=hparams,
+        settings=hparams,
     )
 
 
@@ -207,7 +207,7 @@ PRESETS: dict[str, Preset] = {
                 budget="100000steps",
                 eval_every="25000steps",
                 seeds=list(range(10)),
-                hparams={
+                settings={
                     ("dcgan" if m == 1 else f"pacdcgan{m}"): {**_PACGAN_DCGAN, "pack": str(m)} for m in _STACKED_PACKS
                 },
             ),

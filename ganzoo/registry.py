@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import ast
 import difflib
+import importlib
 import importlib.util
 import re
 import traceback
 from dataclasses import dataclass
 from importlib import metadata
-import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -79,7 +79,10 @@ class Registry(Generic[T]):
             ep, package = eps[0]
             entry = PluginEntry(self.kind, name, ep.value, package)
             if not SAFE_NAME.match(name):  # it would become a path: ../../x must not write outside --out
-                entry.error = f"unsafe name {name!r} in entry-point group {self.group!r} ({ep.value} from {package}): names are letters, digits and . _ + - (not first)"
+                entry.error = (
+                    f"unsafe name {name!r} in entry-point group {self.group!r} ({ep.value} from {package}): "
+                    "names are letters, digits and . _ + - (not first)"
+                )
                 entry.loaded = True
             elif len(eps) > 1:
                 clash = "; ".join(f"{e.value} from {p}" for e, p in eps)

@@ -25,9 +25,14 @@ from ganzoo.config import MACHINE_OPTIONS, BenchConfig, BenchInputError
 from ganzoo.evaluation import prepare_metrics
 from ganzoo.events import (
     BenchFinished,
+    FilesChanged,
     Message,
     OnEvent,
+    RowsWritten,
+    StepsDone,
     TrialDone,
+    TrialEnded,
+    TrialEvent,
     TrialLine,
     TrialProgress,
     TrialScored,
@@ -362,32 +367,33 @@ def _run_trials(
     jobs = [job_for(spec) for spec in p.runs if spec.run_id not in finished]
     summary = set(summary_metrics)
 
-    def handle(event: tuple[str, str, Any]) -> None:
-        kind, run_id, payload = event
-        if kind == "rows":
-            writer.add(payload)
-            scored = {r.metric: r.value for r in payload if r.metric != "status"}
+    def handle(event: TrialEvent) -> None:
+        run_id = event.run_id
+        if isinstance(event, RowsWritten):
+            writer.add(event.rows)
+            scored = {r.metric: r.value for r in event.rows if r.metric != "status"}
             if scored:
-                tell(TrialScored(run_id, payload[0].step, scored))
+                tell(TrialScored(run_id, event.rows[0].step, scored))
             if board is not None:
-                board.rows(run_id, payload)
-        elif kind == "files":
+                board.rows(run_id, event.rows)
+        elif isinstance(event, FilesChanged):
             folder = specs[run_id].folder
             # the checkpoint last: one in place means the sheets and config.json it follows are too, so a
             # kill between two of these writes resumes from the checkpoint before, which writes them again
-            for name, blob in sorted(payload.items(), key=lambda item: item[0] == CHECKPOINT):
+            for name, blob in sorted(event.files.items(), key=lambda item: item[0] == CHECKPOINT):
                 if blob is None:
                     (folder / name).unlink(missing_ok=True)
                 else:
                     atomic_write_bytes(folder / name, blob)
             if board is not None:
-                board.files(run_id, payload)
-        elif kind == "progress":
-            spent, losses = payload
+                board.files(run_id, event.files)
+        elif isinstance(event, StepsDone):
+            spent, losses = event.spent, event.losses
             tell(TrialProgress(run_id, p.budget.fraction(spent), spent.steps, p.budget.left(spent), losses))
             if board is not None:
                 board.losses(run_id, spent.steps, losses)
-        elif kind == "done":
+        elif isinstance(event, TrialEnded):
+            payload = event.result
             ended[run_id] = payload.status
             if payload.status == "failed" and not any(r.run_id == run_id and r.metric == "status" for r in writer.rows):
                 writer.add(

@@ -274,7 +274,7 @@ def expand(sweep: Sweep, base: BenchConfig) -> BenchConfig:
             **base.__dict__,
             "variants": labels,
             "divergences": None,
-            "hparams": {**base.hparams, **hparams},
+            "settings": {**base.settings, **hparams},
             "sweep": record,
         }
     )
@@ -293,6 +293,68 @@ def _refused(variant: str, divergence: str, info: Any, values: dict[str, Any], b
     except Exception as exc:
         return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
     return None
+
+
+# options a --rerun-best bench takes beside it: where and how it runs, never what it trains (the sweep's protocol)
+RERUN_OPTIONS = (
+    "out",
+    "force",
+    "executor",
+    "workers",
+    "devices",
+    "workers_per_device",
+    "threads",
+    "device",
+    "cache_dir",
+    "data_dir",
+    "ray_address",
+    "max_retries",
+    "tensorboard",
+    "keep_checkpoints",
+)
+
+
+def rerun_config(sweep: Path, seeds: list[int], given: dict[str, Any]) -> BenchConfig:
+    """The ``--rerun-best SEEDS --from-sweep SWEEP`` bench: :func:`rerun_best`, with the options ``given`` beside it
+    (BenchConfig fields, only those of :data:`RERUN_OPTIONS`; anything else is refused in one line)."""
+    protocol = sorted(k for k in given if k not in RERUN_OPTIONS)
+    if protocol:
+        flags = ", ".join(f"--{k.replace('_', '-')}" for k in protocol)
+        raise SweepInputError(
+            f"--rerun-best keeps the sweep's protocol (its dataset, budget, metrics and settings come from "
+            f"{sweep}/bench.json); leave out {flags}"
+        )
+    config = rerun_best(sweep, seeds, given["out"])
+    return BenchConfig(**{**config.__dict__, **given})
+
+
+def preset_sweep(preset: str, space: str | None, samples: int, samples_given: bool) -> tuple[str | None, int]:
+    """The sweep a bench from ``preset`` runs, as (space or None, samples): the preset's own (``lucic-mnist``:
+    ``lucic-wide`` x 100) unless ``--sweep`` names another; a ``--samples`` the user gave stays theirs."""
+    from ganzoo import presets
+
+    planned = presets.get(preset).sweep
+    if space is not None or planned is None:
+        return space, samples
+    return planned[0], samples if samples_given else planned[1]
+
+
+def sweep_config(
+    base: BenchConfig, space: str, samples: int, seed: int, params: tuple[str, ...], all_variants: Any
+) -> BenchConfig:
+    """``base`` expanded into a sweep of ``samples`` settings from ``space`` per variant x divergence (``--param``
+    adding or replacing ranges); ``all_variants(base)`` gives the variants when ``base`` names none."""
+    check_space(space, samples)  # what needs no torch, first
+    extra = dict(parse_param(p) for p in params)
+    sweep = Sweep(
+        variants=base.variants or all_variants(base),
+        divergences=base.divergences,
+        space=space,
+        samples=samples,
+        seed=seed,
+        extra=extra,
+    )
+    return expand(sweep, base)
 
 
 def rerun_best(sweep: Path, seeds: list[int], out: Path) -> BenchConfig:
@@ -344,7 +406,7 @@ def rerun_best(sweep: Path, seeds: list[int], out: Path) -> BenchConfig:
             **base.__dict__,
             "variants": labels,
             "divergences": None,
-            "hparams": hparams,
+            "settings": hparams,
             "seeds": seeds,
             "sweep": {"rerun_best_of": str(sweep), "space": record["space"], "chosen": chosen},
         }

@@ -290,7 +290,8 @@ def check_generation_uses_the_given_generator_only(name: str) -> None:
 
 @_check("variants")
 def check_sample_sheet(name: str) -> None:
-    """A sample_sheet of its own, where given, is a SampleSheet of finite samples of the dataset's shape, drawn from the given generator only."""
+    """A sample_sheet of its own, where given, is a SampleSheet of finite samples of the dataset's shape, drawn from
+    the given generator only."""
     from ganzoo.variant import SampleSheet
 
     data, variant = _evaluating(name)
@@ -614,15 +615,16 @@ def check_metric_attributes(name: str) -> None:
 
 def _metric_data(name: str) -> Data:
     """The first of the kit's datasets the metric can score, by the rule a bench uses (``check_data``)."""
-    from ganzoo.metrics.base import EvalOptions
     from ganzoo.evaluation import metric_unsuitable
+    from ganzoo.metrics.base import EvalOptions
 
     return _first_fitting(lambda data_name, info: metric_unsuitable(name, info, EvalOptions()), "metric")
 
 
 @_check("metrics")
 def check_metric_values_on_real_samples(name: str) -> None:
-    """On real samples: finite float values, the declared directions and summary among them, the same values twice, provenance as result columns."""
+    """On real samples: finite float values, the declared directions and summary among them, the same values twice,
+    provenance as result columns."""
     from ganzoo.config import default_cache_dir
 
     cls = _plugin("metrics", name)

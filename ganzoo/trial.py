@@ -30,8 +30,8 @@ from ganzoo.budget import EvalSchedule, Spent
 from ganzoo.data import BatchSampler, Data
 from ganzoo.device import DeviceClock
 from ganzoo.evaluation import evaluate
+from ganzoo.factory import Built, create_variant
 from ganzoo.metrics.base import Metric
-from ganzoo.plan import TrialSpec
 from ganzoo.results import (
     Row,
     atomic_torch_save,
@@ -41,8 +41,8 @@ from ganzoo.results import (
     read_json_object,
     utc_now,
 )
-from ganzoo.factory import Built, create_variant
 from ganzoo.trainer import Trainer
+from ganzoo.trial_spec import TrialSpec
 from ganzoo.variant import Progress, StepOutput, Variant
 
 CHECKPOINT = "checkpoint.pt"

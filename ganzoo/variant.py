@@ -15,7 +15,9 @@ See docs/architecture.md for how each seed variant maps onto it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -25,9 +27,6 @@ from torch import Tensor, nn
 from ganzoo.data import Batch, BatchSampler, DataKind, DatasetInfo
 from ganzoo.divergence import Divergence
 from ganzoo.packing import (
-    Pack,
-    SplitBatchNorm,
-    interleave_packs,
     pack_samples,
     split_noise_batches,  # noqa: F401 (their old home)
     unpack_samples,
@@ -120,6 +119,34 @@ class Variant:
     def constructor_params(cls) -> dict[str, Any]:
         """Keyword-only constructor hyper-parameters and their defaults (what ``--set`` can name)."""
         return keyword_params(cls.__init__, skip=("info", "divergence"))
+
+    def set_training(self, **values: Any) -> None:
+        """Deprecated: the trainer owns the training settings (:class:`~ganzoo.training.Training`). Declare a
+        default as a constructor argument (``lr=1e-3``) or class attribute (``d_steps = 5``) instead. Values set
+        here still count as this variant's defaults, below ``--set``, a divergence's recipe and a preset."""
+        warnings.warn(
+            "Variant.set_training is deprecated: declare training defaults as constructor arguments or class "
+            "attributes (d_steps = 5); --set, a divergence's recipe and a preset override them",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        unknown = [k for k in values if k not in TRAINING_PARAMS]
+        if unknown:
+            raise ValueError(f"{unknown[0]!r} is not a training setting ({', '.join(TRAINING_PARAMS)})")
+        if "z_dist" in values:
+            self.z_dist = check_z_dist(values.pop("z_dist"))
+        self.declared_training = {**getattr(self, "declared_training", {}), **values}
+
+    @contextmanager
+    def noise_tape(self, replay: Any = None) -> Iterator[None]:
+        """Deprecated, and does nothing: the batch carries its noise (``batch.z``, with ``noise_in_batch = True``),
+        and a scheme that reuses noise reuses the batch. Nothing is recorded or replayed behind a call."""
+        warnings.warn(
+            "Variant.noise_tape is deprecated and records nothing: set noise_in_batch = True and read batch.z",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        yield None
 
     # -- what the runner checks and records ---------------------------------------------------
     @classmethod

@@ -2,8 +2,6 @@
 run and the other metrics go on; a dataset or metric that cannot be set up is one line naming the plugin
 and its package (exit 2); the default bench says which variants it left out and why."""
 
-import json
-
 from click.testing import CliRunner
 
 from ganzoo.cli import main

@@ -4,8 +4,8 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from conftest import SHARED_MNIST
+
 from ganzoo import registry
 from ganzoo.data import BatchSampler
 from ganzoo_plugins.datasets.mnist import read_idx

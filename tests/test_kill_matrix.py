@@ -170,7 +170,7 @@ def test_a_kill_at_each_kind_of_write_then_resume_equals_the_uninterrupted_bench
     chosen = {}
     for i, w in enumerate(writes, 1):
         chosen.setdefault(kind(w), []).append(i)
-    for k, at in sorted((k, v[len(v) // 2]) for k, v in chosen.items()):
+    for _, at in sorted((k, v[len(v) // 2]) for k, v in chosen.items()):
         out = tmp_path / f"killed-{at}"
         kill_then_resume(executor, killer, out, at, started=at > writes.index("bench.json") + 1)
         assert_same(full, out)

@@ -5,7 +5,6 @@ import os
 import re
 import subprocess
 import sys
-import textwrap
 
 import pytest
 from click.testing import CliRunner
@@ -14,7 +13,6 @@ from ganzoo import registry
 from ganzoo.cli import main
 from ganzoo.scaffold import KINDS, new_plugin
 from ganzoo.testing import CHECKS, Configured, parametrize_with_checks, run_checks
-
 
 # the translation variants' training checks take minutes on 2 cores: slow here (run with -m slow);
 # tests/test_translation.py and tests/test_reliability.py check that they learn and resume

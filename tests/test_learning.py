@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from ganzoo import IncompatibleData, Samples, registry
+from ganzoo.config import default_cache_dir
 from ganzoo.data import BatchSampler
 from ganzoo.factory import VariantSpec, create_variant
-from ganzoo.config import default_cache_dir
 from ganzoo.trainer import Trainer
 
 STEPS = 300

@@ -6,9 +6,9 @@ import torch
 from scipy import linalg
 
 from ganzoo import Samples, registry
+from ganzoo.config import default_cache_dir
 from ganzoo.metrics.classifier import classifier_path, load_classifier
 from ganzoo.metrics.modes import mode_stats
-from ganzoo.config import default_cache_dir
 
 
 def load(name):

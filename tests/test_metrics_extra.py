@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from ganzoo import Samples, registry
+from ganzoo.config import default_cache_dir
 from ganzoo.metrics.classes import histogram_kl
 from ganzoo.metrics.features import FeatureSpaceError, feature_space, inception_space
 from ganzoo.metrics.fidelity import density_coverage
-from ganzoo.config import default_cache_dir
 
 
 def test_density_coverage_match_the_prdc_package():

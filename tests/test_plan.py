@@ -76,7 +76,7 @@ def test_a_trial_spec_is_self_contained(tmp_path):
             seeds=[3],
             batch_size=16,
             metrics=["modes"],
-            hparams={"narrow": {"d_layers": "1"}},
+            settings={"narrow": {"d_layers": "1"}},
             out=tmp_path / "o",
         )
     )

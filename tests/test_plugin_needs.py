@@ -13,12 +13,12 @@ import torch
 from click.testing import CliRunner
 from PIL import Image
 
-from ganzoo import DatasetInfo, DataKind, Progress, SampleSheet, registry
+from ganzoo import DataKind, DatasetInfo, Progress, SampleSheet, registry
 from ganzoo.cli import main
-from ganzoo.data import describe_dataset
-from ganzoo.metrics.base import EvalOptions
 from ganzoo.config import BenchConfig, BenchInputError
+from ganzoo.data import describe_dataset
 from ganzoo.factory import load_data
+from ganzoo.metrics.base import EvalOptions
 from ganzoo.plan import choose_metrics, plan
 from ganzoo.results import read_results
 from ganzoo_plugins.datasets.image_folder import ImageFolder
@@ -155,11 +155,11 @@ def test_set_reaches_a_divergence_and_a_metric(tmp_path):
         divergences=["wasserstein-gp"],
         budget="2steps",
         metrics=["modes"],
-        hparams={"wasserstein-gp": {"gp_weight": "2.5"}, "gan": {"d_layers": "1"}},
+        settings={"wasserstein-gp": {"gp_weight": "2.5"}, "gan": {"d_layers": "1"}},
         out=tmp_path / "o",
     )
     p = plan(config)
-    assert p.divergence_params == {"wasserstein-gp": {"gp_weight": 2.5}} and p.hparams == {"gan": {"d_layers": 1}}
+    assert p.divergence_params == {"wasserstein-gp": {"gp_weight": 2.5}} and p.settings == {"gan": {"d_layers": 1}}
     variant, record = p.runs[0].build.build(p.info)
     assert variant.divergence.gp_weight == 2.5 and record["divergence_params"] == {"gp_weight": 2.5}
     assert p.runs[0].settings == "d_layers=1;wasserstein-gp.gp_weight=2.5"
@@ -173,7 +173,7 @@ def test_set_reaches_a_divergence_and_a_metric(tmp_path):
         ({"fidelity": {"max_samples": "10"}}, "--set names 'fidelity'"),
     ):  # fidelity is not among --metrics modes
         with pytest.raises(BenchInputError, match=re.escape(message)):
-            plan(BenchConfig(**{**config.__dict__, "hparams": bad}))
+            plan(BenchConfig(**{**config.__dict__, "settings": bad}))
 
 
 def test_a_metric_parameter_reaches_the_metric(tmp_path):

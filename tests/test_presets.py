@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 import torch
 from click.testing import CliRunner
-
 from conftest import SHARED_MNIST
+
 from ganzoo import pack_samples
 from ganzoo.cli import main
-from ganzoo.data import BatchSampler
 from ganzoo.config import BenchConfig
+from ganzoo.data import BatchSampler
 from ganzoo.factory import VariantSpec, create_variant, dataset_info, load_data
 from ganzoo.presets import PRESETS
 from ganzoo.report import within_2se

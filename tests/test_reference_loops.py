@@ -62,7 +62,7 @@ class Feed:
 def _preset_variant(tmp_path: Path, preset: str, label: str, **given: str) -> Built:
     """The preset's variant ``label`` as a bench builds it (the preset's values, then ``given`` as --set)."""
     cfg = presets.get(preset).config(
-        out=tmp_path / "bench", variants=[label], seeds=[0], hparams={label: given} if given else {}
+        out=tmp_path / "bench", variants=[label], seeds=[0], settings={label: given} if given else {}
     )
     p = plan(cfg)
     torch.manual_seed(0)
@@ -420,7 +420,7 @@ def test_pacgan_stacked_mnist_matches_the_papers_loop(tmp_path: Path, label: str
     from ganzoo_plugins.variants.dcgan import DCGAN
 
     cfg = presets.get("pacgan-stacked-mnist").config(out=tmp_path / "bench", variants=[label], seeds=[0])
-    given = {k: v for k, v in cfg.preset_hparams[label].items()}
+    given = {k: v for k, v in cfg.preset_settings[label].items()}
     info = DatasetInfo(kind=DataKind.LABELLED, shape=(3, 28, 28), num_classes=1000, tags=frozenset({"stacked-digits"}))
     preset = {**typed(given, DCGAN.constructor_params(), "dcgan", also=TRAINING_PARAMS), "batch_size": 4}
 
@@ -476,7 +476,7 @@ def test_a_simultaneous_trial_resumed_mid_interval_equals_the_uninterrupted_one(
             budget="16steps",
             eval_every="8steps",
             metrics=["modes"],
-            hparams={"pacgan4": {"batch_size": "10", "same_z": "true"}},
+            settings={"pacgan4": {"batch_size": "10", "same_z": "true"}},
         )
         p = plan(cfg)
         data = load_data(cfg)

@@ -16,11 +16,11 @@ import pandas as pd
 import pytest
 import torch
 from click.testing import CliRunner
+from test_data import write_idx
 
 from ganzoo import registry
 from ganzoo.cli import main
 from ganzoo.results import load_weights, read_results
-from test_data import write_idx
 
 BENCH = ["--variants", "gan", "--seeds", "2", "--budget", "120steps", "--eval-every", "40steps"]
 # a metric that leaves a mark while it evaluates a chosen step and takes its time there, so a test can kill
@@ -286,7 +286,7 @@ def test_a_malicious_pickle_in_the_cache_never_runs(tmp_path):
         target.write_bytes(pickle.dumps({"fc.weight": _Boom(marker)}, protocol=2))
     from ganzoo.metrics.classifier import load_classifier
 
-    with pytest.raises(Exception):
+    with pytest.raises(pickle.UnpicklingError):  # refused by weights_only=True, never run
         load_classifier(cache / "classifiers" / "x.pt")
     with pytest.warns(UserWarning, match="cannot be used"):
         space = features.inception_space(weights, cache)
@@ -489,8 +489,8 @@ def test_a_seconds_budget_overrun_is_in_the_status_row(tmp_path, fresh_registrie
 
 def test_cyclegan_resumed_mid_interval_equals_the_uninterrupted_trial(tmp_path):
     """A stop between evaluation points checkpoints the loss meter and CycleGAN's image buffers too."""
-    from ganzoo.evaluation import prepare_metrics
     from ganzoo.config import BenchConfig
+    from ganzoo.evaluation import prepare_metrics
     from ganzoo.factory import load_data
     from ganzoo.plan import plan
     from ganzoo.trial import StopFlag, run_trial
@@ -502,7 +502,7 @@ def test_cyclegan_resumed_mid_interval_equals_the_uninterrupted_trial(tmp_path):
             budget="24steps",
             eval_every="12steps",
             out=out,
-            hparams={"cyclegan": {"batch_size": "8", "ngf": "8", "ndf": "8"}},
+            settings={"cyclegan": {"batch_size": "8", "ngf": "8", "ndf": "8"}},
         )
         p = plan(config)
         data = load_data(config)
@@ -552,9 +552,9 @@ def test_an_ok_row_without_its_files_is_continued_on_resume_not_skipped(tmp_path
 
 
 def test_a_trials_status_row_is_sent_after_its_files(tmp_path):
+    from ganzoo.config import BenchConfig
     from ganzoo.evaluation import prepare_metrics
     from ganzoo.executor import execute, job_for
-    from ganzoo.config import BenchConfig
     from ganzoo.factory import load_data
     from ganzoo.plan import plan
     from ganzoo.trial import StopFlag
@@ -568,18 +568,18 @@ def test_a_trials_status_row_is_sent_after_its_files(tmp_path):
     execute(
         job_for(p.runs[0]), data, prepare_metrics(data, p.device, p.cache_dir, p.evaluation), events.append, StopFlag()
     )
-    weights_at = next(i for i, (kind, _, payload) in enumerate(events) if kind == "files" and "weights.pt" in payload)
+    from ganzoo.events import FilesChanged, RowsWritten
+
+    weights_at = next(i for i, e in enumerate(events) if isinstance(e, FilesChanged) and "weights.pt" in e.files)
     status_at = next(
-        i
-        for i, (kind, _, payload) in enumerate(events)
-        if kind == "rows" and any(r.metric == "status" for r in payload)
+        i for i, e in enumerate(events) if isinstance(e, RowsWritten) and any(r.metric == "status" for r in e.rows)
     )
     assert weights_at < status_at
 
 
 def test_a_checkpoint_that_cannot_be_loaded_safely_restarts_the_trial_saying_so(tmp_path):
-    from ganzoo.evaluation import prepare_metrics
     from ganzoo.config import BenchConfig
+    from ganzoo.evaluation import prepare_metrics
     from ganzoo.factory import load_data
     from ganzoo.plan import plan
     from ganzoo.trial import CheckpointWarning, run_trial

@@ -8,7 +8,7 @@ from scipy import stats
 
 from ganzoo import report
 from ganzoo.cli import main
-from ganzoo.results import Row, read_results, ResultsWriter, atomic_write_json
+from ganzoo.results import ResultsWriter, Row, atomic_write_json, read_results
 
 
 def write_bench(

@@ -3,7 +3,6 @@ torch-fidelity on the same images and weights, with an interval that says how su
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +12,10 @@ from click.testing import CliRunner
 from PIL import Image
 
 from ganzoo.cli import main
-from ganzoo.scoring import ScoreInputError, ScoreRequest, bootstrap, frechet_fast, run_score
 from ganzoo.metrics.fidelity import Reference, fid_from_features
+from ganzoo.metrics.intervals import bootstrap, frechet_fast
+from ganzoo.score_inputs import ScoreInputError
+from ganzoo.scoring import ScoreRequest, run_score
 
 
 def _pngs(folder: Path, images: np.ndarray) -> Path:
@@ -265,7 +266,7 @@ def test_the_fast_frechet_distance_equals_torch_fidelitys():
         torch.randn(200, 12, generator=rng, dtype=torch.float64) * 1.3 + 0.2,
     )
     ref = Reference.of(real)
-    from ganzoo.scoring import _sqrt_psd
+    from ganzoo.metrics.intervals import _sqrt_psd
 
     sigma = torch.as_tensor(ref.stats["sigma"])
     fast = frechet_fast(fake, torch.as_tensor(ref.stats["mu"]), sigma, _sqrt_psd(sigma))

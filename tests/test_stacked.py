@@ -3,11 +3,11 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from conftest import SHARED_MNIST
+from test_data import write_idx
+
 from ganzoo import Samples, registry
 from ganzoo.metrics.stacked import channel_digits, stacked_mode_stats
-from test_data import write_idx
 
 
 def test_stacked_mode_stats_closed_forms():

@@ -16,7 +16,7 @@ from ganzoo.search import SPACES, Param, Sweep, SweepInputError, expand, parse_p
 
 
 def _values(config: BenchConfig) -> dict[str, dict[str, str]]:
-    return {label: config.hparams[label] for label in config.sweep["runs"]}
+    return {label: config.settings[label] for label in config.sweep["runs"]}
 
 
 def test_samples_are_seeded_inside_their_ranges_and_bound_to_their_divergence():
@@ -153,7 +153,7 @@ def test_a_sweep_runs_reads_and_reruns_its_best(tmp_path):
     rerun = json.loads((tmp_path / "best" / "bench.json").read_text())["config"]
     label = best["best sample"].iloc[0]
     assert rerun["variants"] == ["gan-minimax-best=gan@minimax"] and rerun["seeds"] == [0, 1]
-    assert rerun["hparams"]["gan-minimax-best"] == manifest["config"]["sweep"]["runs"][label]["values"]
+    assert rerun["settings"]["gan-minimax-best"] == manifest["config"]["sweep"]["runs"][label]["values"]
     assert rerun["budget"] == "6steps" and rerun["sweep"]["rerun_best_of"] == str(out)
 
 

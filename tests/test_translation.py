@@ -7,14 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import SHARED_MNIST
 from PIL import Image
 
-from conftest import SHARED_MNIST
 from ganzoo import Data, DataKind, DatasetInfo, Samples, registry
 from ganzoo.config import default_cache_dir
 from ganzoo.translation import translate_sources, translation_sheet
-from ganzoo_plugins.variants.cyclegan import ImageBuffer
 from ganzoo_plugins.datasets.digit_domains import DOMAINS, make_domains, render, true_translation, unrender
+from ganzoo_plugins.variants.cyclegan import ImageBuffer
 
 
 @pytest.fixture(scope="module")

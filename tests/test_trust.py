@@ -52,7 +52,7 @@ def _crafted(base: Path, tmp_path: Path, **config) -> Path:
         ("workers", 0, "workers"),
         ("data_dir", "/tmp/elsewhere", "--data-dir"),
         ("ray_address", "10.0.0.1:6379", "--ray-address"),
-        ("hparams", {"gan": {"lr": 3}}, "hparams"),
+        ("settings", {"gan": {"lr": 3}}, "settings"),
     ],
 )
 def test_a_crafted_bench_json_is_refused_in_one_line(base, tmp_path, field, value, needle):

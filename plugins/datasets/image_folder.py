@@ -94,7 +94,10 @@ class ImageFolder(Dataset):
     """A folder of images (unconditional), or of class sub-folders of images (labelled), resized to a square."""
 
     info = _info(SIDE, False, [""])  # what a flat folder of RGB images gives; info_for reads the real folder
-    description = "any folder of images from --data-dir: unconditional, or one class per sub-folder; 64x64 RGB unless image-folder:SIDE,gray"
+    description = (
+        "any folder of images from --data-dir: unconditional, or one class per sub-folder; "
+        "64x64 RGB unless image-folder:SIDE,gray"
+    )
     splits = ("train",)
     argument = "options, comma-separated: the side in pixels (default 64), gray, flat (ignore sub-folders)"
 

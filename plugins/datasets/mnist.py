@@ -107,7 +107,8 @@ class MNIST(Dataset):
                     raise ValueError(f"{images}: expected N x 28 x 28 images with N > 0, found shape {raw_x.shape}")
                 if raw_y.ndim != 1 or len(raw_y) != len(raw_x) or raw_y.max() > 9:
                     raise ValueError(
-                        f"{labels}: expected {len(raw_x)} labels in 0..9, found {len(raw_y)} in {raw_y.min() if len(raw_y) else '-'}..{raw_y.max() if len(raw_y) else '-'}"
+                        f"{labels}: expected {len(raw_x)} labels in 0..9, found {len(raw_y)} in "
+                        f"{raw_y.min() if len(raw_y) else '-'}..{raw_y.max() if len(raw_y) else '-'}"
                     )
                 x = torch.from_numpy(raw_x.copy()).float().unsqueeze(1) / 127.5 - 1.0
                 y = torch.from_numpy(raw_y.astype(np.int64))
