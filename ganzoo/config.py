@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -262,3 +263,26 @@ def check(config: BenchConfig) -> tuple[Budget, Budget, Budget | None]:
     if config.executor == "ray" and importlib.util.find_spec("ray") is None:  # before anything is written
         raise BenchInputError('--executor ray needs Ray, which is not installed: pip install "ganzoo[ray]"')
     return budget, eval_every, checkpoint_every
+
+
+def check_writable(what: str, folder: Path) -> None:
+    """Create ``folder`` and write a file in it, then remove what this check created (a refused bench
+    leaves nothing behind); raises BenchInputError naming the folder."""
+    folder = Path(folder).absolute()
+    missing = []
+    parent = folder
+    while not parent.exists() and parent != parent.parent:
+        missing.append(parent)
+        parent = parent.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".ganzoo-write-test-"):
+            pass
+    except OSError as exc:
+        raise BenchInputError(f"{what} {str(folder)!r} cannot be written: {exc.strerror or exc}") from None
+    finally:
+        for made in missing:  # deepest first
+            try:
+                made.rmdir()
+            except OSError:
+                break

@@ -31,7 +31,9 @@ class BenchDisplay:
     def __call__(self, event: BenchEvent) -> None:
         if isinstance(event, Message):
             # a message quotes user and plugin text (a preset's protocol, a reason): shown as text, never as markup
-            self.console.print(Text(event.text, style=STYLE.get(event.level, "")), highlight=False)
+            # a warning names what the user must find (a file, a value): never broken by rich, the terminal wraps it
+            soft = event.level == "warning"
+            self.console.print(Text(event.text, style=STYLE.get(event.level, "")), highlight=False, soft_wrap=soft)
         elif isinstance(event, TrialsStarting):
             self._start(event)
         elif isinstance(event, TrialProgress) and self.progress is not None:

@@ -18,6 +18,7 @@ import multiprocessing as mp
 import multiprocessing.connection
 import tempfile
 import traceback
+import warnings
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -30,7 +31,7 @@ import torch
 from ganzoo.budget import Spent
 from ganzoo.events import FilesChanged, RowsWritten, StepsDone, TrialEnded, TrialEvent
 from ganzoo.plan import Plan
-from ganzoo.trial import CHECKPOINT, StopFlag, TrialResult, run_trial
+from ganzoo.trial import CHECKPOINT, CheckpointWarning, StopFlag, TrialResult, run_trial
 from ganzoo.trial_spec import TrialSpec
 
 Event = TrialEvent  # what a trial sends to the driver (ganzoo.events)
@@ -112,16 +113,18 @@ def execute(job: TrialJob, data: Any, metrics: dict, send: Callable[[Event], Non
                 send(RowsWritten(spec.run_id, rest))
 
         try:
-            result = run_trial(
-                spec,
-                data,
-                metrics,
-                emit,
-                stop=stop,
-                on_progress=lambda spent, losses: send(StepsDone(spec.run_id, spent, losses)),
-                folder=folder,
-                on_checkpoint=ship,
-            )
+            with warnings.catch_warnings():  # a refused checkpoint: the driver said so, naming the run's own file
+                warnings.simplefilter("ignore", CheckpointWarning)
+                result = run_trial(
+                    spec,
+                    data,
+                    metrics,
+                    emit,
+                    stop=stop,
+                    on_progress=lambda spent, losses: send(StepsDone(spec.run_id, spent, losses)),
+                    folder=folder,
+                    on_checkpoint=ship,
+                )
         finally:
             ship()
             if held:

@@ -263,8 +263,13 @@ def write_page(paths: list[Path], out: Path | None = None) -> Path:
         shown = report.display(t)
         best = shown["final"].str.endswith(" *")
         m, reached = t.attrs["equal_budget"]
+        paper = report.paper_table(t, [m for m in summary if m in set(t["metric"])] or None)
         sections.append(
-            "<h2>Comparison</h2><p>final, best and equal-budget values: mean ± std over finished runs; "
+            "<h2>Comparison</h2><p>final values: mean ± standard error over the finished runs (n of them); * best "
+            "per dataset and metric.</p>" + _table(paper, "paper")
+        )
+        sections.append(
+            "<h3>Every value</h3><p>final, best and equal-budget values: mean ± std over finished runs; "
             f"* and bold: best final per dataset and metric; equal budget: "
             f"{e('no run finished' if pd.isna(reached) else f'{reached:g} {m}')}. The same cells as "
             "<code>ganzoo table</code>.</p>" + _table(shown, "comparison", best)

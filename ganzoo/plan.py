@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from ganzoo.config import (
     BenchConfig,
     BenchInputError,
     DataSource,
+    check_writable,
     default_cache_dir,
     split_bound,
     split_dataset,
@@ -423,29 +423,6 @@ def _placement(
         "shared_device_allowed": bool(sharing > 1 and budget.is_time),
     }
     return slots, threads, note
-
-
-def check_writable(what: str, folder: Path) -> None:
-    """Create ``folder`` and write a file in it, then remove what this check created (a refused bench
-    leaves nothing behind); raises BenchInputError naming the folder."""
-    folder = Path(folder).absolute()
-    missing = []
-    parent = folder
-    while not parent.exists() and parent != parent.parent:
-        missing.append(parent)
-        parent = parent.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".ganzoo-write-test-"):
-            pass
-    except OSError as exc:
-        raise BenchInputError(f"{what} {str(folder)!r} cannot be written: {exc.strerror or exc}") from None
-    finally:
-        for made in missing:  # deepest first
-            try:
-                made.rmdir()
-            except OSError:
-                break
 
 
 def _starved_of_real_scores(cls: type[Variant], divergences: list[str]) -> list[str]:

@@ -26,9 +26,12 @@ class Published:
     variant: str  # the label the preset gives the variant (gan, pacgan4)
     metric: str  # ganzoo's metric name (modes, hq_share, reverse_kl, ...)
     mean: float
-    se: float | None  # standard error of the mean over the paper's trials; None where it gives none
+    se: float | None  # the "±" the paper prints; None where it gives none
     source: str  # paper and table
     dataset: str = ""  # filled from the preset
+    # what the "±" is: "se", a standard error of the mean over the paper's trials (a comparison tests against it);
+    # "as published", a spread the paper does not define (shown as printed, tested against nothing)
+    spread: str = "se"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -38,6 +41,7 @@ class Published:
             "se": self.se,
             "source": self.source,
             "dataset": self.dataset,
+            "spread": self.spread,
         }
 
 
@@ -52,6 +56,7 @@ class Preset:
     deviations: str = ""  # where ganzoo cannot follow it, in words
     needs: str = ""  # what a user must have (both MNIST splits, the Inception weights)
     sweep: tuple[str, int] | None = None  # (search space, samples per variant x divergence): the preset runs a sweep
+    rerun_seeds: int = 0  # a sweep's best setting is then rerun over this many seeds (--rerun-best 0-N)
 
     def config(self, **overrides: Any) -> BenchConfig:
         """The preset's bench with ``overrides`` (BenchConfig fields) on top. The preset's per-variant values
@@ -66,10 +71,58 @@ class Preset:
             overrides["variants"] = [labels.get(item, item) for item in overrides["variants"]]
             kept = {split_variant(item)[0] for item in overrides["variants"]}
             hp = {v: s for v, s in hp.items() if v in kept}
+        if "budget" in overrides and "eval_every" not in overrides and opts.get("eval_every"):
+            overrides["eval_every"] = _rescaled_every(opts["budget"], opts["eval_every"], overrides["budget"])
         return BenchConfig(**{**opts, **overrides, "preset_settings": hp, "preset": self.name})
+
+    def published_metrics(self) -> list[str]:
+        """The metrics the paper's table prints, in its order."""
+        return list(dict.fromkeys(p.metric for p in self.published))
 
     def published_rows(self) -> list[dict[str, Any]]:
         return [{**p.as_json(), "dataset": p.dataset or self.options["dataset"]} for p in self.published]
+
+
+def _rescaled_every(budget: str, every: str, given: str) -> str | None:
+    """The preset's evaluation points, as many of them, over a budget the user gave: 400,000 steps evaluated every
+    100,000, shortened to 300 steps, is evaluated every 75 (before: every 100,000, so only at the two ends). None
+    (a quarter of the budget) where the units differ or the budget does not parse (the planner then says why)."""
+    from ganzoo.budget import Budget, BudgetError
+
+    try:
+        old, step, new = Budget.parse(budget), Budget.parse(every), Budget.parse(given)
+    except BudgetError:
+        return None
+    if not (old.measure == step.measure == new.measure):
+        return None
+    amount = new.amount * step.amount / old.amount
+    unit = {"steps": "steps", "images": "img", "seconds": "s"}[new.measure]
+    return f"{max(1, round(amount)) if new.measure != 'seconds' else amount:g}{unit}"
+
+
+# options given beside a preset that change what is compared with its published numbers (how long, how many trials,
+# how the networks and metrics are set); the rest (variants kept, machine and output options) do not
+PROTOCOL_OPTIONS = (
+    "budget",
+    "seeds",
+    "batch_size",
+    "settings",
+    "divergences",
+    "dataset",
+    "split",
+    "features",
+    "metrics",
+)
+
+
+def protocol_overrides(flags: list[str]) -> list[str]:
+    """The recorded overrides (``--budget 300steps``, ``--set gan.lr=0.001``) that change the published protocol."""
+
+    def option(flag: str) -> str:
+        name = flag.split()[0].lstrip("-").replace("-", "_")
+        return "settings" if name == "set" else name
+
+    return [f for f in flags if option(f) in PROTOCOL_OPTIONS]
 
 
 def override_flags(overrides: dict[str, Any]) -> list[str]:
@@ -127,7 +180,7 @@ def _pacgan_2d(dataset: str) -> dict[str, Any]:
     )
 
 
-_T1 = "PacGAN (Lin et al. 2018), Table 1"
+_T1 = "PacGAN (Lin et al. 2018), Table 1"  # every row as read in ../shared/published/pacgan-table1.csv
 _T2 = "PacGAN (Lin et al. 2018), Table 2"
 _V2 = "VEEGAN (Srivastava et al. 2017), Table 2"
 
@@ -167,6 +220,32 @@ def _table1(rows: dict[str, tuple[float, ...]]) -> tuple[Published, ...]:
     )
 
 
+# Lucic et al.'s MNIST training length as compare_gan runs it: 20 epochs of 50,000 images at batch 64, and a
+# checkpoint (an evaluation) every 5 epochs
+_LUCIC_MNIST_STEPS = 20 * 50_000 // 64
+_LUCIC_MNIST_EVERY = 5 * 50_000 // 64
+_LUCIC = "Lucic et al. 2018, Table 2, as quoted by Zhang & Khoreva 2019 (Table 2) and Dai & Wipf 2019 (Table 1)"
+# the best FID per loss, read from ../shared/published/lucic2018-best-fid.csv (tests/test_presets.py holds the two
+# equal where that file is at hand): loss -> (FID, the "±" as printed)
+_LUCIC_BEST_FID = {
+    "mnist": {
+        "minimax": (9.8, 0.9),
+        "nonsaturating": (6.8, 0.5),
+        "least-squares": (7.8, 0.6),
+        "wasserstein": (6.7, 0.4),
+        "wasserstein-gp": (20.3, 5.0),
+    },
+}
+
+
+def _lucic_best_fid(dataset: str) -> tuple[Published, ...]:
+    """The best FID per loss, beside the labels --rerun-best gives the best settings (dcgan-LOSS-best)."""
+    return tuple(
+        Published(f"dcgan-{loss}-best", "fid", fid, spread, _LUCIC, spread="as published")
+        for loss, (fid, spread) in _LUCIC_BEST_FID[dataset].items()
+    )
+
+
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in [
@@ -176,14 +255,18 @@ PRESETS: dict[str, Preset] = {
             "Lin et al. 2018, PacGAN",
             _pacgan_2d("ring8"),
             published=_table1(
-                {"gan": (6.3, 0.5, 0.982, 0.002, 0.45, 0.09), "pacgan4": (7.8, 0.1, 0.959, 0.014, 0.07, 0.02)}
+                {
+                    "gan": (6.3, 0.5, 0.982, 0.002, 0.45, 0.09),
+                    "pacgan2": (7.9, 0.1, 0.956, 0.020, 0.07, 0.03),
+                    "pacgan3": (7.8, 0.1, 0.977, 0.003, 0.10, 0.02),
+                    "pacgan4": (7.8, 0.1, 0.959, 0.014, 0.07, 0.02),
+                }
             ),
             protocol="G 4x400 ReLU+BatchNorm (statistics per noise batch of 100, running averages at momentum 0.05), z 2-D "
             "Gaussian; D 3 maxout layers (200 units, 5 pieces); N(0, 0.02) init; Adam(1e-4, beta1=0.8); batch 100 packs; "
             "non-saturating loss; both players stepped at once from one forward pass; 400,000 iterations; 10 trials; "
             "modes, high-quality share (within 3 std of a centre) and reverse KL on 2,500 samples",
-            deviations="PacGAN2/3 rows of Table 1 are not recorded (their numbers could not be checked against a copy of the "
-            "table here); G's hidden layers keep a bias (BatchNorm cancels it)",
+            deviations="G's hidden layers keep a bias (BatchNorm cancels it)",
         ),
         Preset(
             "pacgan-grid",
@@ -191,10 +274,15 @@ PRESETS: dict[str, Preset] = {
             "Lin et al. 2018, PacGAN",
             _pacgan_2d("grid25"),
             published=_table1(
-                {"gan": (17.3, 0.8, 0.948, 0.007, 0.70, 0.07), "pacgan4": (24.8, 0.2, 0.936, 0.006, 0.04, 0.01)}
+                {
+                    "gan": (17.3, 0.8, 0.948, 0.007, 0.70, 0.07),
+                    "pacgan2": (23.8, 0.7, 0.913, 0.008, 0.13, 0.04),
+                    "pacgan3": (24.6, 0.4, 0.942, 0.004, 0.06, 0.02),
+                    "pacgan4": (24.8, 0.2, 0.936, 0.006, 0.04, 0.01),
+                }
             ),
             protocol="as pacgan-ring, on 25 Gaussians at {-4,-2,0,2,4}^2 with std 0.05",
-            deviations="as pacgan-ring: PacGAN2/3 rows not recorded; G's hidden layers keep a bias",
+            deviations="as pacgan-ring: G's hidden layers keep a bias",
         ),
         Preset(
             "pacgan-stacked-mnist",
@@ -239,23 +327,28 @@ PRESETS: dict[str, Preset] = {
                 dataset="mnist",
                 variants=["dcgan"],
                 divergences=["minimax", "nonsaturating", "least-squares", "wasserstein", "wasserstein-gp"],
-                budget="1200kimg",
-                eval_every="300kimg",
+                budget=f"{_LUCIC_MNIST_STEPS}steps",
+                eval_every=f"{_LUCIC_MNIST_EVERY}steps",
                 seeds=[0],
                 batch_size=64,
                 features="inception",
             ),
-            protocol="per loss, 100 settings sampled from the wide range (learning rate, Adam's beta1, D steps per G step, "
-            "BatchNorm in D, the loss's own parameter), each trained once; Inception FID between 10,000 generated and "
-            "10,000 real images; 20 epochs (1.2M images); batch 64; then the best setting over more seeds "
-            "(ganzoo bench --rerun-best SEEDS --from-sweep RESULTS)",
-            deviations="ganzoo's DCGAN stands in for the paper's InfoGAN-style networks (its D switches to layer norm under "
-            "WGAN-GP, as that recipe asks); FID uses 5,000 against 5,000 images (ganzoo's fidelity metric); "
-            "Fashion-MNIST is not a built-in dataset; the wide range's loss-specific parameters are ganzoo's "
-            "(each divergence's search_space); no published numbers are recorded (the paper's tables could not be read "
-            "where this preset was written, and no number is typed from memory)",
+            published=_lucic_best_fid("mnist"),
+            protocol="per loss, 100 settings of the wide range (learning rate log-uniform in [1e-5, 1e-2], Adam's beta1 "
+            "uniform in [0, 1], 1-5 D steps per G step, BatchNorm in D on or off, WGAN's clip log-uniform in [1e-3, 1], "
+            "WGAN-GP's lambda in [0.1, 100]), the first each loss's default setting; Adam(lr, (beta1, 0.999)) for every "
+            "loss; batch 64; 20 epochs of 50,000 images (15,625 steps), a checkpoint every 5 epochs (3,906 steps); each "
+            "setting judged by its best Inception FID over the checkpoints, between 10,000 generated and 10,000 real "
+            "images; then the best setting of each loss over 50 seeds (ganzoo bench --rerun-best 0-49 --from-sweep "
+            "RESULTS), the published best FID beside it",
+            deviations="ganzoo's DCGAN stands in for the paper's InfoGAN-style networks; under WGAN-GP a BatchNorm critic "
+            "is refused (its penalty is per sample) where compare_gan's wide range trains one, so those draws are "
+            "recorded and drawn again; FID uses 5,000 against 5,000 images (ganzoo's fidelity metric); DRAGAN and BEGAN "
+            "are not built-in losses; the published '±' is not defined by the papers that quote it, so it is shown as "
+            "published and no comparison is tested against it",
             needs="the Inception weights (internet, or --inception-weights PATH) and the MNIST training split",
             sweep=("lucic-wide", 100),
+            rerun_seeds=50,
         ),
     ]
 }

@@ -113,6 +113,17 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def torch_load_reason(exc: Exception) -> str:
+    """What is wrong with a file ``torch.load(weights_only=True)`` refused, in one line: the unpickler's own complaint
+    (a global it will not run), else the first line of torch's several-line message."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    said = next((line for line in lines if line.startswith("WeightsUnpickler error:")), lines[0] if lines else "")
+    said = said.removeprefix("WeightsUnpickler error:").strip()
+    if said.startswith("Weights only load failed"):
+        return "not a file torch.load reads with weights_only=True"
+    return said.split(". Please use")[0][:160]
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode())
 

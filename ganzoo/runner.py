@@ -56,7 +56,14 @@ from ganzoo.results import (
     rows_from_frame,
     utc_now,
 )
-from ganzoo.trial import CHECKPOINT, StopFlag, finished_files_in_place, load_checkpoint
+from ganzoo.trial import (
+    CHECKPOINT,
+    StopFlag,
+    finished_files_in_place,
+    load_checkpoint,
+    read_checkpoint,
+    refused_message,
+)
 
 EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
@@ -93,6 +100,7 @@ def preset_record(config: BenchConfig) -> dict[str, Any]:
         "protocol": pr.protocol,
         "deviations": pr.deviations,
         "overrides": list(config.preset_overrides),
+        "protocol_overrides": presets.protocol_overrides(list(config.preset_overrides)),
         "published": pr.published_rows(),
     }
 
@@ -121,9 +129,10 @@ def _manifest_to_resume(out: Path) -> dict[str, Any]:
     return manifest
 
 
-def _kept_rows(p: Plan) -> tuple[list[Row], set[str]]:
+def _kept_rows(p: Plan, refused: list[str]) -> tuple[list[Row], set[str]]:
     """The rows a resumed bench keeps, and the trials that are finished (ok or failed). An unfinished
-    trial keeps its rows up to its checkpoint; without one it starts again."""
+    trial keeps its rows up to its checkpoint; without one it starts again. A checkpoint that cannot be used
+    is added to ``refused`` as the line that says so."""
     try:
         df = read_results(p.out)
     except ResultsFileError:
@@ -143,7 +152,9 @@ def _kept_rows(p: Plan) -> tuple[list[Row], set[str]]:
     for spec in p.runs:
         if spec.run_id in finished:
             continue
-        state = load_checkpoint(spec.folder / CHECKPOINT, quiet=True)  # the trial itself says it restarts
+        state, why = read_checkpoint(spec.folder / CHECKPOINT)
+        if why:
+            refused.append(refused_message(spec.folder / CHECKPOINT, why))
         if state is not None:
             keep |= (df["run_id"] == spec.run_id) & (df["metric"] != "status") & (df["step"] <= state["spent"]["steps"])
     return rows_from_frame(df[keep]), finished
@@ -231,7 +242,10 @@ def run_bench(
                 )
         _tell_start(p, data, resuming=manifest is not None, tell=tell)
         metrics = prepare_metrics(data, p.device, p.cache_dir, p.evaluation)
-        kept, finished = _kept_rows(p) if manifest is not None else ([], set())
+        refused: list[str] = []
+        kept, finished = _kept_rows(p, refused) if manifest is not None else ([], set())
+        for line in refused:
+            tell(Message(line, "warning"))
         started = True  # from here on the folder holds this bench
         writer = ResultsWriter(out, kept, order=[r.run_id for r in p.runs])
         bench = {
@@ -241,11 +255,17 @@ def run_bench(
             "dataset": {"name": data.name, "split": data.split, "source": data.source},
             "metric_directions": {k: v for m in metrics.values() for k, v in type(m).directions.items()},
             # FID first where it is computed: the closing table and the live lines show the summary's head
+            # a preset's published metrics lead, so its table and page open with the paper's columns
             "summary_metrics": list(
                 dict.fromkeys(
-                    k
-                    for _, m in sorted(metrics.items(), key=lambda kv: kv[0] != "fidelity")
-                    for k in type(m).summary_values()
+                    [
+                        *(presets.get(config.preset).published_metrics() if config.preset else []),
+                        *(
+                            k
+                            for _, m in sorted(metrics.items(), key=lambda kv: kv[0] != "fidelity")
+                            for k in type(m).summary_values()
+                        ),
+                    ]
                 )
             ),
             "environment": environment(p.device),

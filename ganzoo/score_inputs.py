@@ -20,15 +20,9 @@ from ganzoo.data import Data, DataKind, DatasetInfo
 from ganzoo.evaluation import NOISE_SEED, generate
 from ganzoo.factory import VariantSpec, check_source, create_variant, dataset_info, load_checked
 from ganzoo.results import load_weights, read_json_object
+from ganzoo.score_request import ScoreInputError, check_image_array, check_statistics
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".gif")
-
-
-STATS_FORMAT = "ganzoo-reference-1"
-
-
-class ScoreInputError(BenchInputError):
-    """A SAMPLES or --reference that cannot be scored; the message names it and says why."""
 
 
 @dataclass
@@ -50,32 +44,17 @@ def _from_uint8(a: np.ndarray, what: str) -> Tensor:
     """N x H x W x C (or N x H x W) uint8 -> float [-1, 1], N x C x H x W."""
     if a.ndim == 3:
         a = a[..., None]
-    if a.ndim != 4 or a.shape[-1] not in (1, 3):
-        raise ScoreInputError(
-            f"{what}: uint8 arrays must be N x H x W x C with C 1 or 3 (or N x H x W), got shape {a.shape}"
-        )
     return torch.from_numpy(np.ascontiguousarray(a)).permute(0, 3, 1, 2).float() / 127.5 - 1
 
 
 def as_images(a: Any, what: str) -> Tensor:
-    """An array or tensor of images in either form ganzoo reads: N x H x W x C uint8, or N x C x H x W float
-    in [-1, 1]; anything else is a ScoreInputError naming what it got."""
+    """An array or tensor of images in either form ganzoo reads (:func:`~ganzoo.score_request.check_image_array`),
+    as float in [-1, 1], N x C x H x W."""
     if isinstance(a, Tensor):
         a = a.detach().cpu().numpy()
-    if not isinstance(a, np.ndarray):
-        raise ScoreInputError(f"{what} gave a {type(a).__name__}, not an array of images")
+    check_image_array(a, what)
     if a.dtype == np.uint8:
         return _from_uint8(a, what)
-    if not np.issubdtype(a.dtype, np.floating):
-        raise ScoreInputError(
-            f"{what}: images must be uint8 (N x H x W x C) or float in [-1, 1] (N x C x H x W), got {a.dtype}"
-        )
-    if a.ndim != 4 or a.shape[1] not in (1, 3):
-        raise ScoreInputError(f"{what}: float images must be N x C x H x W with C 1 or 3, got shape {a.shape}")
-    if not np.isfinite(a).all() or a.min() < -1.001 or a.max() > 1.001:
-        raise ScoreInputError(
-            f"{what}: float images must be finite and in [-1, 1], got values in [{np.nanmin(a):.3g}, {np.nanmax(a):.3g}]"
-        )
     return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).clamp(-1, 1)
 
 
@@ -239,7 +218,7 @@ def is_stats_file(path: Path) -> bool:
         return False
     try:
         with np.load(path, allow_pickle=False) as z:
-            return {"mu", "sigma"} <= set(z.keys())
+            return bool({"mu", "sigma", "format", "features_sha256"} & set(z.keys()))
     except Exception:
         return False
 
@@ -249,11 +228,7 @@ def read_reference(spec: str, *, data_dir: Path | None, split: str, download: bo
     if is_stats_file(path):
         with np.load(path, allow_pickle=False) as z:
             saved = {k: z[k] for k in z.keys()}
-        if str(saved.get("format", "")) != STATS_FORMAT:
-            raise ScoreInputError(
-                f"--reference {spec}: mean and covariance without ganzoo's record of their feature space; save "
-                "reference statistics with ganzoo score ... --save-reference FILE.npz"
-            )
+        check_statistics(saved, f"--reference {spec}")
         return ReferenceSet(spec, saved=saved)
     if path.exists():
         x = read_folder(path) if path.is_dir() else read_array(path)

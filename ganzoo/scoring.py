@@ -13,14 +13,13 @@ sure they are beside them: a bootstrap interval over the generated samples, and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from ganzoo.config import FEATURE_SPACES, BenchConfig, BenchInputError, default_cache_dir
+from ganzoo.config import BenchConfig, BenchInputError, default_cache_dir
 from ganzoo.data import DatasetInfo
 from ganzoo.evaluation import prepare_metrics
 from ganzoo.evaluation import score as score_metrics
@@ -31,15 +30,13 @@ from ganzoo.metrics.intervals import bootstrap, fid_infinity
 from ganzoo.plan import choose_metrics
 from ganzoo.results import atomic_write_bytes
 from ganzoo.score_inputs import (
-    STATS_FORMAT,
     Images,
     ReferenceSet,
-    ScoreInputError,
     read_reference,
     read_samples,
 )
+from ganzoo.score_request import MIN_SAMPLES, STATS_FORMAT, ScoreInputError, ScoreRequest, check_request
 
-MIN_SAMPLES = 10  # fewer, and precision/recall (k=3), density/coverage (k=5) and the covariance mean little
 COLUMNS = [
     "samples",
     "samples_sha256",
@@ -68,38 +65,6 @@ COLUMNS = [
 
 
 # -- the whole command ---------------------------------------------------------------------------------
-
-
-@dataclass
-class ScoreRequest:
-    samples: str
-    reference: str
-    features: str = "classifier"
-    features_weights: Path | None = None
-    metrics: list[str] | None = None
-    n: int = 10_000
-    seed: int = 0
-    data_dir: Path | None = None
-    split: str = "auto"
-    download: bool = True
-    cache_dir: Path | None = None
-    device: str = "auto"
-    bootstrap: int = 50
-    fid_infinity: bool = False
-    save_reference: Path | None = None
-    reference_features: bool = True  # --save-reference also stores the features (KID, precision/recall, ...)
-
-
-def check_request(req: ScoreRequest) -> None:
-    """What needs no file read: one line for a bad value."""
-    if req.features not in FEATURE_SPACES:
-        raise ScoreInputError(f"unknown feature space {req.features!r} (known: {', '.join(FEATURE_SPACES)})")
-    if req.n < MIN_SAMPLES:
-        raise ScoreInputError(f"--n {req.n}: the metrics need at least {MIN_SAMPLES} samples")
-    if req.bootstrap < 0:
-        raise ScoreInputError(f"--bootstrap {req.bootstrap}: give a number of rounds, 0 for none")
-    if req.save_reference is not None and Path(req.save_reference).suffix != ".npz":
-        raise ScoreInputError(f"--save-reference {req.save_reference}: reference statistics are saved as .npz")
 
 
 def run_score(req: ScoreRequest) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -175,9 +140,7 @@ def run_score(req: ScoreRequest) -> tuple[list[dict[str, Any]], dict[str, Any]]:
                 provenance,
                 certain.low.get(name) if certain else None,
                 certain.high.get(name) if certain else None,
-                f"95% interval over draws of the generated samples ({certain.rounds} half-samples, centred on the value)"
-                if certain and name in certain.low
-                else provenance.get("detail", ""),
+                certain.detail() if certain and name in certain.low else provenance.get("detail", ""),
             )
         )
     if infinity is not None:

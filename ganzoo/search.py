@@ -64,26 +64,75 @@ class Param:
         return optuna.distributions.CategoricalDistribution(self.choices)
 
     def text(self) -> str:
-        return {
-            "log": f"log-uniform [{self.low:g}, {self.high:g}]",
-            "uniform": f"uniform [{self.low:g}, {self.high:g}]",
-            "int": f"integers {int(self.low)}..{int(self.high)}",
-            "choice": f"one of {', '.join(map(str, self.choices))}",
-            "fixed": f"{self.low}",
-        }[self.kind]
+        if self.kind == "fixed":
+            return f"{self.low}"
+        if self.kind == "choice":
+            return f"one of {', '.join(map(str, self.choices))}"
+        if self.kind == "int":
+            return f"integers {int(self.low)}..{int(self.high)}"
+        return f"{'log-uniform' if self.kind == 'log' else 'uniform'} [{self.low:g}, {self.high:g}]"
 
 
-# Lucic et al. 2018, section 5 and appendix: the wide range, then a narrow one around the usual choices. BatchNorm
-# in D "on or off" is DCGAN's d_norm (batch or none); a variant without the knob leaves it out, and says so.
+# Lucic et al. 2018, as google/compare_gan v1 (the study's code, src/params.py) ran it. Every loss trains with
+# Adam(lr, (beta1, 0.999)): a sample's values replace a divergence's whole optimizer recipe (WGAN's RMSProp,
+# WGAN-GP's beta2 = 0.9 and layer norm). "BatchNorm in D on or off" is DCGAN's d_norm (batch or none); a variant
+# without the knob leaves it out, and says so.
 SPACES: dict[str, dict[str, Param]] = {
     "lucic-wide": {
         "lr": Param("log", 1e-5, 1e-2),
         "beta1": Param("uniform", 0.0, 1.0),
         "d_steps": Param("int", 1, 5),
         "d_norm": Param("choice", choices=("batch", "none")),
+        "optimizer": Param("fixed", "adam"),
+        "beta2": Param("fixed", 0.999),
     },
-    "lucic-narrow": {"lr": Param("log", 1e-4, 1e-3), "beta1": Param("fixed", 0.5), "d_steps": Param("fixed", 1)},
+    "lucic-narrow": {
+        "lr": Param("log", 1e-4, 1e-3),
+        "beta1": Param("fixed", 0.5),
+        "d_steps": Param("fixed", 1),
+        "d_norm": Param("choice", choices=("batch", "none")),
+        "optimizer": Param("fixed", "adam"),
+        "beta2": Param("fixed", 0.999),
+    },
 }
+# the study's own ranges for a loss's parameters, per space (they replace the divergence plugin's search_space)
+STUDY_RANGES: dict[str, dict[str, dict[str, Param]]] = {
+    "lucic-wide": {
+        "wasserstein": {"wasserstein.clip": Param("log", 1e-3, 1.0)},
+        "wasserstein-gp": {"wasserstein-gp.gp_weight": Param("log", 0.1, 100.0)},
+    },
+    "lucic-narrow": {
+        "wasserstein": {"wasserstein.clip": Param("log", 1e-2, 1.0)},
+        # "from the barplot, clearly False is better": the narrow space fixes BatchNorm off under WGAN-GP
+        "wasserstein-gp": {"wasserstein-gp.gp_weight": Param("log", 0.1, 10.0), "d_norm": Param("fixed", "none")},
+    },
+}
+# each loss's default setting, the study's sample 0 (the values its authors used); other losses take the space's
+GENERIC_DEFAULT: dict[str, Any] = {"lr": 1e-4, "beta1": 0.5, "d_steps": 1, "d_norm": "batch"}
+STUDY_DEFAULTS: dict[str, dict[str, Any]] = {
+    "minimax": {"lr": 5e-5, "beta1": 0.0, "d_steps": 1, "d_norm": "batch"},
+    "nonsaturating": {"lr": 5e-5, "beta1": 0.0, "d_steps": 1, "d_norm": "batch"},
+    "least-squares": {"lr": 2e-4, "beta1": 0.5, "d_steps": 1, "d_norm": "batch"},
+    "wasserstein": {"lr": 5e-5, "beta1": 0.5, "d_steps": 5, "d_norm": "batch", "wasserstein.clip": 0.01},
+    "wasserstein-gp": {"lr": 1e-4, "beta1": 0.5, "d_steps": 5, "d_norm": "none", "wasserstein-gp.gp_weight": 10.0},
+    NO_DIVERGENCE: {"lr": 5e-5, "beta1": 0.5},  # the VAE
+}
+
+
+def default_sample(space: dict[str, Param], divergence: str) -> dict[str, Any]:
+    """Sample 0 of a study: each parameter at the loss's default setting, as compare_gan includes it, even where the
+    space's range leaves it out (its narrow range fixes beta1 at 0.5, GAN's default is 0); a fixed parameter without
+    a default at its value, and any other at its range's low end or first choice."""
+    defaults = {**GENERIC_DEFAULT, **STUDY_DEFAULTS.get(divergence, {})}
+    out = {}
+    for name, p in space.items():
+        if name in defaults:
+            out[name] = defaults[name]
+        elif p.kind == "fixed":
+            out[name] = p.low
+        else:
+            out[name] = p.choices[0] if p.kind == "choice" else (int(p.low) if p.kind == "int" else p.low)
+    return out
 
 
 def space_for(
@@ -106,6 +155,9 @@ def space_for(
         chosen.update(
             {f"{divergence}.{k}": declared(dcls, k, p) for k, p in (getattr(dcls, "search_space", {}) or {}).items()}
         )
+    for name, p in STUDY_RANGES.get(space, {}).get(divergence, {}).items():
+        if "." in name or name in knobs:
+            chosen[name] = p
     for name, p in (extra or {}).items():  # PARAM for the variant, DIVERGENCE.PARAM for a divergence
         owner, dot, param = name.rpartition(".")
         if dot and owner != divergence:
@@ -219,6 +271,7 @@ def expand(sweep: Sweep, base: BenchConfig) -> BenchConfig:
         "runs": {},
         "refused": [],
         "left_out": {},
+        "sample_0": "each loss's default setting (compare_gan's)",
     }
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     for v_index, variant in enumerate(sweep.variants):
@@ -236,28 +289,31 @@ def expand(sweep: Sweep, base: BenchConfig) -> BenchConfig:
             )  # each pair its own stream, the same for any other pairs
             study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
             sampled = {k: p for k, p in space.items() if p.kind != "fixed"}
+
+            def refused(entry: dict[str, Any], variant: str = variant, divergence: str = divergence) -> None:
+                values = {k: _render(v) for k, v in entry["values"].items()}
+                record["refused"].append({"variant": variant, "divergence": divergence, **entry, "values": values})
+
             for i in range(sweep.samples):
-                for _ in range(MAX_REDRAWS):
+                values = default_sample(space, divergence) if i == 0 else None  # compare_gan's sample 0
+                why = _refused(variant, divergence, info, values, base.batch_size) if values is not None else None
+                if why is not None:
+                    refused({"sample": i, "values": values, "why": f"the default setting: {why}"})
+                    values = None
+                tries = 0
+                while values is None:
                     trial = study.ask({k: p.distribution() for k, p in sampled.items()})
                     values = {**{k: p.low for k, p in space.items() if p.kind == "fixed"}, **trial.params}
                     why = _refused(variant, divergence, info, values, base.batch_size)
                     study.tell(trial, state=optuna.trial.TrialState.FAIL if why else optuna.trial.TrialState.PRUNED)
-                    if why is None:
-                        break
-                    record["refused"].append(
-                        {
-                            "variant": variant,
-                            "divergence": divergence,
-                            "sample": i,
-                            "values": {k: _render(v) for k, v in values.items()},
-                            "why": why,
-                        }
-                    )
-                else:
-                    raise SweepInputError(
-                        f"{variant} with {divergence} refused {MAX_REDRAWS} draws from {sweep.space} in a row "
-                        f"(last: {record['refused'][-1]['why']}); narrow the space with --param"
-                    )
+                    if why is not None:
+                        refused({"sample": i, "values": values, "why": why})
+                        values, tries = None, tries + 1
+                    if tries == MAX_REDRAWS:
+                        raise SweepInputError(
+                            f"{variant} with {divergence} refused {MAX_REDRAWS} draws from {sweep.space} in a row "
+                            f"(last: {why}); narrow the space with --param"
+                        )
                 label = f"{variant}-{divergence}-s{i:03d}"
                 labels.append(
                     f"{label}={variant}@{divergence}" if divergence != NO_DIVERGENCE else f"{label}={variant}"
@@ -408,6 +464,11 @@ def rerun_best(sweep: Path, seeds: list[int], out: Path) -> BenchConfig:
             "divergences": None,
             "settings": hparams,
             "seeds": seeds,
-            "sweep": {"rerun_best_of": str(sweep), "space": record["space"], "chosen": chosen},
+            "sweep": {
+                "rerun_best_of": str(sweep),
+                "space": record["space"],
+                "chosen": chosen,
+                "select": "each sample's best value over its evaluation points",
+            },
         }
     )

@@ -39,6 +39,7 @@ from ganzoo.results import (
     atomic_write_text,
     environment,
     read_json_object,
+    torch_load_reason,
     utc_now,
 )
 from ganzoo.trainer import Trainer
@@ -120,31 +121,34 @@ class CheckpointWarning(UserWarning):
     """A checkpoint could not be used: the trial starts again from step 0."""
 
 
-def load_checkpoint(path: Path, *, quiet: bool = False) -> dict[str, Any] | None:
-    """A trial's checkpoint, or None when there is none or it cannot be read safely (a foreign pickle, a
-    truncated file: the trial then restarts, and says so unless ``quiet``)."""
+def read_checkpoint(path: Path) -> tuple[dict[str, Any] | None, str]:
+    """A trial's checkpoint and ``""``, or None and why it cannot be used (``""`` when there is none): a foreign
+    pickle or a truncated file is refused by ``weights_only=True``, with torch's own warnings kept quiet (the
+    reason is said once, by whoever reports it)."""
     if not path.is_file():
-        return None
+        return None, ""
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        if not quiet:
-            warnings.warn(
-                f"{path} cannot be loaded safely ({type(exc).__name__}: {str(exc).splitlines()[0][:120]}); "
-                "the trial starts again from step 0",
-                CheckpointWarning,
-                stacklevel=2,
-            )
-        return None
+        return None, f"it cannot be loaded safely ({type(exc).__name__}: {torch_load_reason(exc)})"
     if isinstance(state, dict) and state.get("format") == CHECKPOINT_FORMAT:
-        return state
-    if not quiet:
-        warnings.warn(
-            f"{path} is not a ganzoo checkpoint of format {CHECKPOINT_FORMAT}; the trial starts again from step 0",
-            CheckpointWarning,
-            stacklevel=2,
-        )
-    return None
+        return state, ""
+    return None, f"it is not a ganzoo checkpoint of format {CHECKPOINT_FORMAT}"
+
+
+def refused_message(path: Path, why: str) -> str:
+    return f"{path}: {why}; the trial starts again from step 0"
+
+
+def load_checkpoint(path: Path, *, quiet: bool = False) -> dict[str, Any] | None:
+    """:func:`read_checkpoint`'s state; a refused one is a :class:`CheckpointWarning` unless ``quiet`` (a bench's
+    driver says it in one line, naming the run's own file, and its workers stay quiet)."""
+    state, why = read_checkpoint(path)
+    if why and not quiet:
+        warnings.warn(refused_message(path, why), CheckpointWarning, stacklevel=2)
+    return state
 
 
 def finished_files_in_place(folder: Path) -> bool:

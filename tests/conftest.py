@@ -60,7 +60,11 @@ def install_dist(tmp_path, monkeypatch, fresh_registries):
 @pytest.fixture(scope="session")
 def random_inception_weights(tmp_path_factory) -> Path:
     """A randomly initialised inception-v3-compat state dict saved to disk (the real layer shapes, in half precision
-    to keep the file small): enough to test the whole Inception path offline."""
+    to keep the file small): enough to test the whole Inception path offline. Its convolutions are drawn at He's
+    scale (N(0, 2 / fan-in)), so the pool features are of order 0.1 to 1 and an FID compares numbers, not round-off
+    (torch-fidelity's own initialisation gives features of about 1e-8 and FIDs of about 1e-13)."""
+    import math
+
     import torch
     from torch_fidelity import feature_extractor_inceptionv3 as inc
 
@@ -75,6 +79,10 @@ def random_inception_weights(tmp_path_factory) -> Path:
         state = _NoLoad("x", ["2048"]).state_dict()
     finally:
         inc.load_state_dict_from_url = original
+    gen = torch.Generator().manual_seed(0)
+    for k, v in state.items():
+        if k.endswith("conv.weight"):
+            state[k] = torch.randn(v.shape, generator=gen) * math.sqrt(2.0 / v[0].numel())
     path = tmp_path_factory.mktemp("inception") / "inception.pth"
     torch.save({k: v.half() if v.is_floating_point() else v for k, v in state.items()}, path)
     return path

@@ -138,7 +138,14 @@ LAYERS = {
     "building": {"ganzoo.factory", "ganzoo.evaluation", "ganzoo.trial_spec", "ganzoo.testing", "ganzoo.scaffold"},
     "planning": {"ganzoo.plan", "ganzoo.search"},
     "running": {"ganzoo.trial", "ganzoo.executor", "ganzoo.runner"},
-    "commands": {"ganzoo.score_inputs", "ganzoo.scoring", "ganzoo.cli", "ganzoo.cli.*", "ganzoo.__main__"},
+    "commands": {
+        "ganzoo.score_request",
+        "ganzoo.score_inputs",
+        "ganzoo.scoring",
+        "ganzoo.cli",
+        "ganzoo.cli.*",
+        "ganzoo.__main__",
+    },
 }
 
 

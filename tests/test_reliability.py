@@ -599,6 +599,25 @@ def test_a_checkpoint_that_cannot_be_loaded_safely_restarts_the_trial_saying_so(
         assert result.status == "ok" and result.spent.steps == 4
 
 
+def test_a_refused_checkpoint_on_resume_is_one_line_naming_the_runs_own_file(tmp_path):
+    """A resumed bench whose unfinished run holds a pickled checkpoint.pt: one line naming runs/<id>/checkpoint.pt
+    and what happens (the trial starts again from step 0), no torch warning and no Python warning form before it
+    (before: torch's pickle warning twice, then `file:line: CheckpointWarning:` naming a temporary copy)."""
+    out = tmp_path / "b"
+    assert CliRunner().invoke(main, ["bench", *BENCH, "--keep-checkpoints", "--out", str(out)]).exit_code == 0
+    run = out / "runs" / "gan-minimax-s1"
+    (run / "weights.pt").unlink()
+    config = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**config, "status": "running"}))
+    (run / "checkpoint.pt").write_bytes(pickle.dumps({"format": 1, "spent": {"steps": 80}}, protocol=2))
+    result = CliRunner().invoke(main, ["bench", "--resume", str(out)])
+    assert result.exit_code == 0, result.output
+    said = [line for line in result.output.splitlines() if "checkpoint.pt" in line]
+    assert len(said) == 1 and str(run / "checkpoint.pt") in said[0] and "starts again from step 0" in said[0], said
+    assert "CheckpointWarning" not in result.output and "weights_only" not in result.output.replace(said[0], "")
+    assert "/tmp/ganzoo-" not in result.output and json.loads((run / "config.json").read_text())["status"] == "ok"
+
+
 def _children(pid: int) -> list[int]:
     out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
     return [int(p) for p in out.split()]

@@ -271,3 +271,19 @@ def test_nan_values_round_trip_through_results_csv(tmp_path):
     values = df[df.metric == "reverse_kl"].sort_values("step")["value"].tolist()
     assert values[0] == 1.0 and np.isnan(values[1]) and values[2] == 2.0
     assert "nan" in (folder / "results.csv").read_text()
+
+
+def test_finished_runs_without_a_value_are_counted_and_said(tmp_path):
+    """Three finished runs, one ending with a NaN reverse KL (no high-quality sample): the mean is over two, and
+    the table, the paper-style table and the notes say so (before: '2/3 ok' read as one run failing)."""
+    folder = write_bench(
+        tmp_path / "a",
+        {("gan", 0): [1.0, 0.5], ("gan", 1): [1.0, 0.7], ("gan", 2): [1.0, float("nan")]},
+        metric="reverse_kl",
+    )
+    df = report.load_many([folder])
+    t = report.table(df, ["reverse_kl"])
+    assert (t["seeds"].iloc[0], t["undefined"].iloc[0], t["final_mean"].iloc[0]) == (2, 1, 0.6)
+    assert report.display(t)["runs"].iloc[0] == "2/3 with a value, 1 finished without one (NaN)"
+    assert report.paper_table(t)["reverse_kl"].iloc[0].endswith("(n=2; 1 NaN) *")
+    assert any("1 finished run(s) end without a value of reverse_kl" in n for n in report.notes(df))

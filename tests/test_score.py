@@ -3,6 +3,9 @@ torch-fidelity on the same images and weights, with an interval that says how su
 
 from __future__ import annotations
 
+import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -80,6 +83,7 @@ def test_fid_kid_precision_recall_equal_torch_fidelitys_on_the_same_images_and_w
         cache=False,
         verbose=False,
     )
+    assert ours["fid"] > 1e-3 and abs(ours["kid"]) > 1e-6  # numbers, not round-off: the features are of order 0.1-1
     assert ours["fid"] == pytest.approx(theirs["frechet_inception_distance"], rel=1e-4)
     assert ours["kid"] == pytest.approx(theirs["kernel_inception_distance_mean"], rel=1e-4)
     assert ours["precision"] == pytest.approx(theirs["precision"], abs=1e-9)
@@ -343,3 +347,120 @@ def test_clip_offline_or_with_a_foreign_file_is_one_line(tmp_path, monkeypatch):
     assert bench.exit_code == 2 and "--features-weights PATH" in bench.output and not (tmp_path / "b").exists(), (
         bench.output
     )
+
+
+def _bad_inputs(t):
+    """(name, SAMPLES, extra options, what the line says): inputs a new user tries, each made under ``t``."""
+    import json as _json
+
+    ok = t / "ok.npy"
+    np.save(ok, np.random.default_rng(0).integers(0, 255, (12, 8, 8, 1)).astype(np.uint8))
+    np.savez(t / "objects.npz", mu=np.array([object()], dtype=object), sigma=np.zeros((1, 1)))
+    np.savez(t / "plain.npz", a=np.zeros(3), b=np.zeros(3))
+    np.savez(t / "half.npz", mu=np.zeros(3))
+    np.save(t / "nan.npy", np.full((12, 1, 8, 8), np.nan, dtype=np.float32))
+    (t / "run").mkdir()
+    (t / "run" / "weights.pt").write_bytes(b"weights")
+    _pngs(t / "run" / "samples", _blobs(4, 0))  # what a run without config.json was read as
+    (t / "broken").mkdir()
+    (t / "broken" / "weights.pt").write_bytes(b"weights")
+    (t / "broken" / "config.json").write_text("{broken")
+    (t / "foreign").mkdir()
+    (t / "foreign" / "config.json").write_text(_json.dumps({"status": "ok"}))
+    return [
+        (
+            "statistics of object arrays",
+            ok,
+            ["--reference", str(t / "objects.npz")],
+            "cannot be read without unpickling",
+        ),
+        ("an .npz of neither", ok, ["--reference", str(t / "plain.npz")], "neither images nor statistics"),
+        ("statistics without sigma", ok, ["--reference", str(t / "half.npz")], "reference statistics without"),
+        ("a NaN array", t / "nan.npy", ["--reference", "digits"], "NaN or inf"),
+        ("a NaN reference", ok, ["--reference", str(t / "nan.npy")], "NaN or inf"),
+        ("a run without config.json", t / "run", ["--reference", "digits"], "config.json is missing"),
+        ("a broken config.json", t / "broken", ["--reference", "digits"], "config.json cannot be read"),
+        ("a foreign config.json", t / "foreign", ["--reference", "digits"], "not a ganzoo run's record"),
+        (
+            "--out where nothing can be written",
+            ok,
+            ["--reference", "digits", "--out", "/proc/x.csv"],
+            "cannot be written",
+        ),
+        ("--out a folder", ok, ["--reference", "digits", "--out", str(t / "run.csv")], None),
+        ("a misspelt dataset", ok, ["--reference", "digitz"], "nor an installed dataset"),
+        ("no such samples", t / "nowhere", ["--reference", "digits"], "no such folder or file"),
+    ]
+
+
+def test_bad_score_inputs_are_one_line_before_torch_loads_and_write_nothing(tmp_path):
+    """Each input above: exit 2, one line naming it, nothing written, and answered before torch is imported (before:
+    tracebacks for the first and the /proc --out, run folders read as their 4 sample sheets, numpy's warnings
+    before the line, and 4-6 s of imports first)."""
+    (tmp_path / "run.csv").mkdir()
+    cases = _bad_inputs(tmp_path)
+    code = (
+        "import atexit, sys; atexit.register(lambda: print('torch imported:', 'torch' in sys.modules, file=sys.stderr)); "
+        "from ganzoo.cli import main; main()"
+    )
+    for name, samples, options, message in cases:
+        out = subprocess.run(
+            [sys.executable, "-c", code, "score", str(samples), *options], capture_output=True, text=True, cwd=tmp_path
+        )
+        lines = [line for line in (out.stdout + out.stderr).strip().splitlines() if line]
+        assert out.returncode == 2, (name, out.stdout, out.stderr)
+        assert lines[-1] == "torch imported: False" and len(lines) == 2, (name, lines)
+        assert lines[0].startswith("Error: ") and (message is None or message in lines[0]), (name, lines)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["ok.npy", "objects.npz", "plain.npz", "half.npz", "nan.npy", "run", "broken", "foreign", "run.csv"]
+    )
+
+
+def test_a_pickled_or_foreign_weights_file_is_one_line_without_torchs_warnings(tmp_path):
+    np.save(tmp_path / "ok.npy", np.random.default_rng(0).integers(0, 255, (12, 8, 8, 1)).astype(np.uint8))
+
+    class Boom:
+        def __reduce__(self):
+            return (print, ("unpickled",))
+
+    (tmp_path / "pickled.pth").write_bytes(pickle.dumps({"fc.weight": Boom()}, protocol=2))
+    (tmp_path / "foreign.pth").write_bytes(b"not a weights file")
+    for weights, said in (("pickled.pth", "Unsupported global"), ("foreign.pth", "not a file torch.load reads")):
+        args = ["score", str(tmp_path / "ok.npy"), "--reference", "digits", "--features", "inception"]
+        result = CliRunner().invoke(main, [*args, "--features-weights", str(tmp_path / weights)])
+        assert result.exit_code == 2 and said in result.output, result.output
+        assert len(result.output.strip().splitlines()) == 1 and "unpickled" not in result.output, result.output
+
+
+def _simulation():
+    import importlib.util
+
+    from conftest import REPO
+
+    spec = importlib.util.spec_from_file_location("interval_simulation", REPO / "benchmarks" / "intervals.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_intervals_cover_the_expected_fid_when_both_sides_are_resampled():
+    """benchmarks/intervals.py at a small size: Gaussian features whose FID is known. The interval for E[FID_n]
+    resamples the reference as well as the generated set; the classic wrong version (the generated side only, as
+    ganzoo did before) is narrower than the true spread and covers E[FID_n] less often than it claims."""
+    out = _simulation().simulate(d=8, n=300, repeats=60, rounds=30, truth_draws=300, ref_multiple=5)
+    assert out["coverage, both sides"] >= 0.88, out
+    assert out["width / true, generated side only"] < 0.85 < out["width / true, both sides"], out
+    assert out["coverage, generated side only"] < out["coverage, both sides"], out
+
+
+def test_fid_infinity_is_refused_in_one_line_where_the_samples_are_too_few_for_the_dimension(tmp_path):
+    """Chong & Forsyth fit sizes from about 2.4 x the feature dimension up: 100 samples in 64 dimensions cannot be
+    extrapolated (before: sizes from 20, a third of the dimension)."""
+    from ganzoo.metrics.intervals import fid_infinity
+
+    rng = torch.Generator().manual_seed(0)
+    ref = Reference.of(torch.randn(2000, 64, generator=rng, dtype=torch.float64))
+    with pytest.raises(ValueError, match="FID∞ needs at least 308 samples in 64-d features"):
+        fid_infinity(torch.randn(100, 64, generator=rng, dtype=torch.float64), ref)
+    value, note = fid_infinity(torch.randn(400, 64, generator=rng, dtype=torch.float64), ref)
+    assert "154.." in note and np.isfinite(value)

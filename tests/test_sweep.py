@@ -35,22 +35,25 @@ def test_samples_are_seeded_inside_their_ranges_and_bound_to_their_divergence():
         assert "d_norm" not in values  # GAN's MLP has no BatchNorm switch: left out, and recorded
         assert ("wasserstein-gp.gp_weight" in values) == ("wasserstein-gp" in label)
         if "wasserstein-gp" in label:
-            assert 0.1 <= float(values["wasserstein-gp.gp_weight"]) <= 1000
+            assert 0.1 <= float(values["wasserstein-gp.gp_weight"]) <= 100  # compare_gan's wide range
     assert a.sweep["left_out"] == {"gan": ["d_norm"]}
 
 
 def test_a_refused_value_is_recorded_and_drawn_again():
     """WGAN-GP's critic must score each sample alone: DCGAN's d_norm=batch (on 28x28, where its critic has BatchNorm
     layers) is refused, recorded and drawn again."""
-    config = expand(Sweep(["dcgan"], ["wasserstein-gp"], "lucic-wide", samples=2, seed=2), BenchConfig(dataset="mnist"))
+    config = expand(Sweep(["dcgan"], ["wasserstein-gp"], "lucic-wide", samples=4, seed=2), BenchConfig(dataset="mnist"))
     refused = config.sweep["refused"]
     assert refused and all(r["values"]["d_norm"] == "batch" and "BatchNorm" in r["why"] for r in refused)
-    assert [v["d_norm"] for v in _values(config).values()] == ["none", "none"]
+    assert [v["d_norm"] for v in _values(config).values()] == ["none"] * 4
 
 
 def test_narrow_space_fixes_beta1_and_d_steps():
     config = expand(Sweep(["gan"], None, "lucic-narrow", samples=3), BenchConfig(dataset="ring8"))
-    for values in _values(config).values():
+    for label, values in _values(config).items():
+        if label.endswith("-s000"):  # the loss's default setting, as compare_gan runs it whatever the range
+            assert (values["lr"], values["beta1"]) == ("5e-05", "0")
+            continue
         assert values["beta1"] == "0.5" and values["d_steps"] == "1" and 1e-4 <= float(values["lr"]) <= 1e-3
 
 
@@ -132,7 +135,9 @@ def test_a_sweep_runs_reads_and_reruns_its_best(tmp_path):
         ],
     )
     assert run.exit_code == 0, run.output
-    assert "sweep: best of the sampled settings by final" in run.output
+    assert "sweep: best of the sampled settings by modes, each sample's best over its evaluation points" in " ".join(
+        run.output.split()
+    )
     manifest = json.loads((out / "bench.json").read_text())
     assert manifest["config"]["sweep"]["space"] == "lucic-narrow" and len(manifest["config"]["sweep"]["runs"]) == 3
     table = CliRunner().invoke(main, ["table", str(out), "--format", "csv"])
@@ -164,3 +169,217 @@ def test_rerun_best_keeps_the_sweeps_protocol(tmp_path):
     assert result.exit_code == 2 and "leave out --budget" in result.output, result.output
     result = CliRunner().invoke(main, ["bench", "--rerun-best", "3"])
     assert result.exit_code == 2 and "go together" in result.output, result.output
+
+
+# -- Lucic et al.'s study as google/compare_gan v1 ran it (src/params.py, src/generate_tasks_lib.py) --------------
+
+
+def test_every_sample_trains_with_adam_and_its_beta2_whatever_the_losss_recipe():
+    """compare_gan trains every loss with Adam(lr, beta1) (TensorFlow's beta2, 0.999): a sample's values replace
+    WGAN's RMSProp and WGAN-GP's beta2 = 0.9, not only the recipe keys of the same name (before: RMSProp stayed,
+    so WGAN's sampled beta1 did nothing)."""
+    from ganzoo.factory import dataset_info
+    from ganzoo.plan import plan
+
+    base = BenchConfig(dataset="digits", budget="2steps")
+    config = expand(Sweep(["gan"], ["wasserstein", "wasserstein-gp"], "lucic-wide", samples=2, seed=1), base)
+    p = plan(BenchConfig(**{**config.__dict__, "out": base.out}))
+    info = dataset_info("digits")
+    for spec in p.runs:
+        training = spec.build.build(info).training
+        assert (training.optimizer, training.beta2) == ("adam", 0.999), spec.run_id
+        assert training.lr == float(config.settings[spec.variant]["lr"])
+
+
+@pytest.mark.parametrize(
+    "space, divergence, name, low, high",
+    [
+        ("lucic-wide", "wasserstein-gp", "wasserstein-gp.gp_weight", 0.1, 100.0),
+        ("lucic-narrow", "wasserstein-gp", "wasserstein-gp.gp_weight", 0.1, 10.0),
+        ("lucic-wide", "wasserstein", "wasserstein.clip", 1e-3, 1.0),
+        ("lucic-narrow", "wasserstein", "wasserstein.clip", 1e-2, 1.0),
+    ],
+)
+def test_a_losss_own_range_is_the_studys_per_space(space, divergence, name, low, high):
+    """Before: WGAN-GP's lambda in [0.1, 1000] and WGAN's clip in [0.001, 0.1] in both spaces (ganzoo's ranges)."""
+    from ganzoo.search import space_for
+
+    param = space_for(space, "dcgan", divergence)[0][name]
+    assert (param.kind, param.low, param.high) == ("log", low, high)
+
+
+def test_the_narrow_space_samples_batchnorm_except_under_wgan_gp():
+    """compare_gan's narrow range draws BatchNorm in D on or off for GAN, LSGAN and WGAN, and fixes it off for
+    WGAN-GP (before: no switch in the narrow space)."""
+    from ganzoo.search import space_for
+
+    for divergence in ("minimax", "nonsaturating", "least-squares", "wasserstein"):
+        d_norm = space_for("lucic-narrow", "dcgan", divergence)[0]["d_norm"]
+        assert (d_norm.kind, d_norm.choices) == ("choice", ("batch", "none")), divergence
+    d_norm = space_for("lucic-narrow", "dcgan", "wasserstein-gp")[0]["d_norm"]
+    assert (d_norm.kind, d_norm.low) == ("fixed", "none")
+
+
+def test_sample_0_is_each_losss_default_setting():
+    """compare_gan always includes the default parameters as its first sample (before: sample 0 was a draw)."""
+    config = expand(
+        Sweep(["dcgan"], ["nonsaturating", "wasserstein", "wasserstein-gp"], "lucic-wide", samples=2, seed=5),
+        BenchConfig(dataset="digits"),
+    )
+    values = _values(config)
+    assert values["dcgan-nonsaturating-s000"] == {
+        "lr": "5e-05",
+        "beta1": "0",
+        "d_steps": "1",
+        "d_norm": "batch",
+        "optimizer": "adam",
+        "beta2": "0.999",
+    }
+    assert (
+        values["dcgan-wasserstein-s000"]["d_steps"] == "5"
+        and values["dcgan-wasserstein-s000"]["wasserstein.clip"] == "0.01"
+    )
+    gp = values["dcgan-wasserstein-gp-s000"]
+    assert (gp["lr"], gp["d_norm"], gp["wasserstein-gp.gp_weight"]) == ("0.0001", "none", "10")
+    assert values["dcgan-nonsaturating-s001"] != values["dcgan-nonsaturating-s000"]
+
+
+def test_a_sample_is_judged_by_its_best_value_over_its_checkpoints_or_its_final_one():
+    """compare_gan keeps each sample's best FID over all its checkpoints; the final value is an option, labelled."""
+    import pandas as pd
+
+    from ganzoo import report
+
+    def rows(run, values):
+        return [
+            {
+                "run_id": run,
+                "variant": run,
+                "divergence": "minimax",
+                "dataset": "d",
+                "split": "all",
+                "seed": 0,
+                "step": step,
+                "images_seen": step,
+                "device_seconds": 0.0,
+                "metric": "fid",
+                "value": v,
+                "detail": "",
+            }
+            for step, v in values
+        ] + [
+            {
+                "run_id": run,
+                "variant": run,
+                "divergence": "minimax",
+                "dataset": "d",
+                "split": "all",
+                "seed": 0,
+                "step": values[-1][0],
+                "images_seen": 0,
+                "device_seconds": 0.0,
+                "metric": "status",
+                "value": 1.0,
+                "detail": "ok",
+            }
+        ]
+
+    # a: best 5 at step 10, ends at 30; b: steady, ends at 20; the untrained generator's 1.0 is no result
+    df = pd.DataFrame(rows("a", [(0, 1.0), (10, 5.0), (20, 30.0)]) + rows("b", [(0, 1.0), (10, 25.0), (20, 20.0)]))
+    df["settings"], df["budget"], df["features"] = "", "20steps", ""
+    runs = {
+        r: {"variant": "gan", "divergence": "minimax", "sample": i, "values": {"lr": str(i)}}
+        for i, r in enumerate("ab")
+    }
+    manifest = {"config": {"sweep": {"runs": runs}}, "metric_directions": {"fid": "lower"}}
+    best = report.sweep_best(df, manifest, "fid")
+    assert (best["best sample"].iloc[0], best["best"].iloc[0]) == ("a", 5.0)
+    assert best["select"].iloc[0] == "best over its evaluation points"
+    final = report.sweep_best(df, manifest, "fid", select="final")
+    assert (final["best sample"].iloc[0], final["best"].iloc[0], final["select"].iloc[0]) == ("b", 20.0, "final value")
+
+
+def test_lucic_mnist_trains_20_epochs_reruns_the_best_over_50_seeds_and_carries_the_published_rows():
+    """compare_gan: 20 epochs of 50,000 MNIST images at batch 64 (15,625 steps; before: 1,200 kimg, 18,750 steps),
+    a checkpoint every 5 epochs, then phase 3: the best setting over 50 seeds; the published best FIDs are those of
+    ../shared/published/lucic2018-best-fid.csv, each '± as published'."""
+    import csv
+
+    from conftest import REPO
+
+    from ganzoo import presets
+
+    pr = presets.get("lucic-mnist")
+    assert (pr.options["budget"], pr.options["eval_every"], pr.rerun_seeds) == ("15625steps", "3906steps", 50)
+    assert pr.sweep == ("lucic-wide", 100) and "0-49" in pr.protocol
+    rows = {(p.variant, p.metric): (p.mean, p.se, p.spread) for p in pr.published}
+    shared = REPO.parent / "shared" / "published" / "lucic2018-best-fid.csv"
+    if not shared.is_file():
+        pytest.skip(f"{shared} is not beside this checkout")
+    names = {
+        "MM GAN": "minimax",
+        "NS GAN": "nonsaturating",
+        "LSGAN": "least-squares",
+        "WGAN": "wasserstein",
+        "WGAN GP": "wasserstein-gp",
+    }
+    expected = {
+        (f"dcgan-{names[r['loss']]}-best", "fid"): (float(r["fid"]), float(r["spread"]), "as published")
+        for r in csv.DictReader(shared.open())
+        if r["dataset"] == "mnist" and r["loss"] in names
+    }
+    assert rows == expected
+
+
+def test_a_spread_the_paper_does_not_define_is_shown_not_tested(tmp_path):
+    """Lucic et al.'s '±' is not defined by the papers that quote it: ganzoo's row stands beside it with
+    '± as published', never a verdict; a standard error (PacGAN's) still gets its test."""
+    import pandas as pd
+
+    from ganzoo import report
+    from ganzoo.results import COLUMNS
+
+    rows = []
+    for seed, fid in ((0, 9.0), (1, 9.4)):
+        run = f"dcgan-minimax-best-minimax-s{seed}"
+        base = {c: "" for c in COLUMNS} | {
+            "run_id": run,
+            "variant": "dcgan-minimax-best",
+            "divergence": "minimax",
+            "dataset": "mnist",
+            "split": "train",
+            "seed": seed,
+            "images_seen": 0,
+            "device_seconds": 0.0,
+            "budget": "4steps",
+            "step": 4,
+        }
+        rows += [base | {"metric": "fid", "value": fid}, base | {"metric": "status", "value": 1.0, "detail": "ok"}]
+    out = tmp_path / "best"
+    out.mkdir()
+    pd.DataFrame(rows, columns=COLUMNS).to_csv(out / "results.csv", index=False)
+    published = [
+        {
+            "variant": "dcgan-minimax-best",
+            "metric": "fid",
+            "mean": 9.8,
+            "se": 0.9,
+            "source": "Lucic",
+            "dataset": "mnist",
+            "spread": "as published",
+        },
+        {
+            "variant": "dcgan-minimax-best",
+            "metric": "fid",
+            "mean": 9.3,
+            "se": 0.1,
+            "source": "a paper's s.e.",
+            "dataset": "mnist",
+        },  # written before the spread was recorded: a standard error
+    ]
+    (out / "bench.json").write_text(
+        json.dumps({"config": {}, "preset": {"name": "lucic-mnist", "overrides": [], "published": published}})
+    )
+    t = report.published([out]).set_index("source")
+    assert t.loc["Lucic", "within_2se"] == "± as published" and np.isnan(t.loc["Lucic", "distance_se"])
+    assert t.loc["a paper's s.e.", "within_2se"] == "yes"

@@ -25,6 +25,7 @@ from ganzoo.cli.common import (
     seeds_arg,
     settings_arg,
     sweep_display,
+    sweep_judged_by,
     sweep_manifest,
 )
 from ganzoo.config import MACHINE_OPTIONS, BenchConfig, BenchInputError, split_variant
@@ -352,11 +353,9 @@ def bench(
 
         try:
             best = report.sweep_best(df, sweep)
-            rich_table(
-                sweep_display(best), f"sweep: best of the sampled settings by final {best['metric'].iloc[0]}", width=80
-            )
+            rich_table(sweep_display(best), f"sweep: best of the sampled settings by {sweep_judged_by(best)}", width=80)
             Console(width=80).print(
-                f"every sample: ganzoo table {out} --all; the figure: ganzoo plot {out} --sweep",
+                f"every sample: ganzoo table {out} --all; the figure: ganzoo plot {out} --sweep{_rerun_hint(sweep, out)}",
                 highlight=False,
                 soft_wrap=True,
             )
@@ -462,3 +461,14 @@ def _print_summary(df: pd.DataFrame, measure: str, summary: list[str], out: Path
 def _given(ctx: click.Context, name: str) -> bool:
     """Whether the user gave option ``name`` (not left to its default)."""
     return ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+
+
+def _rerun_hint(manifest: dict, out: Path) -> str:
+    """The command that reruns a preset sweep's best settings over the preset's seeds (Lucic et al.: 50)."""
+    name = (manifest.get("config") or {}).get("preset")
+    if not name:
+        return ""
+    from ganzoo import presets
+
+    seeds = presets.PRESETS[name].rerun_seeds if name in presets.PRESETS else 0
+    return f"\nthen, as the paper did: ganzoo bench --rerun-best 0-{seeds - 1} --from-sweep {out}" if seeds else ""

@@ -167,6 +167,14 @@ def sweep_display(best: pd.DataFrame) -> pd.DataFrame:
             "samples": best["samples"],
             "best": [f"{v:.4g}" for v in best["best"]],
             "median": [f"{v:.4g}" for v in best["median"]],
-            "best settings": best["best settings"],
+            # a space after each ';' lets a narrow table wrap between settings, never inside a number
+            "best settings": best["best settings"].str.replace(";", "; "),
         }
     )
+
+
+def sweep_judged_by(best: pd.DataFrame) -> str:
+    """What a sweep's best settings were chosen by, for a table's title: the metric and which value of each sample."""
+    if best.empty:
+        return "-"
+    return f"{best['metric'].iloc[0]}, each sample's {best['select'].iloc[0]}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import click
@@ -61,12 +62,14 @@ from ganzoo.config import BenchInputError
     default=50,
     show_default=True,
     type=int,
-    help="Rounds of the bootstrap over the generated samples behind FID's and KID's 95% interval (0: none).",
+    help="Half-samples (of the generated and, where it is a sample, the reference set) behind FID's and KID's 95% "
+    "interval for E[FID_n] (0: none).",
 )
 @click.option(
     "--fid-infinity",
     is_flag=True,
-    help="Also FID∞ (Chong & Forsyth 2020): FID at 10 sample counts, extrapolated to infinitely many.",
+    help="Also FID∞ (Chong & Forsyth 2020): FID at 15 sample counts from 2.4 x the feature dimension up, "
+    "extrapolated to infinitely many (needs about 5 x the dimension in samples).",
 )
 @click.option(
     "--save-reference",
@@ -84,17 +87,22 @@ from ganzoo.config import BenchInputError
 def score_cmd(out, fmt, **given) -> None:
     """Score SAMPLES (a folder or .npy/.npz of images, a ganzoo run folder, or MODULE:CALLABLE) against a reference,
     with the bench's metrics, provenance and a bootstrap interval."""
-    if out is not None and Path(out).suffix != ".csv":
-        raise InputError(f"--out {out}: the rows are written as CSV; give a .csv path")
-    from ganzoo.scoring import COLUMNS, ScoreRequest, run_score  # torch and the plugins load from here on
+    from ganzoo.score_request import ScoreRequest, check_request
 
     given["features_weights"] = given.pop("inception_weights")  # the option's name in bench's config
     req = ScoreRequest(**given)
     reference, features = req.reference, req.features
     try:
-        rows, record = run_score(req)
+        check_request(req, out)  # everything that needs no torch, in a fraction of a second
+        from ganzoo.scoring import COLUMNS, run_score  # torch and the plugins load from here on
+
+        with warnings.catch_warnings(record=True) as caught:  # held back: on a bad input the one line says it all
+            warnings.simplefilter("always")
+            rows, record = run_score(req)
     except BenchInputError as exc:
         raise InputError(str(exc)) from None
+    for w in caught:
+        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     import pandas as pd
 
     from ganzoo import report

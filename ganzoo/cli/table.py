@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ganzoo.cli.common import metric_list_arg, report_errors, rich_table, sweep_display, sweep_manifest
+from ganzoo.cli.common import metric_list_arg, report_errors, rich_table, sweep_display, sweep_judged_by, sweep_manifest
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,17 +40,25 @@ if TYPE_CHECKING:
     is_flag=True,
     help="For a sweep: every sample's rows, not the best setting per variant x divergence.",
 )
+@click.option(
+    "--select",
+    type=click.Choice(["best", "final"]),
+    default="best",
+    show_default=True,
+    help="For a sweep: judge each sample by its best value over its evaluation points (Lucic et al., as "
+    "compare_gan ran them) or by its final value.",
+)
 @report_errors
-def table_cmd(results, metrics, fmt, measure, published, every) -> None:
+def table_cmd(results, metrics, fmt, measure, published, every, select) -> None:
     """Final, best and equal-budget values per dataset x variant x divergence (mean ± std over seeds); for a sweep,
     the best setting of each variant x divergence (--all: every sample)."""
     from ganzoo import report
 
     sweep = sweep_manifest(results)
     if sweep is not None and not every and not published:
-        t = report.sweep_best(report.load_many(list(results)), sweep, (metrics or [None])[0])
+        t = report.sweep_best(report.load_many(list(results)), sweep, (metrics or [None])[0], select)
         shown = sweep_display(t)
-        title = f"sweep: best of the sampled settings by final {t['metric'].iloc[0] if len(t) else '-'} (--all: every sample)"
+        title = f"sweep: best of the sampled settings by {sweep_judged_by(t)} (--all: every sample)"
         show_rich = lambda: rich_table(shown, title)  # noqa: E731
     elif published:
         t = report.published(list(results))

@@ -31,7 +31,7 @@ from ganzoo.metrics.classifier import (
     file_sha256,
     safe_name,
 )
-from ganzoo.results import atomic_torch_save
+from ganzoo.results import atomic_torch_save, torch_load_reason
 
 INCEPTION_EXTRACTOR = "inception-v3-compat"
 INCEPTION_URL = (
@@ -123,10 +123,13 @@ def classifier_space(data: Data, cache_dir: Path, device: torch.device) -> Featu
 
 def _check_inception_state(path: Path) -> dict[str, Tensor]:
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch's own account of a refused pickle: the one line below says it
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
+        first = torch_load_reason(exc)
         raise FeatureSpaceError(
-            f"{path} is not a weights file ganzoo can load safely (weights_only=True): {type(exc).__name__}: {exc}"
+            f"{path} is not a weights file ganzoo can load safely (weights_only=True): {type(exc).__name__}: {first}"
         ) from None
     if not isinstance(state, dict) or "fc.weight" not in state or tuple(state["fc.weight"].shape) != (1008, 2048):
         raise FeatureSpaceError(

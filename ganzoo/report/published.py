@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ganzoo.presets import protocol_overrides
 from ganzoo.report.tables import cell, load_many, table
 from ganzoo.results import read_manifest
 
@@ -26,7 +27,8 @@ def published(paths: list[Path]) -> pd.DataFrame:
             raise ValueError(
                 f"{path} was not run from a preset (ganzoo bench --preset NAME): it holds no published numbers to set beside"
             )
-        records += rec["published"]
+        differs = rec.get("protocol_overrides", protocol_overrides(rec.get("overrides", [])))
+        records += [{**row, "protocol_differs": ", ".join(differs)} for row in rec["published"]]
         notes.append(f"{rec['name']}: " + (", ".join(rec["overrides"]) if rec["overrides"] else "as published"))
     df = load_many(list(paths))
     pub = pd.DataFrame(records).drop_duplicates(["dataset", "variant", "metric", "source"])
@@ -50,7 +52,13 @@ def published(paths: list[Path]) -> pd.DataFrame:
     for _, r in pub.iterrows():
         ours = mine[(mine.dataset == r.dataset) & (mine.variant == r.variant) & (mine.metric == r.metric)]
         mean, se = (ours["mean"].iloc[0], ours["se"].iloc[0]) if len(ours) else (float("nan"), float("nan"))
-        verdict, distance = within_2se(mean, se, r["mean"], r.se)
+        spread = r.get("spread")
+        if r.get("protocol_differs"):  # not the paper's protocol: a verdict would claim what it cannot
+            verdict, distance = f"protocol differs: {r['protocol_differs']}", float("nan")
+        elif pd.isna(spread) or spread == "se":  # a record written before the spread was kept: a standard error
+            verdict, distance = within_2se(mean, se, r["mean"], r.se)
+        else:  # a spread the paper does not define: shown, never tested against
+            verdict, distance = f"± {spread}", float("nan")
         rows.append(
             {
                 "dataset": r.dataset,

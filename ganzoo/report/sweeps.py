@@ -23,16 +23,34 @@ def _directions(manifest: dict) -> dict[str, str]:
     return {**metric_directions(), **manifest.get("metric_directions", {})}
 
 
-def sweep_finals(df: pd.DataFrame, manifest: dict, metric: str) -> pd.DataFrame:
-    """One row per finished sample of a sweep: its variant, divergence, sample id, values and final ``metric``
-    (mean over its seeds)."""
+SELECTIONS = {
+    "best": "best over its evaluation points",  # compare_gan's: a sample is judged by its best checkpoint
+    "final": "final value",
+}
+
+
+def sweep_finals(df: pd.DataFrame, manifest: dict, metric: str, select: str = "best") -> pd.DataFrame:
+    """One row per finished sample of a sweep: its variant, divergence, sample id, values and ``metric`` (mean over
+    its seeds), each run's value taken as ``select`` says: ``best``, its best over the evaluation points after step 0
+    (Lucic et al.'s selection, as compare_gan ran it: the best FID over all checkpoints), or ``final``."""
+    if select not in SELECTIONS:
+        raise ValueError(f"select must be one of {', '.join(SELECTIONS)}, got {select!r}")
     runs = manifest["config"]["sweep"]["runs"]
     scores = df[(df["metric"] == metric)]
     info = run_info(df)
     ok = info.index[info["status"] == "ok"]
-    last = scores[scores["run_id"].isin(ok)].sort_values("step").groupby("run_id").last()
+    scores = scores[scores["run_id"].isin(ok)].sort_values("step")
+    if select == "final":
+        per_run = scores.groupby("run_id").last()
+    else:
+        trained = scores[scores["step"] > 0]
+        way = direction(_directions(manifest), metric)
+        pick = (
+            trained.groupby("run_id")["value"].idxmin() if way == LOWER else trained.groupby("run_id")["value"].idxmax()
+        )
+        per_run = trained.loc[pick.dropna()].set_index("run_id")
     rows = []
-    for _, r in last.iterrows():
+    for _, r in per_run.iterrows():
         label = r["variant"]
         if label not in runs:
             continue
@@ -60,12 +78,13 @@ def sweep_headline(manifest: dict, df: pd.DataFrame) -> str:
     raise ValueError("the sweep's results hold no score with a declared direction to choose its best setting by")
 
 
-def sweep_best(df: pd.DataFrame, manifest: dict, metric: str | None = None) -> pd.DataFrame:
-    """Per variant x divergence: how many samples finished, the best final ``metric`` and the values that reached
-    it, and the median over samples (what a setting drawn at random gets)."""
+def sweep_best(df: pd.DataFrame, manifest: dict, metric: str | None = None, select: str = "best") -> pd.DataFrame:
+    """Per variant x divergence: how many samples finished, the best ``metric`` (each sample's as ``select`` takes
+    it: see :func:`sweep_finals`) and the values that reached it, and the median over samples (what a setting drawn
+    at random gets). The ``select`` column says which value was compared."""
     metric = metric or sweep_headline(manifest, df)
     way = direction(_directions(manifest), metric)
-    finals = sweep_finals(df, manifest, metric)
+    finals = sweep_finals(df, manifest, metric, select)
     rows = []
     for (variant, divergence), g in finals.groupby(["variant", "divergence"]):
         g = g.dropna(subset=["value"])
@@ -77,6 +96,7 @@ def sweep_best(df: pd.DataFrame, manifest: dict, metric: str | None = None) -> p
                 "variant": variant,
                 "divergence": divergence,
                 "metric": metric,
+                "select": SELECTIONS[select],
                 "samples": len(g),
                 "best": best["value"],
                 "median": g["value"].median(),
@@ -84,7 +104,20 @@ def sweep_best(df: pd.DataFrame, manifest: dict, metric: str | None = None) -> p
                 "best settings": best["settings"],
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "variant",
+            "divergence",
+            "metric",
+            "select",
+            "samples",
+            "best",
+            "median",
+            "best sample",
+            "best settings",
+        ],
+    )
 
 
 def best_of_k(

@@ -69,6 +69,16 @@ def notes(df: pd.DataFrame) -> list[str]:
             f"{len(infinite)} score(s) are infinite ({', '.join(sorted(infinite['metric'].unique()))}; first: run "
             f"{first['run_id']} at step {first['step']}): a mean over one is infinite, and a plot leaves them out"
         )
+    info = run_info(df)
+    finished = scores[scores["run_id"].isin(info.index[info["status"] == "ok"])].sort_values("step")
+    finals = finished.groupby(["run_id", "metric"]).tail(1).set_index(["run_id", "metric"])["value"]
+    undefined = finals[finals.isna()]
+    if len(undefined):
+        metrics = sorted(undefined.index.get_level_values("metric").unique())
+        out.append(
+            f"{len(undefined)} finished run(s) end without a value of {', '.join(metrics)} (NaN: a reverse KL without one "
+            "high-quality sample, say): means and n leave them out, and the tables count them"
+        )
     datasets = sorted(df["dataset"].unique())
     if len(datasets) > 1:
         out.append(
@@ -208,9 +218,11 @@ def table(df: pd.DataFrame, metrics: list[str] | None = None, measure: str = "au
             "no metric could score the data, or no run reached its first evaluation"
         )
     runs = per_run(scores, measure, directions, run_info(df))
+    runs["undefined"] = (runs["status"] == "ok") & runs["final"].isna()  # finished, but no value (a NaN reverse KL)
     g = runs.groupby([*GROUP, "metric"])
     agg = g.agg(
         seeds=("final", "count"),
+        undefined=("undefined", "sum"),
         runs=("run_id", "nunique"),
         final_mean=("final", "mean"),
         final_std=("final", "std"),
@@ -247,7 +259,11 @@ def display(t: pd.DataFrame) -> pd.DataFrame:
     best final value of each dataset and metric is marked *. ``runs``: finished of all, and what became
     of the others (``2/3 ok, 1 failed``); only finished runs contribute values."""
     d = t[[*KEYS, "setting", "metric"]].copy()
-    d["runs"] = [f"{n}/{m} ok" + (f", {rest}" if rest else "") for n, m, rest in zip(t.seeds, t.runs, t.not_ok)]
+    d["runs"] = [
+        (f"{n}/{m} ok" if not u else f"{n}/{m} with a value, {u} finished without one (NaN)")
+        + (f", {rest}" if rest else "")
+        for n, m, u, rest in zip(t.seeds, t.runs, t.undefined, t.not_ok)
+    ]
     d["final"] = [
         cell(m, s, n) + (" *" if b else "") for m, s, n, b in zip(t.final_mean, t.final_std, t.seeds, t.is_best)
     ]
@@ -279,6 +295,30 @@ def summary_wide(t: pd.DataFrame) -> pd.DataFrame:
     runs = t.drop_duplicates("run").set_index("run")
     wide.insert(0, "runs", [f"{int(runs.loc[r, 'seeds'])}/{int(runs.loc[r, 'runs'])}" for r in wide.index])
     return wide.reset_index().rename(columns={"run": "variant/divergence"})
+
+
+def paper_table(t: pd.DataFrame, metrics: list[str] | None = None) -> pd.DataFrame:
+    """The table a paper prints, from :func:`table`: one row per variant x divergence (x setting), one column per
+    metric (``metrics``, in order: a bench's summary), each cell the final mean ± its standard error over the
+    finished runs with their number, ``*`` on the best per dataset and metric."""
+    t = t.copy()
+    if metrics:
+        t = t[t["metric"].isin(metrics)]
+    order = [m for m in (metrics or []) if m in set(t["metric"])] or list(dict.fromkeys(t["metric"]))
+    t["row"] = t["variant"] + "/" + t["divergence"] + np.where(t["setting"] != "", " " + t["setting"], "")
+    n = t["seeds"].astype(int)
+    se = t["final_std"] / np.sqrt(n.clip(lower=1))
+    t["cell"] = [
+        "-"
+        if pd.isna(m)
+        else (f"{m:.3g}" if pd.isna(e) else f"{m:.3g} ± {e:.2g}")
+        + (f" (n={k})" if not u else f" (n={k}; {u} NaN)")
+        + (" *" if b else "")
+        for m, e, k, u, b in zip(t["final_mean"], se, n, t["undefined"], t["is_best"])
+    ]
+    wide = t.pivot_table(index=["dataset", "row"], columns="metric", values="cell", aggfunc="first", sort=False)
+    wide = wide[order].fillna("-").reset_index().rename(columns={"row": "variant/divergence"})
+    return wide if t["dataset"].nunique() > 1 else wide.drop(columns="dataset")
 
 
 def to_markdown(w: pd.DataFrame) -> str:
