@@ -266,7 +266,9 @@ PRESETS: dict[str, Preset] = {
             "Gaussian; D 3 maxout layers (200 units, 5 pieces); N(0, 0.02) init; Adam(1e-4, beta1=0.8); batch 100 packs; "
             "non-saturating loss; both players stepped at once from one forward pass; 400,000 iterations; 10 trials; "
             "modes, high-quality share (within 3 std of a centre) and reverse KL on 2,500 samples",
-            deviations="G's hidden layers keep a bias (BatchNorm cancels it)",
+            deviations="G's hidden layers keep a bias (BatchNorm cancels it); the released code's BatchNorm uses eps 1e-4 "
+            "and keeps a running average of the standard deviation, ganzoo's torch's eps 1e-5 and of the variance (only "
+            "evaluation reads them; the effect is not measured yet)",
         ),
         Preset(
             "pacgan-grid",
@@ -282,7 +284,7 @@ PRESETS: dict[str, Preset] = {
                 }
             ),
             protocol="as pacgan-ring, on 25 Gaussians at {-4,-2,0,2,4}^2 with std 0.05",
-            deviations="as pacgan-ring: G's hidden layers keep a bias",
+            deviations="as pacgan-ring: G's hidden layers keep a bias; BatchNorm's eps and running average are torch's",
         ),
         Preset(
             "pacgan-stacked-mnist",
@@ -316,7 +318,9 @@ PRESETS: dict[str, Preset] = {
             "G once per noise batch; z ~ U[-1, 1]; Adam(2e-4, beta1=0.5); batch 64; one D update and two G updates per "
             "iteration from the same z; 100,000 iterations; 26,000 samples scored by an MNIST classifier",
             deviations="the classifier is ganzoo's, trained on the training digits; the m BatchNorm updates of G's m calls are "
-            "averaged into one (the TensorFlow code applies them one after another)",
+            "averaged into one (the TensorFlow code applies them one after another); the released code feeds D (and its "
+            "classifier) real images in [0, 1] while G ends in tanh, ganzoo feeds both in [-1, 1] (the effect is not "
+            "measured yet)",
             needs="both MNIST splits (--data-dir with the four idx files, or internet for the download)",
         ),
         Preset(

@@ -251,42 +251,13 @@ def test_a_sample_is_judged_by_its_best_value_over_its_checkpoints_or_its_final_
     from ganzoo import report
 
     def rows(run, values):
-        return [
-            {
-                "run_id": run,
-                "variant": run,
-                "divergence": "minimax",
-                "dataset": "d",
-                "split": "all",
-                "seed": 0,
-                "step": step,
-                "images_seen": step,
-                "device_seconds": 0.0,
-                "metric": "fid",
-                "value": v,
-                "detail": "",
-            }
-            for step, v in values
-        ] + [
-            {
-                "run_id": run,
-                "variant": run,
-                "divergence": "minimax",
-                "dataset": "d",
-                "split": "all",
-                "seed": 0,
-                "step": values[-1][0],
-                "images_seen": 0,
-                "device_seconds": 0.0,
-                "metric": "status",
-                "value": 1.0,
-                "detail": "ok",
-            }
-        ]
+        base = {"run_id": run, "variant": run, "divergence": "minimax", "dataset": "d", "split": "all", "seed": 0}
+        scores = [{**base, "step": step, "metric": "fid", "value": v, "detail": ""} for step, v in values]
+        return [*scores, {**base, "step": values[-1][0], "metric": "status", "value": 1.0, "detail": "ok"}]
 
     # a: best 5 at step 10, ends at 30; b: steady, ends at 20; the untrained generator's 1.0 is no result
     df = pd.DataFrame(rows("a", [(0, 1.0), (10, 5.0), (20, 30.0)]) + rows("b", [(0, 1.0), (10, 25.0), (20, 20.0)]))
-    df["settings"], df["budget"], df["features"] = "", "20steps", ""
+    df["settings"], df["budget"], df["features"], df["images_seen"], df["device_seconds"] = "", "20steps", "", 0, 0.0
     runs = {
         r: {"variant": "gan", "divergence": "minimax", "sample": i, "values": {"lr": str(i)}}
         for i, r in enumerate("ab")
