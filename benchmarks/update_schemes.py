@@ -20,7 +20,7 @@ import torch
 
 from ganzoo import presets
 from ganzoo.data import BatchSampler
-from ganzoo.factory import load_data
+from ganzoo.factory import create_variant, load_data
 from ganzoo.plan import plan
 from ganzoo.trainer import Trainer
 
@@ -31,7 +31,7 @@ def steps_per_second(label: str, update: str, steps: int, folder: Path) -> float
     )
     p = plan(cfg)
     torch.manual_seed(0)
-    built = p.runs[0].build.build(p.info)
+    built = create_variant(p.runs[0].build, p.info)
     trainer = Trainer(built.variant, BatchSampler(load_data(cfg), seed=0, device=torch.device("cpu")), built.training)
     for _ in range(10):  # warm-up
         trainer.step()

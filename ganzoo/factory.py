@@ -104,10 +104,6 @@ class VariantSpec:
     divergence_params: dict[str, Any] = field(default_factory=dict)
     preset: dict[str, Any] = field(default_factory=dict)
 
-    def build(self, info: DatasetInfo) -> Built:
-        """:func:`create_variant` of this spec."""
-        return create_variant(self, info)
-
     def given(self) -> dict[str, Any]:
         """The settings this variant was given beyond its defaults: the preset's values and the user's
         (``--set`` beats ``--batch-size`` beats the preset)."""
@@ -145,9 +141,6 @@ class Built:
     variant: Variant
     training: Training
     record: dict[str, Any]
-
-    def __iter__(self):  # noqa: ANN204 - ``variant, record = spec.build(info)``, as before
-        return iter((self.variant, self.record))
 
     def settings(self) -> dict[str, Any]:
         """Every resolved setting as config.json records them: the constructor's, the noise's and the trainer's."""
@@ -226,8 +219,9 @@ def training_settings(cls: type[Variant], chosen: dict[str, Any], declared: dict
             values[f.name] = declared[f.name]
         elif f.name in ctor:
             values[f.name] = ctor[f.name]
-        else:
-            values[f.name] = getattr(cls, f.name, f.default)
+        else:  # a class attribute of that name (StarGAN's d_steps = 5), never a method that happens to share it
+            declared_value = getattr(cls, f.name, f.default)
+            values[f.name] = f.default if callable(declared_value) else declared_value
     return Training(**values, adversarial=cls.adversarial)
 
 

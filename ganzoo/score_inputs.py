@@ -20,7 +20,7 @@ from ganzoo.data import Data, DataKind, DatasetInfo
 from ganzoo.evaluation import NOISE_SEED, generate
 from ganzoo.factory import VariantSpec, check_source, create_variant, dataset_info, load_checked
 from ganzoo.results import load_weights, read_json_object
-from ganzoo.score_request import ScoreInputError, check_image_array, check_statistics
+from ganzoo.score_request import ScoreInputError, check_image_array, check_statistics, images_key
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".gif")
 
@@ -99,7 +99,7 @@ def read_array(path: Path) -> Tensor:
     if isinstance(loaded, np.lib.npyio.NpzFile):
         with loaded:
             keys = list(loaded.keys())
-            key = next((k for k in ("images", "x", "arr_0") if k in keys), keys[0] if len(keys) == 1 else None)
+            key = images_key(keys)
             if key is None:
                 raise ScoreInputError(
                     f"{path} holds arrays {keys}; name the images 'images', 'x' or 'arr_0', or save only them"

@@ -88,8 +88,8 @@ def check_samples(spec: str) -> None:
 def check_run_folder(path: Path) -> None:
     """A folder that holds a run's files is read as a run, never as a folder of images: its config.json must say
     what ran (before: a run folder without it was read as its 4 sample sheets)."""
-    if not any((path / name).is_file() for name in RUN_FILES) and not (path / "config.json").is_file():
-        return
+    if not any((path / name).is_file() for name in RUN_FILES):
+        return  # a folder of images (a ganzoo run's config.json there is read when its samples are drawn)
     config = path / "config.json"
     try:
         record = json.loads(config.read_text())
@@ -140,13 +140,19 @@ def check_npz(path: Path, what: str, *, images: bool = False, statistics: bool =
             raise ScoreInputError(f"{what} {path} holds reference statistics, not samples; give them as --reference")
         check_statistics(arrays, f"{what} {path}")
     elif images:
-        key = next((k for k in ("images", "x", "arr_0") if k in keys), next(iter(keys)) if len(keys) == 1 else None)
+        key = images_key(keys)
         if key is None:
             raise ScoreInputError(
                 f"{what} {path} holds arrays {sorted(keys)} and neither images nor statistics; name the images "
                 "'images', 'x' or 'arr_0', or save statistics with ganzoo score ... --save-reference FILE.npz"
             )
         check_image_array(arrays[key], str(path))
+
+
+def images_key(keys: set[str] | list[str]) -> str | None:
+    """Which array of an .npz holds the images: ``images``, ``x`` or ``arr_0``, or its only array; None otherwise."""
+    keys = list(keys)
+    return next((k for k in ("images", "x", "arr_0") if k in keys), keys[0] if len(keys) == 1 else None)
 
 
 def check_statistics(saved: dict[str, Any], what: str) -> None:

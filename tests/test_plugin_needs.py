@@ -17,7 +17,7 @@ from ganzoo import DataKind, DatasetInfo, Progress, SampleSheet, registry
 from ganzoo.cli import main
 from ganzoo.config import BenchConfig, BenchInputError
 from ganzoo.data import describe_dataset
-from ganzoo.factory import load_data
+from ganzoo.factory import create_variant, load_data
 from ganzoo.metrics.base import EvalOptions
 from ganzoo.plan import choose_metrics, plan
 from ganzoo.results import read_results
@@ -160,7 +160,8 @@ def test_set_reaches_a_divergence_and_a_metric(tmp_path):
     )
     p = plan(config)
     assert p.divergence_params == {"wasserstein-gp": {"gp_weight": 2.5}} and p.settings == {"gan": {"d_layers": 1}}
-    variant, record = p.runs[0].build.build(p.info)
+    built = create_variant(p.runs[0].build, p.info)
+    variant, record = built.variant, built.record
     assert variant.divergence.gp_weight == 2.5 and record["divergence_params"] == {"gp_weight": 2.5}
     assert p.runs[0].settings == "d_layers=1;wasserstein-gp.gp_weight=2.5"
     for bad, message in (

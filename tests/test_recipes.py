@@ -67,7 +67,8 @@ def test_user_settings_override_the_recipe_and_are_recorded():
 
 
 def test_wgan_gp_switches_dcgans_critic_to_layer_norm_and_refuses_batchnorm():
-    v, record = build("dcgan", "wasserstein-gp", MNIST, {})
+    b = build("dcgan", "wasserstein-gp", MNIST, {})
+    v, record = b.variant, b.record
     assert record["applied"]["d_norm"] == "layer"
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in v.D.modules())
     assert any(isinstance(m, torch.nn.GroupNorm) for m in v.D.modules())
@@ -173,7 +174,7 @@ def domain_batch():
 def test_cyclegan_losses_are_the_papers(domain_batch):
     """Zhu et al. 2017, eq. 1-3 and section 4: D halves its least-squares loss, G's adversarial term is the
     plain MSE against 1, the cycle term is lambda=10 times the two L1s, identity 0.5 lambda."""
-    v, _ = build("cyclegan", "least-squares", DOMAINS, {"identity_weight": 0.5})
+    v = build("cyclegan", "least-squares", DOMAINS, {"identity_weight": 0.5}).variant
     assert (v.cycle_weight, v.lr, v.beta1, v.buffer_size) == (10.0, 2e-4, 0.5, 50)
     a, b = domain_batch.source, domain_batch.x
     g = v.generator_loss(domain_batch).losses
@@ -194,7 +195,7 @@ def test_cyclegan_losses_are_the_papers(domain_batch):
 
 def test_stargan_losses_are_the_papers(domain_batch):
     """Choi et al. 2018, eq. 5-7: G pays -D_src(fake) + 1 * CE(target) + 10 * L1(reconstruction - input)."""
-    v, _ = build("stargan", "wasserstein-gp", DOMAINS, {})
+    v = build("stargan", "wasserstein-gp", DOMAINS, {}).variant
     torch.manual_seed(3)
     g = v.generator_loss(domain_batch).losses
     torch.manual_seed(3)

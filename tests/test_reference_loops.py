@@ -66,7 +66,7 @@ def _preset_variant(tmp_path: Path, preset: str, label: str, **given: str) -> Bu
     )
     p = plan(cfg)
     torch.manual_seed(0)
-    return p.runs[0].build.build(p.info)
+    return create_variant(p.runs[0].build, p.info)
 
 
 def _train_ganzoo(built: Built, feed: Feed | None, steps: int = STEPS) -> Trainer:
@@ -259,7 +259,7 @@ def _packed_wgan_gp(tmp_path: Path, m: int):
         out=tmp_path / "gp", variants=[f"pacgan{m}"], divergences=["wasserstein-gp"], seeds=[0]
     )
     p = plan(cfg)
-    built = p.runs[0].build.build(p.info)
+    built = create_variant(p.runs[0].build, p.info)
     return built.variant, built
 
 

@@ -366,6 +366,7 @@ def _bad_inputs(t):
     (t / "broken" / "weights.pt").write_bytes(b"weights")
     (t / "broken" / "config.json").write_text("{broken")
     (t / "foreign").mkdir()
+    (t / "foreign" / "weights.pt").write_bytes(b"weights")
     (t / "foreign" / "config.json").write_text(_json.dumps({"status": "ok"}))
     return [
         (

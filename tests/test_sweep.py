@@ -178,7 +178,7 @@ def test_every_sample_trains_with_adam_and_its_beta2_whatever_the_losss_recipe()
     """compare_gan trains every loss with Adam(lr, beta1) (TensorFlow's beta2, 0.999): a sample's values replace
     WGAN's RMSProp and WGAN-GP's beta2 = 0.9, not only the recipe keys of the same name (before: RMSProp stayed,
     so WGAN's sampled beta1 did nothing)."""
-    from ganzoo.factory import dataset_info
+    from ganzoo.factory import create_variant, dataset_info
     from ganzoo.plan import plan
 
     base = BenchConfig(dataset="digits", budget="2steps")
@@ -186,7 +186,7 @@ def test_every_sample_trains_with_adam_and_its_beta2_whatever_the_losss_recipe()
     p = plan(BenchConfig(**{**config.__dict__, "out": base.out}))
     info = dataset_info("digits")
     for spec in p.runs:
-        training = spec.build.build(info).training
+        training = create_variant(spec.build, info).training
         assert (training.optimizer, training.beta2) == ("adam", 0.999), spec.run_id
         assert training.lr == float(config.settings[spec.variant]["lr"])
 
