@@ -51,16 +51,16 @@ def read_idx(path: Path) -> np.ndarray:
     return np.frombuffer(body, dtype=np.uint8).reshape(dims)
 
 
-def _find(data_dir: Path, stem: str) -> Path | None:
-    for folder in (data_dir, data_dir / "MNIST" / "raw"):
+def _find(data_dir: Path, stem: str, raw: str = "MNIST") -> Path | None:
+    for folder in (data_dir, data_dir / raw / "raw"):
         for name in (stem + ".gz", stem):
             if (folder / name).is_file():
                 return folder / name
     return None
 
 
-def _md5_note(path: Path) -> str:
-    official = OFFICIAL_MD5.get(path.name)
+def _md5_note(path: Path, md5: dict[str, str] = OFFICIAL_MD5) -> str:
+    official = md5.get(path.name)
     if official is None:
         return "unpacked file, md5 not checked"
     ok = hashlib.md5(path.read_bytes()).hexdigest() == official
@@ -73,6 +73,9 @@ class MNIST(Dataset):
     info = DatasetInfo(kind=DataKind.LABELLED, shape=(1, 28, 28), num_classes=10)
     description = "MNIST 28x28; idx files from --data-dir, or torchvision's download"
     splits = ("train", "test")
+    official_md5 = OFFICIAL_MD5  # of the .gz files, as torchvision checks them
+    raw_folder = "MNIST"  # torchvision's layout: ROOT/MNIST/raw
+    title = "MNIST"
 
     @classmethod
     def load(cls, *, name: str, data_dir: Path | None, split: str, download: bool) -> Data:
@@ -100,7 +103,7 @@ class MNIST(Dataset):
             return []
         out = []
         for s in wanted:
-            images, labels = (_find(Path(data_dir), stem) for stem in FILES[s])
+            images, labels = (_find(Path(data_dir), stem, cls.raw_folder) for stem in FILES[s])
             if images and labels:
                 raw_x, raw_y = read_idx(images), read_idx(labels)
                 if raw_x.ndim != 3 or raw_x.shape[0] == 0 or raw_x.shape[1:] != (28, 28):
@@ -112,8 +115,8 @@ class MNIST(Dataset):
                     )
                 x = torch.from_numpy(raw_x.copy()).float().unsqueeze(1) / 127.5 - 1.0
                 y = torch.from_numpy(raw_y.astype(np.int64))
-                source = f"{images} ({_md5_note(images)}), {labels} ({_md5_note(labels)})"
-                out.append(Data(name="mnist", info=cls.info, x=x, y=y, split=s, source=source))
+                source = f"{images} ({_md5_note(images, cls.official_md5)}), {labels} ({_md5_note(labels, cls.official_md5)})"
+                out.append(Data(name=cls.title.lower(), info=cls.info, x=x, y=y, split=s, source=source))
                 if first_only:
                     break
         return out
@@ -121,24 +124,43 @@ class MNIST(Dataset):
     @classmethod
     def _missing(cls, name: str, data_dir: Path | None, wanted: list[str], split: str, download: bool) -> Data:
         looked = Path(data_dir) if data_dir is not None else None
-        missing = f"no MNIST idx files for split {' or '.join(wanted)} in {looked}" if looked else "no --data-dir given"
+        missing = (
+            f"no {cls.title} idx files for split {' or '.join(wanted)} in {looked}" if looked else "no --data-dir given"
+        )
         if not download:
             raise FileNotFoundError(f"{missing}; pass --data-dir with {FILES[wanted[0]][0]}.gz and its labels file")
         return cls._download(name, looked, "train" if split == "auto" else split, missing)
 
     @classmethod
     def _download(cls, name: str, root: Path | None, split: str, missing: str) -> Data:
-        from torchvision.datasets import MNIST as TorchvisionMNIST
+        import torchvision.datasets
 
         root = root or Path.home() / ".cache" / "ganzoo" / "data"
-        try:
-            ds = TorchvisionMNIST(str(root), train=split == "train", download=True)
+        try:  # torchvision checks each download against the official md5 (the same as official_md5)
+            ds = getattr(torchvision.datasets, cls.raw_folder)(str(root), train=split == "train", download=True)
         except Exception as exc:
             raise FileNotFoundError(
-                f"{missing}, and downloading MNIST into {root} failed ({type(exc).__name__}: {exc}); "
+                f"{missing}, and downloading {cls.title} into {root} failed ({type(exc).__name__}: {exc}); "
                 "offline, pass --data-dir pointing at a folder with the idx files (t10k-images-idx3-ubyte.gz etc.)"
             ) from exc
         x = ds.data.float().unsqueeze(1) / 127.5 - 1.0
         return Data(
             name=name, info=cls.info, x=x, y=ds.targets.long(), split=split, source=f"torchvision download into {root}"
         )
+
+
+FASHION_MD5 = {  # of the .gz files (Zalando's release, as torchvision checks them)
+    "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+    "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+    "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+    "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+}
+
+
+class FashionMNIST(MNIST):
+    """Fashion-MNIST (Xiao et al. 2017): 28x28 grey clothing images in 10 classes, MNIST's idx format and split sizes."""
+
+    description = "Fashion-MNIST 28x28; idx files from --data-dir, or torchvision's download"
+    official_md5 = FASHION_MD5
+    raw_folder = "FashionMNIST"
+    title = "Fashion-MNIST"
