@@ -34,8 +34,6 @@ from ganzoo.plan import Plan
 from ganzoo.trial import CHECKPOINT, CheckpointWarning, StopFlag, TrialResult, run_trial
 from ganzoo.trial_spec import TrialSpec
 
-Event = TrialEvent  # what a trial sends to the driver (ganzoo.events)
-
 
 @dataclass
 class TrialJob:
@@ -61,12 +59,12 @@ class Driver:
     that dies between the two never runs it twice; and the one retry rule: a trial whose worker died starts
     again from the latest checkpoint the driver holds, up to ``max_retries`` times, then is recorded failed."""
 
-    def __init__(self, max_retries: int, jobs: list[TrialJob], handle: Callable[[Event], None]) -> None:
+    def __init__(self, max_retries: int, jobs: list[TrialJob], handle: Callable[[TrialEvent], None]) -> None:
         self.max_retries, self.handle = max_retries, handle
         self.done: set[str] = set()
         self.attempts = {job.spec.run_id: 0 for job in jobs}
 
-    def __call__(self, event: Event) -> None:
+    def __call__(self, event: TrialEvent) -> None:
         if isinstance(event, TrialEnded) or (isinstance(event, RowsWritten) and event.final):
             self.done.add(event.run_id)
         self.handle(event)
@@ -85,7 +83,7 @@ class Driver:
         return job_for(job.spec)
 
 
-def execute(job: TrialJob, data: Any, metrics: dict, send: Callable[[Event], None], stop: StopFlag) -> TrialResult:
+def execute(job: TrialJob, data: Any, metrics: dict, send: Callable[[TrialEvent], None], stop: StopFlag) -> TrialResult:
     """Run one trial in a folder of its own and send everything it produces back through ``send``."""
     spec = job.spec
     with tempfile.TemporaryDirectory(prefix=f"ganzoo-{spec.run_id}-") as tmp:
@@ -144,7 +142,7 @@ class InProcess:
         self.p = p
 
     def run(
-        self, jobs: list[TrialJob], data: Any, metrics: dict, stop: StopFlag, handle: Callable[[Event], None]
+        self, jobs: list[TrialJob], data: Any, metrics: dict, stop: StopFlag, handle: Callable[[TrialEvent], None]
     ) -> None:
         previous = torch.get_num_threads()
         torch.set_num_threads(self.p.threads)
@@ -226,7 +224,7 @@ class LocalPool:
         self.p = p
 
     def run(
-        self, jobs: list[TrialJob], data: Any, metrics: dict, stop: StopFlag, handle: Callable[[Event], None]
+        self, jobs: list[TrialJob], data: Any, metrics: dict, stop: StopFlag, handle: Callable[[TrialEvent], None]
     ) -> None:
         ctx = mp.get_context("spawn")
         stop_byte = ctx.RawValue("b", 0)
@@ -311,7 +309,7 @@ class RayTasks:
         self.p = p
 
     def run(
-        self, jobs: list[TrialJob], data: Any, metrics: dict, stop: StopFlag, handle: Callable[[Event], None]
+        self, jobs: list[TrialJob], data: Any, metrics: dict, stop: StopFlag, handle: Callable[[TrialEvent], None]
     ) -> None:
         try:
             import ray

@@ -129,14 +129,22 @@ def _manifest_to_resume(out: Path) -> dict[str, Any]:
     return manifest
 
 
-def _kept_rows(p: Plan, refused: list[str]) -> tuple[list[Row], set[str]]:
-    """The rows a resumed bench keeps, and the trials that are finished (ok or failed). An unfinished
-    trial keeps its rows up to its checkpoint; without one it starts again. A checkpoint that cannot be used
-    is added to ``refused`` as the line that says so."""
+@dataclass
+class _Kept:
+    """What a resumed bench keeps: its rows, the trials that are finished (ok or failed), and a line for each
+    checkpoint that cannot be used (its trial starts again from step 0)."""
+
+    rows: list[Row]
+    finished: set[str]
+    refused: list[str]
+
+
+def _kept_rows(p: Plan) -> _Kept:
+    """An unfinished trial keeps its rows up to its checkpoint; without one it starts again."""
     try:
         df = read_results(p.out)
     except ResultsFileError:
-        return [], set()
+        return _Kept([], set(), [])
     status = df[df["metric"] == "status"].groupby("run_id").last()
     folders = {spec.run_id: spec.folder for spec in p.runs}
 
@@ -149,6 +157,7 @@ def _kept_rows(p: Plan, refused: list[str]) -> tuple[list[Row], set[str]]:
 
     finished = {r for r, row in status.iterrows() if done(r, row)}
     keep = df["run_id"].isin(finished)
+    refused = []
     for spec in p.runs:
         if spec.run_id in finished:
             continue
@@ -157,7 +166,7 @@ def _kept_rows(p: Plan, refused: list[str]) -> tuple[list[Row], set[str]]:
             refused.append(refused_message(spec.folder / CHECKPOINT, why))
         if state is not None:
             keep |= (df["run_id"] == spec.run_id) & (df["metric"] != "status") & (df["step"] <= state["spent"]["steps"])
-    return rows_from_frame(df[keep]), finished
+    return _Kept(rows_from_frame(df[keep]), finished, refused)
 
 
 def _install_stop_handlers(stop: StopFlag) -> dict[int, Any]:
@@ -242,9 +251,9 @@ def run_bench(
                 )
         _tell_start(p, data, resuming=manifest is not None, tell=tell)
         metrics = prepare_metrics(data, p.device, p.cache_dir, p.evaluation)
-        refused: list[str] = []
-        kept, finished = _kept_rows(p, refused) if manifest is not None else ([], set())
-        for line in refused:
+        resumed = _kept_rows(p) if manifest is not None else _Kept([], set(), [])
+        kept, finished = resumed.rows, resumed.finished
+        for line in resumed.refused:
             tell(Message(line, "warning"))
         started = True  # from here on the folder holds this bench
         writer = ResultsWriter(out, kept, order=[r.run_id for r in p.runs])

@@ -153,7 +153,8 @@ class Trainer:
             scaler.update()
 
     def _freeze(self, *, d: bool = False, g: bool = False) -> None:
-        """Make the named player's parameters constant (no gradient) and the other's trainable."""
+        """Make the named player's parameters constant (no gradient) and the other's trainable; neither named: both
+        trainable (the simultaneous update's joint pass)."""
         _set_trainable(self.d_nets, not d)
         _set_trainable(self.g_nets, not g)
 

@@ -450,7 +450,7 @@ def test_intervals_cover_the_expected_fid_when_both_sides_are_resampled():
     ganzoo did before) is narrower than the true spread and covers E[FID_n] less often than it claims."""
     out = _simulation().simulate(d=8, n=300, repeats=60, rounds=30, truth_draws=300, ref_multiple=5)
     assert out["coverage, both sides"] >= 0.88, out
-    assert out["width / true, generated side only"] < 0.85 < out["width / true, both sides"], out
+    assert out["width / true, generated side only"] < 0.95 < out["width / true, both sides"], out  # 0.84 and 1.20
     assert out["coverage, generated side only"] < out["coverage, both sides"], out
 
 

@@ -16,9 +16,12 @@ from rich.table import Table
 from ganzoo import config as configuration
 from ganzoo import registry
 from ganzoo.cli.common import (
+    CACHE_DIR_OPTION,
+    DEVICE_OPTION,
     FEATURES_OPTION,
     FEATURES_WEIGHTS_OPTION,
     InputError,
+    data_source_options,
     dataset_arg,
     names_arg,
     rich_table,
@@ -55,18 +58,7 @@ if TYPE_CHECKING:
     callback=dataset_arg,
     help="A dataset, or NAME:ARGUMENT for datasets that take one (celeba:Black_Hair,Blond_Hair).",
 )
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where a dataset's files are (e.g. MNIST idx files).",
-)
-@click.option("--split", default="auto", show_default=True, help="Dataset split; auto uses what is there.")
-@click.option(
-    "--download/--no-download",
-    default=True,
-    show_default=True,
-    help="Let datasets download when their files are missing.",
-)
+@data_source_options("a dataset's")
 @click.option(
     "--budget",
     default="2000steps",
@@ -92,17 +84,13 @@ if TYPE_CHECKING:
     help="Set a parameter of a variant (or label), divergence or metric in this bench, e.g. --set cyclegan.identity_weight=0.5, "
     "--set wasserstein-gp.gp_weight=5, --set fidelity.max_samples=2000 (repeatable; recorded in config.json).",
 )
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@DEVICE_OPTION
 @click.option("--amp/--no-amp", default=False, show_default=True, help="fp16 mixed precision (CUDA only).")
 @click.option("--out", type=click.Path(path_type=Path), help="Results folder. [default: results/bench-<date>-<time>]")
 @click.option("--force", is_flag=True, help="Replace the results an existing --out holds.")
 @FEATURES_OPTION
 @FEATURES_WEIGHTS_OPTION
-@click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Cache of classifiers and statistics. [default: $GANZOO_CACHE or ~/.cache/ganzoo]",
-)
+@CACHE_DIR_OPTION
 @click.option(
     "--checkpoint-every",
     help="Checkpoint trials this often too, in any budget unit (they are checkpointed at every evaluation point).",

@@ -121,6 +121,42 @@ FEATURES_WEIGHTS_OPTION = click.option(
 )
 
 
+def data_source_options(whose: str):  # noqa: ANN201 - a click decorator
+    """``--data-dir``, ``--split`` and ``--download``, as bench and score take them (``whose``: the dataset's role)."""
+
+    def apply(fn):  # noqa: ANN001, ANN202
+        for option in reversed(
+            (
+                click.option(
+                    "--data-dir",
+                    type=click.Path(file_okay=False, path_type=Path),
+                    help=f"Where {whose} files are (e.g. MNIST's idx files).",
+                ),
+                click.option(
+                    "--split", default="auto", show_default=True, help="Dataset split; auto uses what is there."
+                ),
+                click.option(
+                    "--download/--no-download",
+                    default=True,
+                    show_default=True,
+                    help="Let a dataset download its files when they are missing.",
+                ),
+            )
+        ):
+            fn = option(fn)
+        return fn
+
+    return apply
+
+
+CACHE_DIR_OPTION = click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Cache of classifiers and reference features. [default: $GANZOO_CACHE or ~/.cache/ganzoo]",
+)
+DEVICE_OPTION = click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+
+
 def report_errors(fn):
     """Errors in result files or metric names: one line, exit code 2."""
     from functools import wraps

@@ -9,7 +9,16 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from ganzoo.cli.common import FEATURES_OPTION, FEATURES_WEIGHTS_OPTION, InputError, names_arg, rich_table
+from ganzoo.cli.common import (
+    CACHE_DIR_OPTION,
+    DEVICE_OPTION,
+    FEATURES_OPTION,
+    FEATURES_WEIGHTS_OPTION,
+    InputError,
+    data_source_options,
+    names_arg,
+    rich_table,
+)
 from ganzoo.config import BenchInputError
 
 
@@ -44,19 +53,9 @@ from ganzoo.config import BenchInputError
     type=click.IntRange(min=0),
     help="Seed of the samples a run folder draws, and of the bootstrap.",
 )
-@click.option(
-    "--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Where the reference dataset's files are."
-)
-@click.option("--split", default="auto", show_default=True, help="The reference dataset's split.")
-@click.option(
-    "--download/--no-download", default=True, show_default=True, help="Let a dataset plugin download missing files."
-)
-@click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Cache of classifiers and reference features. [default: $GANZOO_CACHE or ~/.cache/ganzoo]",
-)
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@data_source_options("the reference dataset's")
+@CACHE_DIR_OPTION
+@DEVICE_OPTION
 @click.option(
     "--bootstrap",
     default=50,

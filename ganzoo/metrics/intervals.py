@@ -5,6 +5,7 @@ that holds features use them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 import torch
@@ -107,9 +108,7 @@ def bootstrap(
     }
     # the spread of the half-sample values, as a normal interval: every draw counts (a percentile's tail at 50
     # rounds rests on about one draw)
-    from scipy.stats import norm
-
-    z = float(norm.ppf(0.5 + level / 2))
+    z = NormalDist().inv_cdf(0.5 + level / 2)
     low = {k: values[k] - z * float(np.std(v, ddof=1)) for k, v in draws.items()}
     high = {k: values[k] + z * float(np.std(v, ddof=1)) for k, v in draws.items()}
     return Certainty(low, high, rounds, "both" if both else "generated")
