@@ -281,8 +281,11 @@ def write_page(paths: list[Path], out: Path | None = None) -> Path:
         )
     if any(man.get("preset") for man in manifests):
         try:
+            rules = sorted({(man.get("preset") or {}).get("margin_rule", "") for man in manifests} - {""})
             sections.append(
-                "<h2>Beside the paper</h2>" + _table(report.published_display(report.published(paths)), "published")
+                "<h2>Beside the paper</h2>"
+                + "".join(f"<p>equivalence margins: {e(rule)}</p>" for rule in rules)
+                + _table(report.published_display(report.published(paths)), "published")
             )
         except ValueError as exc:
             sections.append(f'<h2>Beside the paper</h2><p class="warn">{e(exc)}</p>')

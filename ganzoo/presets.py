@@ -32,6 +32,7 @@ class Published:
     # what the "±" is: "se", a standard error of the mean over the paper's trials (a comparison tests against it);
     # "as published", a spread the paper does not define (shown as printed, tested against nothing)
     spread: str = "se"
+    trials: int | None = None  # the paper's number of trials behind the mean (the test's degrees of freedom)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -42,6 +43,7 @@ class Published:
             "source": self.source,
             "dataset": self.dataset,
             "spread": self.spread,
+            "trials": self.trials,
         }
 
 
@@ -57,6 +59,10 @@ class Preset:
     needs: str = ""  # what a user must have (both MNIST splits, the Inception weights)
     sweep: tuple[str, int] | None = None  # (search space, samples per variant x divergence): the preset runs a sweep
     rerun_seeds: int = 0  # a sweep's best setting is then rerun over this many seeds (--rerun-best 0-N)
+    # per metric, the largest gap from a published mean still called a match (an equivalence test's margin), and why
+    # those sizes; a metric without one gets no verdict ("no margin stated")
+    margins: tuple[tuple[str, float], ...] = ()
+    margin_rule: str = ""
 
     def config(self, **overrides: Any) -> BenchConfig:
         """The preset's bench with ``overrides`` (BenchConfig fields) on top. The preset's per-variant values
@@ -80,7 +86,11 @@ class Preset:
         return list(dict.fromkeys(p.metric for p in self.published))
 
     def published_rows(self) -> list[dict[str, Any]]:
-        return [{**p.as_json(), "dataset": p.dataset or self.options["dataset"]} for p in self.published]
+        margins = dict(self.margins)
+        return [
+            {**p.as_json(), "dataset": p.dataset or self.options["dataset"], "margin": margins.get(p.metric)}
+            for p in self.published
+        ]
 
 
 def _rescaled_every(budget: str, every: str, given: str) -> str | None:
@@ -180,6 +190,14 @@ def _pacgan_2d(dataset: str) -> dict[str, Any]:
     )
 
 
+# the equivalence margins: each at most a third of the smallest GAN-to-PacGAN gap the paper reads as an effect (1.5
+# modes on the ring, 6.5 on the grid, 0.35 and 0.57 nats of reverse KL; 921 Stacked MNIST modes, 4.4 nats), rounded
+# down to a round number; the high-quality share, which packing barely moves, within 2 points
+_PACGAN_MARGINS = (
+    "a match lies within at most a third of the smallest GAN-to-PacGAN gap the paper reads as an effect, rounded down: "
+    "ring 0.5 modes, grid 1 mode, 0.1 nats of reverse KL, Stacked MNIST 25 modes and 0.25 nats; the high-quality share "
+    "within 2 points"
+)
 _T1 = "PacGAN (Lin et al. 2018), Table 1"  # every row as read in ../shared/published/pacgan-table1.csv
 _T2 = "PacGAN (Lin et al. 2018), Table 2"
 _V2 = "VEEGAN (Srivastava et al. 2017), Table 2"
@@ -208,7 +226,10 @@ def _table2(rows: dict[str, tuple[float, float, float, float]]) -> tuple[Publish
     return tuple(
         p
         for v, (m, m_se, kl, kl_se) in rows.items()
-        for p in (Published(v, "stacked_modes", m, m_se, _T2), Published(v, "stacked_kl", kl, kl_se, _T2))
+        for p in (
+            Published(v, "stacked_modes", m, m_se, _T2, trials=10),
+            Published(v, "stacked_kl", kl, kl_se, _T2, trials=10),
+        )
     )
 
 
@@ -216,7 +237,9 @@ def _table1(rows: dict[str, tuple[float, ...]]) -> tuple[Published, ...]:
     """PacGAN's Table 1 rows: variant -> (modes, s.e., high-quality share, s.e., reverse KL, s.e.)."""
     metrics = ("modes", "hq_share", "reverse_kl")
     return tuple(
-        Published(v, m, vals[2 * i], vals[2 * i + 1], _T1) for v, vals in rows.items() for i, m in enumerate(metrics)
+        Published(v, m, vals[2 * i], vals[2 * i + 1], _T1, trials=10)
+        for v, vals in rows.items()
+        for i, m in enumerate(metrics)
     )
 
 
@@ -266,6 +289,8 @@ PRESETS: dict[str, Preset] = {
             "Gaussian; D 3 maxout layers (200 units, 5 pieces); N(0, 0.02) init; Adam(1e-4, beta1=0.8); batch 100 packs; "
             "non-saturating loss; both players stepped at once from one forward pass; 400,000 iterations; 10 trials; "
             "modes, high-quality share (within 3 std of a centre) and reverse KL on 2,500 samples",
+            margins=(("modes", 0.5), ("hq_share", 0.02), ("reverse_kl", 0.1)),
+            margin_rule=_PACGAN_MARGINS,
             deviations="G's hidden layers keep a bias (BatchNorm cancels it); the released code's BatchNorm uses eps 1e-4 "
             "and keeps a running average of the standard deviation, ganzoo's torch's eps 1e-5 and of the variance (only "
             "evaluation reads them; the effect is not measured yet)",
@@ -284,6 +309,8 @@ PRESETS: dict[str, Preset] = {
                 }
             ),
             protocol="as pacgan-ring, on 25 Gaussians at {-4,-2,0,2,4}^2 with std 0.05",
+            margins=(("modes", 1.0), ("hq_share", 0.02), ("reverse_kl", 0.1)),
+            margin_rule=_PACGAN_MARGINS,
             deviations="as pacgan-ring: G's hidden layers keep a bias; BatchNorm's eps and running average are torch's",
         ),
         Preset(
@@ -317,6 +344,8 @@ PRESETS: dict[str, Preset] = {
             "transposed convolutions, about 4.5M parameters) and D (four 5x5 stride-2 convolutions, 64-512 channels); "
             "G once per noise batch; z ~ U[-1, 1]; Adam(2e-4, beta1=0.5); batch 64; one D update and two G updates per "
             "iteration from the same z; 100,000 iterations; 26,000 samples scored by an MNIST classifier",
+            margins=(("stacked_modes", 25.0), ("stacked_kl", 0.25)),
+            margin_rule=_PACGAN_MARGINS,
             deviations="the classifier is ganzoo's, trained on the training digits; the m BatchNorm updates of G's m calls are "
             "averaged into one (the TensorFlow code applies them one after another); the released code feeds D (and its "
             "classifier) real images in [0, 1] while G ends in tanh, ganzoo feeds both in [-1, 1] (the effect is not "

@@ -102,6 +102,8 @@ def preset_record(config: BenchConfig) -> dict[str, Any]:
         "overrides": list(config.preset_overrides),
         "protocol_overrides": presets.protocol_overrides(list(config.preset_overrides)),
         "published": pr.published_rows(),
+        "margins": dict(pr.margins),
+        "margin_rule": pr.margin_rule,
     }
 
 
@@ -346,6 +348,8 @@ def _tell_start(p: Plan, data: Any, *, resuming: bool, tell: OnEvent) -> None:
         tell(Message(f"preset {rec['name']} ({rec['paper']}): {rec['protocol']}"))
         if rec["overrides"]:
             tell(Message(f"overridden: {', '.join(rec['overrides'])}", "warning"))
+        if rec["margin_rule"]:
+            tell(Message(f"a match with the paper is claimed by an equivalence test (TOST): {rec['margin_rule']}"))
         if rec["deviations"]:
             tell(Message(f"where ganzoo departs from the paper: {rec['deviations']}", "note"))
     for name, why in p.left_out.items():

@@ -4,6 +4,7 @@ packing and the knobs the presets need."""
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -16,7 +17,7 @@ from ganzoo.config import BenchConfig
 from ganzoo.data import BatchSampler
 from ganzoo.factory import VariantSpec, create_variant, dataset_info, load_data
 from ganzoo.presets import PRESETS
-from ganzoo.report import within_2se
+from ganzoo.report import equivalence
 from ganzoo.results import read_results
 from ganzoo.trainer import Trainer
 from ganzoo_plugins.variants.mlp_nets import Maxout
@@ -93,7 +94,7 @@ def test_published_table_puts_ganzoos_rows_beside_the_papers(ring):
     assert "--budget 20steps" in ours.protocol.iloc[0]
     # a shortened run is not the paper's protocol: it says so, and which options, instead of a verdict (before:
     # "within 2 combined s.e.: yes" with 2 seeds at 0.075% of the training length read as reproduced)
-    assert set(paper.within_2se) == {"protocol differs: --budget 20steps, --seeds 0, --set gan.lr=0.001"}
+    assert set(paper.verdict) == {"protocol differs: --budget 20steps, --seeds 0, --set gan.lr=0.001"}
     assert paper.distance_se.isna().all()
 
 
@@ -117,24 +118,48 @@ def test_a_presets_closing_table_leads_with_the_papers_columns(ring):
     assert header.split()[1:4] == ["runs", "modes", "hq_share"], header  # the closing table's first columns
 
 
-def test_within_two_standard_errors_is_measured_from_the_published_mean():
-    # ours 1 run each side of a published 6.3 ± 0.5, ours ± 0.3: combined s.e. 0.583, so 2 of them is 1.166
-    assert within_2se(6.3 + 1.16, 0.3, 6.3, 0.5)[0] == "yes" and within_2se(6.3 - 1.16, 0.3, 6.3, 0.5)[0] == "yes"
-    assert within_2se(6.3 + 1.17, 0.3, 6.3, 0.5)[0] == "no" and within_2se(6.3 - 1.17, 0.3, 6.3, 0.5)[0] == "no"
-    assert within_2se(5.0, 0.3, 6.3, None)[0] == "no s.e." and within_2se(float("nan"), 0.3, 6.3, 0.5)[0] == "no value"
-    assert within_2se(7.0, float("nan"), 6.3, 0.5)[0] == "one run"
-    assert within_2se(1000.0, 0.0, 1000.0, 0.0) == ("yes", 0.0) and within_2se(999.0, 0.0, 1000.0, 0.0)[0] == "no"
+def test_a_match_is_claimed_by_an_equivalence_test_not_by_finding_no_difference():
+    """Two seeds, 0.3 from a published 6.3 ± 0.5 (10 trials), ganzoo's s.e. 0.6: the old rule (within 2 combined
+    s.e., distance 0.38) read "yes"; two one-sided tests at a 0.5-mode margin cannot reject either side."""
+    v = equivalence(6.6, 0.6, 2, 6.3, 0.5, 0.5, trials=10)
+    assert v.distance == pytest.approx(0.3 / np.hypot(0.6, 0.5)) and v.distance < 2  # the classic rule's "yes"
+    assert v.text == "not shown equivalent (margin ±0.5)" and v.p > 0.05
+    # ten seeds, s.e. 0.05, 0.1 from a published mean with s.e. 0.1: the 90% interval of the difference lies inside
+    v = equivalence(6.4, 0.05, 10, 6.3, 0.1, 0.5, trials=10)
+    assert v.text == "equivalent (margin ±0.5)" and v.p < 0.05
 
 
-def test_within_two_standard_errors_combines_both_errors_in_quadrature():
-    """Asymmetric errors, so each classic wrong rule reads differently from the right one."""
-    # |d| = 1.2: the published s.e. alone (2 x 0.5 = 1.0) says no, ganzoo's alone (0.8) says no; combined
-    # sqrt(0.4^2 + 0.5^2) = 0.640 (2 x = 1.28) says yes
-    verdict, distance = within_2se(7.5, 0.4, 6.3, 0.5)
-    assert verdict == "yes" and distance == pytest.approx(1.2 / 0.6403, rel=1e-3)
-    # |d| = 1.5: the linear sum (2 x 0.9 = 1.8) would say yes; in quadrature it is 2.34 s.e.: no
-    verdict, distance = within_2se(6.3 - 1.5, 0.4, 6.3, 0.5)
-    assert verdict == "no" and distance == pytest.approx(2.343, rel=1e-3)
+def test_the_equivalence_test_rejects_both_sides_and_uses_the_combined_error():
+    """Asymmetric cases, so a one-sided test or a test on one side's error reads differently from the right one."""
+    # a difference of +0.35 against a margin of 0.5, combined s.e. hypot(0.03, 0.1) = 0.104: the upper test's
+    # statistic is -1.44, p about 0.09, so not equivalent; with ganzoo's error alone (0.03) it would be -5: equivalent
+    v = equivalence(6.65, 0.03, 10, 6.3, 0.1, 0.5, trials=10)
+    assert v.text.startswith("not shown") and 0.05 < v.p < 0.2
+    # the same gap below the published mean gives the same p (the two tests mirror)
+    assert equivalence(5.95, 0.03, 10, 6.3, 0.1, 0.5, trials=10).p == pytest.approx(v.p)
+    # the lower test alone would call a difference of -0.9 equivalent (it only rejects "higher by 0.5 or more")
+    assert equivalence(5.4, 0.03, 10, 6.3, 0.1, 0.5, trials=10).p > 0.99
+    # known degrees of freedom (10 trials) give a wider test than the normal limit
+    assert equivalence(6.5, 0.1, 3, 6.3, 0.1, 0.5, trials=3).p > equivalence(6.5, 0.1, 3, 6.3, 0.1, 0.5).p
+
+
+def test_the_equivalence_test_says_why_it_did_not_run():
+    assert equivalence(5.0, 0.3, 3, 6.3, None, 0.5).text == "no s.e."
+    assert equivalence(float("nan"), 0.3, 3, 6.3, 0.5, 0.5).text == "no value"
+    assert equivalence(7.0, float("nan"), 1, 6.3, 0.5, 0.5).text == "one run"
+    v = equivalence(7.0, 0.2, 3, 6.3, 0.5, None)
+    assert v.text == "no margin stated" and np.isnan(v.p) and v.distance == pytest.approx(0.7 / np.hypot(0.2, 0.5))
+    assert equivalence(1000.0, 0.0, 10, 1000.0, 0.0, 25.0).text.startswith("equivalent")
+    assert equivalence(970.0, 0.0, 10, 1000.0, 0.0, 25.0).text.startswith("not shown")
+
+
+def test_every_published_row_of_a_preset_has_its_margin():
+    for preset in PRESETS.values():
+        margins = dict(preset.margins)
+        for row in preset.published_rows():
+            if row["spread"] == "se":
+                assert row["margin"] == margins[row["metric"]] > 0, (preset.name, row)
+        assert not margins or preset.margin_rule
 
 
 def test_published_needs_a_preset_bench(tmp_path):

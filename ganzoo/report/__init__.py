@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ganzoo.report.comparisons import NotComparable, Welch, check_comparable, compare, welch
 from ganzoo.report.plots import plot, plot_sweep
-from ganzoo.report.published import published, published_display, within_2se
+from ganzoo.report.published import Verdict, equivalence, published, published_display
 from ganzoo.report.sweeps import best_of_k, sweep_best, sweep_finals, sweep_headline, sweep_record
 from ganzoo.report.tables import (
     GROUP,
@@ -51,7 +51,8 @@ __all__ = [
     "summary_wide",
     "paper_table",
     "published",
-    "within_2se",
+    "equivalence",
+    "Verdict",
     "published_display",
     "to_markdown",
     "to_latex",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +19,9 @@ def published(paths: list[Path]) -> pd.DataFrame:
     bench.json keeps the published numbers and the user's overrides of the protocol).
 
     One row per dataset x variant x metric x source: ganzoo's final values (mean and standard error over
-    the finished seeds, as the papers report) and each published row, which says whether the two means
-    differ by at most 2 combined standard errors, and by how many (see :func:`within_2se`)."""
+    the finished seeds, as the papers report) and each published row with its verdict: an equivalence test
+    within the margin the preset states for the metric (see :func:`equivalence`), "protocol differs" where
+    the user overrode the protocol, "± as published" where the paper's spread is not a standard error."""
     records, notes = [], []
     for path in paths:
         manifest = read_manifest(Path(path))
@@ -44,21 +47,26 @@ def published(paths: list[Path]) -> pd.DataFrame:
             "runs": t["seeds"].astype(int),
             "mean": t["final_mean"],
             "se": t["final_std"] / np.sqrt(t["seeds"].clip(lower=1)),
-            "within_2se": "",
+            "margin": np.nan,
+            "verdict": "",
+            "tost_p": np.nan,
             "distance_se": np.nan,
         }
     )
     rows = []
     for _, r in pub.iterrows():
         ours = mine[(mine.dataset == r.dataset) & (mine.variant == r.variant) & (mine.metric == r.metric)]
-        mean, se = (ours["mean"].iloc[0], ours["se"].iloc[0]) if len(ours) else (float("nan"), float("nan"))
-        spread = r.get("spread")
+        mean, se, n = (
+            (ours["mean"].iloc[0], ours["se"].iloc[0], int(ours["runs"].iloc[0])) if len(ours) else (np.nan, np.nan, 0)
+        )
+        spread, margin = r.get("spread"), r.get("margin")
         if r.get("protocol_differs"):  # not the paper's protocol: a verdict would claim what it cannot
-            verdict, distance = f"protocol differs: {r['protocol_differs']}", float("nan")
+            verdict = Verdict(f"protocol differs: {r['protocol_differs']}", np.nan, np.nan)
         elif pd.isna(spread) or spread == "se":  # a record written before the spread was kept: a standard error
-            verdict, distance = within_2se(mean, se, r["mean"], r.se)
+            trials = r.get("trials")
+            verdict = equivalence(mean, se, n, r["mean"], r.se, margin, None if pd.isna(trials) else int(trials))
         else:  # a spread the paper does not define: shown, never tested against
-            verdict, distance = f"± {spread}", float("nan")
+            verdict = Verdict(f"± {spread}", np.nan, np.nan)
         rows.append(
             {
                 "dataset": r.dataset,
@@ -69,8 +77,10 @@ def published(paths: list[Path]) -> pd.DataFrame:
                 "runs": pd.NA,
                 "mean": r["mean"],
                 "se": r.se,
-                "within_2se": verdict,
-                "distance_se": distance,
+                "margin": np.nan if margin is None or pd.isna(margin) else float(margin),
+                "verdict": verdict.text,
+                "tost_p": verdict.p,
+                "distance_se": verdict.distance,
             }
         )
     out = pd.concat([mine, pd.DataFrame(rows)], ignore_index=True)
@@ -79,29 +89,65 @@ def published(paths: list[Path]) -> pd.DataFrame:
     return out.drop(columns="_mine").reset_index(drop=True)
 
 
-def within_2se(ours: float, ours_se: float, mean: float, se: float | None) -> tuple[str, float]:
-    """Whether ganzoo's mean and a published mean differ by at most 2 standard errors of their difference,
-    sqrt(se_ours^2 + se_published^2), both being estimates with their own noise; and the difference in
-    those units. (A test against the published s.e. alone reads "no" for about 16% of true matches when
-    ganzoo's runs are as noisy as the paper's.) ``no s.e.`` when the paper gives none, ``one run`` when
-    ganzoo's s.e. is unknown, ``no value`` when ganzoo has none (no finished run, or a metric undefined for
-    it: reverse KL without one high-quality sample); the distance is then NaN."""
+@dataclass(frozen=True)
+class Verdict:
+    """What a published comparison concludes: ``text`` for the table, the two one-sided tests' p-value (the
+    larger of the two) and the gap in combined standard errors; both NaN where no test ran."""
+
+    text: str
+    p: float
+    distance: float
+
+
+def equivalence(
+    ours: float,
+    ours_se: float,
+    ours_n: int,
+    mean: float,
+    se: float | None,
+    margin: float | None,
+    trials: int | None = None,
+    alpha: float = 0.05,
+) -> Verdict:
+    """Schuirmann's two one-sided tests (TOST) of |ganzoo - paper| < ``margin``: a match is claimed only when
+    both "ganzoo is lower by the margin or more" and "higher by the margin or more" are rejected at ``alpha``,
+    i.e. when the 90% interval of the difference lies inside (-margin, margin). Failing to find a difference
+    (the old "within 2 combined s.e.") is not evidence of a match: with two seeds the errors are wide and it
+    is cheap. The difference's s.e. combines both sides' in quadrature, its degrees of freedom by
+    Welch-Satterthwaite (``trials``: the paper's number; unknown, the normal limit).
+
+    ``no s.e.`` when the paper gives none, ``no value`` when ganzoo has none, ``one run`` when ganzoo's s.e.
+    is unknown, ``no margin stated`` when the preset gives the metric none."""
+    nan = float("nan")
     if se is None or pd.isna(se):
-        return "no s.e.", float("nan")
+        return Verdict("no s.e.", nan, nan)
     if pd.isna(ours):
-        return "no value", float("nan")
-    if pd.isna(ours_se):
-        return "one run", float("nan")
+        return Verdict("no value", nan, nan)
+    if pd.isna(ours_se) or ours_n < 2:
+        return Verdict("one run", nan, nan)
+    diff = float(ours - mean)
     combined = float(np.hypot(ours_se, se))
-    gap = abs(ours - mean)
-    distance = gap / combined if combined > 0 else (0.0 if gap == 0 else float("inf"))
-    return ("yes" if distance <= 2 * (1 + 1e-9) else "no"), distance
+    distance = abs(diff) / combined if combined > 0 else (0.0 if diff == 0 else float("inf"))
+    if margin is None or pd.isna(margin):
+        return Verdict("no margin stated", nan, distance)
+    if combined == 0:
+        p = 0.0 if abs(diff) < margin else 1.0
+    else:
+        from scipy import stats
+
+        a, b = ours_se**2, float(se) ** 2
+        dof_b = (trials - 1) if trials and trials > 1 else math.inf
+        dof = (a + b) ** 2 / (a**2 / (ours_n - 1) + (b**2 / dof_b if b else 0.0)) if a + b else math.inf
+        p = float(max(stats.t.sf((diff + margin) / combined, dof), stats.t.cdf((diff - margin) / combined, dof)))
+    text = ("equivalent" if p < alpha else "not shown equivalent") + f" (margin ±{margin:g})"
+    return Verdict(text, p, distance)
 
 
 def published_display(t: pd.DataFrame) -> pd.DataFrame:
     d = t[["dataset", "variant", "metric", "source", "protocol"]].copy()
     d["runs"] = ["" if pd.isna(n) else str(n) for n in t["runs"]]
     d["mean ± s.e."] = [cell(m, s, 0) for m, s in zip(t["mean"], t["se"])]
-    d["within 2 combined s.e."] = t["within_2se"]
+    d["verdict (TOST at 5%)"] = t["verdict"]
+    d["TOST p"] = ["" if pd.isna(x) else f"{x:.3g}" for x in t["tost_p"]]
     d["distance (combined s.e.)"] = ["" if pd.isna(x) else f"{x:.2f}" for x in t["distance_se"]]
     return d
