@@ -287,3 +287,20 @@ def test_finished_runs_without_a_value_are_counted_and_said(tmp_path):
     assert report.display(t)["runs"].iloc[0] == "2/3 with a value, 1 finished without one (NaN)"
     assert report.paper_table(t)["reverse_kl"].iloc[0].endswith("(n=2; 1 NaN) *")
     assert any("1 finished run(s) end without a value of reverse_kl" in n for n in report.notes(df))
+
+
+def test_kid_is_shown_as_papers_print_it_and_kept_raw(tmp_path):
+    """KID is printed x 10^3 with the scale in the header (before: 0.0154 or 4.87e+03 with no scale said); the
+    CSVs keep the raw value. The classic wrong version scales the value and not the label (or the label only)."""
+    folder = write_bench(tmp_path / "k", {("dcgan", 0): [0.05, 0.0154], ("dcgan", 1): [0.05, 0.0166]}, metric="kid")
+    t = report.table(report.load_many([folder]), ["kid"])
+    shown = report.display(t)
+    assert list(shown["metric"]) == ["kid ×10³"] and shown["final"].iloc[0].startswith("16 ± 0.85")
+    wide = report.summary_wide(t)
+    assert wide["kid"].iloc[0] == "16*"
+    paper = report.paper_table(t, ["kid"])
+    assert "kid ×10³" in paper.columns and paper["kid ×10³"].iloc[0].startswith("16 ± 0.6")
+    raw = CliRunner().invoke(main, ["table", str(folder), "--format", "csv"]).output
+    assert "0.016" in raw and "kid ×10³" not in raw
+    md = CliRunner().invoke(main, ["table", str(folder), "--format", "markdown"]).output
+    assert "kid ×10³" in md and "16 ± 0.85" in md

@@ -197,12 +197,15 @@ def sweep_manifest(results: tuple[Path, ...]) -> dict | None:
 def sweep_display(best: pd.DataFrame) -> pd.DataFrame:
     import pandas as pd
 
+    from ganzoo.report import shown_scale
+
+    k = best["metric"].map(shown_scale) if len(best) else 1.0
     return pd.DataFrame(
         {
             "variant/divergence": best["variant"] + "/" + best["divergence"],
             "samples": best["samples"],
-            "best": [f"{v:.4g}" for v in best["best"]],
-            "median": [f"{v:.4g}" for v in best["median"]],
+            "best": [f"{v:.4g}" for v in best["best"] * k],
+            "median": [f"{v:.4g}" for v in best["median"] * k],
             # a space after each ';' lets a narrow table wrap between settings, never inside a number
             "best settings": best["best settings"].str.replace(";", "; "),
         }
@@ -213,4 +216,6 @@ def sweep_judged_by(best: pd.DataFrame) -> str:
     """What a sweep's best settings were chosen by, for a table's title: the metric and which value of each sample."""
     if best.empty:
         return "-"
-    return f"{best['metric'].iloc[0]}, each sample's {best['select'].iloc[0]}"
+    from ganzoo.report import shown_name
+
+    return f"{shown_name(best['metric'].iloc[0])}, each sample's {best['select'].iloc[0]}"

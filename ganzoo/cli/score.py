@@ -119,12 +119,13 @@ def score_cmd(out, fmt, **given) -> None:
     if fmt == "csv":
         click.echo(df.to_csv(index=False), nl=False)
         return
+    k = df["metric"].map(report.shown_scale)
     shown = pd.DataFrame(
         {
-            "metric": df["metric"],
-            "value": [f"{v:.5g}" for v in df["value"]],
+            "metric": df["metric"].map(report.shown_name),
+            "value": [f"{v:.5g}" for v in df["value"] * k],
             "95% interval": [
-                "" if pd.isna(lo) else f"[{lo:.5g}, {hi:.5g}]" for lo, hi in zip(df["ci_low"], df["ci_high"])
+                "" if pd.isna(lo) else f"[{lo:.5g}, {hi:.5g}]" for lo, hi in zip(df["ci_low"] * k, df["ci_high"] * k)
             ],
             "features": df["features"],
             "reference": df["reference"],

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ganzoo.presets import protocol_overrides
-from ganzoo.report.tables import cell, load_many, table
+from ganzoo.report.tables import cell, load_many, shown_name, shown_scale, table
 from ganzoo.results import read_manifest
 
 
@@ -145,8 +145,11 @@ def equivalence(
 
 def published_display(t: pd.DataFrame) -> pd.DataFrame:
     d = t[["dataset", "variant", "metric", "source", "protocol"]].copy()
+    d["metric"] = d["metric"].map(shown_name)
     d["runs"] = ["" if pd.isna(n) else str(n) for n in t["runs"]]
-    d["mean ± s.e."] = [cell(m, s, 0) for m, s in zip(t["mean"], t["se"])]
+    k = t["metric"].map(shown_scale)
+    d["mean ± s.e."] = [cell(m, s, 0) for m, s in zip(t["mean"] * k, t["se"] * k)]
+    d["margin"] = ["" if pd.isna(m) else f"±{m:g}" for m in t["margin"] * k]
     d["verdict (TOST at 5%)"] = t["verdict"]
     d["TOST p"] = ["" if pd.isna(x) else f"{x:.3g}" for x in t["tost_p"]]
     d["distance (combined s.e.)"] = ["" if pd.isna(x) else f"{x:.2f}" for x in t["distance_se"]]

@@ -248,6 +248,24 @@ def table(df: pd.DataFrame, metrics: list[str] | None = None, measure: str = "au
     return agg
 
 
+# metrics a table shows at the scale papers print them (KID x 10^3, as Binkowski et al. and the tables since); the
+# results CSVs, bench.json and --format csv keep the raw value
+SHOWN_SCALE = {"kid": 1e3}
+
+
+def shown_name(metric: str) -> str:
+    """A metric's column or row label in a shown table, with its scale when it has one (``kid ×10³``)."""
+    scale = SHOWN_SCALE.get(metric)
+    return metric if scale is None else f"{metric} ×10{_SUPERSCRIPT[int(round(np.log10(scale)))]}"
+
+
+def shown_scale(metric: str) -> float:
+    return SHOWN_SCALE.get(metric, 1.0)
+
+
+_SUPERSCRIPT = {1: "", 2: "²", 3: "³", 6: "⁶"}
+
+
 def cell(mean: float, std: float, n: int) -> str:
     if pd.isna(mean):
         return "-"
@@ -259,6 +277,10 @@ def display(t: pd.DataFrame) -> pd.DataFrame:
     best final value of each dataset and metric is marked *. ``runs``: finished of all, and what became
     of the others (``2/3 ok, 1 failed``); only finished runs contribute values."""
     d = t[[*KEYS, "setting", "metric"]].copy()
+    k = t["metric"].map(shown_scale)
+    t = t.assign(
+        **{c: t[c] * k for c in ("final_mean", "final_std", "best_mean", "best_std", "equal_mean", "equal_std")}
+    )
     d["runs"] = [
         (f"{n}/{m} ok" if not u else f"{n}/{m} with a value, {u} finished without one (NaN)")
         + (f", {rest}" if rest else "")
@@ -276,6 +298,7 @@ def display(t: pd.DataFrame) -> pd.DataFrame:
         .drop(columns="_o")
         .reset_index(drop=True)
     )
+    d["metric"] = d["metric"].map(shown_name)
     return d if (d["setting"] != "").any() else d.drop(columns="setting")
 
 
@@ -286,7 +309,8 @@ def summary_wide(t: pd.DataFrame) -> pd.DataFrame:
     t = t.copy()
     t["run"] = t["variant"] + "/" + t["divergence"] + np.where(t["setting"] != "", " " + t["setting"], "")
     t["shown"] = [
-        ("-" if pd.isna(m) else f"{m:.3g}") + ("*" if b else "") for m, b in zip(t["final_mean"], t["is_best"])
+        ("-" if pd.isna(m) else f"{m * shown_scale(k):.3g}") + ("*" if b else "")
+        for m, b, k in zip(t["final_mean"], t["is_best"], t["metric"])
     ]
     metrics = list(dict.fromkeys(t["metric"]))
     wide = t.pivot_table(index="run", columns="metric", values="shown", aggfunc="first", sort=False)[metrics].fillna(
@@ -307,7 +331,9 @@ def paper_table(t: pd.DataFrame, metrics: list[str] | None = None) -> pd.DataFra
     order = [m for m in (metrics or []) if m in set(t["metric"])] or list(dict.fromkeys(t["metric"]))
     t["row"] = t["variant"] + "/" + t["divergence"] + np.where(t["setting"] != "", " " + t["setting"], "")
     n = t["seeds"].astype(int)
-    se = t["final_std"] / np.sqrt(n.clip(lower=1))
+    scale = t["metric"].map(shown_scale)
+    t["final_mean"] = t["final_mean"] * scale
+    se = t["final_std"] * scale / np.sqrt(n.clip(lower=1))
     t["cell"] = [
         "-"
         if pd.isna(m)
@@ -317,7 +343,9 @@ def paper_table(t: pd.DataFrame, metrics: list[str] | None = None) -> pd.DataFra
         for m, e, k, u, b in zip(t["final_mean"], se, n, t["undefined"], t["is_best"])
     ]
     wide = t.pivot_table(index=["dataset", "row"], columns="metric", values="cell", aggfunc="first", sort=False)
-    wide = wide[order].fillna("-").reset_index().rename(columns={"row": "variant/divergence"})
+    wide = (
+        wide[order].fillna("-").rename(columns=shown_name).reset_index().rename(columns={"row": "variant/divergence"})
+    )
     return wide if t["dataset"].nunique() > 1 else wide.drop(columns="dataset")
 
 
