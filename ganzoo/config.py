@@ -24,6 +24,7 @@ EXECUTORS = ("local", "pool", "ray")
 FEATURE_SPACES = (
     "classifier",
     "inception",
+    "vgg16",
     "clip-vit-b-32",
     "clip-vit-b-16",
     "clip-vit-l-14",

@@ -9,7 +9,7 @@ import torch
 from ganzoo import Samples, registry
 from ganzoo.config import default_cache_dir
 from ganzoo.metrics.classes import histogram_kl
-from ganzoo.metrics.features import FeatureSpaceError, feature_space, inception_space
+from ganzoo.metrics.features import FeatureSpaceError, feature_space, inception_space, vgg16_space
 from ganzoo.metrics.fidelity import density_coverage
 
 
@@ -96,3 +96,44 @@ def test_inception_refuses_points():
     ring = registry.datasets.get("ring8").load(name="ring8", data_dir=None, split="auto", download=False)
     with pytest.raises(FeatureSpaceError, match="needs images"):
         feature_space("inception", ring, default_cache_dir(), torch.device("cpu"))
+
+
+def test_vgg16_offline_without_weights_says_how_to_get_them(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+
+    def offline(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
+    with pytest.raises(FeatureSpaceError) as err:
+        vgg16_space(None, tmp_path / "cache")
+    assert "--features-weights" in str(err.value) and "vgg16-397923af.pth" in str(err.value)
+
+
+def test_vgg16_weights_are_checked_before_torch_fidelity_unpickles_them(tmp_path):
+    """torch-fidelity opens the file with weights_only=False: a foreign file (Inception's shapes) and a pickle are
+    refused first, in one line."""
+    foreign = tmp_path / "inception.pth"
+    torch.save({"fc.weight": torch.zeros(1008, 2048)}, foreign)
+    with pytest.raises(FeatureSpaceError, match="VGG-16 weights"):
+        vgg16_space(foreign, tmp_path / "cache")
+    pickled = tmp_path / "pickled.pth"
+    torch.save({"classifier.3.weight": torch.zeros(4096, 4096), "x": __import__("argparse").Namespace(a=1)}, pickled)
+    with pytest.raises(FeatureSpaceError, match="weights_only=True"):
+        vgg16_space(pickled, tmp_path / "cache")
+
+
+@pytest.mark.slow
+def test_vgg16_feature_space_from_a_local_weights_file(tmp_path, digits):
+    """Random weights in torchvision's VGG-16 shapes through the whole path: checked, copied as plain tensors,
+    torch-fidelity's vgg16 extractor, 4,096 features after the ReLU (so none negative), provenance said."""
+    import torchvision
+
+    torch.manual_seed(0)
+    weights = tmp_path / "vgg16-397923af.pth"
+    torch.save(torchvision.models.vgg16().state_dict(), weights)
+    space = feature_space("vgg16", digits, tmp_path / "cache", torch.device("cpu"), weights)
+    x = torch.rand(4, 1, 8, 8) * 2 - 1
+    f = space.extract(x, torch.device("cpu"))
+    assert f.shape == (4, 4096) and (f >= 0).all() and f.abs().sum() > 0
+    assert space.provenance()["features"] == "vgg16" and "224x224" in space.provenance()["resize"]

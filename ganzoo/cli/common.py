@@ -109,7 +109,8 @@ FEATURES_OPTION = click.option(
     default="classifier",
     show_default=True,
     help="Feature space of fid/kid/precision/recall/density/coverage: the dataset classifier (offline), inception (comparable with "
-    "papers), or torch-fidelity's CLIP and DINOv2 extractors (dinov2-vit-l-14 as dgm-eval reports). Input rules: docs/metrics.md.",
+    "papers), vgg16 (Kynkäänniemi et al.'s space for precision/recall), or torch-fidelity's CLIP and DINOv2 extractors "
+    "(dinov2-vit-l-14 as dgm-eval reports). Input rules: docs/metrics.md.",
 )
 
 FEATURES_WEIGHTS_OPTION = click.option(
@@ -117,7 +118,8 @@ FEATURES_WEIGHTS_OPTION = click.option(
     "--inception-weights",
     "inception_weights",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Local weights of the --features extractor (Inception: torch-fidelity's file; CLIP: OpenAI's file), for offline use.",
+    help="Local weights of the --features extractor (Inception: torch-fidelity's file; VGG-16: torchvision's "
+    "vgg16-397923af.pth; CLIP: OpenAI's file), for offline use.",
 )
 
 

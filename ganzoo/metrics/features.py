@@ -1,7 +1,7 @@
 """Feature spaces for distribution metrics: the dataset classifier (offline, seconds on CPU),
-torch-fidelity's ``inception-v3-compat`` (the one papers report, comparable with them), and torch-fidelity's
-CLIP and DINOv2 extractors (the spaces Stein et al. 2023 showed to rank models as people do; dgm-eval
-reports DINOv2 ViT-L/14).
+torch-fidelity's ``inception-v3-compat`` (the one papers report, comparable with them), its ``vgg16``
+(where Kynkäänniemi et al. took precision and recall), and its CLIP and DINOv2 extractors (the spaces
+Stein et al. 2023 showed to rank models as people do; dgm-eval reports DINOv2 ViT-L/14).
 
 A feature space knows its torch-fidelity extractor, the sha256 of its weights and how samples are
 turned into its input; its provenance goes into every row it scores. Real-data features are computed
@@ -38,6 +38,10 @@ INCEPTION_URL = (
     "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/weights-inception-2015-12-05-6726825d.pth"
 )
 INCEPTION_FILE = INCEPTION_URL.rsplit("/", 1)[1]
+# torchvision's ImageNet VGG-16 (IMAGENET1K_V1), which torch-fidelity's ``vgg16`` extractor loads: Kynkäänniemi et
+# al.'s space for precision and recall (fc2 after its ReLU, 4,096-d). torch.hub names the file by its sha256 prefix.
+VGG16_URL = "https://download.pytorch.org/models/vgg16-397923af.pth"
+VGG16_FILE = VGG16_URL.rsplit("/", 1)[1]
 
 
 class FeatureSpaceError(ValueError):
@@ -99,10 +103,10 @@ class FeatureSpace:
                 feature_extractor_weights_path=str(self.weights),
                 verbose=False,
             )
-        if self.name != "inception":
+        if self.name not in ("inception", "vgg16"):
             return pretrained_extractor(self.name, self.layer, self.weights)
-        state = _check_inception_state(self.weights)
-        with tempfile.TemporaryDirectory(prefix="ganzoo-inception-") as private:  # mode 0700
+        state = _check_state(self.weights, *_EXPECTED[self.name])
+        with tempfile.TemporaryDirectory(prefix=f"ganzoo-{self.name}-") as private:  # mode 0700
             path = Path(private) / "weights.pt"
             torch.save(state, path)
             return create_feature_extractor(
@@ -121,7 +125,14 @@ def classifier_space(data: Data, cache_dir: Path, device: torch.device) -> Featu
     )
 
 
-def _check_inception_state(path: Path) -> dict[str, Tensor]:
+# per weights file torch-fidelity unpickles: a tensor that only the right network has, its shape, and what it is
+_EXPECTED = {
+    "inception": ("fc.weight", (1008, 2048), "torch-fidelity's inception-v3-compat weights"),
+    "vgg16": ("classifier.3.weight", (4096, 4096), "torchvision's VGG-16 weights"),
+}
+
+
+def _check_state(path: Path, key: str, shape: tuple[int, ...], what: str) -> dict[str, Tensor]:
     try:
         with warnings.catch_warnings():  # torch's own account of a refused pickle: the one line below says it
             warnings.simplefilter("ignore")
@@ -131,54 +142,74 @@ def _check_inception_state(path: Path) -> dict[str, Tensor]:
         raise FeatureSpaceError(
             f"{path} is not a weights file ganzoo can load safely (weights_only=True): {type(exc).__name__}: {first}"
         ) from None
-    if not isinstance(state, dict) or "fc.weight" not in state or tuple(state["fc.weight"].shape) != (1008, 2048):
-        raise FeatureSpaceError(
-            f"{path} does not hold torch-fidelity's inception-v3-compat weights (no fc.weight of shape 1008x2048)"
-        )
+    if not isinstance(state, dict) or key not in state or tuple(getattr(state[key], "shape", ())) != shape:
+        raise FeatureSpaceError(f"{path} does not hold {what} (no {key} of shape {'x'.join(map(str, shape))})")
     return state
 
 
 def inception_space(weights: Path | None, cache_dir: Path) -> FeatureSpace:
     """Inception weights from ``weights``, torch's hub cache, or a download; checked and re-saved as
     plain tensors, because torch-fidelity itself loads the file with ``weights_only=False``."""
-    source = Path(weights) if weights is not None else Path(torch.hub.get_dir()) / "checkpoints" / INCEPTION_FILE
+    safe, sha = _checked_copy(
+        "inception", weights, INCEPTION_URL, cache_dir, "--features inception needs the Inception weights"
+    )
+    return FeatureSpace(
+        "inception", INCEPTION_EXTRACTOR, safe, sha, "2048", "bilinear to 299x299 (torch-fidelity, TF1-compatible)"
+    )
+
+
+def vgg16_space(weights: Path | None, cache_dir: Path) -> FeatureSpace:
+    """torchvision's ImageNet VGG-16 as torch-fidelity's ``vgg16`` extractor uses it (fc2 after ReLU, 4,096-d):
+    the space Kynkäänniemi et al. took precision and recall in. Checked and re-saved as Inception's are."""
+    safe, sha = _checked_copy(
+        "vgg16", weights, VGG16_URL, cache_dir, "--features vgg16 needs torchvision's VGG-16 weights"
+    )
+    return FeatureSpace("vgg16", "vgg16", safe, sha, "fc2_relu", INPUT_RULES["vgg16"])
+
+
+def _checked_copy(name: str, weights: Path | None, url: str, cache_dir: Path, needs: str) -> tuple[Path, str]:
+    """The weights file of ``name`` (given, in torch.hub's cache, or downloaded there), read with
+    ``weights_only=True``, checked to be that network's, and saved as plain tensors in the cache: the path of
+    that copy, and the sha256 of the file it came from."""
+    filename = url.rsplit("/", 1)[1]
+    flag = "--inception-weights" if name == "inception" else "--features-weights"
+    source = Path(weights) if weights is not None else Path(torch.hub.get_dir()) / "checkpoints" / filename
     if weights is not None and not source.is_file():
-        raise FeatureSpaceError(f"--inception-weights {str(source)!r} does not exist")
+        raise FeatureSpaceError(f"{flag} {str(source)!r} does not exist")
     if not source.is_file():
         source.parent.mkdir(parents=True, exist_ok=True)
         try:
             with tempfile.TemporaryDirectory() as tmp:
-                torch.hub.download_url_to_file(INCEPTION_URL, str(Path(tmp) / INCEPTION_FILE), progress=False)
-                shutil.move(str(Path(tmp) / INCEPTION_FILE), source)
+                torch.hub.download_url_to_file(url, str(Path(tmp) / filename), progress=False)
+                shutil.move(str(Path(tmp) / filename), source)
         except Exception as exc:
             raise FeatureSpaceError(
-                f"--features inception needs the Inception weights, which are not in {source.parent} and could not be "
-                f"downloaded ({type(exc).__name__}). On a machine with internet, download {INCEPTION_URL} and pass "
-                f"--inception-weights PATH (or copy it to {source}); or use --features classifier, which works offline."
+                f"{needs}, which are not in {source.parent} and could not be downloaded ({type(exc).__name__}). On a "
+                f"machine with internet, download {url} and pass {flag} PATH (or copy it to {source}); or "
+                "use --features classifier, which works offline."
             ) from None
     sha = file_sha256(source)
-    safe = cache_dir / "inception" / f"{sha[:16]}.pt"
+    safe = cache_dir / name / f"{sha[:16]}.pt"
     if safe.exists():
         try:
-            _check_inception_state(safe)
+            _check_state(safe, *_EXPECTED[name])
         except FeatureSpaceError as exc:
             warnings.warn(
-                f"cached Inception weights cannot be used ({exc}); copying them again from {source}",
+                f"cached {name} weights cannot be used ({exc}); copying them again from {source}",
                 CacheWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
             safe.unlink()
     if not safe.exists():
-        atomic_torch_save(_check_inception_state(source), safe)
-    return FeatureSpace(
-        "inception", INCEPTION_EXTRACTOR, safe, sha, "2048", "bilinear to 299x299 (torch-fidelity, TF1-compatible)"
-    )
+        atomic_torch_save(_check_state(source, *_EXPECTED[name]), safe)
+    return safe, sha
 
 
 # what each pretrained extractor does to a sample before it (torch-fidelity's code): written beside every value
 INPUT_RULES = {
     "clip": "uint8 RGB, bilinear to 224x224 (torch-fidelity, TF1-compatible), CLIP mean/std",
     "dinov2": "uint8 RGB, bilinear to 224x224 (torch-fidelity, TF1-compatible), ImageNet mean/std",
+    "vgg16": "uint8 RGB, bilinear to 224x224 (torch-fidelity, TF1-compatible), ImageNet mean/std",
 }
 CLIP_DOWNLOAD = "https://openaipublic.azureedge.net/clip/models/{hash}/{filename}.pt"
 
@@ -192,6 +223,8 @@ def pretrained_space(name: str, weights: Path | None, cache_dir: Path) -> Featur
     what to download) before anything is computed."""
     if name == "inception":
         return inception_space(weights, cache_dir)
+    if name == "vgg16":
+        return vgg16_space(weights, cache_dir)
     if name not in FEATURE_SPACES or name == "classifier":
         raise FeatureSpaceError(f"unknown feature space {name!r} (known: {', '.join(FEATURE_SPACES)})")
     family = _family(name)
