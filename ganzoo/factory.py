@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch.nn.utils import parametrize
 
 from ganzoo import registry
 from ganzoo.config import NO_DIVERGENCE, BenchConfig, BenchInputError, DataSource, Settings, split_dataset
 from ganzoo.data import BatchSampler, Data, DatasetInfo, describe_dataset
+from ganzoo.divergence import Divergence
 from ganzoo.training import TRAINING_PARAMS, Training, check_z_dist
 from ganzoo.variant import Variant
 
@@ -181,6 +183,19 @@ def create_variant(spec: VariantSpec, info: DatasetInfo) -> Built:
             raise ValueError(
                 f"divergence {spec.divergence!r} needs a critic that scores each sample on its own (its penalty "
                 f"is per sample), but {name}'s {', '.join(batchnorm)} uses BatchNorm; switch it off{knob}"
+            )
+    if divergence is not None and type(divergence).after_d_step is not Divergence.after_d_step:
+        normalised = [
+            net_name
+            for net_name, net in variant.discriminators().items()
+            if any(parametrize.is_parametrized(m, "weight") for m in net.modules())
+        ]
+        if normalised:
+            knob = f" (--set {name}.spectral_norm=false)" if "spectral_norm" in ctor else ""
+            raise ValueError(
+                f"divergence {spec.divergence!r} edits the critic's weights after every step (WGAN's clipping), and "
+                f"{name}'s {', '.join(normalised)} is spectrally normalised, a reparametrisation those edits would "
+                f"bypass; switch one off{knob} or use another divergence (hinge, wasserstein-gp)"
             )
     record = {
         "source": (

@@ -217,6 +217,12 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
                 built = create_variant(vspec, info)
         except Exception as exc:  # a plugin may refuse a value with any exception (z_dim=-5: RuntimeError)
             raise BenchInputError(f"{where} with divergence {d!r}: {type(exc).__name__}: {exc}") from None
+        if built.training.lr_decay != "none" and budget.is_time:
+            raise BenchInputError(
+                f"{where}: lr_decay={built.training.lr_decay} decays over the budget, and a seconds budget "
+                f"({budget.text}) would tie it to the machine's speed; give steps or images (--budget 100000steps), "
+                f"or --set {v}.lr_decay=none"
+            )
         if given:  # values it accepts but cannot train with (hidden=0) fail here too
             try:
                 with warnings.catch_warnings():

@@ -11,11 +11,16 @@ Variants say what each player minimises for a batch; the trainer says when, with
 and under which precision. A batch carries its noise (``batch.z``), so "G reuses D's z" (``same_z``,
 PacGAN's Stacked MNIST code) is G's updates reusing D's last batch. Mixed precision (``amp``) is CUDA-only:
 fp16 autocast with one GradScaler per player, since each player's loss is scaled and stepped separately.
+
+Two settings act around the step: ``lr_decay`` (:meth:`Trainer.anneal`, called with the budget's fraction
+spent before each step) and ``ema`` (torch's ``AveragedModel`` of each generator, updated after the step;
+:meth:`Trainer.evaluated` puts the average in G's place while evaluation samples).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -68,7 +73,51 @@ class Trainer:
             "simultaneous": self.simultaneous,
             "generator-only": self.generator_only,
         }
-        self.step = schemes[training.scheme]
+        self._step = schemes[training.scheme]
+        self.ema = (
+            {
+                name: torch.optim.swa_utils.AveragedModel(
+                    net, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(training.ema), use_buffers=True
+                )
+                for name, net in variant.generators().items()
+            }
+            if training.ema
+            else {}
+        )
+
+    def step(self) -> StepResult:
+        result = self._step()
+        for name, net in self.variant.generators().items():
+            if name in self.ema:
+                self.ema[name].update_parameters(net)
+        return result
+
+    def anneal(self, fraction: float) -> None:
+        """Set each optimizer's learning rate for the step to come: lr x (1 - fraction of the budget spent) under
+        a linear decay (Mimicry's), unchanged otherwise."""
+        if self.training.lr_decay != "linear":
+            return
+        for opt in (self.d_opt, self.g_opt):
+            for group in [] if opt is None else opt.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+                group["lr"] = group["initial_lr"] * max(0.0, 1.0 - fraction)
+
+    @contextmanager
+    def evaluated(self) -> Iterator[None]:
+        """G as evaluation should see it: with ``ema``, the moving average's weights (and buffers) in G's place
+        for the duration, G's own put back after; without it, G itself."""
+        if not self.ema:
+            yield
+            return
+        nets = self.variant.generators()
+        kept = {name: {k: v.clone() for k, v in nets[name].state_dict().items()} for name in self.ema}
+        for name, avg in self.ema.items():
+            nets[name].load_state_dict(avg.module.state_dict())
+        try:
+            yield
+        finally:
+            for name, state in kept.items():
+                nets[name].load_state_dict(state)
 
     # -- the three schemes -------------------------------------------------------------------------
     def alternating(self) -> StepResult:
@@ -163,12 +212,13 @@ class Trainer:
 
     # -- checkpoints ---------------------------------------------------------------------------------
     def state_dict(self) -> dict:
-        """Optimizer and gradient-scaler states, for a checkpoint."""
+        """Optimizer, gradient-scaler and moving-average states, for a checkpoint."""
         return {
             "d_opt": None if self.d_opt is None else self.d_opt.state_dict(),
             "g_opt": self.g_opt.state_dict(),
             "d_scaler": self.d_scaler.state_dict(),
             "g_scaler": self.g_scaler.state_dict(),
+            "ema": {name: avg.state_dict() for name, avg in self.ema.items()},
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -177,3 +227,5 @@ class Trainer:
         self.g_opt.load_state_dict(state["g_opt"])
         self.d_scaler.load_state_dict(state["d_scaler"])
         self.g_scaler.load_state_dict(state["g_scaler"])
+        for name, avg in self.ema.items():
+            avg.load_state_dict(state["ema"][name])

@@ -22,7 +22,10 @@ OPTIMIZERS = ("adam", "rmsprop")
 # players' gradients at the same parameters from one batch and one z, then both optimizer steps (the
 # update of ALI's and PacGAN's 2-D code)
 UPDATES = ("alternating", "simultaneous")
-NOISE = ("normal", "uniform")  # z ~ N(0, I), or U[-1, 1] (DCGAN's and PacGAN's Stacked MNIST protocol)
+NOISE = ("normal", "uniform")
+# none, or linear: each player's learning rate falls linearly from lr to 0 over the budget (Mimicry's and SNGAN's
+# ResNet runs), set before every step from the budget spent, so a resumed trial continues on the same line
+LR_DECAYS = ("none", "linear")  # z ~ N(0, I), or U[-1, 1] (DCGAN's and PacGAN's Stacked MNIST protocol)
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,10 @@ class Training:
     g_steps: int = 1  # G updates per step (PacGAN's Stacked MNIST protocol takes 2)
     update: str = "alternating"
     same_z: bool = False  # G's updates reuse the batch, and so the noise, of the step's last D update
+    lr_decay: str = "none"
+    # an exponential moving average of G's weights with this decay (0: none), kept beside G after every G update;
+    # evaluation scores the average, and weights.pt holds it as the generators (the trained ones beside it)
+    ema: float = 0.0
     adversarial: bool = True  # whether the variant has a D (d_steps >= 1) or not (d_steps >= 0)
 
     def __post_init__(self) -> None:
@@ -56,6 +63,10 @@ class Training:
         for key in ("beta1", "beta2"):
             if not 0 <= getattr(self, key) < 1:
                 raise ValueError(f"{key} must be in [0, 1), got {getattr(self, key)!r}")
+        if self.lr_decay not in LR_DECAYS:
+            raise ValueError(f"lr_decay must be one of {', '.join(LR_DECAYS)}, got {self.lr_decay!r}")
+        if isinstance(self.ema, bool) or not 0 <= self.ema < 1:
+            raise ValueError(f"ema must be 0 (off) or a decay in (0, 1) such as 0.9999, got {self.ema!r}")
 
     @property
     def scheme(self) -> str:

@@ -338,7 +338,8 @@ def run_trial(
             record.resumed(spent)
         else:
             record.start(spec, built, data, metrics, base["settings"])
-            write(spent, evaluate(variant, data, metrics, spec.seed, folder, 0, spec.run_id))
+            with trainer.evaluated():
+                write(spent, evaluate(variant, data, metrics, spec.seed, folder, 0, spec.run_id))
             checkpoint.save(spent)
 
         needs_clock = spec.budget.is_time or spec.eval_every.is_time
@@ -353,6 +354,7 @@ def run_trial(
                 record.update(status="interrupted", interrupted=utc_now())
                 return TrialResult("interrupted", spent, detail)
             variant.progress = Progress(spent.steps, spent.images, spent.seconds, spec.budget.fraction(spent))
+            trainer.anneal(variant.progress.fraction)
             d_out, g_out, images = trainer.step()
             meter.add(d_out, g_out)
             before = spent.seconds
@@ -367,9 +369,9 @@ def run_trial(
                 if not all(map(math.isfinite, losses.values())):
                     raise FloatingPointError(f"non-finite loss by step {spent.steps}: {losses}")
                 logged = {k: (v, {"detail": estimate_label} if k == "divergence" else {}) for k, v in losses.items()}
-                write(
-                    spent, {**logged, **evaluate(variant, data, metrics, spec.seed, folder, spent.steps, spec.run_id)}
-                )
+                with trainer.evaluated():  # G's moving average, where the settings keep one
+                    scores = evaluate(variant, data, metrics, spec.seed, folder, spent.steps, spec.run_id)
+                write(spent, {**logged, **scores})
                 checkpoint.save(spent)
                 if not last:
                     clock.start()
@@ -380,10 +382,15 @@ def run_trial(
                     spent, {**({} if d_out is None else {"loss_d": d_out.total.item()}), "loss_g": g_out.total.item()}
                 )
 
-        weights = {
-            "generators": {k: m.state_dict() for k, m in variant.generators().items()},
-            "discriminators": {k: m.state_dict() for k, m in variant.discriminators().items()},
-        }
+        trained = {k: m.state_dict() for k, m in variant.generators().items()}
+        with trainer.evaluated():  # the generators evaluation scored (the moving average, where there is one)
+            weights = {
+                "generators": {
+                    k: {n: t.clone() for n, t in m.state_dict().items()} for k, m in variant.generators().items()
+                },
+                "discriminators": {k: m.state_dict() for k, m in variant.discriminators().items()},
+                **({"generators_trained": trained} if trainer.ema else {}),
+            }
         atomic_torch_save(weights, folder / "weights.pt")
         detail = "ok"
         overrun = spent.seconds - spec.budget.amount if spec.budget.is_time else 0.0

@@ -6,6 +6,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ganzoo import registry
@@ -86,3 +87,26 @@ def random_inception_weights(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("inception") / "inception.pth"
     torch.save({k: v.half() if v.is_floating_point() else v for k, v in state.items()}, path)
     return path
+
+
+# CIFAR's binary version, made by the tests: tests/test_image_datasets.py reads it, tests/test_sngan.py trains on it
+def cifar_records(n: int, label_bytes: int, classes: int, seed: int = 0) -> tuple[bytes, np.ndarray, np.ndarray]:
+    """n binary records: label byte(s), then 1,024 red, 1,024 green and 1,024 blue bytes, row by row."""
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, (n, 3, 32, 32), dtype=np.uint8)
+    labels = rng.integers(0, classes, n, dtype=np.uint8)
+    head = np.stack([labels // 5, labels], 1) if label_bytes == 2 else labels[:, None]  # CIFAR-100: coarse, fine
+    return np.concatenate([head, images.reshape(n, -1)], 1).astype(np.uint8).tobytes(), images, labels
+
+
+def cifar10_folder(root: Path, n: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    folder = root / "cifar-10-batches-bin"
+    folder.mkdir(parents=True)
+    all_x, all_y = [], []
+    for i in range(1, 6):
+        raw, x, y = cifar_records(n, 1, 10, seed=i)
+        (folder / f"data_batch_{i}.bin").write_bytes(raw)
+        all_x.append(x)
+        all_y.append(y)
+    (folder / "test_batch.bin").write_bytes(cifar_records(n, 1, 10, seed=9)[0])
+    return np.concatenate(all_x), np.concatenate(all_y)

@@ -12,32 +12,12 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
+from conftest import cifar10_folder as _cifar10_folder
+from conftest import cifar_records as _records
 
 from ganzoo.cli import main
 from ganzoo_plugins.datasets.cifar import CIFAR10, CIFAR100, md5_of
 from ganzoo_plugins.datasets.mnist import FashionMNIST
-
-
-def _records(n: int, label_bytes: int, classes: int, seed: int = 0) -> tuple[bytes, np.ndarray, np.ndarray]:
-    """n binary records: label byte(s), then 1,024 red, 1,024 green and 1,024 blue bytes, row by row."""
-    rng = np.random.default_rng(seed)
-    images = rng.integers(0, 256, (n, 3, 32, 32), dtype=np.uint8)
-    labels = rng.integers(0, classes, n, dtype=np.uint8)
-    head = np.stack([labels // 5, labels], 1) if label_bytes == 2 else labels[:, None]  # CIFAR-100: coarse, fine
-    return np.concatenate([head, images.reshape(n, -1)], 1).astype(np.uint8).tobytes(), images, labels
-
-
-def _cifar10_folder(root: Path, n: int = 4) -> tuple[np.ndarray, np.ndarray]:
-    folder = root / "cifar-10-batches-bin"
-    folder.mkdir(parents=True)
-    all_x, all_y = [], []
-    for i in range(1, 6):
-        raw, x, y = _records(n, 1, 10, seed=i)
-        (folder / f"data_batch_{i}.bin").write_bytes(raw)
-        all_x.append(x)
-        all_y.append(y)
-    (folder / "test_batch.bin").write_bytes(_records(n, 1, 10, seed=9)[0])
-    return np.concatenate(all_x), np.concatenate(all_y)
 
 
 def test_cifar10_reads_the_binary_records_channel_by_channel(tmp_path):

@@ -30,7 +30,12 @@ TRANSLATION_TRAINING = [
 LEARNING = [f"{v}-learns_on_a_tiny_dataset" for v in registry.variants.names(package="ganzoo") if v != "gan"]
 
 
-@parametrize_with_checks("variants", registry.variants.names(package="ganzoo"), slow=TRANSLATION_TRAINING + LEARNING)
+# SNGAN's networks at a sixteenth of their width (ngf 16, ndf 8): the same layers, seconds instead of minutes on 2 cores
+NARROW = {"sngan": {"ngf": 16, "ndf": 8}, "cgan-pd": {"ngf": 16, "ndf": 8}}
+BUILT_IN = [Configured(v, **NARROW[v]) if v in NARROW else v for v in registry.variants.names(package="ganzoo")]
+
+
+@parametrize_with_checks("variants", BUILT_IN, slow=TRANSLATION_TRAINING + LEARNING)
 def test_built_in_variants_keep_the_contract(plugin, check):
     check(plugin)
 
