@@ -105,6 +105,9 @@ class VariantSpec:
     batch_size: int | None = None
     divergence_params: dict[str, Any] = field(default_factory=dict)
     preset: dict[str, Any] = field(default_factory=dict)
+    # the preset's values beat a divergence's recipe: the paper trained every loss with its own recipe (Mimicry's
+    # WGAN-GP row: Adam(2e-4, (0, 0.9)), not WGAN-GP's 1e-4)
+    preset_over_recipe: bool = False
 
     def given(self) -> dict[str, Any]:
         """The settings this variant was given beyond its defaults: the preset's values and the user's
@@ -117,7 +120,7 @@ class VariantSpec:
         ``divergence.key=value``). Tables group by it, so runs that differ only in a ``--set`` value are never
         averaged together."""
         cls = get_plugin(registry.variants, self.plugin)
-        won = resolve_settings(cls, self.divergence, self.settings, self.preset, None).won
+        won = resolve_settings(cls, self.divergence, self.settings, self.preset, None, self.preset_over_recipe).won
         given = {k: v for k, v in self.preset.items() if won.get(k) == "preset"}
         given.update(user_settings(self.settings, self.batch_size))
         given.update({f"{self.divergence}.{k}": v for k, v in self.divergence_params.items()})
@@ -164,7 +167,9 @@ def create_variant(spec: VariantSpec, info: DatasetInfo) -> Built:
         if spec.divergence == NO_DIVERGENCE
         else get_plugin(registry.divergences, spec.divergence)(**spec.divergence_params)
     )
-    resolved = resolve_settings(cls, spec.divergence, spec.settings, spec.preset, spec.batch_size)
+    resolved = resolve_settings(
+        cls, spec.divergence, spec.settings, spec.preset, spec.batch_size, spec.preset_over_recipe
+    )
     chosen = resolved.values
     ctor = cls.constructor_params()
     variant: Variant = cls(info=info, divergence=divergence, **{k: v for k, v in chosen.items() if k in ctor})
@@ -241,10 +246,16 @@ def training_settings(cls: type[Variant], chosen: dict[str, Any], declared: dict
 
 
 def resolve_settings(
-    cls: type[Variant], divergence_name: str, settings: dict[str, Any], preset: dict[str, Any], batch_size: int | None
+    cls: type[Variant],
+    divergence_name: str,
+    settings: dict[str, Any],
+    preset: dict[str, Any],
+    batch_size: int | None,
+    preset_over_recipe: bool = False,
 ) -> Resolved:
     """One variant's settings from their layers, highest first: ``--set`` (then ``--batch-size``), the
-    divergence's recipe, the preset, the variant's defaults (left to the constructor and :func:`training_settings`)."""
+    divergence's recipe, the preset, the variant's defaults (left to the constructor and :func:`training_settings`).
+    ``preset_over_recipe``: the preset's values beat the recipe's (a study that trained every loss its own way)."""
     recipe = None
     if divergence_name != NO_DIVERGENCE:
         recipe = getattr(get_plugin(registry.divergences, divergence_name), "recipe", None)
@@ -253,15 +264,18 @@ def resolve_settings(
     applied, skipped = {}, []
     if follows:
         for key, value in recipe.settings().items():  # type: ignore[union-attr]
-            if key in settings:
+            if key in settings or (preset_over_recipe and key in preset):
                 continue
             if key in ctor or key in TRAINING_PARAMS:
                 applied[key] = value
             else:
                 skipped.append(key)
     layers = [
-        ("preset", preset),
-        ("recipe", applied),
+        *(
+            [("recipe", applied), ("preset", preset)]
+            if preset_over_recipe
+            else [("preset", preset), ("recipe", applied)]
+        ),
         ("batch-size", {"batch_size": batch_size} if batch_size and "batch_size" in ctor else {}),
         ("set", settings),
     ]

@@ -202,7 +202,14 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
             **routed.label_divergences.get(v, {}).get(d, {}),
         }  # a label's own beat the divergence's
         return VariantSpec(
-            v, plugins[v], d, routed.variants.get(v, {}), config.batch_size, div, preset_settings.get(v, {})
+            v,
+            plugins[v],
+            d,
+            routed.variants.get(v, {}),
+            config.batch_size,
+            div,
+            preset_settings.get(v, {}),
+            config.preset is not None and presets.get(config.preset).over_recipe,
         )
 
     for v, d in sorted({(r.variant, r.divergence) for r in runs}):  # what a variant refuses fails here, not mid-bench

@@ -63,6 +63,8 @@ class Preset:
     # those sizes; a metric without one gets no verdict ("no margin stated")
     margins: tuple[tuple[str, float], ...] = ()
     margin_rule: str = ""
+    # the preset's settings beat a divergence's paper recipe (a study that trained every loss with one recipe)
+    over_recipe: bool = False
 
     def config(self, **overrides: Any) -> BenchConfig:
         """The preset's bench with ``overrides`` (BenchConfig fields) on top. The preset's per-variant values

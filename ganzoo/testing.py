@@ -673,7 +673,11 @@ def check_metric_values_on_real_samples(name: str) -> None:
         f"{name}: compute() must return {{name: float}}, got {a!r}",
     )
     _require(all(math.isfinite(v) for v in a.values()), f"{name}: non-finite values on real samples: {a}")
-    missing = [k for k in cls.directions if k not in a and not any(v.startswith(k + "/") for v in a)]
+    missing = [
+        k
+        for k in cls.directions
+        if k not in a and not any(v.startswith(k + "/") for v in a) and k not in cls.conditional_values
+    ]
     _require(not missing, f"{name}: directions name {missing}, which compute() does not return")
     unknown = [k for k in cls.summary_values() if k not in a]
     _require(not unknown, f"{name}: summary names {unknown}, which compute() does not return")

@@ -90,6 +90,31 @@ def test_inception_feature_space_from_a_local_weights_file(tmp_path, digits, ran
     assert x.dtype == torch.uint8 and x.shape == (2, 3, 8, 8)
     feats = space.extract(digits.x[:2], torch.device("cpu"))
     assert feats.shape == (2, 2048) and torch.isfinite(feats).all()
+    feats2, logits = space.extract_with_logits(digits.x[:2], torch.device("cpu"))
+    assert torch.equal(feats, feats2) and logits.shape == (2, 1008)  # one pass gives the Inception Score's logits
+
+
+def test_inception_score_is_the_mean_over_ten_splits_of_exp_kl_from_the_marginal():
+    """Written from Salimans et al.: per split, exp(mean_x KL(p(y|x) || p(y))) with p(y) that split's marginal; the
+    mean over the splits. The classic wrong versions: one split over all samples, and the KL reversed."""
+    from ganzoo.metrics.fidelity import inception_score
+
+    gen = torch.Generator().manual_seed(0)
+    logits = 3 * torch.randn(200, 1008, generator=gen) + torch.linspace(0, 6, 1008)
+
+    def score(lg, splits, reverse=False):
+        out = []
+        for part in lg.double().chunk(splits):
+            p = part.softmax(1)
+            py = p.mean(0, keepdim=True)
+            kl = (py * (py.log() - p.log())).sum(1) if reverse else (p * (p.log() - py.log())).sum(1)
+            out.append(kl.mean().exp())
+        return float(torch.stack(out).mean())
+
+    right = score(logits, 10)
+    assert inception_score(logits) == pytest.approx(right, rel=1e-4)
+    for wrong in (score(logits, 1), score(logits, 10, reverse=True)):
+        assert abs(wrong - right) > 1e-2 * right
 
 
 def test_inception_refuses_points():

@@ -61,6 +61,9 @@ class Metric(abc.ABC):
     directions: ClassVar[dict[str, str]] = {}
     # the values a bench's closing summary shows; None: every value with a declared direction
     summary: ClassVar[tuple[str, ...] | None] = None
+    # declared values compute() returns only under some options, and which (the Inception Score: only in Inception
+    # features, whose extractor has class logits); the conformance kit does not expect them everywhere
+    conditional_values: ClassVar[dict[str, str]] = {}
 
     @classmethod
     def applies_to(cls, info: DatasetInfo) -> bool:

@@ -58,6 +58,8 @@ class FeatureSpace:
     resize: str
     # indices of the data that reference sets may come from: the images the classifier never saw (None: all)
     reference_pool: Tensor | None = field(default=None, repr=False)
+    # the extractor's class logits, where it has them (Inception's 1,008 "unbiased" logits: the Inception Score)
+    logits_layer: str | None = None
     _extractor: torch.nn.Module | None = field(default=None, repr=False)
 
     def reference_note(self, data: Data, n: int) -> str:
@@ -81,14 +83,23 @@ class FeatureSpace:
         return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
 
     def extract(self, x: Tensor, device: torch.device, batch_size: int = 250) -> Tensor:
+        return self.extract_with_logits(x, device, batch_size)[0]
+
+    def extract_with_logits(
+        self, x: Tensor, device: torch.device, batch_size: int = 250
+    ) -> tuple[Tensor, Tensor | None]:
+        """The features (float64) and, where the space has them, the class logits, from one pass."""
         if self._extractor is None:  # built once per bench: Inception's weights are 95 MB
             self._extractor = self._build_extractor().to(device)
         fx = self._extractor
-        out = []
+        feats, logits = [], []
         with torch.no_grad():
             for chunk in x.split(batch_size):
-                out.append(fx(self.prepare(chunk).to(device))[0].double().cpu())
-        return torch.cat(out)
+                out = fx(self.prepare(chunk).to(device))
+                feats.append(out[0].double().cpu())
+                if self.logits_layer is not None:
+                    logits.append(out[1].float().cpu())
+        return torch.cat(feats), (torch.cat(logits) if logits else None)
 
     def _build_extractor(self) -> torch.nn.Module:
         """torch-fidelity's extractor. Its Inception loader unpickles its weights file without
@@ -106,11 +117,12 @@ class FeatureSpace:
         if self.name not in ("inception", "vgg16"):
             return pretrained_extractor(self.name, self.layer, self.weights)
         state = _check_state(self.weights, *_EXPECTED[self.name])
+        layers = [self.layer] + ([self.logits_layer] if self.logits_layer else [])
         with tempfile.TemporaryDirectory(prefix=f"ganzoo-{self.name}-") as private:  # mode 0700
             path = Path(private) / "weights.pt"
             torch.save(state, path)
             return create_feature_extractor(
-                self.extractor, [self.layer], cuda=False, feature_extractor_weights_path=str(path), verbose=False
+                self.extractor, layers, cuda=False, feature_extractor_weights_path=str(path), verbose=False
             )
 
     def provenance(self) -> dict[str, object]:
@@ -154,7 +166,13 @@ def inception_space(weights: Path | None, cache_dir: Path) -> FeatureSpace:
         "inception", weights, INCEPTION_URL, cache_dir, "--features inception needs the Inception weights"
     )
     return FeatureSpace(
-        "inception", INCEPTION_EXTRACTOR, safe, sha, "2048", "bilinear to 299x299 (torch-fidelity, TF1-compatible)"
+        "inception",
+        INCEPTION_EXTRACTOR,
+        safe,
+        sha,
+        "2048",
+        "bilinear to 299x299 (torch-fidelity, TF1-compatible)",
+        logits_layer="logits_unbiased",
     )
 
 

@@ -6,7 +6,10 @@
   on 2 CPU cores against 0.35 s, with the mean unchanged in expectation);
 - ``precision``/``recall`` (Kynkäänniemi et al. 2019, k=3), torch-fidelity's ``prc_features_to_metric``;
 - ``density``/``coverage`` (Naeem et al. 2020, k=5), which torch-fidelity lacks: written here in torch,
-  so it runs on the GPU, and tested against the ``prdc`` package.
+  so it runs on the GPU, and tested against the ``prdc`` package;
+- ``inception_score`` (Salimans et al. 2016), in Inception features only: torch-fidelity's
+  ``isc_features_to_metric`` on the 1,008 unbiased logits, the mean over 10 splits of the generated set (as
+  the original code and Mimicry's table); it needs no reference set.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 from torch_fidelity.metric_fid import KEY_METRIC_FID, fid_features_to_statistics, fid_statistics_to_metric
+from torch_fidelity.metric_isc import KEY_METRIC_ISC_MEAN, isc_features_to_metric
 from torch_fidelity.metric_kid import KEY_METRIC_KID_MEAN, kid_features_to_metric
 from torch_fidelity.metric_prc import KEY_METRIC_PRECISION, KEY_METRIC_RECALL, prc_features_to_metric
 
@@ -46,6 +50,12 @@ def density_coverage(real: Tensor, fake: Tensor, *, k: int = 5, real_radii: Tens
 
 
 KID_SUBSETS = 10
+IS_SPLITS = 10
+
+
+def inception_score(logits: Tensor, splits: int = IS_SPLITS) -> float:
+    """Salimans et al.'s score, exp(E KL(p(y|x) || p(y))), averaged over ``splits`` parts of the samples in order."""
+    return float(isc_features_to_metric(logits.float(), splits=splits, shuffle=False)[KEY_METRIC_ISC_MEAN])
 
 
 @dataclass
@@ -109,8 +119,9 @@ def fidelity_values(fake: Tensor, ref: Reference, device: torch.device | str = "
 class FidelityMetrics(Metric):
     """FID, KID, precision/recall, density/coverage in the chosen feature space (``--features``)."""
 
-    description = "fid, kid, precision, recall, density, coverage in --features (classifier or inception)"
+    description = "fid, kid, precision, recall, density, coverage in --features (inception adds inception_score)"
     directions = {
+        "inception_score": "higher",
         "fid": "lower",
         "kid": "lower",
         "precision": "higher",
@@ -119,6 +130,7 @@ class FidelityMetrics(Metric):
         "coverage": "higher",
     }
     summary = ("fid", "kid", "precision", "recall", "coverage")
+    conditional_values = {"inception_score": "only in --features inception (its extractor's class logits)"}
 
     @classmethod
     def applies_to(cls, info: DatasetInfo) -> bool:
@@ -164,7 +176,11 @@ class FidelityMetrics(Metric):
         return self.n
 
     def compute(self, samples: Samples) -> dict[str, float]:
-        return fidelity_values(self.space.extract(samples.x, self.device), self.ref, self.device)
+        feats, logits = self.space.extract_with_logits(samples.x, self.device)
+        values = fidelity_values(feats, self.ref, self.device)
+        if logits is not None:
+            values["inception_score"] = inception_score(logits, min(IS_SPLITS, len(logits)))
+        return values
 
     def provenance(self) -> dict[str, object]:
         return {
