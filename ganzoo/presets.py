@@ -65,6 +65,8 @@ class Preset:
     margin_rule: str = ""
     # the preset's settings beat a divergence's paper recipe (a study that trained every loss with one recipe)
     over_recipe: bool = False
+    # metric parameters the protocol pins (the sample counts of the rows it cites): metric -> {parameter: value}
+    metric_settings: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
     def config(self, **overrides: Any) -> BenchConfig:
         """The preset's bench with ``overrides`` (BenchConfig fields) on top. The preset's per-variant values
@@ -81,6 +83,13 @@ class Preset:
             hp = {v: s for v, s in hp.items() if v in kept}
         if "budget" in overrides and "eval_every" not in overrides and opts.get("eval_every"):
             overrides["eval_every"] = _rescaled_every(opts["budget"], opts["eval_every"], overrides["budget"])
+        if self.metric_settings:  # below the user's --set for the same metric
+            given = overrides.get("settings") or {}
+            pinned = {m: dict(values) for m, values in self.metric_settings}
+            overrides["settings"] = {
+                **given,
+                **{m: {**values, **given.get(m, {})} for m, values in pinned.items()},
+            }
         return BenchConfig(**{**opts, **overrides, "preset_settings": hp, "preset": self.name})
 
     def published_metrics(self) -> list[str]:
@@ -146,7 +155,7 @@ def override_flags(overrides: dict[str, Any]) -> list[str]:
         if k == "settings":
             shown += Settings.flags(v)
         elif isinstance(v, bool):
-            shown.append(flag)
+            shown.append(flag if v else "--no-" + k.replace("_", "-"))
         else:
             shown.append(f"{flag} {','.join(map(str, v)) if isinstance(v, list) else v}")
     return shown
@@ -260,14 +269,103 @@ _LUCIC_BEST_FID = {
         "wasserstein": (6.7, 0.4),
         "wasserstein-gp": (20.3, 5.0),
     },
+    "fashion-mnist": {
+        "minimax": (29.6, 1.6),
+        "nonsaturating": (26.5, 1.6),
+        "least-squares": (30.7, 2.2),
+        "wasserstein": (21.5, 1.6),
+        "wasserstein-gp": (24.5, 2.1),
+    },
+    "cifar10": {
+        "minimax": (72.7, 3.6),
+        "nonsaturating": (58.5, 1.9),
+        # the two quoting papers disagree on this row's spread (47.5 and 0.9): the value alone, marked in its source
+        "least-squares": (87.1, None),
+        "wasserstein": (55.2, 2.3),
+        "wasserstein-gp": (55.8, 0.9),
+    },
 }
+
+
+_MIMICRY = "Mimicry (Lee & Town 2020), README 'Baselines', CIFAR-10"
+# read from ../shared/published/mimicry-cifar10.csv (tests/test_presets.py holds the two equal where that file is at
+# hand): model label -> (IS, spread, FID, spread, KID, spread), each spread "as published"
+_MIMICRY_CIFAR10 = {
+    "wgan-gp": (7.33, 0.02, 22.29, 0.06, 0.0204, 0.0004),
+    "sngan": (7.97, 0.06, 16.77, 0.04, 0.0125, 0.0001),
+    "cgan-pd": (8.25, 0.13, 10.84, 0.03, 0.0070, 0.0001),
+}
+# Mimicry's recipe for every row: Adam(2e-4, (0, 0.9)), 5 D steps per G step, batch 64, the learning rate decayed
+# linearly to 0 over 100,000 G steps, no moving average of G; WGAN-GP's row is the same ResNet pair without
+# spectral normalisation, under the gradient penalty (lambda 10)
+_MIMICRY_RECIPE = {
+    "lr": "2e-4",
+    "beta1": "0.0",
+    "beta2": "0.9",
+    "d_steps": "5",
+    "batch_size": "64",
+    "lr_decay": "linear",
+    "ema": "0",
+}
+
+
+def _mimicry_rows() -> tuple[Published, ...]:
+    return tuple(
+        Published(label, metric, vals[2 * i], vals[2 * i + 1], _MIMICRY, spread="as published")
+        for label, vals in _MIMICRY_CIFAR10.items()
+        for i, metric in enumerate(("inception_score", "fid", "kid"))
+    )
 
 
 def _lucic_best_fid(dataset: str) -> tuple[Published, ...]:
     """The best FID per loss, beside the labels --rerun-best gives the best settings (dcgan-LOSS-best)."""
     return tuple(
-        Published(f"dcgan-{loss}-best", "fid", fid, spread, _LUCIC, spread="as published")
+        Published(
+            f"dcgan-{loss}-best",
+            "fid",
+            fid,
+            spread,
+            _LUCIC + ("" if spread is not None else "; the quoting papers disagree on its spread (47.5 and 0.9)"),
+            spread="as published",
+        )
         for loss, (fid, spread) in _LUCIC_BEST_FID[dataset].items()
+    )
+
+
+# Lucic et al.'s training lengths (epochs of the training split, from ../shared/published/README.md) at batch 64;
+# an epoch here is the training split ganzoo loads, since compare_gan's own split sizes were not read
+_LUCIC_LENGTHS = {"fashion-mnist": (20, 60_000), "cifar10": (100, 50_000)}
+
+
+def _lucic(dataset: str, epochs_note: str) -> Preset:
+    epochs, size = _LUCIC_LENGTHS[dataset]
+    steps = epochs * size // 64
+    every = max(1, steps // 4)
+    return Preset(
+        f"lucic-{dataset}",
+        f"GAN losses on {dataset} under Lucic et al.'s protocol (Inception FID)",
+        "Lucic et al. 2018, Are GANs Created Equal?",
+        dict(
+            dataset=dataset,
+            variants=["dcgan"],
+            divergences=["minimax", "nonsaturating", "least-squares", "wasserstein", "wasserstein-gp"],
+            budget=f"{steps}steps",
+            eval_every=f"{every}steps",
+            seeds=[0],
+            batch_size=64,
+            features="inception",
+        ),
+        published=_lucic_best_fid(dataset),
+        protocol=f"as lucic-mnist (the wide range, 100 settings per loss, the default first, Adam for every loss, each "
+        f"setting judged by its best FID over the checkpoints, then the best over 50 seeds), on {dataset}: {epochs_note}",
+        deviations="ganzoo's DCGAN stands in for the paper's networks (InfoGAN-style for Fashion-MNIST, DCGAN-style "
+        "for CIFAR-10); an epoch is taken as the training split ganzoo loads, since compare_gan's split sizes were not "
+        "read; evaluated at four checkpoints (compare_gan's interval beyond MNIST's 5 epochs was not read); under WGAN-GP a "
+        "BatchNorm critic is refused and those draws are drawn again; FID uses 5,000 against "
+        "5,000 images; DRAGAN and BEGAN are not built-in losses; the published '±' is shown as published",
+        needs="the Inception weights (internet, or --inception-weights PATH) and the training split",
+        sweep=("lucic-wide", 100),
+        rerun_seeds=50,
     )
 
 
@@ -384,6 +482,44 @@ PRESETS: dict[str, Preset] = {
             needs="the Inception weights (internet, or --inception-weights PATH) and the MNIST training split",
             sweep=("lucic-wide", 100),
             rerun_seeds=50,
+        ),
+        _lucic("fashion-mnist", "20 epochs of 60,000 images at batch 64 (18,750 steps), a checkpoint every 4,687"),
+        _lucic("cifar10", "100 epochs of 50,000 images at batch 64 (78,125 steps), a checkpoint every 19,531"),
+        Preset(
+            "mimicry-cifar10",
+            "WGAN-GP, SNGAN and cGAN-PD on CIFAR-10 as Mimicry trained them (IS, FID, KID at 50K samples)",
+            "Lee & Town 2020, Mimicry; Miyato et al. 2018, SNGAN; Miyato & Koyama 2018, cGAN-PD",
+            dict(
+                dataset="cifar10",
+                split="train",
+                variants=["wgan-gp=sngan@wasserstein-gp", "sngan", "cgan-pd"],
+                budget="100000steps",
+                eval_every="100000steps",
+                seeds=[0],
+                batch_size=64,
+                features="inception",
+                settings={
+                    "wgan-gp": {**_MIMICRY_RECIPE, "spectral_norm": "false"},
+                    "sngan": dict(_MIMICRY_RECIPE),
+                    "cgan-pd": dict(_MIMICRY_RECIPE),
+                },
+            ),
+            published=_mimicry_rows(),
+            over_recipe=True,
+            metric_settings=(("fidelity", (("max_samples", "50000"),)),),
+            protocol="CIFAR-10's training split (50,000 images, 32x32); SNGAN's ResNet pair (G 256 channels, D 128; "
+            "Table 4), spectral normalisation in D for SNGAN and cGAN-PD (projection D, class-conditional BatchNorm in "
+            "G), none for WGAN-GP (lambda 10); hinge loss for SNGAN and cGAN-PD; Adam(2e-4, (0, 0.9)); 5 D steps per G "
+            "step; batch 64; 100,000 G steps with the learning rate decayed linearly to 0; no moving average of G; "
+            "evaluated at the end: IS on 50,000 samples (10 splits), FID between 50,000 generated and the 50,000 "
+            "training images, KID on the same sets",
+            deviations="features are torch-fidelity's port of the Inception network (inception-v3-compat), Mimicry's "
+            "are TensorFlow's original; KID on 10 subsets of 1,000 (torch-fidelity's maths; Mimicry's subset size is not "
+            "stated); one seed, as the README's rows are one trained model each; G up-samples bilinearly, as Mimicry's "
+            "code (the Chainer SNGAN code unpools); the published '±' is not defined by the README and looks like "
+            "evaluation noise, so it is shown as published and tested against nothing",
+            needs="CIFAR-10's binary version (--data-dir with cifar-10-batches-bin, or internet) and the Inception weights "
+            "(internet, or --inception-weights PATH); a GPU: each row is 100,000 G steps of 5 D steps",
         ),
     ]
 }

@@ -360,7 +360,13 @@ def _tell_start(p: Plan, data: Any, *, resuming: bool, tell: OnEvent) -> None:
             tell(Message(f"metric left out: {name}: {why}", "warning"))
     if not p.metrics:
         tell(Message("no metric can score this dataset: the bench records losses and sample sheets only", "warning"))
-    tell(Message("preparing metrics (the dataset classifier is trained once and cached)..."))
+    tell(
+        Message(
+            "preparing metrics (the dataset classifier is trained once and cached)..."
+            if p.config.features == "classifier"
+            else f"preparing metrics (the real images' {p.config.features} features are computed once and cached)..."
+        )
+    )
 
 
 def _run_trials(

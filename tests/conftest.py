@@ -58,12 +58,11 @@ def install_dist(tmp_path, monkeypatch, fresh_registries):
             del sys.modules[name]
 
 
-@pytest.fixture(scope="session")
-def random_inception_weights(tmp_path_factory) -> Path:
-    """A randomly initialised inception-v3-compat state dict saved to disk (the real layer shapes, in half precision
-    to keep the file small): enough to test the whole Inception path offline. Its convolutions are drawn at He's
-    scale (N(0, 2 / fan-in)), so the pool features are of order 0.1 to 1 and an FID compares numbers, not round-off
-    (torch-fidelity's own initialisation gives features of about 1e-8 and FIDs of about 1e-13)."""
+def make_random_inception_weights(path: Path) -> Path:
+    """A randomly initialised inception-v3-compat state dict saved to ``path`` (the real layer shapes, in half
+    precision to keep the file small): enough to run the whole Inception path offline. Its convolutions are drawn at
+    He's scale (N(0, 2 / fan-in)), so the pool features are of order 0.1 to 1 and an FID compares numbers, not
+    round-off (torch-fidelity's own initialisation gives features of about 1e-8 and FIDs of about 1e-13)."""
     import math
 
     import torch
@@ -84,9 +83,14 @@ def random_inception_weights(tmp_path_factory) -> Path:
     for k, v in state.items():
         if k.endswith("conv.weight"):
             state[k] = torch.randn(v.shape, generator=gen) * math.sqrt(2.0 / v[0].numel())
-    path = tmp_path_factory.mktemp("inception") / "inception.pth"
     torch.save({k: v.half() if v.is_floating_point() else v for k, v in state.items()}, path)
     return path
+
+
+@pytest.fixture(scope="session")
+def random_inception_weights(tmp_path_factory) -> Path:
+    """Random Inception weights at He's scale (:func:`make_random_inception_weights`), made once per session."""
+    return make_random_inception_weights(tmp_path_factory.mktemp("inception") / "inception.pth")
 
 
 # CIFAR's binary version, made by the tests: tests/test_image_datasets.py reads it, tests/test_sngan.py trains on it

@@ -11,7 +11,7 @@ import torch
 from click.testing import CliRunner
 from conftest import SHARED_MNIST
 
-from ganzoo import pack_samples
+from ganzoo import DataKind, DatasetInfo, pack_samples
 from ganzoo.cli import main
 from ganzoo.config import BenchConfig
 from ganzoo.data import BatchSampler
@@ -314,3 +314,71 @@ def test_pacgans_table_1_rows_are_the_shared_files():
         assert ours.keys() == expected.keys()
         for key, (mean, se) in expected.items():
             assert ours[key] == pytest.approx((mean, se), abs=1e-12), (preset, key)
+
+
+def test_mimicrys_rows_are_the_shared_files():
+    """Mimicry's CIFAR-10 baselines as ../shared/published/mimicry-cifar10.csv holds them: IS, FID and KID (raw, shown
+    x10^3), each '± as published'."""
+    import csv
+
+    from conftest import REPO
+
+    shared = REPO.parent / "shared" / "published" / "mimicry-cifar10.csv"
+    if not shared.is_file():
+        pytest.skip(f"{shared} is not beside this checkout")
+    ours = {(p.variant, p.metric): (p.mean, p.se, p.spread) for p in PRESETS["mimicry-cifar10"].published}
+    labels = {"WGAN-GP": "wgan-gp", "SNGAN": "sngan", "cGAN-PD": "cgan-pd"}
+    expected = {
+        (labels[r["model"]], metric): (float(r[column]), float(r[column + "_spread"]), "as published")
+        for r in csv.DictReader(shared.open())
+        if r["model"] in labels
+        for metric, column in (("inception_score", "is"), ("fid", "fid"), ("kid", "kid"))
+    }
+    assert ours == expected
+
+
+def test_mimicrys_recipe_beats_a_divergences_own_and_pins_its_sample_counts():
+    """WGAN-GP's recipe is Adam(1e-4, (0, 0.9)); Mimicry trained its WGAN-GP row as the others, at 2e-4: the preset's
+    values win over the recipe (before: the recipe's 1e-4), the user's --set still over both."""
+    preset = PRESETS["mimicry-cifar10"]
+    config = preset.config(out=Path("/tmp/x"))
+    assert config.settings == {"fidelity": {"max_samples": "50000"}} and config.features == "inception"
+    info = DatasetInfo(DataKind.LABELLED, (3, 32, 32), num_classes=10)
+    raw = config.preset_settings["wgan-gp"]
+    assert (raw["lr"], raw["beta2"], raw["spectral_norm"]) == ("2e-4", "0.9", "false")
+    typed = dict(lr=2e-4, beta1=0.0, beta2=0.9, d_steps=5, batch_size=64, lr_decay="linear", ema=0.0)
+    typed.update(spectral_norm=False, ngf=16, ndf=8)
+    over = create_variant(
+        VariantSpec("wgan-gp", "sngan", "wasserstein-gp", preset=typed, preset_over_recipe=True), info
+    )
+    under = create_variant(VariantSpec("wgan-gp", "sngan", "wasserstein-gp", preset=typed), info)
+    assert (over.training.lr, over.training.beta2, over.training.lr_decay) == (2e-4, 0.9, "linear")
+    assert under.training.lr == 1e-4  # the classic order: a divergence's recipe over the preset
+    user = create_variant(
+        VariantSpec("wgan-gp", "sngan", "wasserstein-gp", {"lr": 5e-4}, preset=typed, preset_over_recipe=True), info
+    )
+    assert user.training.lr == 5e-4
+    assert preset.config(out=Path("/tmp/x"), settings={"fidelity": {"max_samples": "64"}}).settings == {
+        "fidelity": {"max_samples": "64"}
+    }
+
+
+def test_mimicry_cifar10_runs_end_to_end_on_files_in_cifars_format(tmp_path, random_inception_weights):
+    """The preset on a CIFAR-10 binary folder the test writes, shortened (2 steps, narrow networks, 24 samples):
+    IS, FID and KID in Inception features for the SNGAN row, and its published rows beside them."""
+    from conftest import cifar10_folder
+
+    cifar10_folder(tmp_path / "data", n=8)
+    out = tmp_path / "out"
+    args = ["--preset", "mimicry-cifar10", "--variants", "sngan", "--data-dir", str(tmp_path / "data"), "--no-download"]
+    args += ["--inception-weights", str(random_inception_weights), "--budget", "2steps", "--out", str(out)]
+    args += ["--set", "fidelity.max_samples=24", "--set", "sngan.ngf=16", "--set", "sngan.ndf=8"]
+    result = cli("bench", *args)
+    assert result.exit_code == 0, result.output
+    assert "--no-download" in result.output and "features are computed once" in result.output
+    df = read_results(out)
+    assert {"inception_score", "fid", "kid"} <= set(df["metric"]) and set(df["features"].dropna()) >= {"inception"}
+    t = cli("table", str(out), "--published", "--format", "csv")
+    assert t.exit_code == 0 and "Mimicry (Lee & Town 2020)" in t.output and "protocol differs" in t.output
+    shown = cli("table", str(out), "--published", "--format", "markdown").output
+    assert "kid ×10³" in shown and "12.5 ± 0.1" in shown  # SNGAN's published KID, 0.0125 ± 0.0001, at the same scale
