@@ -382,3 +382,10 @@ def test_mimicry_cifar10_runs_end_to_end_on_files_in_cifars_format(tmp_path, ran
     assert t.exit_code == 0 and "Mimicry (Lee & Town 2020)" in t.output and "protocol differs" in t.output
     shown = cli("table", str(out), "--published", "--format", "markdown").output
     assert "kid ×10³" in shown and "12.5 ± 0.1" in shown  # SNGAN's published KID, 0.0125 ± 0.0001, at the same scale
+
+
+def test_a_preset_on_a_dataset_it_was_not_written_for_is_one_line(tmp_path):
+    result = cli("bench", "--preset", "mimicry-cifar10", "--dataset", "mnist", "--out", str(tmp_path / "o"))
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code == 2 and len(lines) == 1 and "written for --dataset cifar10" in lines[0], result.output
+    assert not (tmp_path / "o").exists()

@@ -375,6 +375,12 @@ def _preset_config(ctx: click.Context, name: str, out: Path) -> BenchConfig:
         raise InputError(str(exc), ctx=ctx) from None
     fields = set(BenchConfig.__dataclass_fields__)
     given = {k: v for k, v in ctx.params.items() if k in fields and k not in ("out", "preset") and _given(ctx, k)}
+    written_for = pr.options["dataset"]
+    if "dataset" in given and given["dataset"].split(":")[0] != written_for.split(":")[0]:
+        raise InputError(
+            f"--preset {name} is written for --dataset {written_for} (its networks, protocol and published rows), "
+            f"not {given['dataset']}; for {given['dataset']} run a plain bench (--dataset {given['dataset']} --variants ...)"
+        )
     return pr.config(**given, out=out)
 
 
