@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 
 import torch
 
@@ -65,3 +66,29 @@ class DeviceClock:
         self.total = self.read()
         self._t0 = None
         return self.total
+
+
+# what each extra trial process costs on a GPU beyond its tensors (the CUDA context and allocator slack), and the
+# share of the free memory trials may fill
+CUDA_CONTEXT_BYTES = 600 * 2**20
+MEMORY_HEADROOM = 0.8
+MAX_TRIALS_PER_DEVICE = 8
+
+
+def trials_per_device(free_bytes: int, footprint_bytes: int, trials: int, cap: int = MAX_TRIALS_PER_DEVICE) -> int:
+    """How many trials of a measured peak footprint share one GPU: as many as fit in ``MEMORY_HEADROOM`` of its free
+    memory, each with its own CUDA context, at most ``cap`` (where benchmarks/gpu.py found that adding trials stops
+    paying on small networks) and never more than there are trials; at least one."""
+    per_trial = max(1, footprint_bytes) + CUDA_CONTEXT_BYTES
+    fits = int(MEMORY_HEADROOM * free_bytes // per_trial)
+    return max(1, min(cap, trials, fits))
+
+
+def step_footprint(step: Callable[[], object], device: torch.device) -> int:
+    """Peak bytes allocated on the CUDA ``device`` while ``step`` runs (a training step at the real batch size)."""
+    torch.cuda.synchronize(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    base = torch.cuda.memory_allocated(device)
+    step()
+    torch.cuda.synchronize(device)
+    return max(0, torch.cuda.max_memory_allocated(device) - base)

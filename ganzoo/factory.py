@@ -67,9 +67,11 @@ def load_checked(source: DataSource) -> Data:
         ) from None
 
 
-def smoke_step(built: Built, info: DatasetInfo, n: int = 8) -> None:
-    """One training step of a built variant on random stand-in data of the dataset's shape, on the CPU, with
-    the RNG untouched: a value the variant accepts but cannot train with fails here, before any data loads."""
+def smoke_step(built: Built, info: DatasetInfo, n: int = 8, device: torch.device | None = None) -> None:
+    """One training step of a built variant on random stand-in data of the dataset's shape, on the CPU (or
+    ``device``, where the planner measures a trial's footprint), with the RNG untouched: a value the variant accepts
+    but cannot train with fails here, before any data loads."""
+    device = device or torch.device("cpu")
     from ganzoo.trainer import Trainer
 
     with torch.random.fork_rng(devices=[]):
@@ -86,9 +88,9 @@ def smoke_step(built: Built, info: DatasetInfo, n: int = 8) -> None:
             source="random",
             content=(torch.arange(len(x)) % info.content_classes) if info.content_classes else None,
         )
-        variant = built.variant
+        variant = built.variant.to(device)
         variant.batch_size = min(variant.batch_size, len(x))
-        Trainer(variant, BatchSampler(stand_in, seed=0, device=torch.device("cpu")), built.training, amp=False).step()
+        Trainer(variant, BatchSampler(stand_in, seed=0, device=device), built.training, amp=False).step()
 
 
 @dataclass(frozen=True)

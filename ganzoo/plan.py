@@ -9,6 +9,7 @@ bad bench fails in a second with one line, not after metric preparation.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import warnings
@@ -32,7 +33,7 @@ from ganzoo.config import (
     split_dataset,
 )
 from ganzoo.data import DatasetInfo
-from ganzoo.device import resolve_device
+from ganzoo.device import resolve_device, step_footprint, trials_per_device
 from ganzoo.evaluation import metric_unsuitable
 from ganzoo.factory import VariantSpec, check_source, create_variant, get_plugin, smoke_step
 from ganzoo.fingerprint import code_fingerprint
@@ -212,6 +213,18 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
             config.preset is not None and presets.get(config.preset).over_recipe,
         )
 
+    # a GPU left to ganzoo (no --devices, --workers or --workers-per-device) under a steps or images budget is shared:
+    # as many trials as fit by their measured footprint (see device.trials_per_device)
+    sharing_gpu = (
+        device.type == "cuda"
+        and not budget.is_time
+        and not config.devices
+        and config.workers == 1
+        and config.workers_per_device is None
+        and config.executor == "local"
+        and len(runs) > 1
+    )
+    footprints: list[int] = []
     for v, d in sorted({(r.variant, r.divergence) for r in runs}):  # what a variant refuses fails here, not mid-bench
         vspec = variant_spec(v, d)
         given = vspec.given()
@@ -230,6 +243,11 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
                 f"({budget.text}) would tie it to the machine's speed; give steps or images (--budget 100000steps), "
                 f"or --set {v}.lr_decay=none"
             )
+        if sharing_gpu:
+            fresh = create_variant(vspec, info)
+            footprints.append(
+                step_footprint(functools.partial(smoke_step, fresh, info, fresh.variant.batch_size, device), device)
+            )
         if given:  # values it accepts but cannot train with (hidden=0) fail here too
             try:
                 with warnings.catch_warnings():
@@ -241,7 +259,11 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
                     f"{type(exc).__name__}: {exc}"
                 ) from None
     cache_dir = config.cache_dir or default_cache_dir()
-    slots, threads, note = _placement(config, device, budget)
+    share = None
+    if footprints:
+        free = torch.cuda.mem_get_info(device)[0]
+        share = (trials_per_device(free, max(footprints), len(runs)), max(footprints), free)
+    slots, threads, note = _placement(config, device, budget, share)
     if not resuming:
         _check_out(config.out, config.force)
     for what, folder in (("--out", Path(config.out)), ("--cache-dir", cache_dir)):
@@ -407,18 +429,21 @@ def _route_settings(
 
 
 def _placement(
-    config: BenchConfig, device: torch.device, budget: Budget
+    config: BenchConfig, device: torch.device, budget: Budget, share: tuple[int, int, int] | None = None
 ) -> tuple[list[torch.device], int, dict[str, Any]]:
     """One device per worker slot, the CPU threads each trial gets, and what to record about both.
 
     Trials that share a device slow each other down, so their device seconds are not those of a trial
-    run alone: a seconds budget with several trials per device is refused unless allowed."""
+    run alone: a seconds budget with several trials per device is refused unless allowed. ``share``: (trials,
+    measured peak bytes per trial, free bytes) where the planner chose to share a GPU, each trial its own process."""
     try:
         devices = [resolve_device(d) for d in config.devices] if config.devices else [device]
     except ValueError as exc:
         raise BenchInputError(f"--devices: {exc}") from None
     per_device = config.workers_per_device or max(1, -(-config.workers // len(devices)))
     slots = [d for d in devices for _ in range(per_device)] if config.devices else [device] * config.workers
+    if share is not None:
+        slots = [device] * share[0]
     sharing = max(sum(1 for s in slots if s == d) for d in slots)
     if budget.is_time and sharing > 1 and not config.allow_shared_device:
         raise BenchInputError(
@@ -434,6 +459,14 @@ def _placement(
         "threads_per_trial": threads,
         "trials_per_device": sharing,
         "shared_device_allowed": bool(sharing > 1 and budget.is_time),
+        **(
+            {
+                "trials_per_device_chosen": f"{share[0]}: {share[1] / 2**20:.0f} MiB peak per trial measured, "
+                f"{share[2] / 2**30:.1f} GiB free (--workers-per-device N sets it)"
+            }
+            if share is not None
+            else {}
+        ),
     }
     return slots, threads, note
 
