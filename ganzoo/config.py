@@ -108,6 +108,8 @@ class BenchConfig:
     batch_size: int | None = None
     device: str = "auto"
     amp: bool = False
+    channels_last: bool = False  # measured speed options (benchmarks/gpu.py): they leave the maths as it is, up to
+    compile: bool = False  # rounding (torch.compile's fused kernels round differently)
     out: Path = Path("results/bench")
     force: bool = False
     checkpoint_every: str | None = None  # besides every evaluation point; None: at evaluation points only

@@ -316,6 +316,8 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
             },
             note,
             fingerprint.narrow(code, [fingerprint.key(*k) for k in ran]),
+            channels_last=config.channels_last,
+            compile=config.compile,
         )
 
     return Plan(

@@ -57,6 +57,8 @@ class TrialSpec:
     packages: dict[str, Any]  # the package providing each plugin: variant, divergence, dataset, metrics
     executor_note: dict[str, Any]  # where and how it runs, recorded in its config.json
     code: dict[str, Any]  # the part of the bench's code fingerprint this trial runs
+    channels_last: bool = False  # the networks' weights in channels-last memory order (faster convolutions on GPUs)
+    compile: bool = False  # each network compiled by torch.compile (its first step's warm-up recorded apart)
 
     @property
     def run_id(self) -> str:

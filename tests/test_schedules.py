@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import torch
 from click.testing import CliRunner
 
@@ -80,3 +81,22 @@ def test_a_run_with_a_moving_average_keeps_both_generators_and_says_so(tmp_path)
     assert any(not torch.equal(g[k], trained[k]) for k in g if g[k].is_floating_point())
     settings = json.loads((run / "config.json").read_text())["hparams"]
     assert settings["ema"] == 0.5 and settings["lr_decay"] == "linear"
+
+
+@pytest.mark.parametrize(
+    "flags, recorded",
+    [
+        (["--channels-last"], {"channels_last": True, "compile": False}),
+        pytest.param(["--compile"], {"compile": True}, marks=pytest.mark.slow),
+    ],
+)
+def test_speed_options_are_recorded_and_train(tmp_path, flags, recorded):
+    """Channels-last and torch.compile train the same variant and say so in config.json; compile's first step (its
+    kernels being built) is timed apart from the device seconds."""
+    out = tmp_path / "out"
+    args = ["bench", "--dataset", "digits", "--variants", "dcgan", "--budget", "3steps", "--out", str(out)]
+    result = CliRunner().invoke(main, [*args, "--metrics", "fidelity", *flags])
+    assert result.exit_code == 0, result.output
+    config = json.loads(next((out / "runs").iterdir()).joinpath("config.json").read_text())
+    assert all(config[k] == v for k, v in recorded.items())
+    assert ("compile_warmup_seconds" in config) == ("--compile" in flags)

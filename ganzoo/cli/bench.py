@@ -86,6 +86,18 @@ if TYPE_CHECKING:
 )
 @DEVICE_OPTION
 @click.option("--amp/--no-amp", default=False, show_default=True, help="fp16 mixed precision (CUDA only).")
+@click.option(
+    "--channels-last/--no-channels-last",
+    default=False,
+    show_default=True,
+    help="Networks in channels-last memory order (faster convolutions on recent GPUs; benchmarks/gpu.py measures it).",
+)
+@click.option(
+    "--compile/--no-compile",
+    default=False,
+    show_default=True,
+    help="torch.compile every network; the first step's warm-up is timed apart (config.json: compile_warmup_seconds).",
+)
 @click.option("--out", type=click.Path(path_type=Path), help="Results folder. [default: results/bench-<date>-<time>]")
 @click.option("--force", is_flag=True, help="Replace the results an existing --out holds.")
 @FEATURES_OPTION
@@ -209,6 +221,8 @@ def bench(
     settings,
     device,
     amp,
+    channels_last,
+    compile,
     out,
     force,
     features,
@@ -275,6 +289,8 @@ def bench(
                 batch_size=batch_size,
                 device=device,
                 amp=amp,
+                channels_last=channels_last,
+                compile=compile,
                 out=out,
                 force=force,
                 cache_dir=cache_dir,
