@@ -141,6 +141,12 @@ class InProcess:
     def __init__(self, p: Plan) -> None:
         self.p = p
 
+    def prestart(self) -> None:
+        """Nothing to start ahead: the trials run here."""
+
+    def close(self) -> None:
+        pass
+
     def run(
         self, jobs: list[TrialJob], data: Any, metrics: dict, stop: StopFlag, handle: Callable[[TrialEvent], None]
     ) -> None:
@@ -161,12 +167,21 @@ _worker: dict[str, Any] = {}
 
 
 def _init_worker(
-    source: Any, options: Any, cache_dir: Path, slots: Any, channels: list, threads: int, stop_byte: Any
+    source: Any,
+    options: Any,
+    cache_dir: Path,
+    slots: Any,
+    channels: list,
+    threads: int,
+    stop_byte: Any,
+    prepared: Any = None,
 ) -> None:
     """Each worker: its slot (a device and a pipe of its own to the driver), its threads, the data and the
-    (cached) metrics, once."""
+    (cached) metrics, once. Started while the driver still prepares the metrics (``prepared`` unset), a worker
+    imports what it needs meanwhile and waits for the driver's cache before reading it."""
     import signal
 
+    from ganzoo import registry
     from ganzoo.evaluation import prepare_metrics
     from ganzoo.factory import load_data
 
@@ -174,6 +189,12 @@ def _init_worker(
     _exit_with_parent()
     torch.set_num_threads(threads)
     slot, device = slots.get()
+    for reg in registry.REGISTRIES.values():  # the plugins' own imports, while the driver works
+        reg.names()
+    if prepared is not None:
+        prepared.wait()
+    if stop_byte.value:  # the bench ended before its trials started
+        return
     data = load_data(source)
     _worker.update(
         device=torch.device(device),
@@ -201,6 +222,10 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="ganzoo-parent-watch", daemon=True).start()
 
 
+def _ready() -> None:
+    """A task that only makes the pool start a worker."""
+
+
 def _pool_trial(job: TrialJob) -> str:
     try:
         job = replace(job, spec=job.spec.on(_worker["device"]))
@@ -222,33 +247,66 @@ class LocalPool:
 
     def __init__(self, p: Plan) -> None:
         self.p = p
+        self._ctx = mp.get_context("spawn")
+        self._stop_byte = self._ctx.RawValue("b", 0)
+        self._early: tuple[ProcessPoolExecutor, list, Any] | None = None
+
+    def prestart(self) -> None:
+        """Start the workers now, while the driver prepares the metrics: their imports (torch, the plugins) overlap
+        its work instead of following it; each waits for the driver's cache before reading it (see :meth:`run`)."""
+        prepared = self._ctx.Event()
+        pool, pipes = self._start(prepared)
+        for _ in self.p.devices:  # one task per worker starts them all
+            pool.submit(_ready)
+        self._early = (pool, pipes, prepared)
+
+    def close(self) -> None:
+        """Let workers started early and never used go (the bench ended before its trials)."""
+        if self._early is not None:
+            pool, pipes, prepared = self._early
+            self._stop_byte.value = 1
+            prepared.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            for r, w in pipes:
+                r.close()
+                w.close()
+            self._early = None
+
+    def _start(self, prepared: Any = None) -> tuple[ProcessPoolExecutor, list]:
+        slots = self._ctx.SimpleQueue()
+        pipes = [self._ctx.Pipe(duplex=False) for _ in self.p.devices]
+        for i, d in enumerate(self.p.devices):
+            slots.put((i, str(d)))
+        pool = ProcessPoolExecutor(
+            max_workers=len(self.p.devices),
+            mp_context=self._ctx,
+            initializer=_init_worker,
+            initargs=(
+                self.p.source,
+                self.p.evaluation,
+                self.p.cache_dir,
+                slots,
+                [w for _, w in pipes],
+                self.p.threads,
+                self._stop_byte,
+                prepared,
+            ),
+        )
+        return pool, pipes
 
     def run(
         self, jobs: list[TrialJob], data: Any, metrics: dict, stop: StopFlag, handle: Callable[[TrialEvent], None]
     ) -> None:
-        ctx = mp.get_context("spawn")
-        stop_byte = ctx.RawValue("b", 0)
+        stop_byte = self._stop_byte
         driver = Driver(self.p.max_retries, jobs, handle)
         pending = list(jobs)
         while pending:
-            slots = ctx.SimpleQueue()
-            pipes = [ctx.Pipe(duplex=False) for _ in self.p.devices]
-            for i, d in enumerate(self.p.devices):
-                slots.put((i, str(d)))
-            pool = ProcessPoolExecutor(
-                max_workers=len(self.p.devices),
-                mp_context=ctx,
-                initializer=_init_worker,
-                initargs=(
-                    self.p.source,
-                    self.p.evaluation,
-                    self.p.cache_dir,
-                    slots,
-                    [w for _, w in pipes],
-                    self.p.threads,
-                    stop_byte,
-                ),
-            )
+            if self._early is not None:  # the workers started while the metrics were prepared: the cache is ready
+                pool, pipes, prepared = self._early
+                self._early = None
+                prepared.set()
+            else:
+                pool, pipes = self._start()
             futures = {pool.submit(_pool_trial, job): job for job in pending}  # starts every worker
             for _, w in pipes:
                 w.close()
@@ -307,6 +365,12 @@ class RayTasks:
 
     def __init__(self, p: Plan) -> None:
         self.p = p
+
+    def prestart(self) -> None:
+        """Nothing to start ahead: Ray's workers are its own (and the cache must exist before it is shipped)."""
+
+    def close(self) -> None:
+        pass
 
     def run(
         self, jobs: list[TrialJob], data: Any, metrics: dict, stop: StopFlag, handle: Callable[[TrialEvent], None]

@@ -235,7 +235,7 @@ def run_bench(
         raise BenchInputError(
             str(exc) if isinstance(exc, LockHeld) else f"--out {str(out)!r} cannot be written: {exc}"
         ) from None
-    started = False
+    started, executor = False, None
     try:
         if note:
             tell(Message(note, "warning"))
@@ -252,6 +252,8 @@ def run_bench(
                     "pass --allow-code-change to resume anyway"
                 )
         _tell_start(p, data, resuming=manifest is not None, tell=tell)
+        executor = executor_for(p)
+        executor.prestart()  # a pool's workers import while the metrics are prepared here
         metrics = prepare_metrics(data, p.device, p.cache_dir, p.evaluation)
         resumed = _kept_rows(p) if manifest is not None else _Kept([], set(), [])
         kept, finished = resumed.rows, resumed.finished
@@ -301,7 +303,7 @@ def run_bench(
         stop = StopFlag()
         previous = _install_stop_handlers(stop)
         try:
-            ended = _run_trials(p, data, metrics, writer, finished, stop, tell, bench["summary_metrics"])
+            ended = _run_trials(p, executor, data, metrics, writer, finished, stop, tell, bench["summary_metrics"])
         finally:
             for s, h in previous.items():
                 signal.signal(s, h)
@@ -314,6 +316,8 @@ def run_bench(
             raise BenchInterrupted(stop.signal, out)
         return BenchOutcome(writer.frame(), out, status, p.budget.measure, bench["summary_metrics"])
     finally:
+        if executor is not None:
+            executor.close()  # workers started early for trials that never came
         lock.release()
         if not started:  # refused before writing: leave no trace, not even the lock file or a new folder
             lock.path.unlink(missing_ok=True)
@@ -371,6 +375,7 @@ def _tell_start(p: Plan, data: Any, *, resuming: bool, tell: OnEvent) -> None:
 
 def _run_trials(
     p: Plan,
+    executor: Any,
     data: Any,
     metrics: dict,
     writer: ResultsWriter,
@@ -381,7 +386,6 @@ def _run_trials(
 ) -> dict[str, str]:
     """Hand the unfinished trials to the executor and apply what comes back: rows to the writer, files
     into each trial's folder (atomically), progress to ``tell`` (and TensorBoard). Returns each trial's status."""
-    executor = executor_for(p)
     specs = {spec.run_id: spec for spec in p.runs}
     board = None
     if (

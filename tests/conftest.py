@@ -114,3 +114,21 @@ def cifar10_folder(root: Path, n: int = 4) -> tuple[np.ndarray, np.ndarray]:
         all_y.append(y)
     (folder / "test_batch.bin").write_bytes(cifar_records(n, 1, 10, seed=9)[0])
     return np.concatenate(all_x), np.concatenate(all_y)
+
+
+def idx_gz(array: np.ndarray) -> bytes:
+    """An array in the gzipped idx format of MNIST and Fashion-MNIST (unsigned bytes)."""
+    import gzip
+
+    head = bytes([0, 0, 0x08, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    return gzip.compress(head + array.astype(np.uint8).tobytes())
+
+
+def mnist_folder(root: Path, n: int = 64, seed: int = 0) -> Path:
+    """The four idx files of MNIST (or Fashion-MNIST: the same names), n random images per split."""
+    rng = np.random.default_rng(seed)
+    root.mkdir(parents=True, exist_ok=True)
+    for prefix in ("train", "t10k"):
+        (root / f"{prefix}-images-idx3-ubyte.gz").write_bytes(idx_gz(rng.integers(0, 256, (n, 28, 28))))
+        (root / f"{prefix}-labels-idx1-ubyte.gz").write_bytes(idx_gz(rng.integers(0, 10, n)))
+    return root

@@ -4,7 +4,6 @@ member by member after its md5 is checked, and every broken input one line, exit
 
 from __future__ import annotations
 
-import gzip
 import tarfile
 from pathlib import Path
 
@@ -67,9 +66,7 @@ def test_the_archive_is_read_in_place_once_its_md5_is_the_published_one(tmp_path
 
 
 def test_fashion_mnist_reads_its_idx_files_and_knows_its_md5s(tmp_path):
-    def idx(array: np.ndarray) -> bytes:
-        head = bytes([0, 0, 0x08, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
-        return gzip.compress(head + array.tobytes())
+    from conftest import idx_gz as idx
 
     rng = np.random.default_rng(0)
     (tmp_path / "t10k-images-idx3-ubyte.gz").write_bytes(idx(rng.integers(0, 256, (5, 28, 28), dtype=np.uint8)))

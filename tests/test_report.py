@@ -290,14 +290,20 @@ def test_finished_runs_without_a_value_are_counted_and_said(tmp_path):
 
 
 def test_kid_is_shown_as_papers_print_it_and_kept_raw(tmp_path):
-    """KID is printed x 10^3 with the scale in the header (before: 0.0154 or 4.87e+03 with no scale said); the
-    CSVs keep the raw value. The classic wrong version scales the value and not the label (or the label only)."""
-    folder = write_bench(tmp_path / "k", {("dcgan", 0): [0.05, 0.0154], ("dcgan", 1): [0.05, 0.0166]}, metric="kid")
+    """In Inception features KID is printed x 10^3 with the scale in the header (before: 0.0154 with no scale said);
+    in the classifier's, where it is of order 1 to 1e3, as it is. The CSVs keep the raw value. The classic wrong
+    version scales the value and not the label (or the label only)."""
+    plain = write_bench(tmp_path / "c", {("dcgan", 0): [500.0, 154.0]}, metric="kid")
+    shown = report.display(report.table(report.load_many([plain]), ["kid"]))
+    assert list(shown["metric"]) == ["kid"] and shown["final"].iloc[0].startswith("154")
+    folder = write_bench(
+        tmp_path / "k", {("dcgan", 0): [0.05, 0.0154], ("dcgan", 1): [0.05, 0.0166]}, metric="kid", features="inception"
+    )
     t = report.table(report.load_many([folder]), ["kid"])
     shown = report.display(t)
     assert list(shown["metric"]) == ["kid ×10³"] and shown["final"].iloc[0].startswith("16 ± 0.85")
     wide = report.summary_wide(t)
-    assert wide["kid"].iloc[0] == "16*"
+    assert wide["kid"].iloc[0] == "16*" and wide.attrs["shown"]["kid"] == "kid ×10³"
     paper = report.paper_table(t, ["kid"])
     assert "kid ×10³" in paper.columns and paper["kid ×10³"].iloc[0].startswith("16 ± 0.6")
     raw = CliRunner().invoke(main, ["table", str(folder), "--format", "csv"]).output

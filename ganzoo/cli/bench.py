@@ -447,7 +447,7 @@ def _print_summary(df: pd.DataFrame, measure: str, summary: list[str], out: Path
         )
         rt.add_column("variant/divergence", overflow="fold")  # long settings wrap; the numbers never do
         for col in ["runs", *metrics]:
-            rt.add_column(escape(report.shown_name(col)), justify="right", no_wrap=True)
+            rt.add_column(escape(wide.attrs.get("shown", {}).get(col, col)), justify="right", no_wrap=True)
         for row in wide[["variant/divergence", "runs", *metrics]].itertuples(index=False):
             rt.add_row(*[escape(str(v)) for v in row])
         return rt

@@ -201,7 +201,11 @@ def sweep_display(best: pd.DataFrame) -> pd.DataFrame:
 
     from ganzoo.report import shown_scale
 
-    k = best["metric"].map(shown_scale) if len(best) else 1.0
+    k = (
+        pd.Series([shown_scale(m, f) for m, f in zip(best["metric"], best.get("features", [None] * len(best)))])
+        if len(best)
+        else 1.0
+    )
     return pd.DataFrame(
         {
             "variant/divergence": best["variant"] + "/" + best["divergence"],
@@ -220,4 +224,5 @@ def sweep_judged_by(best: pd.DataFrame) -> str:
         return "-"
     from ganzoo.report import shown_name
 
-    return f"{shown_name(best['metric'].iloc[0])}, each sample's {best['select'].iloc[0]}"
+    features = best["features"].iloc[0] if "features" in best else None
+    return f"{shown_name(best['metric'].iloc[0], features)}, each sample's {best['select'].iloc[0]}"

@@ -119,10 +119,10 @@ def score_cmd(out, fmt, **given) -> None:
     if fmt == "csv":
         click.echo(df.to_csv(index=False), nl=False)
         return
-    k = df["metric"].map(report.shown_scale)
+    k = pd.Series([report.shown_scale(m, f) for m, f in zip(df["metric"], df["features"])], index=df.index)
     shown = pd.DataFrame(
         {
-            "metric": df["metric"].map(report.shown_name),
+            "metric": [report.shown_name(m, f) for m, f in zip(df["metric"], df["features"])],
             "value": [f"{v:.5g}" for v in df["value"] * k],
             "95% interval": [
                 "" if pd.isna(lo) else f"[{lo:.5g}, {hi:.5g}]" for lo, hi in zip(df["ci_low"] * k, df["ci_high"] * k)

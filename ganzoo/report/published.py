@@ -47,6 +47,7 @@ def published(paths: list[Path]) -> pd.DataFrame:
             "runs": t["seeds"].astype(int),
             "mean": t["final_mean"],
             "se": t["final_std"] / np.sqrt(t["seeds"].clip(lower=1)),
+            "features": t["features"] if "features" in t else None,
             "margin": np.nan,
             "verdict": "",
             "tost_p": np.nan,
@@ -59,6 +60,7 @@ def published(paths: list[Path]) -> pd.DataFrame:
         mean, se, n = (
             (ours["mean"].iloc[0], ours["se"].iloc[0], int(ours["runs"].iloc[0])) if len(ours) else (np.nan, np.nan, 0)
         )
+        features = ours["features"].iloc[0] if len(ours) else None  # the paper's row shown at ganzoo's row's scale
         spread, margin = r.get("spread"), r.get("margin")
         if r.get("protocol_differs"):  # not the paper's protocol: a verdict would claim what it cannot
             verdict = Verdict(f"protocol differs: {r['protocol_differs']}", np.nan, np.nan)
@@ -74,6 +76,7 @@ def published(paths: list[Path]) -> pd.DataFrame:
                 "metric": r.metric,
                 "source": r.source,
                 "protocol": "the paper's",
+                "features": features,
                 "runs": pd.NA,
                 "mean": r["mean"],
                 "se": r.se,
@@ -145,9 +148,9 @@ def equivalence(
 
 def published_display(t: pd.DataFrame) -> pd.DataFrame:
     d = t[["dataset", "variant", "metric", "source", "protocol"]].copy()
-    d["metric"] = d["metric"].map(shown_name)
+    d["metric"] = [shown_name(m, f) for m, f in zip(t["metric"], t["features"])]
     d["runs"] = ["" if pd.isna(n) else str(n) for n in t["runs"]]
-    k = t["metric"].map(shown_scale)
+    k = pd.Series([shown_scale(m, f) for m, f in zip(t["metric"], t["features"])], index=t.index)
     d["mean ± s.e."] = [cell(m, s, 0) for m, s in zip(t["mean"] * k, t["se"] * k)]
     d["margin"] = ["" if pd.isna(m) else f"±{m:g}" for m in t["margin"] * k]
     d["verdict (TOST at 5%)"] = t["verdict"]

@@ -186,7 +186,8 @@ def per_run(
     done = scores[scores["run_id"].isin(ok)]
     reached = done.groupby("run_id")[col].max().min() if len(done) else np.nan
     keys = ["run_id", "metric"]
-    out = scores.groupby(keys, sort=False)[[*KEYS, "seed"]].first()
+    carried = [*KEYS, "seed", *(["features"] if "features" in scores else [])]
+    out = scores.groupby(keys, sort=False)[carried].first()
     out["final"] = done.groupby(keys, sort=False).tail(1).set_index(keys)["value"].reindex(out.index)
     later = done[done["step"] > 0]
     lo, hi = later.groupby(keys)["value"].min(), later.groupby(keys)["value"].max()
@@ -230,6 +231,7 @@ def table(df: pd.DataFrame, metrics: list[str] | None = None, measure: str = "au
         best_std=("best", "std"),
         equal_mean=("equal", "mean"),
         equal_std=("equal", "std"),
+        **({"features": ("features", "first")} if "features" in runs else {}),
     ).reset_index()
     status = (
         runs.drop_duplicates("run_id")
@@ -248,22 +250,30 @@ def table(df: pd.DataFrame, metrics: list[str] | None = None, measure: str = "au
     return agg
 
 
-# metrics a table shows at the scale papers print them (KID x 10^3, as Binkowski et al. and the tables since); the
-# results CSVs, bench.json and --format csv keep the raw value
+# metrics a table shows at the scale papers print them: KID x 10^3 in pretrained features (Inception, as Binkowski et
+# al. and the tables since; CLIP, DINOv2, VGG-16), where it is of order 1e-3; in the dataset classifier's features it
+# is of order 1 to 1e3 and shown as it is. The results CSVs, bench.json and --format csv keep the raw value.
 SHOWN_SCALE = {"kid": 1e3}
+UNSCALED_SPACES = frozenset({"classifier", ""})
+_SUPERSCRIPT = {1: "", 2: "²", 3: "³", 6: "⁶"}
 
 
-def shown_name(metric: str) -> str:
-    """A metric's column or row label in a shown table, with its scale when it has one (``kid ×10³``)."""
-    scale = SHOWN_SCALE.get(metric)
-    return metric if scale is None else f"{metric} ×10{_SUPERSCRIPT[int(round(np.log10(scale)))]}"
-
-
-def shown_scale(metric: str) -> float:
+def shown_scale(metric: str, features: object = None) -> float:
+    """The factor a shown table multiplies ``metric`` by, in feature space ``features`` (None or NaN: unknown, 1)."""
+    if not isinstance(features, str) or features in UNSCALED_SPACES:
+        return 1.0
     return SHOWN_SCALE.get(metric, 1.0)
 
 
-_SUPERSCRIPT = {1: "", 2: "²", 3: "³", 6: "⁶"}
+def shown_name(metric: str, features: object = None) -> str:
+    """A metric's label in a shown table, with its scale where it is shown scaled (``kid ×10³``)."""
+    scale = shown_scale(metric, features)
+    return metric if scale == 1 else f"{metric} ×10{_SUPERSCRIPT[int(round(np.log10(scale)))]}"
+
+
+def _scales(t: pd.DataFrame) -> pd.Series:
+    features = t["features"] if "features" in t else pd.Series(None, index=t.index)
+    return pd.Series([shown_scale(m, f) for m, f in zip(t["metric"], features)], index=t.index)
 
 
 def cell(mean: float, std: float, n: int) -> str:
@@ -277,7 +287,8 @@ def display(t: pd.DataFrame) -> pd.DataFrame:
     best final value of each dataset and metric is marked *. ``runs``: finished of all, and what became
     of the others (``2/3 ok, 1 failed``); only finished runs contribute values."""
     d = t[[*KEYS, "setting", "metric"]].copy()
-    k = t["metric"].map(shown_scale)
+    d["_f"] = t["features"] if "features" in t else None
+    k = _scales(t)
     t = t.assign(
         **{c: t[c] * k for c in ("final_mean", "final_std", "best_mean", "best_std", "equal_mean", "equal_std")}
     )
@@ -298,7 +309,7 @@ def display(t: pd.DataFrame) -> pd.DataFrame:
         .drop(columns="_o")
         .reset_index(drop=True)
     )
-    d["metric"] = d["metric"].map(shown_name)
+    d["metric"] = [shown_name(m, f) for m, f in zip(d["metric"], d.pop("_f"))]
     return d if (d["setting"] != "").any() else d.drop(columns="setting")
 
 
@@ -309,8 +320,8 @@ def summary_wide(t: pd.DataFrame) -> pd.DataFrame:
     t = t.copy()
     t["run"] = t["variant"] + "/" + t["divergence"] + np.where(t["setting"] != "", " " + t["setting"], "")
     t["shown"] = [
-        ("-" if pd.isna(m) else f"{m * shown_scale(k):.3g}") + ("*" if b else "")
-        for m, b, k in zip(t["final_mean"], t["is_best"], t["metric"])
+        ("-" if pd.isna(m) else f"{m * k:.3g}") + ("*" if b else "")
+        for m, b, k in zip(t["final_mean"], t["is_best"], _scales(t))
     ]
     metrics = list(dict.fromkeys(t["metric"]))
     wide = t.pivot_table(index="run", columns="metric", values="shown", aggfunc="first", sort=False)[metrics].fillna(
@@ -318,7 +329,10 @@ def summary_wide(t: pd.DataFrame) -> pd.DataFrame:
     )
     runs = t.drop_duplicates("run").set_index("run")
     wide.insert(0, "runs", [f"{int(runs.loc[r, 'seeds'])}/{int(runs.loc[r, 'runs'])}" for r in wide.index])
-    return wide.reset_index().rename(columns={"run": "variant/divergence"})
+    wide = wide.reset_index().rename(columns={"run": "variant/divergence"})
+    features = t.drop_duplicates("metric").set_index("metric")["features"] if "features" in t else {}
+    wide.attrs["shown"] = {m: shown_name(m, features.get(m) if len(features) else None) for m in metrics}
+    return wide
 
 
 def paper_table(t: pd.DataFrame, metrics: list[str] | None = None) -> pd.DataFrame:
@@ -331,7 +345,7 @@ def paper_table(t: pd.DataFrame, metrics: list[str] | None = None) -> pd.DataFra
     order = [m for m in (metrics or []) if m in set(t["metric"])] or list(dict.fromkeys(t["metric"]))
     t["row"] = t["variant"] + "/" + t["divergence"] + np.where(t["setting"] != "", " " + t["setting"], "")
     n = t["seeds"].astype(int)
-    scale = t["metric"].map(shown_scale)
+    scale = _scales(t)
     t["final_mean"] = t["final_mean"] * scale
     se = t["final_std"] * scale / np.sqrt(n.clip(lower=1))
     t["cell"] = [
@@ -343,9 +357,8 @@ def paper_table(t: pd.DataFrame, metrics: list[str] | None = None) -> pd.DataFra
         for m, e, k, u, b in zip(t["final_mean"], se, n, t["undefined"], t["is_best"])
     ]
     wide = t.pivot_table(index=["dataset", "row"], columns="metric", values="cell", aggfunc="first", sort=False)
-    wide = (
-        wide[order].fillna("-").rename(columns=shown_name).reset_index().rename(columns={"row": "variant/divergence"})
-    )
+    names = {m: shown_name(m, f) for m, f in zip(t["metric"], t["features"] if "features" in t else [None] * len(t))}
+    wide = wide[order].fillna("-").rename(columns=names).reset_index().rename(columns={"row": "variant/divergence"})
     return wide if t["dataset"].nunique() > 1 else wide.drop(columns="dataset")
 
 
