@@ -188,3 +188,32 @@ def test_a_seconds_budget_on_a_shared_device_is_refused_unless_allowed(tmp_path)
     )
     assert result.exit_code == 2 and "not comparable" in result.output and "--allow-shared-device" in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_workers_started_early_train_and_are_let_go_if_the_bench_ends_first(tmp_path, monkeypatch):
+    """Where cores are left over, the pool's workers start while the driver prepares the metrics and wait for its
+    cache; a bench that fails before its trials lets them go instead of leaving them waiting."""
+    import time
+
+    import ganzoo.executor as executor_module
+    import ganzoo.runner as runner_module
+    from ganzoo.config import BenchConfig
+    from ganzoo.runner import run_bench
+
+    monkeypatch.setattr(executor_module.os, "cpu_count", lambda: 16)
+    started = []
+    original = executor_module.LocalPool.prestart
+    monkeypatch.setattr(executor_module.LocalPool, "prestart", lambda self: (started.append(1), original(self)))
+    base = dict(variants=["gan"], seeds=[0, 1], budget="3steps", workers=2, threads=1)
+    outcome = run_bench(BenchConfig(**base, out=tmp_path / "ok"))
+    assert started and outcome.status == "finished"
+    assert set(outcome.frame[outcome.frame.metric == "status"]["detail"]) == {"ok"}
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("metrics could not be prepared")
+
+    monkeypatch.setattr(runner_module, "prepare_metrics", broken)
+    t0 = time.perf_counter()
+    with pytest.raises(RuntimeError, match="could not be prepared"):
+        run_bench(BenchConfig(**base, out=tmp_path / "broken"))
+    assert time.perf_counter() - t0 < 60 and len(started) == 2
