@@ -52,7 +52,8 @@ def _data_dir(preset: str, root: Path) -> Path | None:
     if dataset in ("mnist", "stacked-mnist", "fashion-mnist"):
         return mnist_folder(root / dataset, n=640)
     if dataset == "cifar10":
-        cifar10_folder(root / dataset, n=128)
+        if not (root / dataset).exists():
+            cifar10_folder(root / dataset, n=128)
         return root / dataset
     return None
 
@@ -91,7 +92,7 @@ def main() -> None:
             steps = args.steps or STEPS[name]
             out = root / f"out-{name}"
             cmd = [sys.executable, "-m", "ganzoo", "bench", "--preset", name, "--budget", f"{steps}steps"]
-            cmd += ["--seeds", "0", "--out", str(out), "--cache-dir", str(root / "cache"), "--no-download"]
+            cmd += ["--seeds", "1", "--out", str(out), "--cache-dir", str(root / "cache"), "--no-download"]
             data_dir = _data_dir(name, root)
             if data_dir is not None:
                 cmd += ["--data-dir", str(data_dir)]
