@@ -54,7 +54,17 @@ def test_class_metrics_on_real_and_collapsed_samples(digits):
     assert metric.provenance()["features"] == "classifier"
 
 
-def test_inception_offline_without_weights_says_how_to_get_them(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "make, needles",
+    [
+        (
+            inception_space,
+            ("--inception-weights", "weights-inception-2015-12-05-6726825d.pth", "--features classifier"),
+        ),
+        (vgg16_space, ("--features-weights", "vgg16-397923af.pth", "--features classifier")),
+    ],
+)
+def test_a_pretrained_space_offline_without_weights_says_how_to_get_them(tmp_path, monkeypatch, make, needles):
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
 
     def offline(*args, **kwargs):
@@ -62,13 +72,8 @@ def test_inception_offline_without_weights_says_how_to_get_them(tmp_path, monkey
 
     monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
     with pytest.raises(FeatureSpaceError) as err:
-        inception_space(None, tmp_path / "cache")
-    msg = str(err.value)
-    assert (
-        "--inception-weights" in msg
-        and "weights-inception-2015-12-05-6726825d.pth" in msg
-        and "--features classifier" in msg
-    )
+        make(None, tmp_path / "cache")
+    assert all(n in str(err.value) for n in needles), str(err.value)
 
 
 def test_inception_weights_file_is_checked_before_use(tmp_path):
@@ -121,18 +126,6 @@ def test_inception_refuses_points():
     ring = registry.datasets.get("ring8").load(name="ring8", data_dir=None, split="auto", download=False)
     with pytest.raises(FeatureSpaceError, match="needs images"):
         feature_space("inception", ring, default_cache_dir(), torch.device("cpu"))
-
-
-def test_vgg16_offline_without_weights_says_how_to_get_them(tmp_path, monkeypatch):
-    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
-
-    def offline(*args, **kwargs):
-        raise OSError("network is unreachable")
-
-    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
-    with pytest.raises(FeatureSpaceError) as err:
-        vgg16_space(None, tmp_path / "cache")
-    assert "--features-weights" in str(err.value) and "vgg16-397923af.pth" in str(err.value)
 
 
 def test_vgg16_weights_are_checked_before_torch_fidelity_unpickles_them(tmp_path):
