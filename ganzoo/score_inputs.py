@@ -21,6 +21,7 @@ from ganzoo.evaluation import NOISE_SEED, generate
 from ganzoo.factory import VariantSpec, check_source, create_variant, dataset_info, load_checked
 from ganzoo.results import load_weights, read_json_object
 from ganzoo.score_request import ScoreInputError, check_image_array, check_statistics, images_key
+from ganzoo.variant import Variant
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".gif")
 
@@ -119,6 +120,19 @@ def is_run_folder(path: Path) -> bool:
 def generate_from_run(folder: Path, n: int, seed: int, device: torch.device, data_dir: Path | None = None) -> Images:
     """``n`` samples of a ganzoo run's final generator, from noise seeded ``NOISE_SEED + seed`` (labels drawn
     uniformly over the classes for a conditional variant). Its weights load with ``weights_only=True``."""
+    variant, info, config = load_run_variant(folder, device, data_dir)
+    gen = torch.Generator().manual_seed(NOISE_SEED + seed)
+    y = torch.randint(info.num_classes, (n,), generator=gen) if variant.conditional and info.num_classes else None
+    with torch.no_grad():
+        x = generate(variant, n, gen, y)
+    return Images(x, f"run {config.get('run_id', folder.name)}: {n} samples, seed {seed}", y)
+
+
+def load_run_variant(
+    folder: Path, device: torch.device, data_dir: Path | None = None
+) -> tuple[Variant, DatasetInfo, dict[str, Any]]:
+    """A finished run's variant, built again from its config.json with its final generators (weights read with
+    ``weights_only=True``), in eval mode on ``device``; its dataset's info and the config."""
     config = read_json_object(folder / "config.json")
     if not (folder / "weights.pt").is_file():
         status = config.get("status", "unknown")
@@ -157,11 +171,7 @@ def generate_from_run(folder: Path, n: int, seed: int, device: torch.device, dat
         ) from None
     variant = variant.to(device)
     variant.train(False)
-    gen = torch.Generator().manual_seed(NOISE_SEED + seed)
-    y = torch.randint(info.num_classes, (n,), generator=gen) if variant.conditional and info.num_classes else None
-    with torch.no_grad():
-        x = generate(variant, n, gen, y)
-    return Images(x, f"run {config.get('run_id', folder.name)}: {n} samples, seed {seed}", y)
+    return variant, info, config
 
 
 def call_generator(target: str, n: int) -> Tensor:
