@@ -41,6 +41,9 @@ def _trial(workload: str, device: str, amp: bool, threads: int, check_steps: int
 
     from ganzoo import Data, DataKind, DatasetInfo
     from ganzoo.data import BatchSampler
+    from ganzoo.executor import _exit_with_parent
+
+    _exit_with_parent()  # a driver stopped mid-case leaves no trial waiting for its signal
     from ganzoo.factory import VariantSpec, create_variant
     from ganzoo.trainer import Trainer
 
