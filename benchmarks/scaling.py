@@ -39,12 +39,27 @@ def main() -> None:
     ap.add_argument("--variants", default="gan,dcgan")
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--no-ray", action="store_true", help="leave out the Ray row (its start-up is Ray's own)")
+    ap.add_argument(
+        "--cold",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only time a 1-step bench with 2 workers on an empty cache, N times (the driver trains the classifier)",
+    )
     args = ap.parse_args()
     setups = {
         k: v
         for k, v in SETUPS.items()
         if v.get("executor") != "ray" or (importlib.util.find_spec("ray") and not args.no_ray)
     }
+    if args.cold:
+        base = dict(variants=args.variants.split(","), seeds=list(range(args.seeds)), budget="1steps", workers=2)
+        for i in range(args.cold):
+            with tempfile.TemporaryDirectory() as tmp:
+                t0 = time.perf_counter()
+                run_bench(BenchConfig(**base, out=Path(tmp) / "out", cache_dir=Path(tmp) / "cache"))
+                print(f"cold cache, 1-step bench, 2 workers, run {i + 1}: {time.perf_counter() - t0:.1f} s")
+        return
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         base = dict(variants=args.variants.split(","), seeds=list(range(args.seeds)))

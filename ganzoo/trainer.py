@@ -73,23 +73,20 @@ class Trainer:
             "simultaneous": self.simultaneous,
             "generator-only": self.generator_only,
         }
-        self._step = schemes[training.scheme]
-        self.ema = (
-            {
-                name: torch.optim.swa_utils.AveragedModel(
-                    net, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(training.ema), use_buffers=True
-                )
-                for name, net in variant.generators().items()
-            }
-            if training.ema
-            else {}
-        )
+        self.ema = {
+            name: torch.optim.swa_utils.AveragedModel(
+                net, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(training.ema), use_buffers=True
+            )
+            for name, net in (variant.generators().items() if training.ema else [])
+        }
+        self._scheme = schemes[training.scheme]
+        self.step = self._averaged_step if self.ema else self._scheme
 
-    def step(self) -> StepResult:
-        result = self._step()
+    def _averaged_step(self) -> StepResult:
+        """The scheme's step, then each generator's moving average updated from its new weights."""
+        result = self._scheme()
         for name, net in self.variant.generators().items():
-            if name in self.ema:
-                self.ema[name].update_parameters(net)
+            self.ema[name].update_parameters(net)
         return result
 
     def anneal(self, fraction: float) -> None:

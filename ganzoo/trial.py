@@ -399,15 +399,13 @@ def run_trial(
                     spent, {**({} if d_out is None else {"loss_d": d_out.total.item()}), "loss_g": g_out.total.item()}
                 )
 
-        trained = {k: m.state_dict() for k, m in variant.generators().items()}
-        with trainer.evaluated():  # the generators evaluation scored (the moving average, where there is one)
-            weights = {
-                "generators": {
-                    k: {n: t.clone() for n, t in m.state_dict().items()} for k, m in variant.generators().items()
-                },
-                "discriminators": {k: m.state_dict() for k, m in variant.discriminators().items()},
-                **({"generators_trained": trained} if trainer.ema else {}),
-            }
+        weights = {
+            "generators": {k: m.state_dict() for k, m in variant.generators().items()},
+            "discriminators": {k: m.state_dict() for k, m in variant.discriminators().items()},
+        }
+        if trainer.ema:  # the generators evaluation scored are the averages; the trained ones kept beside them
+            weights["generators_trained"] = weights["generators"]
+            weights["generators"] = {k: avg.module.state_dict() for k, avg in trainer.ema.items()}
         atomic_torch_save(weights, folder / "weights.pt")
         detail = "ok"
         overrun = spent.seconds - spec.budget.amount if spec.budget.is_time else 0.0
