@@ -1,5 +1,6 @@
 """Every preset run end to end on this machine, shortened, on generated files in the real formats (MNIST's and
-Fashion-MNIST's idx files, CIFAR-10's binary records, random Inception weights of the real shapes): that it runs,
+Fashion-MNIST's idx files, CIFAR-10's binary records, CelebA's aligned JPEGs and partition file, random Inception
+weights of the real shapes): that it runs,
 its training seconds per 1,000 steps, and each full protocol's projected cost, training and evaluation apart.
 
     python benchmarks/preset_costs.py                     # every preset (about 15 minutes on 2 CPU cores)
@@ -31,7 +32,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))  # the test suite's makers of files in the real formats
 
-from conftest import cifar10_folder, make_random_inception_weights, mnist_folder  # noqa: E402
+from conftest import celeba_folder, cifar10_folder, make_random_inception_weights, mnist_folder  # noqa: E402
 
 from ganzoo.budget import Budget  # noqa: E402
 from ganzoo.presets import PRESETS  # noqa: E402
@@ -44,6 +45,7 @@ STEPS = {
     "lucic-mnist": 100,
     "lucic-fashion-mnist": 100,
     "lucic-cifar10": 100,
+    "lucic-celeba": 100,
     "mimicry-cifar10": 3,
 }
 # Inception images one full protocol scores: (generated per evaluation point, reference images once)
@@ -51,7 +53,9 @@ EVAL_IMAGES = {"lucic": (5_000, 5_000), "mimicry": (50_000, 50_000)}
 
 
 def _data_dir(preset: str, root: Path) -> Path | None:
-    dataset = PRESETS[preset].options["dataset"]
+    dataset = PRESETS[preset].options["dataset"].split(":")[0]
+    if dataset == "celeba64":
+        return root / dataset if (root / dataset).exists() else celeba_folder(root / dataset, n=640)
     if dataset in ("mnist", "stacked-mnist", "fashion-mnist"):
         return mnist_folder(root / dataset, n=640)
     if dataset == "cifar10":

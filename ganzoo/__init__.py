@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _HOMES = {
+    "ganzoo.config": ("default_cache_dir",),  # where a plugin keeps what it derives (a decoded dataset)
     "ganzoo.data": ("Batch", "BatchSampler", "Data", "DataKind", "Dataset", "DatasetInfo"),
     "ganzoo.divergence": ("Divergence", "Recipe", "check_scores"),
     "ganzoo.metrics.base": ("Metric", "NotApplicable", "Samples"),
@@ -25,6 +26,7 @@ _HOME = {name: module for module, names in _HOMES.items() for name in names}
 __all__ = [*_HOME, "__version__"]
 
 if TYPE_CHECKING:
+    from ganzoo.config import default_cache_dir  # noqa: F401
     from ganzoo.data import Batch, BatchSampler, Data, DataKind, Dataset, DatasetInfo  # noqa: F401
     from ganzoo.divergence import Divergence, Recipe, check_scores  # noqa: F401
     from ganzoo.metrics.base import Metric, NotApplicable, Samples  # noqa: F401

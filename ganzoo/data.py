@@ -34,7 +34,8 @@ class DatasetInfo:
     """Static facts about a dataset, known before it is loaded.
 
     ``shape`` is one sample's shape: ``(C, H, W)`` for images, ``(D,)`` for points.
-    Images are scaled to [-1, 1] (``bounded=True``); points are not bounded.
+    Images are scaled to ``value_range`` (``bounded=True``): [-1, 1], as G's tanh ends, unless a protocol
+    says otherwise (PacGAN's released Stacked MNIST code feeds D reals in [0, 1]); points are not bounded.
     """
 
     kind: DataKind
@@ -46,8 +47,12 @@ class DatasetInfo:
     tags: frozenset[str] = frozenset()  # extra facts metrics key on, e.g. "stacked-digits"
     domains: tuple[str, ...] = ()  # DOMAINS data: the name of each domain (y indexes it)
     content_classes: int = 0  # DOMAINS data whose samples also carry a content class (the digit)
+    value_range: tuple[float, float] = (-1.0, 1.0)  # bounded samples' floats: pixel 0 -> low, 255 -> high
 
     def __post_init__(self) -> None:
+        low, high = self.value_range
+        if not low < high:
+            raise ValueError(f"value_range must be (low, high) with low < high, got {self.value_range}")
         if self.kind is DataKind.DOMAINS and len(self.domains) < 2:
             raise ValueError(f"domain data needs at least two named domains, got {self.domains}")
         if self.domains and self.num_classes != len(self.domains):
@@ -69,6 +74,9 @@ class DatasetInfo:
 @dataclass
 class Data:
     """A loaded dataset: all samples as one tensor, labels (or None), and where they came from.
+
+    Images may be held as their uint8 pixels (full CelebA at 64x64 is 2.5 GB so, 10 GB as float32);
+    :meth:`floats` is how every reader takes samples, as float32 in ``info.value_range``.
 
     For domain data ``y`` is the domain and ``content`` (where known) what each image shows, e.g. the
     digit: the ground truth a translation must keep.
@@ -94,6 +102,8 @@ class Data:
     _hash: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        if self.x.dtype == torch.uint8 and not self.info.is_image:
+            raise ValueError(f"dataset {self.name!r}: only images may be held as uint8 pixels")
         if tuple(self.x.shape[1:]) != self.info.shape:
             raise ValueError(
                 f"dataset {self.name!r} declares sample shape {self.info.shape}, loaded {tuple(self.x.shape[1:])}"
@@ -106,12 +116,23 @@ class Data:
     def __len__(self) -> int:
         return len(self.x)
 
+    def floats(self, idx: Tensor | slice | None = None) -> Tensor:
+        """Samples ``idx`` (all by default) as float32 in ``info.value_range``: uint8 pixels are converted
+        here, on the tensor's device, so only the rows asked for ever exist as floats."""
+        x = self.x if idx is None else self.x[idx]
+        if x.dtype != torch.uint8:
+            return x
+        low, high = self.info.value_range
+        return x.float().div_(255.0 / (high - low)).add_(low)
+
     @property
     def content_hash(self) -> str:
         """sha256 of samples and labels: keys caches so a changed dataset never reuses stale statistics."""
         if self._hash is None:
             h = hashlib.sha256()
             h.update(str(tuple(self.x.shape)).encode())
+            if self.info.value_range != (-1.0, 1.0):  # the same pixels read in another range are other data
+                h.update(str(self.info.value_range).encode())
             h.update(self.x.detach().cpu().contiguous().numpy().tobytes())
             for labels in (self.y, self.content):
                 if labels is not None:
@@ -155,6 +176,47 @@ class Dataset(abc.ABC):
     def load(cls, *, name: str, data_dir: Path | None, split: str, download: bool) -> Data:
         """Load every sample into memory. ``split='auto'`` lets the dataset pick what is available.
         Datasets that take an argument receive it as the keyword ``argument``."""
+
+
+UNIT_RANGE = (
+    "unit-range"  # in a dataset's argument (mnist:unit-range, stacked-mnist:20000,unit-range): images in [0, 1]
+)
+
+
+def split_range(argument: str | None) -> tuple[str | None, tuple[float, float] | None]:
+    """A dataset argument without its ``unit-range`` token, and the range that token asks for (None: the
+    dataset's own). The core reads the token, so every image dataset takes it and its name in the results
+    (the whole spec) says which range ran."""
+    if argument is None:
+        return None, None
+    parts = argument.split(",")
+    if UNIT_RANGE not in parts:
+        return argument, None
+    rest = [p for p in parts if p != UNIT_RANGE]
+    return (",".join(rest) or None), (0.0, 1.0)
+
+
+def in_range(info: DatasetInfo, value_range: tuple[float, float] | None) -> DatasetInfo:
+    """``info`` read in ``value_range`` (None: as it is); only bounded images have a range to change."""
+    if value_range is None or value_range == info.value_range:
+        return info
+    if not (info.is_image and info.bounded):
+        raise ValueError(f"{UNIT_RANGE} reads images in [0, 1]; this dataset holds {info.describe()}")
+    return replace(info, value_range=value_range)
+
+
+def read_in(data: Data, value_range: tuple[float, float] | None) -> Data:
+    """``data`` (and the dataset it is composed of) read in ``value_range``: uint8 pixels are only relabelled;
+    float samples are mapped affinely from the range they were in."""
+    if value_range is None or value_range == data.info.value_range:
+        return data
+    low, high = data.info.value_range
+    x = data.x
+    if x.dtype != torch.uint8:
+        new_low, new_high = value_range
+        x = (x - low) * ((new_high - new_low) / (high - low)) + new_low
+    base = None if data.base is None else read_in(data.base, value_range)
+    return replace(data, info=in_range(data.info, value_range), x=x, base=base, _hash=None)
 
 
 def describe_dataset(cls: type[Dataset], argument: str | None, data_dir: Path | None) -> DatasetInfo:
@@ -245,4 +307,4 @@ class BatchSampler:
 
     def sample(self, n: int, *, label: int | None = None) -> Batch:
         idx = self.indices(n, label=label)
-        return Batch(x=self.data.x[idx], y=None if self.data.y is None else self.data.y[idx])
+        return Batch(x=self.data.floats(idx), y=None if self.data.y is None else self.data.y[idx])

@@ -121,9 +121,15 @@ def _evaluate_now(
         sheet = variant.sample_sheet(generator=sheet_gen) or _default_sheet(variant, data, fake, sheet_gen)
     variant.train(True)
     if data.info.is_image:
-        save_image_grid(sheet.x.float().cpu(), picture, nrow=sheet.nrow, row_labels=sheet.row_labels)
+        save_image_grid(
+            sheet.x.float().cpu(),
+            picture,
+            nrow=sheet.nrow,
+            row_labels=sheet.row_labels,
+            value_range=data.info.value_range,
+        )
     else:
-        save_point_scatter(sheet.x.float().cpu(), data.x, picture, title=f"{title} step {step}")
+        save_point_scatter(sheet.x.float().cpu(), data.floats(), picture, title=f"{title} step {step}")
     return values
 
 

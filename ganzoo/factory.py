@@ -14,7 +14,7 @@ from torch.nn.utils import parametrize
 
 from ganzoo import registry
 from ganzoo.config import NO_DIVERGENCE, BenchConfig, BenchInputError, DataSource, Settings, split_dataset
-from ganzoo.data import BatchSampler, Data, DatasetInfo, describe_dataset
+from ganzoo.data import BatchSampler, Data, DatasetInfo, describe_dataset, in_range, read_in, split_range
 from ganzoo.divergence import Divergence
 from ganzoo.training import TRAINING_PARAMS, Training, check_z_dist
 from ganzoo.variant import Variant
@@ -30,11 +30,13 @@ def get_plugin(reg: registry.Registry, name: str) -> Any:
 
 def dataset_info(spec: str, data_dir: Path | None = None) -> DatasetInfo:
     """The info of a dataset spec with ``--data-dir``, checked: an unknown name, a bad argument or a
-    folder the dataset cannot describe is a BenchInputError."""
+    folder the dataset cannot describe is a BenchInputError. The argument's ``unit-range`` token is the
+    core's (see :func:`ganzoo.data.split_range`)."""
     name, argument = split_dataset(spec)
     cls = get_plugin(registry.datasets, name)
+    argument, value_range = split_range(argument)
     try:
-        return describe_dataset(cls, argument, data_dir)
+        return in_range(describe_dataset(cls, argument, data_dir), value_range)
     except ValueError as exc:
         what = f" (it takes {cls.argument})" if cls.argument else ""
         raise BenchInputError(f"dataset {spec!r}: {exc}{what}") from None
@@ -300,7 +302,9 @@ def load_data(source: DataSource | BenchConfig) -> Data:
         source = source.source
     name, argument = split_dataset(source.dataset)
     cls = get_plugin(registry.datasets, name)
+    argument, value_range = split_range(argument)
     extra = {} if argument is None else {"argument": argument}
-    return cls.load(
+    data = cls.load(
         name=source.dataset, data_dir=source.data_dir, split=source.split, download=source.download, **extra
     )
+    return read_in(data, value_range)

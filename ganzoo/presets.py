@@ -254,10 +254,6 @@ def _table1(rows: dict[str, tuple[float, ...]]) -> tuple[Published, ...]:
     )
 
 
-# Lucic et al.'s MNIST training length as compare_gan runs it: 20 epochs of 50,000 images at batch 64, and a
-# checkpoint (an evaluation) every 5 epochs
-_LUCIC_MNIST_STEPS = 20 * 50_000 // 64
-_LUCIC_MNIST_EVERY = 5 * 50_000 // 64
 _LUCIC = "Lucic et al. 2018, Table 2, as quoted by Zhang & Khoreva 2019 (Table 2) and Dai & Wipf 2019 (Table 1)"
 # the best FID per loss, read from ../shared/published/lucic2018-best-fid.csv (tests/test_presets.py holds the two
 # equal where that file is at hand): loss -> (FID, the "±" as printed)
@@ -283,6 +279,12 @@ _LUCIC_BEST_FID = {
         "least-squares": (87.1, None),
         "wasserstein": (55.2, 2.3),
         "wasserstein-gp": (55.8, 0.9),
+    },
+    "celeba": {  # WGAN-GP's value is left out: the quoting papers disagree on it (30.0 and 30.3)
+        "minimax": (65.6, 4.2),
+        "nonsaturating": (55.0, 3.3),
+        "least-squares": (53.9, 2.8),
+        "wasserstein": (41.3, 2.0),
     },
 }
 
@@ -318,10 +320,10 @@ def _mimicry_rows() -> tuple[Published, ...]:
 
 
 def _lucic_best_fid(dataset: str) -> tuple[Published, ...]:
-    """The best FID per loss, beside the labels --rerun-best gives the best settings (dcgan-LOSS-best)."""
+    """The best FID per loss, beside the labels --rerun-best gives the best settings (lucic-gan-LOSS-best)."""
     return tuple(
         Published(
-            f"dcgan-{loss}-best",
+            f"lucic-gan-{loss}-best",
             "fid",
             fid,
             spread,
@@ -332,22 +334,35 @@ def _lucic_best_fid(dataset: str) -> tuple[Published, ...]:
     )
 
 
-# Lucic et al.'s training lengths (epochs of the training split, from ../shared/published/README.md) at batch 64;
-# an epoch here is the training split ganzoo loads, since compare_gan's own split sizes were not read
-_LUCIC_LENGTHS = {"fashion-mnist": (20, 60_000), "cifar10": (100, 50_000)}
+# Lucic et al.'s training lengths as compare_gan v1's TuneParams sets them (src/generate_tasks_lib.py): epochs of its
+# own epoch size (50,000 images for MNIST and Fashion-MNIST alike, 50,000 for CIFAR-10, 162,000 for CelebA) at
+# batch 64, a checkpoint (an evaluation) every 5 epochs; dataset -> (the --dataset value, epochs, epoch images)
+_LUCIC_RUNS = {
+    "mnist": ("mnist:unit-range", 20, 50_000),
+    "fashion-mnist": ("fashion-mnist:unit-range", 20, 50_000),
+    "cifar10": ("cifar10:unit-range", 100, 50_000),
+    "celeba": ("celeba64:compare-gan,unit-range", 40, 162_000),
+}
+_LUCIC_DATA_NOTE = {
+    "mnist": "MNIST's training split",
+    "fashion-mnist": "Fashion-MNIST's training split",
+    "cifar10": "CIFAR-10's training split",
+    "celeba": "CelebA's training partition cut as compare_gan cut it (the central 160x160 of the aligned face, TF1's "
+    "bilinear resize to 64x64: celeba64:compare-gan)",
+}
 
 
-def _lucic(dataset: str, epochs_note: str) -> Preset:
-    epochs, size = _LUCIC_LENGTHS[dataset]
-    steps = epochs * size // 64
-    every = max(1, steps // 4)
+def _lucic(dataset: str, extra: str = "") -> Preset:
+    """Lucic et al.'s study on ``dataset``, as compare_gan v1 ran it."""
+    spec, epochs, epoch = _LUCIC_RUNS[dataset]
+    steps, every = epochs * epoch // 64, 5 * epoch // 64
     return Preset(
         f"lucic-{dataset}",
         f"GAN losses on {dataset} under Lucic et al.'s protocol (Inception FID)",
         "Lucic et al. 2018, Are GANs Created Equal?",
         dict(
-            dataset=dataset,
-            variants=["dcgan"],
+            dataset=spec,
+            variants=["lucic-gan"],
             divergences=["minimax", "nonsaturating", "least-squares", "wasserstein", "wasserstein-gp"],
             budget=f"{steps}steps",
             eval_every=f"{every}steps",
@@ -356,13 +371,19 @@ def _lucic(dataset: str, epochs_note: str) -> Preset:
             features="inception",
         ),
         published=_lucic_best_fid(dataset),
-        protocol=f"as lucic-mnist (the wide range, 100 settings per loss, the default first, Adam for every loss, each "
-        f"setting judged by its best FID over the checkpoints, then the best over 50 seeds), on {dataset}: {epochs_note}",
-        deviations="ganzoo's DCGAN stands in for the paper's networks (InfoGAN-style for Fashion-MNIST, DCGAN-style "
-        "for CIFAR-10); an epoch is taken as the training split ganzoo loads, since compare_gan's split sizes were not "
-        "read; evaluated at four checkpoints (compare_gan's interval beyond MNIST's 5 epochs was not read); under WGAN-GP a "
-        "BatchNorm critic is refused and those draws are drawn again; FID uses 5,000 against "
-        "5,000 images; DRAGAN and BEGAN are not built-in losses; the published '±' is shown as published",
+        protocol=f"per loss, 100 settings of the wide range (learning rate log-uniform in [1e-5, 1e-2], Adam's beta1 "
+        "uniform in [0, 1], 1-5 D steps per G step, BatchNorm in D on or off, WGAN's clip log-uniform in [1e-3, 1], "
+        "WGAN-GP's lambda in [0.1, 100]), the first each loss's default setting; Adam(lr, (beta1, 0.999)) for every "
+        "loss; compare_gan v1's InfoGAN-style G and D (lucic-gan), z of 64 from U[-1, 1], images in [0, 1] and G "
+        f"ending in a sigmoid; batch 64; {_LUCIC_DATA_NOTE[dataset]}; {epochs} epochs of {epoch:,} images ({steps:,} "
+        f"steps), a checkpoint every 5 epochs ({every:,} steps); each setting judged by its best Inception FID over "
+        "the checkpoints, between 10,000 generated and 10,000 real images; then the best setting of each loss over "
+        "50 seeds (ganzoo bench --rerun-best 0-49 --from-sweep RESULTS), the published best FID beside it",
+        deviations=f"{extra}under WGAN-GP a BatchNorm critic is refused (its penalty is per sample) where compare_gan's "
+        "wide range trains one, so those draws are recorded and drawn again; FID uses 5,000 against 5,000 images "
+        "(ganzoo's fidelity metric); torch's BatchNorm averages the unbiased batch variance (TensorFlow's the biased "
+        "one) and D flattens channels first; DRAGAN and BEGAN are not built-in losses; the published '±' is not "
+        "defined by the papers that quote it, so it is shown as published and no comparison is tested against it",
         needs="the Inception weights (internet, or --inception-weights PATH) and the training split",
         sweep=("lucic-wide", 100),
         rerun_seeds=50,
@@ -419,7 +440,7 @@ PRESETS: dict[str, Preset] = {
             "DCGAN and PacDCGAN2/3/4 on Stacked MNIST (1,000 modes), PacGAN's protocol",
             "Lin et al. 2018, PacGAN; Srivastava et al. 2017, VEEGAN",
             dict(
-                dataset="stacked-mnist",
+                dataset="stacked-mnist:unit-range",
                 variants=["dcgan" if m == 1 else f"pacdcgan{m}=dcgan" for m in _STACKED_PACKS],
                 divergences=["nonsaturating"],
                 budget="100000steps",
@@ -441,51 +462,27 @@ PRESETS: dict[str, Preset] = {
                     }
                 ),
             ),
-            protocol="128k triples from all 70k MNIST digits; DCGAN-tensorflow's G (linear to 2x2x512, four 5x5 stride-2 "
+            protocol="128k triples from all 70k MNIST digits, fed to D (and its classifier) in [0, 1] while G ends in "
+            "tanh, as the released code does; DCGAN-tensorflow's G (linear to 2x2x512, four 5x5 stride-2 "
             "transposed convolutions, about 4.5M parameters) and D (four 5x5 stride-2 convolutions, 64-512 channels); "
             "G once per noise batch; z ~ U[-1, 1]; Adam(2e-4, beta1=0.5); batch 64; one D update and two G updates per "
             "iteration from the same z; 100,000 iterations; 26,000 samples scored by an MNIST classifier",
             margins=(("stacked_modes", 25.0), ("stacked_kl", 0.25)),
             margin_rule=_PACGAN_MARGINS,
             deviations="the classifier is ganzoo's, trained on the training digits; the m BatchNorm updates of G's m calls are "
-            "averaged into one (the TensorFlow code applies them one after another); the released code feeds D (and its "
-            "classifier) real images in [0, 1] while G ends in tanh, ganzoo feeds both in [-1, 1] (the effect is not "
-            "measured yet)",
+            "averaged into one (the TensorFlow code applies them one after another)",
             needs="both MNIST splits (--data-dir with the four idx files, or internet for the download)",
         ),
-        Preset(
-            "lucic-mnist",
-            "GAN losses on MNIST under Lucic et al.'s protocol (Inception FID)",
-            "Lucic et al. 2018, Are GANs Created Equal?",
-            dict(
-                dataset="mnist",
-                variants=["dcgan"],
-                divergences=["minimax", "nonsaturating", "least-squares", "wasserstein", "wasserstein-gp"],
-                budget=f"{_LUCIC_MNIST_STEPS}steps",
-                eval_every=f"{_LUCIC_MNIST_EVERY}steps",
-                seeds=[0],
-                batch_size=64,
-                features="inception",
-            ),
-            published=_lucic_best_fid("mnist"),
-            protocol="per loss, 100 settings of the wide range (learning rate log-uniform in [1e-5, 1e-2], Adam's beta1 "
-            "uniform in [0, 1], 1-5 D steps per G step, BatchNorm in D on or off, WGAN's clip log-uniform in [1e-3, 1], "
-            "WGAN-GP's lambda in [0.1, 100]), the first each loss's default setting; Adam(lr, (beta1, 0.999)) for every "
-            "loss; batch 64; 20 epochs of 50,000 images (15,625 steps), a checkpoint every 5 epochs (3,906 steps); each "
-            "setting judged by its best Inception FID over the checkpoints, between 10,000 generated and 10,000 real "
-            "images; then the best setting of each loss over 50 seeds (ganzoo bench --rerun-best 0-49 --from-sweep "
-            "RESULTS), the published best FID beside it",
-            deviations="ganzoo's DCGAN stands in for the paper's InfoGAN-style networks; under WGAN-GP a BatchNorm critic "
-            "is refused (its penalty is per sample) where compare_gan's wide range trains one, so those draws are "
-            "recorded and drawn again; FID uses 5,000 against 5,000 images (ganzoo's fidelity metric); DRAGAN and BEGAN "
-            "are not built-in losses; the published '±' is not defined by the papers that quote it, so it is shown as "
-            "published and no comparison is tested against it",
-            needs="the Inception weights (internet, or --inception-weights PATH) and the MNIST training split",
-            sweep=("lucic-wide", 100),
-            rerun_seeds=50,
+        _lucic("mnist"),
+        _lucic("fashion-mnist"),
+        _lucic("cifar10"),
+        _lucic(
+            "celeba",
+            extra="WGAN-GP's published best FID is left out, as the two quoting papers disagree on it (30.0 and 30.3); "
+            "compare_gan read tensor2tensor's CelebA training shards, ganzoo the official training partition (162,770 "
+            "faces); compare_gan kept the resized faces as floats, ganzoo rounds them to uint8 (at most half a grey "
+            "level); ",
         ),
-        _lucic("fashion-mnist", "20 epochs of 60,000 images at batch 64 (18,750 steps), a checkpoint every 4,687"),
-        _lucic("cifar10", "100 epochs of 50,000 images at batch 64 (78,125 steps), a checkpoint every 19,531"),
         Preset(
             "mimicry-cifar10",
             "WGAN-GP, SNGAN and cGAN-PD on CIFAR-10 as Mimicry trained them (IS, FID, KID at 50K samples)",

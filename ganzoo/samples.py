@@ -14,9 +14,15 @@ from ganzoo.results import atomic_write_bytes
 
 
 def save_image_grid(
-    x: Tensor, path: Path, *, nrow: int = 8, min_side: int = 32, row_labels: list[str] | None = None
+    x: Tensor,
+    path: Path,
+    *,
+    nrow: int = 8,
+    min_side: int = 32,
+    row_labels: list[str] | None = None,
+    value_range: tuple[float, float] = (-1.0, 1.0),
 ) -> None:
-    """Images in [-1, 1] as a PNG grid; tiny images (8x8 digits) are upscaled so they can be seen.
+    """Images in ``value_range`` as a PNG grid; tiny images (8x8 digits) are upscaled so they can be seen.
     ``row_labels`` are written left of each row (translation sheets name their pair)."""
     from PIL import Image, ImageDraw
 
@@ -24,7 +30,8 @@ def save_image_grid(
     scale = max(1, min_side // x.shape[-1])
     if scale > 1:
         x = F.interpolate(x, scale_factor=scale, mode="nearest")
-    grid = make_grid((x.clamp(-1, 1) + 1) / 2, nrow=nrow, padding=2, pad_value=1.0)
+    low, high = value_range
+    grid = make_grid(((x - low) / (high - low)).clamp(0, 1), nrow=nrow, padding=2, pad_value=1.0)
     arr = (grid.permute(1, 2, 0) * 255).round().to(torch.uint8).numpy()
     image = Image.fromarray(arr.squeeze(-1) if arr.shape[-1] == 1 else arr)
     if row_labels:

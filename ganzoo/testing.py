@@ -217,7 +217,7 @@ def _params(variant: Any) -> dict[str, torch.Tensor]:
 def _generate(variant: Any, data: Data, n: int, gen: torch.Generator) -> torch.Tensor:
     if variant.translates:
         source, target = variant.translation_pairs()[0]
-        x = data.x[data.y == source][:n]
+        x = data.floats(data.y == source)[:n]
         return variant.translate(x.to(variant.device), source=source, target=target)
     y = (torch.arange(n) % data.info.num_classes).to(variant.device) if variant.conditional else None
     return variant.generate(n, generator=gen, y=y)
@@ -483,7 +483,7 @@ def check_learns_on_a_tiny_dataset(name: str) -> None:
         with torch.no_grad():
             return _generate(variant, data, 256, torch.Generator().manual_seed(1)).float()
 
-    target = data.x.mean(0) if not variant.translates else data.x[data.y == variant.translation_pairs()[0][1]].mean(0)
+    target = data.floats(None if not variant.translates else data.y == variant.translation_pairs()[0][1]).mean(0)
     variant.train(False)
     before = float((gen().mean(0) - target).norm())
     variant.train(True)
@@ -613,11 +613,16 @@ def check_data(data: Data, info: DatasetInfo) -> None:
         tuple(data.x.shape[1:]) == tuple(info.shape),
         f"{data.name}: samples have shape {tuple(data.x.shape[1:])}, info says {info.shape}",
     )
-    _require(data.x.dtype == torch.float32, f"{data.name}: samples must be float32, got {data.x.dtype}")
-    _require(bool(torch.isfinite(data.x).all()), f"{data.name}: samples hold NaN or inf")
+    _require(
+        data.x.dtype == torch.float32 or (data.x.dtype == torch.uint8 and info.is_image),
+        f"{data.name}: samples must be float32 (or images as uint8 pixels), got {data.x.dtype}",
+    )
+    _require(bool(torch.isfinite(data.floats()).all()), f"{data.name}: samples hold NaN or inf")
     if info.bounded:
+        low, high = info.value_range
         _require(
-            data.x.min() >= -1 - 1e-6 and data.x.max() <= 1 + 1e-6, f"{data.name}: bounded samples must lie in [-1, 1]"
+            data.floats().min() >= low - 1e-6 and data.floats().max() <= high + 1e-6,
+            f"{data.name}: bounded samples must lie in [{low:g}, {high:g}]",
         )
     if info.num_classes:
         _require(data.y is not None and data.y.dtype == torch.long, f"{data.name}: labelled data needs int64 labels")
@@ -666,7 +671,7 @@ def check_metric_values_on_real_samples(name: str) -> None:
         isinstance(metric.num_samples, int) and metric.num_samples > 0, f"{name}: num_samples must be a positive int"
     )
     n = min(metric.num_samples, len(data))
-    samples = Samples(data.x[:n], None if data.y is None else data.y[:n])
+    samples = Samples(data.floats(slice(0, n)), None if data.y is None else data.y[:n])
     a, b = metric.compute(samples), metric.compute(samples)
     _require(
         isinstance(a, dict) and all(isinstance(v, float) for v in a.values()),

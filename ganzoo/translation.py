@@ -27,7 +27,7 @@ def translate_sources(variant: Variant, data: Data, per_target: int, gen: torch.
             k = n_t // len(sources) + (1 if i < n_t % len(sources) else 0)
             pool = torch.nonzero(y == s).flatten()
             idx = pool[torch.randperm(len(pool), generator=gen)[:k]]
-            src = data.x[idx.to(data.x.device)]
+            src = data.floats(idx.to(data.x.device))
             out = torch.cat(
                 [variant.translate(c.to(variant.device), source=s, target=t).float() for c in src.split(500)]
             )

@@ -132,3 +132,19 @@ def mnist_folder(root: Path, n: int = 64, seed: int = 0) -> Path:
         (root / f"{prefix}-images-idx3-ubyte.gz").write_bytes(idx_gz(rng.integers(0, 256, (n, 28, 28))))
         (root / f"{prefix}-labels-idx1-ubyte.gz").write_bytes(idx_gz(rng.integers(0, 10, n)))
     return root
+
+
+def celeba_folder(root: Path, n: int = 16, seed: int = 0, partition: list[int] | None = None) -> Path:
+    """CelebA's aligned layout under root/celeba: n 178x218 JPEG faces (smooth random colour fields) named
+    000001.jpg ... and list_eval_partition.txt (every face in the training partition unless given)."""
+    from PIL import Image
+
+    base = root / "celeba"
+    (base / "img_align_celeba").mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    codes = partition if partition is not None else [0] * n
+    for i in range(len(codes)):
+        small = rng.integers(0, 256, (14, 11, 3), dtype=np.uint8)
+        Image.fromarray(small).resize((178, 218), Image.BILINEAR).save(base / "img_align_celeba" / f"{i + 1:06d}.jpg")
+    (base / "list_eval_partition.txt").write_text("".join(f"{i + 1:06d}.jpg {c}\n" for i, c in enumerate(codes)))
+    return root

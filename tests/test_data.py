@@ -1,5 +1,6 @@
 import gzip
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -64,7 +65,10 @@ def test_mnist_reads_idx_files_the_test_writes(tmp_path, compress, layout):
     data = load("mnist", data_dir=tmp_path)
     assert data.split == "test"  # auto falls back to the split that is there
     assert data.x.shape == (12, 1, 28, 28) and torch.equal(data.y, torch.tensor(labels))
-    assert torch.allclose((data.x + 1) * 127.5, torch.tensor(images, dtype=torch.float32).unsqueeze(1), atol=1e-4)
+    assert data.x.dtype == torch.uint8 and torch.equal(data.x, torch.tensor(images, dtype=torch.uint8).unsqueeze(1))
+    assert torch.allclose(
+        (data.floats() + 1) * 127.5, torch.tensor(images, dtype=torch.float32).unsqueeze(1), atol=1e-4
+    )
     if compress:
         assert "md5 DIFFERS from the official file" in data.source
     with pytest.raises(FileNotFoundError, match="split train"):
@@ -104,3 +108,39 @@ def test_sampler_is_seeded_and_covers_each_epoch():
     assert torch.equal(torch.cat([b.indices(100) for _ in range(18)])[: len(data)], epoch)
     ones = BatchSampler(data, seed=0, device=torch.device("cpu")).sample(64, label=1)
     assert (ones.y == 1).all()
+
+
+def test_images_held_as_pixels_are_read_in_the_datasets_range():
+    """uint8 storage (CIFAR-10, MNIST, CelebA) reads exactly as the float32 loaders did (x / 127.5 - 1), and in
+    [0, 1] where a protocol says so; points are never pixels."""
+    from ganzoo.data import Data, DataKind, DatasetInfo
+
+    pixels = torch.arange(256, dtype=torch.uint8).reshape(4, 1, 8, 8)
+    info = DatasetInfo(kind=DataKind.UNCONDITIONAL, shape=(1, 8, 8))
+    data = Data(name="p", info=info, x=pixels, y=None, split="train", source="test")
+    assert torch.equal(data.floats(), pixels.float() / 127.5 - 1.0)  # bit for bit: the numbers of float loaders
+    assert torch.equal(data.floats(torch.tensor([2])), data.floats()[2:3])
+    unit = Data(name="p", info=replace(info, value_range=(0.0, 1.0)), x=pixels, y=None, split="train", source="t")
+    assert torch.equal(unit.floats(), pixels.float() / 255) and unit.content_hash != data.content_hash
+    with pytest.raises(ValueError, match="only images may be held as uint8"):
+        Data(
+            name="q",
+            info=DatasetInfo(kind=DataKind.UNCONDITIONAL, shape=(2,)),
+            x=pixels.reshape(-1, 2),
+            y=None,
+            split="train",
+            source="t",
+        )
+    with pytest.raises(ValueError, match="low < high"):
+        DatasetInfo(kind=DataKind.UNCONDITIONAL, shape=(1, 8, 8), value_range=(1.0, 0.0))
+
+
+def test_pretrained_features_see_the_same_pixels_whichever_range_the_data_is_read_in():
+    from ganzoo.metrics.features import FeatureSpace
+
+    pixels = torch.randint(0, 256, (5, 3, 8, 8), generator=torch.Generator().manual_seed(0)).to(torch.uint8)
+    space = FeatureSpace("inception", "inception-v3-compat", None, "", "2048", "")  # type: ignore[arg-type]
+    signed = space.prepare(pixels.float() / 127.5 - 1)
+    unit = replace(space, value_range=(0.0, 1.0)).prepare(pixels.float() / 255)
+    assert torch.equal(signed, pixels) and torch.equal(unit, pixels)
+    assert not torch.equal(space.prepare(pixels.float() / 255), pixels)  # the range ignored: other pixels

@@ -27,11 +27,12 @@ def test_cifar10_reads_the_binary_records_channel_by_channel(tmp_path):
         and data.split == "train"
         and torch.equal(data.y, torch.from_numpy(y.astype(np.int64)))
     )
+    assert data.x.dtype == torch.uint8  # held as pixels, read in [-1, 1]
     expected = torch.from_numpy(x).float() / 127.5 - 1
-    assert torch.allclose(data.x, expected)
+    assert torch.equal(data.floats(), expected)
     # the classic wrong version: the 3,072 bytes read as 32 x 32 x 3 (interleaved pixels) gives other images
     wrong = torch.from_numpy(x.reshape(20, -1).reshape(20, 32, 32, 3).transpose(0, 3, 1, 2).copy()).float() / 127.5 - 1
-    assert not torch.allclose(data.x, wrong)
+    assert not torch.allclose(data.floats(), wrong)
     test = CIFAR10.load(name="cifar10", data_dir=tmp_path, split="test", download=False)
     assert len(test) == 4 and test.split == "test"
 

@@ -7,6 +7,7 @@ from conftest import SHARED_MNIST
 from test_data import write_idx
 
 from ganzoo import Samples, registry
+from ganzoo.data import BatchSampler
 from ganzoo.metrics.stacked import channel_digits, stacked_mode_stats
 
 
@@ -29,7 +30,8 @@ def test_stacked_mnist_is_built_from_the_mnist_split_given(tmp_path):
     )
     assert data.split == "test" and data.x.shape == (600, 3, 28, 28) and data.info.num_classes == 1000
     assert data.base.split == "test" and data.base.held_out is None  # one split: the classifier holds out half itself
-    pixel = ((data.x[:, :, 0, 0] + 1) * 127.5).round().long()  # which source image each channel came from
+    assert data.x.dtype == torch.uint8  # 128k triples: 0.3 GB as pixels, 1.2 GB as float32
+    pixel = data.x[:, :, 0, 0].long()  # which source image each channel came from
     source = {int(v): int(d) for v, d in zip(images[:, 0, 0], labels)}
     digits = pixel.apply_(lambda v: source[v])
     assert torch.equal(data.y, digits[:, 0] * 100 + digits[:, 1] * 10 + digits[:, 2])
@@ -52,7 +54,7 @@ def test_stacked_mnist_uses_both_splits_and_holds_out_the_test_digits(tmp_path):
     )
     assert data.split == "train+test" and len(data.base) == 50
     assert torch.equal(data.base.held_out, torch.arange(30, 50))  # the test digits
-    pixel = ((data.x[:, :, 0, 0] + 1) * 127.5).round().long()
+    pixel = data.x[:, :, 0, 0].long()
     assert (pixel >= 100).any() and (pixel < 100).any()  # triples draw from both splits
     from ganzoo.metrics.classifier import classifier_split
 
@@ -70,7 +72,7 @@ def test_the_channel_classifier_is_scored_on_digits_it_never_saw(tmp_path):
     metric = registry.metrics.get("stacked")(data=data, device=torch.device("cpu"), cache_dir=tmp_path)
     assert not set(metric.train_idx.tolist()) & set(metric.held_out.tolist()) and len(metric.held_out) == 5000
     model, _ = load_classifier(next((tmp_path / "classifiers").iterdir()))
-    x, y = data.base.x[metric.held_out], data.base.y[metric.held_out]
+    x, y = data.base.floats(metric.held_out), data.base.y[metric.held_out]
     with torch.no_grad():
         acc = float((model(x).argmax(1) == y).float().mean())
     assert metric.accuracy == pytest.approx(acc, abs=1e-6) and 0.9 < acc < 0.995  # a real held-out figure, not 99.9%
@@ -87,7 +89,7 @@ def test_real_stacked_mnist_scores_nearly_all_modes():
 
     metric = registry.metrics.get("stacked")(data=data, device=torch.device("cpu"), cache_dir=default_cache_dir())
     out = metric.compute(
-        Samples(data.x[torch.randint(len(data), (26_000,), generator=torch.Generator().manual_seed(1))])
+        Samples(data.floats(torch.randint(len(data), (26_000,), generator=torch.Generator().manual_seed(1))))
     )
     assert out["stacked_modes"] > 950 and out["stacked_kl"] < 0.2
 
@@ -113,3 +115,36 @@ def test_stacked_fid_reference_is_held_out_by_digit(tmp_path):
     assert shares_a_digit(train, held) == 0.0
     perm = torch.randperm(4000, generator=torch.Generator().manual_seed(0))
     assert shares_a_digit(perm[2000:], perm[:2000]) > 0.95  # the wrong version leaks
+
+
+def test_unit_range_reads_the_triples_as_pacgans_released_code_feeds_them(tmp_path):
+    """PacGAN's released code feeds D pixels / 255 (G still ends in tanh) and trains its classifier on digits in
+    [0, 1]. ganzoo's default reads the same pixels in [-1, 1]; the wrong version of the option would keep the
+    classifier (cached by content) that learned [-1, 1] digits."""
+    from ganzoo.config import DataSource
+    from ganzoo.factory import dataset_info, load_data
+
+    _write_split(tmp_path, "test", np.arange(40) % 10, 50)
+
+    def load(spec):
+        return load_data(DataSource(spec, tmp_path, "auto", False))
+
+    plain, released = load("stacked-mnist:600"), load("stacked-mnist:600,unit-range")
+    assert torch.equal(plain.x, released.x) and released.name == "stacked-mnist:600,unit-range"
+    assert dataset_info("stacked-mnist:unit-range").value_range == (0.0, 1.0) == released.base.info.value_range
+    batch = BatchSampler(released, seed=0, device=torch.device("cpu")).sample(64)
+    idx = BatchSampler(released, seed=0, device=torch.device("cpu")).indices(64)
+    assert torch.equal(batch.x, released.x[idx].float() / 255)  # pixels / 255, as the released code
+    plain_batch = BatchSampler(plain, seed=0, device=torch.device("cpu")).sample(64).x
+    assert torch.allclose(plain_batch, batch.x * 2 - 1, atol=1e-6)
+    assert released.content_hash != plain.content_hash and released.base.content_hash != plain.base.content_hash
+    digits = released.base.floats()
+    assert torch.equal(digits, released.base.x.float() / 255)  # what the channel classifier learns
+
+
+def test_the_stacked_preset_runs_the_released_input_range():
+    from ganzoo import presets
+
+    preset = presets.get("pacgan-stacked-mnist")
+    assert preset.options["dataset"] == "stacked-mnist:unit-range"
+    assert "in [0, 1] while G ends in tanh" in preset.protocol and "[0, 1]" not in preset.deviations

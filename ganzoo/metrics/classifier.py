@@ -97,7 +97,8 @@ def _train(
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(0)
         gen = torch.Generator().manual_seed(0)
-        x, y = data.x.to(device), data.y.to(device)
+        moved = data.to(device)
+        x, y = moved.floats(), moved.y
         model = FeatureClassifier(shape=data.info.shape, num_classes=data.info.num_classes).to(device)
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
         model.train()

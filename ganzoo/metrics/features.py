@@ -14,7 +14,7 @@ import hashlib
 import shutil
 import tempfile
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -60,6 +60,8 @@ class FeatureSpace:
     reference_pool: Tensor | None = field(default=None, repr=False)
     # the extractor's class logits, where it has them (Inception's 1,008 "unbiased" logits: the Inception Score)
     logits_layer: str | None = None
+    # the floats samples come in (the dataset's): pixel 0 is ``low``, 255 is ``high``
+    value_range: tuple[float, float] = (-1.0, 1.0)
     _extractor: torch.nn.Module | None = field(default=None, repr=False)
 
     def reference_note(self, data: Data, n: int) -> str:
@@ -72,13 +74,16 @@ class FeatureSpace:
         return f"{where}, {n} held out from the feature classifier (trained on {len(data.classifier_pool)} others the dataset names)"
 
     def prepare(self, x: Tensor) -> Tensor:
-        """Samples in ganzoo's range ([-1, 1], any channel count) to this extractor's input."""
+        """Samples in the dataset's range (``value_range``, any channel count) to this extractor's input."""
         if self.name == "classifier":
             return x.float()
         if x.dim() != 4 or x.shape[1] not in (1, 3):
             raise FeatureSpaceError(
                 f"{self.name} features need grey or RGB images, got samples of shape {tuple(x.shape[1:])}"
             )
+        low, high = self.value_range
+        if (low, high) != (-1.0, 1.0):
+            x = (x - low) * (2.0 / (high - low)) - 1.0
         x = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
         return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
 
@@ -326,7 +331,7 @@ def feature_space(
         return classifier_space(data, cache_dir, device)
     if not data.info.is_image:
         raise FeatureSpaceError(f"--features {name} needs images; dataset {data.name!r} holds {data.info.describe()}")
-    return pretrained_space(name, inception_weights, cache_dir)
+    return replace(pretrained_space(name, inception_weights, cache_dir), value_range=data.info.value_range)
 
 
 def real_features(
@@ -360,6 +365,6 @@ def real_features(
         warnings.warn(
             f"cached features {path} cannot be used ({problem}); computing them again", CacheWarning, stacklevel=2
         )
-    feats = space.extract(data.x[idx], device)
+    feats = space.extract(data.floats(idx), device)
     atomic_torch_save(feats, path)
     return idx, feats

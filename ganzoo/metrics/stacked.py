@@ -34,7 +34,9 @@ def channel_digits(data: Data) -> Data:
     y = data.y
     digits = torch.stack([y // 100, y // 10 % 10, y % 10], dim=1).reshape(-1)
     x = data.x.reshape(-1, 1, *data.info.shape[1:])
-    info = DatasetInfo(kind=DataKind.LABELLED, shape=(1, *data.info.shape[1:]), num_classes=10)
+    info = DatasetInfo(
+        kind=DataKind.LABELLED, shape=(1, *data.info.shape[1:]), num_classes=10, value_range=data.info.value_range
+    )
     return Data(
         name=f"{data.name}-channels", info=info, x=x, y=digits, split=data.split, source=f"channels of {data.source}"
     )

@@ -39,7 +39,9 @@ def joint_view(data: Data) -> Data:
     info, k = data.info, data.info.num_classes
     c = info.content_classes if data.content is not None else 0
     y = data.y * c + data.content if c else data.y
-    joint = DatasetInfo(kind=DataKind.LABELLED, shape=info.shape, num_classes=k * c if c else k)
+    joint = DatasetInfo(
+        kind=DataKind.LABELLED, shape=info.shape, num_classes=k * c if c else k, value_range=info.value_range
+    )
     return Data(
         name=f"{data.name}-joint",
         info=joint,
@@ -58,7 +60,7 @@ def domain_view(data: Data, domain: int, among: Tensor | None = None) -> Data:
         mask = torch.zeros(len(data), dtype=torch.bool)
         mask[among] = True
         keep &= mask
-    info = DatasetInfo(kind=DataKind.UNCONDITIONAL, shape=data.info.shape)
+    info = DatasetInfo(kind=DataKind.UNCONDITIONAL, shape=data.info.shape, value_range=data.info.value_range)
     return Data(
         name=f"{data.name}-{data.info.domains[domain]}",
         info=info,

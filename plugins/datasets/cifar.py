@@ -32,7 +32,7 @@ def md5_of(path: Path) -> str:
 
 
 class CIFAR10(Dataset):
-    """CIFAR-10 32x32 RGB in 10 classes, scaled to [-1, 1]; binary version from --data-dir, or its download."""
+    """CIFAR-10 32x32 RGB in 10 classes, as uint8 (read in [-1, 1]); binary version from --data-dir, or its download."""
 
     info = DatasetInfo(kind=DataKind.LABELLED, shape=(3, SIDE, SIDE), num_classes=10)
     description = "CIFAR-10 32x32 RGB; the binary version from --data-dir (folder or .tar.gz), or its download"
@@ -78,7 +78,7 @@ class CIFAR10(Dataset):
 
     @classmethod
     def _data(cls, name: str, split: str, raw: np.ndarray, labels: np.ndarray, source: str) -> Data:
-        x = torch.from_numpy(raw).float().div_(127.5).sub_(1.0)
+        x = torch.from_numpy(raw.copy())  # uint8 pixels: Data.floats scales them
         return Data(
             name=name, info=cls.info, x=x, y=torch.from_numpy(labels.astype(np.int64)), split=split, source=source
         )
@@ -133,7 +133,7 @@ class CIFAR10(Dataset):
 
 
 class CIFAR100(CIFAR10):
-    """CIFAR-100 32x32 RGB in 100 fine classes, scaled to [-1, 1]; binary version from --data-dir, or its download."""
+    """CIFAR-100 32x32 RGB in 100 fine classes, as uint8 (read in [-1, 1]); binary version from --data-dir, or its download."""
 
     info = DatasetInfo(kind=DataKind.LABELLED, shape=(3, SIDE, SIDE), num_classes=100)
     description = "CIFAR-100 32x32 RGB (100 fine classes); the binary version from --data-dir (folder or .tar.gz)"

@@ -61,7 +61,7 @@ def make_domains(base: Data, *, name: str, info: DatasetInfo, seed: int = 0) -> 
     """Deal the base images (a seeded shuffle) into equal parts, part k drawn in domain k."""
     perm = torch.randperm(len(base), generator=torch.Generator().manual_seed(seed))
     parts = perm.tensor_split(len(DOMAINS))
-    x = torch.cat([render(base.x[idx], d) for d, idx in enumerate(parts)])
+    x = torch.cat([render(base.floats(idx), d) for d, idx in enumerate(parts)])
     y = torch.cat([torch.full((len(idx),), d, dtype=torch.long) for d, idx in enumerate(parts)])
     content = torch.cat([base.y[idx] for idx in parts])
     return Data(

@@ -68,7 +68,7 @@ def _md5_note(path: Path, md5: dict[str, str] = OFFICIAL_MD5) -> str:
 
 
 class MNIST(Dataset):
-    """28x28 MNIST digits scaled to [-1, 1]; offline from idx files, online via torchvision."""
+    """28x28 MNIST digits (uint8, read in [-1, 1]); offline from idx files, online via torchvision."""
 
     info = DatasetInfo(kind=DataKind.LABELLED, shape=(1, 28, 28), num_classes=10)
     description = "MNIST 28x28; idx files from --data-dir, or torchvision's download"
@@ -113,7 +113,7 @@ class MNIST(Dataset):
                         f"{labels}: expected {len(raw_x)} labels in 0..9, found {len(raw_y)} in "
                         f"{raw_y.min() if len(raw_y) else '-'}..{raw_y.max() if len(raw_y) else '-'}"
                     )
-                x = torch.from_numpy(raw_x.copy()).float().unsqueeze(1) / 127.5 - 1.0
+                x = torch.from_numpy(raw_x.copy()).unsqueeze(1)  # uint8 pixels: Data.floats scales them
                 y = torch.from_numpy(raw_y.astype(np.int64))
                 source = f"{images} ({_md5_note(images, cls.official_md5)}), {labels} ({_md5_note(labels, cls.official_md5)})"
                 out.append(Data(name=cls.title.lower(), info=cls.info, x=x, y=y, split=s, source=source))
@@ -143,7 +143,7 @@ class MNIST(Dataset):
                 f"{missing}, and downloading {cls.title} into {root} failed ({type(exc).__name__}: {exc}); "
                 "offline, pass --data-dir pointing at a folder with the idx files (t10k-images-idx3-ubyte.gz etc.)"
             ) from exc
-        x = ds.data.float().unsqueeze(1) / 127.5 - 1.0
+        x = ds.data.to(torch.uint8).unsqueeze(1)
         return Data(
             name=name, info=cls.info, x=x, y=ds.targets.long(), split=split, source=f"torchvision download into {root}"
         )
