@@ -20,7 +20,7 @@ import pandas as pd
 
 # name -> bench options: the default bench, PacGAN's 2-D preset (pack 1 to 4, simultaneous update), WGAN-GP on an
 # MLP and a layer-norm DCGAN, the translation variants, and DCGAN with packing, G per noise batch, U[-1, 1] noise,
-# two G updates from the D update's z (PacGAN's Stacked MNIST update)
+# two G updates from the D update's z (PacGAN's Stacked MNIST update), DCGAN on MNIST's idx files
 BENCHES: dict[str, list[str]] = {
     "default": [],
     # evaluated at the two ends, as a shortened preset was before it kept the preset's number of evaluation points
@@ -53,6 +53,17 @@ BENCHES: dict[str, list[str]] = {
         "pacdcgan2.g_steps=2",
         "--set",
         "pacdcgan2.g_bn_momentum=0.05",
+    ],
+    # MNIST read from its idx files (held as uint8 pixels since 95b80b2, as float32 before): the shared test split
+    "mnist": [
+        "--dataset",
+        "mnist",
+        "--data-dir",
+        str(Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"),
+        "--variants",
+        "dcgan",
+        "--budget",
+        "100steps",
     ],
 }
 KEYS = ["run_id", "step", "metric"]

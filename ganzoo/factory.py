@@ -95,6 +95,11 @@ def smoke_step(built: Built, info: DatasetInfo, n: int = 8, device: torch.device
         Trainer(variant, BatchSampler(stand_in, seed=0, device=device), built.training, amp=False).step()
 
 
+# settings that reach only the optimizer and the trainer's loop: specs that differ only in these (and in their
+# divergence's parameters) build the same networks, so the planner and a sweep check each distinct build once
+LOOP_ONLY = ("lr", "beta1", "beta2", "d_steps", "g_steps")
+
+
 @dataclass(frozen=True)
 class VariantSpec:
     """What one trial builds: a variant (by its bench label and the installed plugin it runs) with a
@@ -129,6 +134,23 @@ class VariantSpec:
         given.update(user_settings(self.settings, self.batch_size))
         given.update({f"{self.divergence}.{k}": v for k, v in self.divergence_params.items()})
         return Settings.column(given)
+
+    def structure(self) -> tuple:
+        """What decides the networks this spec builds: everything but :data:`LOOP_ONLY` and the divergence's
+        parameters (Lucic et al.'s 100 draws per loss differ mostly in those; compare_gan's CelebA networks hold
+        67M parameters and take a second to build)."""
+
+        def kept(values: dict[str, Any]) -> tuple:
+            return tuple(sorted((k, repr(v)) for k, v in values.items() if k not in LOOP_ONLY))
+
+        return (
+            self.plugin,
+            self.divergence,
+            self.batch_size,
+            self.preset_over_recipe,
+            kept(self.settings),
+            kept(self.preset),
+        )
 
 
 @dataclass(frozen=True)
@@ -225,6 +247,18 @@ def create_variant(spec: VariantSpec, info: DatasetInfo) -> Built:
         "update": training.update,
     }
     return Built(variant, training, record)
+
+
+def training_of(spec: VariantSpec, like: Built | None = None) -> Training:
+    """``spec``'s training settings and divergence, checked without building its networks (a bad value is a
+    ValueError, as :func:`create_variant` raises it); ``like``: a built variant of the same :meth:`VariantSpec.structure`."""
+    cls = get_plugin(registry.variants, spec.plugin)
+    if spec.divergence != NO_DIVERGENCE:
+        get_plugin(registry.divergences, spec.divergence)(**spec.divergence_params)
+    chosen = resolve_settings(
+        cls, spec.divergence, spec.settings, spec.preset, spec.batch_size, spec.preset_over_recipe
+    ).values
+    return training_settings(cls, chosen, getattr(like.variant, "declared_training", {}) if like else {})
 
 
 def training_settings(cls: type[Variant], chosen: dict[str, Any], declared: dict[str, Any] | None = None) -> Training:

@@ -35,7 +35,7 @@ from ganzoo.config import (
 from ganzoo.data import DatasetInfo
 from ganzoo.device import resolve_device, step_footprint, trials_per_device
 from ganzoo.evaluation import metric_unsuitable
-from ganzoo.factory import VariantSpec, check_source, create_variant, get_plugin, smoke_step
+from ganzoo.factory import VariantSpec, check_source, create_variant, get_plugin, smoke_step, training_of
 from ganzoo.fingerprint import code_fingerprint
 from ganzoo.lock import live_holder
 from ganzoo.metrics.base import EvalOptions
@@ -225,24 +225,31 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
         and len(runs) > 1
     )
     footprints: list[int] = []
+    checked: dict[tuple, Any] = {}  # one build (and step) per distinct network: a sweep's draws share a few
     for v, d in sorted({(r.variant, r.divergence) for r in runs}):  # what a variant refuses fails here, not mid-bench
         vspec = variant_spec(v, d)
         given = vspec.given()
         where = (
             f"variant {v!r} with " + " ".join(f"{k}={val!r}" for k, val in given.items()) if given else f"variant {v!r}"
         )
+        like = checked.get(vspec.structure())
         try:
             with warnings.catch_warnings():  # one line per bad value: torch's own warnings about it are noise here
                 warnings.simplefilter("ignore")
-                built = create_variant(vspec, info)
+                training = training_of(vspec, like) if like is not None else None
+                built = like if like is not None else create_variant(vspec, info)
         except Exception as exc:  # a plugin may refuse a value with any exception (z_dim=-5: RuntimeError)
             raise BenchInputError(f"{where} with divergence {d!r}: {type(exc).__name__}: {exc}") from None
-        if built.training.lr_decay != "none" and budget.is_time:
+        training = training or built.training
+        if training.lr_decay != "none" and budget.is_time:
             raise BenchInputError(
-                f"{where}: lr_decay={built.training.lr_decay} decays over the budget, and a seconds budget "
+                f"{where}: lr_decay={training.lr_decay} decays over the budget, and a seconds budget "
                 f"({budget.text}) would tie it to the machine's speed; give steps or images (--budget 100000steps), "
                 f"or --set {v}.lr_decay=none"
             )
+        if like is not None:  # its networks were built, stepped and measured under another label
+            continue
+        checked[vspec.structure()] = built
         if sharing_gpu:
             fresh = create_variant(vspec, info)
             footprints.append(

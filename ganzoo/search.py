@@ -274,6 +274,7 @@ def expand(sweep: Sweep, base: BenchConfig) -> BenchConfig:
         "sample_0": "each loss's default setting (compare_gan's)",
     }
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    built: dict[tuple, str | None] = {}  # what each distinct build said (see _refused)
     for v_index, variant in enumerate(sweep.variants):
         cls = get_plugin(registry.variants, variant)
         divergences = [NO_DIVERGENCE] if not cls.adversarial else (sweep.divergences or [cls.default_divergence])
@@ -296,7 +297,9 @@ def expand(sweep: Sweep, base: BenchConfig) -> BenchConfig:
 
             for i in range(sweep.samples):
                 values = default_sample(space, divergence) if i == 0 else None  # compare_gan's sample 0
-                why = _refused(variant, divergence, info, values, base.batch_size) if values is not None else None
+                why = (
+                    _refused(variant, divergence, info, values, base.batch_size, built) if values is not None else None
+                )
                 if why is not None:
                     refused({"sample": i, "values": values, "why": f"the default setting: {why}"})
                     values = None
@@ -304,7 +307,7 @@ def expand(sweep: Sweep, base: BenchConfig) -> BenchConfig:
                 while values is None:
                     trial = study.ask({k: p.distribution() for k, p in sampled.items()})
                     values = {**{k: p.low for k, p in space.items() if p.kind == "fixed"}, **trial.params}
-                    why = _refused(variant, divergence, info, values, base.batch_size)
+                    why = _refused(variant, divergence, info, values, base.batch_size, built)
                     study.tell(trial, state=optuna.trial.TrialState.FAIL if why else optuna.trial.TrialState.PRUNED)
                     if why is not None:
                         refused({"sample": i, "values": values, "why": why})
@@ -336,19 +339,44 @@ def expand(sweep: Sweep, base: BenchConfig) -> BenchConfig:
     )
 
 
-def _refused(variant: str, divergence: str, info: Any, values: dict[str, Any], batch_size: int | None) -> str | None:
-    """Why ``variant`` refuses ``values`` (or cannot take one training step with them), None when it takes them."""
-    from ganzoo.factory import VariantSpec, create_variant, smoke_step
+def _refused(
+    variant: str,
+    divergence: str,
+    info: Any,
+    values: dict[str, Any],
+    batch_size: int | None,
+    built: dict[tuple, str | None] | None = None,
+) -> str | None:
+    """Why ``variant`` refuses ``values`` (or cannot take one training step with them), None when it takes them.
+
+    ``built`` remembers what the build and one training step said per :meth:`VariantSpec.structure`; the values
+    outside it (learning rate, betas, step counts, the divergence's parameters) are checked for every draw."""
+    from ganzoo.factory import VariantSpec, create_variant, smoke_step, training_of
 
     own = {k: v for k, v in values.items() if "." not in k}
     div = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith(f"{divergence}.")}
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            smoke_step(create_variant(VariantSpec(variant, variant, divergence, own, batch_size, div), info), info)
-    except Exception as exc:
-        return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
-    return None
+    spec = VariantSpec(variant, variant, divergence, own, batch_size, div)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:  # never remembered: they are this draw's own
+            training_of(spec)
+        except Exception as exc:
+            return _why(exc)
+        key = spec.structure()
+        if built is not None and key in built:
+            return built[key]
+        try:
+            smoke_step(create_variant(spec, info), info)
+            why = None
+        except Exception as exc:
+            why = _why(exc)
+    if built is not None:
+        built[key] = why
+    return why
+
+
+def _why(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
 
 
 # options a --rerun-best bench takes beside it: where and how it runs, never what it trains (the sweep's protocol)

@@ -144,3 +144,19 @@ def test_pretrained_features_see_the_same_pixels_whichever_range_the_data_is_rea
     unit = replace(space, value_range=(0.0, 1.0)).prepare(pixels.float() / 255)
     assert torch.equal(signed, pixels) and torch.equal(unit, pixels)
     assert not torch.equal(space.prepare(pixels.float() / 255), pixels)  # the range ignored: other pixels
+
+
+def test_the_unit_range_token_is_the_cores_and_refused_where_there_are_no_images(tmp_path):
+    from click.testing import CliRunner
+
+    from ganzoo.cli import main
+    from ganzoo.config import DataSource
+    from ganzoo.factory import dataset_info, load_data
+
+    assert dataset_info("digits:unit-range").value_range == (0.0, 1.0)
+    digits = load_data(DataSource("digits:unit-range", None, "auto", False))
+    plain = load_data(DataSource("digits", None, "auto", False))
+    assert digits.name == "digits:unit-range" and torch.allclose(digits.floats(), (plain.floats() + 1) / 2)
+    result = CliRunner().invoke(main, ["bench", "--dataset", "ring8:unit-range", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "unit-range reads images in [0, 1]" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "o").exists()

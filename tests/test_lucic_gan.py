@@ -1,6 +1,8 @@
 """compare_gan v1's networks (Lucic et al. 2018), checked against the architecture as its AbstractGAN writes it
 (the counts below are computed here from that table, not from ganzoo's code), and the study's presets on them."""
 
+import json
+
 import pytest
 import torch
 from torch import nn
@@ -91,3 +93,25 @@ def test_lucic_presets_train_compare_gans_networks_as_long_as_it_did(name, datas
     assert (pr.options["budget"], pr.options["eval_every"]) == (f"{steps}steps", f"{every}steps")
     assert all(p.variant.startswith("lucic-gan-") for p in pr.published)
     assert "InfoGAN-style" not in pr.deviations  # the study's own networks now
+
+
+def test_lucic_celeba_runs_end_to_end_on_files_in_celebas_layout(tmp_path, random_inception_weights):
+    """The preset, shortened (one sample of one loss, 2 steps, 24 samples), on aligned JPEG faces the test writes:
+    the faces cut by compare_gan's rule and read in [0, 1], G ending in a sigmoid, FID in Inception features."""
+    from click.testing import CliRunner
+    from conftest import celeba_folder
+
+    from ganzoo.cli import main
+    from ganzoo.results import read_results
+
+    celeba_folder(tmp_path / "data", n=40)
+    out = tmp_path / "out"
+    args = ["bench", "--preset", "lucic-celeba", "--data-dir", str(tmp_path / "data"), "--no-download"]
+    args += ["--inception-weights", str(random_inception_weights), "--budget", "2steps", "--samples", "1"]
+    args += ["--divergence", "nonsaturating", "--set", "fidelity.max_samples=24", "--out", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    df = read_results(out)
+    assert set(df["dataset"]) == {"celeba64:compare-gan,unit-range"} and "fid" in set(df["metric"])
+    config = json.loads(next((out / "runs").glob("*/config.json")).read_text())
+    assert "central 160x160" in json.dumps(config)

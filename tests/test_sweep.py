@@ -360,3 +360,49 @@ def test_a_spread_the_paper_does_not_define_is_shown_not_tested(tmp_path):
     assert t.loc["Lucic", "verdict"] == "± as published" and np.isnan(t.loc["Lucic", "distance_se"])
     # written before margins were kept: no margin, so no verdict, but the distance
     assert t.loc["a paper's s.e.", "verdict"] == "no margin stated" and t.loc["a paper's s.e.", "distance_se"] > 0
+
+
+def test_a_sweep_builds_each_distinct_network_once_and_still_checks_every_draws_loop_values(monkeypatch):
+    """Lucic's draws differ mostly in learning rate, betas and D steps: the build and its training step run once
+    per distinct remaining values (DCGAN's d_norm: two), yet a draw whose beta1 Adam refuses is refused each time
+    (the wrong version remembers the structure's verdict and lets it through)."""
+    import ganzoo.factory
+
+    calls = []
+    real = ganzoo.factory.create_variant
+    monkeypatch.setattr(ganzoo.factory, "create_variant", lambda *a, **k: calls.append(1) or real(*a, **k))
+    extra = {"beta1": Param("uniform", 0.5, 1.5)}
+    config = expand(
+        Sweep(["dcgan"], ["nonsaturating"], "lucic-wide", samples=12, seed=1, extra=extra),
+        BenchConfig(dataset="digits"),
+    )
+    assert len(calls) <= 2
+    refused = config.sweep["refused"]
+    assert refused and all("beta1 must be in [0, 1)" in r["why"] for r in refused)
+    assert all(float(v["beta1"]) < 1 for v in _values(config).values())
+
+
+def test_the_planner_builds_each_distinct_network_once_yet_refuses_a_bad_value_under_any_label(tmp_path, monkeypatch):
+    import ganzoo.plan
+
+    calls = []
+    real = ganzoo.plan.create_variant
+    monkeypatch.setattr(ganzoo.plan, "create_variant", lambda *a, **k: calls.append(1) or real(*a, **k))
+    base = [
+        "bench",
+        "--dataset",
+        "ring8",
+        "--budget",
+        "2steps",
+        "--variants",
+        "a=gan,b=gan,c=gan",
+        "--set",
+        "a.lr=1e-3",
+    ]
+    bad = CliRunner().invoke(main, [*base, "--set", "b.lr=2e-3", "--set", "c.lr=-1", "--out", str(tmp_path / "o")])
+    assert bad.exit_code == 2 and "lr must be a positive finite number, got -1" in bad.output, bad.output
+    assert len(bad.output.strip().splitlines()) == 1 and not (tmp_path / "o").exists()
+    calls.clear()
+    ok = CliRunner().invoke(main, [*base, "--set", "b.lr=2e-3", "--set", "c.lr=3e-3", "--out", str(tmp_path / "p")])
+    assert ok.exit_code == 0, ok.output
+    assert len(calls) == 1  # three labels, one network
