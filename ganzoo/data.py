@@ -178,9 +178,8 @@ class Dataset(abc.ABC):
         Datasets that take an argument receive it as the keyword ``argument``."""
 
 
-UNIT_RANGE = (
-    "unit-range"  # in a dataset's argument (mnist:unit-range, stacked-mnist:20000,unit-range): images in [0, 1]
-)
+# in a dataset's argument (mnist:unit-range, stacked-mnist:20000,unit-range): its images read in [0, 1]
+UNIT_RANGE = "unit-range"
 
 
 def split_range(argument: str | None) -> tuple[str | None, tuple[float, float] | None]:

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from ganzoo import Data, DataKind, Dataset, DatasetInfo, default_cache_dir
+from ganzoo_plugins.datasets.cifar import md5_of
 
 SIDE = 64
 ALIGNED = (178, 218)  # width, height of img_align_celeba's faces
@@ -59,17 +60,6 @@ def rule_of(argument: str | None) -> Rule:
     if name not in RULES:
         raise ValueError(f"unknown CelebA 64x64 rule {name!r}; known: {', '.join(RULES)} (the row's crop and split)")
     return RULES[name]
-
-
-def md5_of(data: bytes | Path) -> str:
-    h = hashlib.md5()
-    if isinstance(data, bytes):
-        h.update(data)
-        return h.hexdigest()
-    with open(data, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def published_md5(filename: str) -> str:
