@@ -13,8 +13,8 @@ The faces come from ``img_align_celeba/`` (or ``img_align_celeba.zip``, read mem
 is checked) and ``list_eval_partition.txt`` under ``--data-dir`` (or its ``celeba/``, torchvision's
 layout). Online, with neither there, torchvision's downloader fetches them and checks every md5. All
 faces are held as uint8 pixels (2.5 GB for the full set; 10 GB as float32); the decoded array is cached
-under the cache folder (``$GANZOO_CACHE``), keyed by the files' contents, so the trials of a bench decode
-the JPEGs once.
+under the cache folder (``$GANZOO_CACHE``), keyed by the partition file's md5, the split, the rule and each
+image's size and modification time (the archive: its md5), so the trials of a bench decode the JPEGs once.
 """
 
 from __future__ import annotations
@@ -183,12 +183,13 @@ def _faces(base: Path, names: list[str], rule: Rule, split: str) -> tuple[np.nda
         identity, where = digest, f"{archive} (md5 matches the published archive)"
     else:
         folder = base / FOLDER
-        sizes = []
+        sizes = []  # size and modification time: hashing 200,000 JPEGs on every load would cost more than decoding
         for n in names:
             path = folder / n
             if not path.is_file():
                 raise FileNotFoundError(f"{path}: listed in {PARTITION} for the {split} partition, but missing")
-            sizes.append(f"{n}:{path.stat().st_size}")
+            stat = path.stat()
+            sizes.append(f"{n}:{stat.st_size}:{stat.st_mtime_ns}")
         identity, where = hashlib.sha256("\n".join(sizes).encode()).hexdigest(), f"{folder} (JPEGs, not checksummed)"
     key = hashlib.sha256(f"{partition_md5}|{split}|{rule}|{identity}".encode()).hexdigest()[:24]
     cache = default_cache_dir() / "datasets" / f"celeba64-{key}.npy"
