@@ -232,7 +232,8 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
         where = (
             f"variant {v!r} with " + " ".join(f"{k}={val!r}" for k, val in given.items()) if given else f"variant {v!r}"
         )
-        like = checked.get(vspec.structure())
+        structure = vspec.structure()
+        like = checked.get(structure)
         try:
             with warnings.catch_warnings():  # one line per bad value: torch's own warnings about it are noise here
                 warnings.simplefilter("ignore")
@@ -249,7 +250,7 @@ def plan(config: BenchConfig, *, resuming: bool = False) -> Plan:
             )
         if like is not None:  # its networks were built, stepped and measured under another label
             continue
-        checked[vspec.structure()] = built
+        checked[structure] = built
         if sharing_gpu:
             fresh = create_variant(vspec, info)
             footprints.append(

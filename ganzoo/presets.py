@@ -336,25 +336,25 @@ def _lucic_best_fid(dataset: str) -> tuple[Published, ...]:
 
 # Lucic et al.'s training lengths as compare_gan v1's TuneParams sets them (src/generate_tasks_lib.py): epochs of its
 # own epoch size (50,000 images for MNIST and Fashion-MNIST alike, 50,000 for CIFAR-10, 162,000 for CelebA) at
-# batch 64, a checkpoint (an evaluation) every 5 epochs; dataset -> (the --dataset value, epochs, epoch images)
+# batch 64, a checkpoint (an evaluation) every 5 epochs; dataset -> (the --dataset value, epochs, epoch images, what
+# the images are)
 _LUCIC_RUNS = {
-    "mnist": ("mnist:unit-range", 20, 50_000),
-    "fashion-mnist": ("fashion-mnist:unit-range", 20, 50_000),
-    "cifar10": ("cifar10:unit-range", 100, 50_000),
-    "celeba": ("celeba64:compare-gan,unit-range", 40, 162_000),
-}
-_LUCIC_DATA_NOTE = {
-    "mnist": "MNIST's training split",
-    "fashion-mnist": "Fashion-MNIST's training split",
-    "cifar10": "CIFAR-10's training split",
-    "celeba": "CelebA's training partition cut as compare_gan cut it (the central 160x160 of the aligned face, TF1's "
-    "bilinear resize to 64x64: celeba64:compare-gan)",
+    "mnist": ("mnist:unit-range", 20, 50_000, "MNIST's training split"),
+    "fashion-mnist": ("fashion-mnist:unit-range", 20, 50_000, "Fashion-MNIST's training split"),
+    "cifar10": ("cifar10:unit-range", 100, 50_000, "CIFAR-10's training split"),
+    "celeba": (
+        "celeba64:compare-gan,unit-range",
+        40,
+        162_000,
+        "CelebA's training partition cut as compare_gan cut it (the central 160x160 of the aligned face, TF1's "
+        "bilinear resize to 64x64: celeba64:compare-gan)",
+    ),
 }
 
 
 def _lucic(dataset: str, extra: str = "") -> Preset:
     """Lucic et al.'s study on ``dataset``, as compare_gan v1 ran it."""
-    spec, epochs, epoch = _LUCIC_RUNS[dataset]
+    spec, epochs, epoch, images = _LUCIC_RUNS[dataset]
     steps, every = epochs * epoch // 64, 5 * epoch // 64
     return Preset(
         f"lucic-{dataset}",
@@ -375,7 +375,7 @@ def _lucic(dataset: str, extra: str = "") -> Preset:
         "uniform in [0, 1], 1-5 D steps per G step, BatchNorm in D on or off, WGAN's clip log-uniform in [1e-3, 1], "
         "WGAN-GP's lambda in [0.1, 100]), the first each loss's default setting; Adam(lr, (beta1, 0.999)) for every "
         "loss; compare_gan v1's InfoGAN-style G and D (lucic-gan), z of 64 from U[-1, 1], images in [0, 1] and G "
-        f"ending in a sigmoid; batch 64; {_LUCIC_DATA_NOTE[dataset]}; {epochs} epochs of {epoch:,} images ({steps:,} "
+        f"ending in a sigmoid; batch 64; {images}; {epochs} epochs of {epoch:,} images ({steps:,} "
         f"steps), a checkpoint every 5 epochs ({every:,} steps); each setting judged by its best Inception FID over "
         "the checkpoints, between 10,000 generated and 10,000 real images; then the best setting of each loss over "
         "50 seeds (ganzoo bench --rerun-best 0-49 --from-sweep RESULTS), the published best FID beside it",

@@ -345,7 +345,7 @@ def _refused(
     info: Any,
     values: dict[str, Any],
     batch_size: int | None,
-    built: dict[tuple, str | None] | None = None,
+    built: dict[tuple, str | None],
 ) -> str | None:
     """Why ``variant`` refuses ``values`` (or cannot take one training step with them), None when it takes them.
 
@@ -363,15 +363,14 @@ def _refused(
         except Exception as exc:
             return _why(exc)
         key = spec.structure()
-        if built is not None and key in built:
+        if key in built:
             return built[key]
         try:
             smoke_step(create_variant(spec, info), info)
             why = None
         except Exception as exc:
             why = _why(exc)
-    if built is not None:
-        built[key] = why
+    built[key] = why
     return why
 
 

@@ -617,11 +617,12 @@ def check_data(data: Data, info: DatasetInfo) -> None:
         data.x.dtype == torch.float32 or (data.x.dtype == torch.uint8 and info.is_image),
         f"{data.name}: samples must be float32 (or images as uint8 pixels), got {data.x.dtype}",
     )
-    _require(bool(torch.isfinite(data.floats()).all()), f"{data.name}: samples hold NaN or inf")
+    x = data.floats()  # once: a uint8 dataset is converted whole here
+    _require(bool(torch.isfinite(x).all()), f"{data.name}: samples hold NaN or inf")
     if info.bounded:
         low, high = info.value_range
         _require(
-            data.floats().min() >= low - 1e-6 and data.floats().max() <= high + 1e-6,
+            x.min() >= low - 1e-6 and x.max() <= high + 1e-6,
             f"{data.name}: bounded samples must lie in [{low:g}, {high:g}]",
         )
     if info.num_classes:
